@@ -1,0 +1,119 @@
+# dalal - English.
+
+language-title = Langue/Lakk/Lugha
+language-name = English
+
+pick-account-title = Several accounts use this number. Choose one:
+account-item = { $account } ({ $service ->
+    [water] water
+   *[electricity] electricity
+  }, { $area })
+
+main-title = Welcome. Choose:
+main-bill = Check my bill
+main-report-outage = Report an outage
+main-follow-complaint = Follow a complaint
+main-file-complaint = File a complaint
+main-area-outages = Outages in my area
+main-change-language = Change language
+main-callback = Call me back
+
+verify-account-prompt = Enter your account number (digits):
+verify-meter-prompt = Enter the last 4 digits of your meter number:
+verify-failed = Account or meter does not match. Attempts left: { $attempts_left }
+verify-locked = Too many attempts. Try again later or visit an agency.
+try-again = Try again
+
+bill-details = Bill { $period }
+    Amount: { $amount }
+    Due: { $due }
+    Status: { $bill_status ->
+        [paid] paid
+        [partially_paid] partly paid, balance { $balance }
+       *[unpaid] unpaid
+    }
+no-bill = No bill found for this account.
+
+meter-prompt = Enter your meter number:
+meter-not-found = Meter not found. Check the number.
+outage-confirm = Report a { $service ->
+    [water] water
+   *[electricity] power
+  } outage in { $area }?
+confirm-yes = Yes
+confirm-no = No
+
+outage-known = Known outage in { $area }, expected back { $restore }. Your report is recorded. Ref: { $ref }
+outage-ticket = Thank you, outage reported. Ref: { $ref }
+
+tickets-title = Your open complaints:
+ticket-item = { $ref } { $status ->
+    [in_progress] in progress
+    [resolved] resolved
+    [closed] closed
+   *[open] open
+  }, due { $sla }
+enter-reference = Enter a reference
+ref-prompt = Enter the reference (digits):
+ticket-details = Ref { $ref }
+    { $category ->
+        [outage] Outage
+        [billing_dispute] Billing dispute
+        [meter_fault] Meter fault
+        [new_connection] New connection
+        [quality_of_service] Quality of service
+        [reconnection] Reconnection
+       *[other] Other
+    }: { $status ->
+        [in_progress] in progress
+        [resolved] resolved
+        [closed] closed
+       *[open] open
+    }
+    Due: { $sla }
+outage-report-details = Ref { $ref }: outage report in { $area }, { $status ->
+    [resolved] restored
+    [scheduled] planned
+   *[active] ongoing
+  }. Expected back: { $restore }
+ref-typo = Reference { $typed_ref } has a typing mistake. Please check it.
+ref-not-found = No complaint has this reference.
+ref-malformed = Invalid reference: type the digits only.
+
+category-title = What is your complaint about?
+category-billing-dispute = Billing dispute
+category-meter-fault = Meter fault
+category-new-connection = New connection
+category-quality = Quality of service
+category-reconnection = Reconnection
+category-other = Other
+complaint-confirm = Confirm complaint "{ $category ->
+    [billing_dispute] Billing dispute
+    [meter_fault] Meter fault
+    [new_connection] New connection
+    [quality_of_service] Quality of service
+    [reconnection] Reconnection
+   *[other] Other
+  }"?
+complaint-filed = Complaint recorded. Ref: { $ref }. Answer by { $sla }.
+
+outages-title = Outages in your area:
+outage-item = { $service ->
+    [water] Water
+   *[electricity] Power
+  } { $kind ->
+    [planned] planned
+   *[unplanned] outage
+  }: { $start } - { $end }
+no-outages = No current or planned outage in your area.
+
+callback-confirm = An agent will call you back on { $phone }. Confirm?
+callback-done = Request recorded. An agent will call you back.
+
+nav-more = 98. More
+nav-back = 0. Back
+error-invalid-choice = Invalid choice.
+error-menu = Service temporarily unavailable. Please try again.
+error-unavailable = Service unavailable. Please try again later.
+error-session-expired = Session expired. Please dial the code again.
+error-input-too-long = Input too long.

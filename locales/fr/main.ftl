@@ -1,0 +1,120 @@
+# dalal - français. Restez en GSM-7 quand c'est possible (é è à ù ok; ê ç ô â î û non) :
+# une page GSM-7 tient 182 caractères, une page UCS-2 seulement 80.
+
+language-title = Langue/Lakk/Lugha
+language-name = Français
+
+pick-account-title = Plusieurs comptes sont liés à ce numéro. Choisissez:
+account-item = { $account } ({ $service ->
+    [water] eau
+   *[electricity] électricité
+  }, { $area })
+
+main-title = Bienvenue. Choisissez:
+main-bill = Ma facture
+main-report-outage = Signaler une coupure
+main-follow-complaint = Suivre une réclamation
+main-file-complaint = Faire une réclamation
+main-area-outages = Coupures dans mon quartier
+main-change-language = Changer de langue
+main-callback = Etre rappelé
+
+verify-account-prompt = Entrez votre numéro de compte (chiffres):
+verify-meter-prompt = Entrez les 4 derniers chiffres de votre compteur:
+verify-failed = Compte ou compteur incorrect. Essais restants: { $attempts_left }
+verify-locked = Trop d'essais. Réessayez plus tard ou rendez-vous en agence.
+try-again = Réessayer
+
+bill-details = Facture { $period }
+    Montant: { $amount }
+    A payer avant le { $due }
+    Statut: { $bill_status ->
+        [paid] payée
+        [partially_paid] payée en partie, reste { $balance }
+       *[unpaid] non payée
+    }
+no-bill = Aucune facture pour ce compte.
+
+meter-prompt = Entrez votre numéro de compteur:
+meter-not-found = Compteur introuvable. Vérifiez le numéro.
+outage-confirm = Signaler une coupure { $service ->
+    [water] d'eau
+   *[electricity] d'électricité
+  } à { $area }?
+confirm-yes = Oui
+confirm-no = Non
+
+outage-known = Coupure connue à { $area }, rétablissement prévu le { $restore }. Votre signalement est enregistré. Réf: { $ref }
+outage-ticket = Merci, coupure signalée. Réf: { $ref }
+
+tickets-title = Vos réclamations en cours:
+ticket-item = { $ref } { $status ->
+    [in_progress] en traitement
+    [resolved] résolue
+    [closed] fermée
+   *[open] ouverte
+  }, délai { $sla }
+enter-reference = Entrer une référence
+ref-prompt = Entrez la référence (chiffres):
+ticket-details = Réf { $ref }
+    { $category ->
+        [outage] Coupure
+        [billing_dispute] Litige facture
+        [meter_fault] Compteur en panne
+        [new_connection] Nouveau branchement
+        [quality_of_service] Qualité de service
+        [reconnection] Rétablissement
+       *[other] Autre
+    }: { $status ->
+        [in_progress] en traitement
+        [resolved] résolue
+        [closed] fermée
+       *[open] ouverte
+    }
+    Délai: { $sla }
+outage-report-details = Réf { $ref }: signalement de coupure à { $area }, { $status ->
+    [resolved] rétablie
+    [scheduled] programmée
+   *[active] en cours
+  }. Rétablissement prévu: { $restore }
+ref-typo = La référence { $typed_ref } contient une erreur de frappe. Vérifiez-la.
+ref-not-found = Aucune réclamation avec cette référence.
+ref-malformed = Référence invalide: tapez seulement les chiffres.
+
+category-title = Motif de la réclamation:
+category-billing-dispute = Contester une facture
+category-meter-fault = Compteur en panne
+category-new-connection = Nouveau branchement
+category-quality = Qualité de service
+category-reconnection = Rétablissement
+category-other = Autre
+complaint-confirm = Confirmer la réclamation "{ $category ->
+    [billing_dispute] Contester une facture
+    [meter_fault] Compteur en panne
+    [new_connection] Nouveau branchement
+    [quality_of_service] Qualité de service
+    [reconnection] Rétablissement
+   *[other] Autre
+  }"?
+complaint-filed = Réclamation enregistrée. Réf: { $ref }. Réponse avant le { $sla }.
+
+outages-title = Coupures dans votre quartier:
+outage-item = { $service ->
+    [water] Eau
+   *[electricity] Electricité
+  } { $kind ->
+    [planned] programmée
+   *[unplanned] en cours
+  }: { $start } - { $end }
+no-outages = Aucune coupure en cours ou prévue dans votre quartier.
+
+callback-confirm = Un agent vous rappellera au { $phone }. Confirmer?
+callback-done = Demande enregistrée. Un agent vous rappellera.
+
+nav-more = 98. Suite
+nav-back = 0. Retour
+error-invalid-choice = Choix invalide.
+error-menu = Service momentanément indisponible. Merci de réessayer.
+error-unavailable = Service indisponible. Merci de réessayer plus tard.
+error-session-expired = Session expirée. Merci de recomposer le code.
+error-input-too-long = Saisie trop longue.

@@ -1,0 +1,119 @@
+# dalal - Kiswahili.
+
+language-title = Langue/Lakk/Lugha
+language-name = Kiswahili
+
+pick-account-title = Akaunti kadhaa zinatumia namba hii. Chagua moja:
+account-item = { $account } ({ $service ->
+    [water] maji
+   *[electricity] umeme
+  }, { $area })
+
+main-title = Karibu. Chagua:
+main-bill = Angalia bili yangu
+main-report-outage = Ripoti kukatika kwa huduma
+main-follow-complaint = Fuatilia malalamiko
+main-file-complaint = Wasilisha malalamiko
+main-area-outages = Kukatika katika eneo langu
+main-change-language = Badilisha lugha
+main-callback = Nipigie simu
+
+verify-account-prompt = Weka namba ya akaunti yako (tarakimu):
+verify-meter-prompt = Weka tarakimu 4 za mwisho za mita yako:
+verify-failed = Akaunti au mita si sahihi. Majaribio yaliyobaki: { $attempts_left }
+verify-locked = Majaribio mengi mno. Jaribu baadaye au tembelea ofisi yetu.
+try-again = Jaribu tena
+
+bill-details = Bili { $period }
+    Kiasi: { $amount }
+    Tarehe ya mwisho: { $due }
+    Hali: { $bill_status ->
+        [paid] imelipwa
+        [partially_paid] imelipwa sehemu, salio { $balance }
+       *[unpaid] haijalipwa
+    }
+no-bill = Hakuna bili kwa akaunti hii.
+
+meter-prompt = Weka namba ya mita yako:
+meter-not-found = Mita haikupatikana. Hakikisha namba.
+outage-confirm = Ripoti kukatika kwa { $service ->
+    [water] maji
+   *[electricity] umeme
+  } { $area }?
+confirm-yes = Ndiyo
+confirm-no = Hapana
+
+outage-known = Kukatika kunajulikana { $area }, huduma itarudi { $restore }. Ripoti yako imepokelewa. Kumb: { $ref }
+outage-ticket = Asante, kukatika kumeripotiwa. Kumb: { $ref }
+
+tickets-title = Malalamiko yako yaliyo wazi:
+ticket-item = { $ref } { $status ->
+    [in_progress] yanashughulikiwa
+    [resolved] yametatuliwa
+    [closed] yamefungwa
+   *[open] wazi
+  }, hadi { $sla }
+enter-reference = Weka namba ya kumbukumbu
+ref-prompt = Weka namba ya kumbukumbu (tarakimu):
+ticket-details = Kumb { $ref }
+    { $category ->
+        [outage] Kukatika
+        [billing_dispute] Mgogoro wa bili
+        [meter_fault] Hitilafu ya mita
+        [new_connection] Muunganisho mpya
+        [quality_of_service] Ubora wa huduma
+        [reconnection] Kurejesha huduma
+       *[other] Mengineyo
+    }: { $status ->
+        [in_progress] yanashughulikiwa
+        [resolved] yametatuliwa
+        [closed] yamefungwa
+       *[open] wazi
+    }
+    Hadi: { $sla }
+outage-report-details = Kumb { $ref }: ripoti ya kukatika { $area }, { $status ->
+    [resolved] huduma imerudi
+    [scheduled] imepangwa
+   *[active] inaendelea
+  }. Itarudi: { $restore }
+ref-typo = Namba { $typed_ref } ina kosa la kuandika. Tafadhali ihakikishe.
+ref-not-found = Hakuna malalamiko yenye namba hii.
+ref-malformed = Namba si sahihi: andika tarakimu tu.
+
+category-title = Malalamiko yako yanahusu nini?
+category-billing-dispute = Mgogoro wa bili
+category-meter-fault = Hitilafu ya mita
+category-new-connection = Muunganisho mpya
+category-quality = Ubora wa huduma
+category-reconnection = Kurejesha huduma
+category-other = Mengineyo
+complaint-confirm = Thibitisha malalamiko "{ $category ->
+    [billing_dispute] Mgogoro wa bili
+    [meter_fault] Hitilafu ya mita
+    [new_connection] Muunganisho mpya
+    [quality_of_service] Ubora wa huduma
+    [reconnection] Kurejesha huduma
+   *[other] Mengineyo
+  }"?
+complaint-filed = Malalamiko yamepokelewa. Kumb: { $ref }. Jibu kabla ya { $sla }.
+
+outages-title = Kukatika katika eneo lako:
+outage-item = { $service ->
+    [water] Maji
+   *[electricity] Umeme
+  } { $kind ->
+    [planned] kumepangwa
+   *[unplanned] kumekatika
+  }: { $start } - { $end }
+no-outages = Hakuna kukatika sasa wala kulikopangwa katika eneo lako.
+
+callback-confirm = Wakala atakupigia kwa { $phone }. Thibitisha?
+callback-done = Ombi limepokelewa. Wakala atakupigia simu.
+
+nav-more = 98. Zaidi
+nav-back = 0. Rudi
+error-invalid-choice = Chaguo si sahihi.
+error-menu = Huduma haipatikani kwa sasa. Tafadhali jaribu tena.
+error-unavailable = Huduma haipatikani. Tafadhali jaribu tena baadaye.
+error-session-expired = Muda umekwisha. Tafadhali piga msimbo tena.
+error-input-too-long = Ulichoandika ni kirefu mno.

@@ -1,0 +1,120 @@
+# dalal - Wolof. Bind ci GSM-7 bu mana nekk (à é ñ baax; ë ó ŋ duñu ci GSM-7):
+# xët GSM-7 mën na am 182 araf, xët UCS-2 80 rekk.
+
+language-title = Langue/Lakk/Lugha
+language-name = Wolof
+
+pick-account-title = Ay kont yu bare ñoo am nimero bii. Tànnal benn:
+account-item = { $account } ({ $service ->
+    [water] ndox
+   *[electricity] kuraan
+  }, { $area })
+
+main-title = Dalal ak jam. Tànnal:
+main-bill = Xool sama faktiir
+main-report-outage = Yegle ab dagg
+main-follow-complaint = Topp sama plent
+main-file-complaint = Def ab plent
+main-area-outages = Dagg yi ci sama gox
+main-change-language = Soppi lakk
+main-callback = Ñu woo ma
+
+verify-account-prompt = Bindal sa nimero kont (nimero rekk):
+verify-meter-prompt = Bindal 4 nimero yu mujj yu sa kontoor:
+verify-failed = Kont wala kontoor baaxul. Li des: { $attempts_left }
+verify-locked = Jéem yi bare nañu. Jéemaatal ci kanam wala nga dem ci ajaas bi.
+try-again = Jéemaat
+
+bill-details = Faktiir { $period }
+    Xaalis: { $amount }
+    Bisu fey: { $due }
+    Nekkin: { $bill_status ->
+        [paid] fey nañu ko
+        [partially_paid] fey nañu ci lenn, des na { $balance }
+       *[unpaid] feyagul
+    }
+no-bill = Amul benn faktiir ci kont bii.
+
+meter-prompt = Bindal sa nimero kontoor:
+meter-not-found = Gisuñu kontoor bi. Seetal nimero bi.
+outage-confirm = Yegle dagg { $service ->
+    [water] ndox
+   *[electricity] kuraan
+  } ci { $area }?
+confirm-yes = Waaw
+confirm-no = Déedéet
+
+outage-known = Xam nañu dagg bi ci { $area }, dina dellu { $restore }. Bind nañu sa yegle. Ref: { $ref }
+outage-ticket = Jerejef, yegle nga dagg bi. Ref: { $ref }
+
+tickets-title = Sa plent yi ubbeeku:
+ticket-item = { $ref } { $status ->
+    [in_progress] ñu ngi ci
+    [resolved] saafara nañu ko
+    [closed] jeex na
+   *[open] ubbeeku
+  }, ba { $sla }
+enter-reference = Bindal ab ref
+ref-prompt = Bindal ref bi (nimero rekk):
+ticket-details = Ref { $ref }
+    { $category ->
+        [outage] Dagg
+        [billing_dispute] Faktiir
+        [meter_fault] Kontoor yaqu na
+        [new_connection] Bransmaa bu bees
+        [quality_of_service] Baaxaay liggeey
+        [reconnection] Dellu kuraan
+       *[other] Leneen
+    }: { $status ->
+        [in_progress] ñu ngi ci
+        [resolved] saafara nañu ko
+        [closed] jeex na
+       *[open] ubbeeku
+    }
+    Ba: { $sla }
+outage-report-details = Ref { $ref }: yegle dagg ci { $area }, { $status ->
+    [resolved] dellu na
+    [scheduled] dinañu ko def
+   *[active] mu ngi dox
+  }. Dina dellu: { $restore }
+ref-typo = Ref { $typed_ref } am na njuumte. Seetal ko.
+ref-not-found = Amul benn plent ak ref bii.
+ref-malformed = Ref bi baaxul: bindal nimero yi rekk.
+
+category-title = Lan mooy sa plent?
+category-billing-dispute = Faktiir
+category-meter-fault = Kontoor yaqu na
+category-new-connection = Bransmaa bu bees
+category-quality = Baaxaay liggeey
+category-reconnection = Dellu kuraan
+category-other = Leneen
+complaint-confirm = Dëggal plent "{ $category ->
+    [billing_dispute] Faktiir
+    [meter_fault] Kontoor yaqu na
+    [new_connection] Bransmaa bu bees
+    [quality_of_service] Baaxaay liggeey
+    [reconnection] Dellu kuraan
+   *[other] Leneen
+  }"?
+complaint-filed = Bind nañu sa plent. Ref: { $ref }. Tontu ba { $sla }.
+
+outages-title = Dagg yi ci sa gox:
+outage-item = { $service ->
+    [water] Ndox
+   *[electricity] Kuraan
+  } { $kind ->
+    [planned] dagg bu ñu waajal
+   *[unplanned] dagg
+  }: { $start } - { $end }
+no-outages = Amul benn dagg leegi walla bu ñu waajal ci sa gox.
+
+callback-confirm = Ab ajaa dina la woo ci { $phone }. Nangu nga?
+callback-done = Bind nañu sa laaj. Ab ajaa dina la woo.
+
+nav-more = 98. Yeneen
+nav-back = 0. Dellu
+error-invalid-choice = Li nga tànn baaxul.
+error-menu = Sarwiis bi jàppul leegi. Jéemaatal.
+error-unavailable = Sarwiis bi jàppul. Jéemaatal ci kanam.
+error-session-expired = Jamono ji jeex na. Dootal kod bi.
+error-input-too-long = Li nga bind dafa gudd lool.

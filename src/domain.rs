@@ -1,0 +1,190 @@
+//! The CRM's vocabulary: what the utility knows about its customers, as plain data.
+//! Stores return these; the engine and the gateways never see SQL rows.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+/// A service area (a neighbourhood served by one depot), with its currency and languages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Area {
+    pub area_code: String,
+    pub name: String,
+    pub region: String,
+    /// ISO 3166-1 alpha-2 country code.
+    pub country: String,
+    /// ISO 4217 currency code.
+    pub currency: String,
+    /// BCP 47 codes, the area's default first.
+    pub languages: Vec<String>,
+}
+
+/// A customer account (one meter, one service), with the phones that may act for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    pub account_no: String,
+    pub full_name: String,
+    /// E.164.
+    pub phone: Option<String>,
+    /// E.164; a second phone that may also act for the account.
+    pub alt_phone: Option<String>,
+    /// Preferred language; `None` when the customer never chose one.
+    pub language: Option<String>,
+    /// `electricity` or `water`.
+    pub service: String,
+    pub meter_no: String,
+    pub area_code: String,
+    pub tariff: String,
+    /// `active` or `suspended`.
+    pub status: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bill {
+    pub bill_id: String,
+    pub account_no: String,
+    /// `YYYY-MM`.
+    pub period: String,
+    pub issued_on: NaiveDate,
+    pub due_on: NaiveDate,
+    /// Integer amount in the currency's minor unit (XOF has none, KES has cents).
+    pub amount_minor: i64,
+    pub currency: String,
+    /// `paid`, `unpaid` or `partially_paid`.
+    pub status: String,
+    pub paid_minor: i64,
+}
+
+impl Bill {
+    pub fn balance_minor(&self) -> i64 {
+        (self.amount_minor - self.paid_minor).max(0)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outage {
+    pub outage_id: String,
+    pub area_code: String,
+    pub service: String,
+    /// `planned` or `unplanned`.
+    pub kind: String,
+    pub starts_at: DateTime<Utc>,
+    pub expected_end: Option<DateTime<Utc>>,
+    /// `scheduled`, `active` or `resolved`.
+    pub status: String,
+    pub cause: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ticket {
+    pub ticket_ref: String,
+    pub account_no: Option<String>,
+    pub phone: Option<String>,
+    /// outage, billing_dispute, meter_fault, new_connection, quality_of_service, reconnection, other.
+    pub category: String,
+    /// open, in_progress, resolved, closed.
+    pub status: String,
+    /// Where it was filed: ussd, voice, web, call_centre, agency...
+    pub channel: String,
+    pub created_at: DateTime<Utc>,
+    pub sla_due_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+    pub note: Option<String>,
+}
+
+pub const TICKET_CATEGORIES: [&str; 7] = [
+    "outage",
+    "billing_dispute",
+    "meter_fault",
+    "new_connection",
+    "quality_of_service",
+    "reconnection",
+    "other",
+];
+pub const TICKET_STATUSES: [&str; 4] = ["open", "in_progress", "resolved", "closed"];
+
+/// A ticket to be filed. `origin_key` makes filing idempotent: a second call with the same key
+/// returns the ticket the first one created (a gateway retry never creates a second ticket).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTicket {
+    pub origin_key: String,
+    pub account_no: Option<String>,
+    pub phone: Option<String>,
+    pub category: String,
+    pub channel: String,
+    pub created_at: DateTime<Utc>,
+    pub sla_due_at: Option<DateTime<Utc>>,
+    pub note: Option<String>,
+}
+
+/// A customer's report that attaches to an outage the utility already knows about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOutageReport {
+    pub origin_key: String,
+    pub outage_id: String,
+    pub account_no: Option<String>,
+    pub phone: Option<String>,
+    pub channel: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutageReport {
+    pub reference: String,
+    pub outage_id: String,
+    pub account_no: Option<String>,
+    pub phone: Option<String>,
+    pub channel: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A request for an agent to call the customer back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCallback {
+    pub origin_key: String,
+    pub phone: String,
+    pub account_no: Option<String>,
+    pub language: String,
+    pub channel: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One row of the interactions log: a whole USSD session or call, updated hop by hop.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Interaction {
+    /// `ussd` or `voice`.
+    pub channel: String,
+    /// Gateway name, e.g. `africastalking`.
+    pub gateway: String,
+    pub session_id: String,
+    pub phone: String,
+    pub account_no: Option<String>,
+    pub language: Option<String>,
+    /// Node ids visited, in order, joined by `>`.
+    pub path: String,
+    /// Last notable outcome (e.g. `bill_shown`, `ticket_created:RC...`), if any.
+    pub outcome: Option<String>,
+    pub hops: i64,
+    pub started_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// True once the session ended on our side (an `END` reply).
+    pub ended: bool,
+}
+
+/// The gateway's own end-of-session notification (Africa's Talking `events` callback).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SessionEnd {
+    pub gateway: String,
+    pub session_id: String,
+    /// `Success`, `Incomplete` or `Failed`.
+    pub status: String,
+    pub duration_ms: Option<i64>,
+    pub hops_count: Option<i64>,
+    pub input: Option<String>,
+    pub last_app_response: Option<String>,
+    pub error_message: Option<String>,
+    pub cost: Option<String>,
+    pub phone: Option<String>,
+    pub service_code: Option<String>,
+    pub network_code: Option<String>,
+    pub date: Option<String>,
+}

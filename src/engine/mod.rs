@@ -1,0 +1,373 @@
+//! The menu engine: pure. `state + input -> new state + reply`, or a request for an action the
+//! server performs (a CRM read or write) whose result resumes the engine. No I/O happens here,
+//! so the whole menu logic is tested without a database or a network.
+
+pub mod page;
+pub mod value;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::i18n::Catalog;
+use crate::menu::model::{InputKind, InputSpec, Menu, Node};
+use crate::text::gsm7::{self, PageBudget};
+use page::{Nav, Screen};
+pub use value::Value;
+
+/// Fields of one list item (e.g. one ticket); `id` identifies it when the caller picks it.
+pub type Item = BTreeMap<String, Value>;
+
+/// Navigation keys, the same on every screen.
+pub const KEY_BACK: &str = "0";
+pub const KEY_HOME: &str = "00";
+pub const KEY_MORE: &str = "98";
+
+/// Everything a session remembers between hops. Serializable so any session store can hold it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct State {
+    pub lang: String,
+    /// The screen the caller is looking at.
+    pub screen: String,
+    /// The action node waiting for its result, if any.
+    pub pending: Option<String>,
+    pub page: usize,
+    /// Screens to return to with `0`, most recent last.
+    pub back: Vec<String>,
+    pub vars: BTreeMap<String, Value>,
+    pub lists: BTreeMap<String, Vec<Item>>,
+    /// Every node entered, in order (the interaction log's "path taken").
+    pub path: Vec<String>,
+    pub ended: bool,
+}
+
+/// A server action the engine needs performed before it can go on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionRequest {
+    /// The action node (part of idempotency keys: one ticket per session and node).
+    pub node: String,
+    pub name: String,
+    pub args: BTreeMap<String, String>,
+}
+
+/// What an action found or did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ActionResult {
+    pub outcome: String,
+    pub vars: BTreeMap<String, Value>,
+    pub lists: BTreeMap<String, Vec<Item>>,
+    /// A new session language (after the caller chose one).
+    pub lang: Option<String>,
+}
+
+impl ActionResult {
+    pub fn outcome(outcome: &str) -> Self {
+        ActionResult {
+            outcome: outcome.to_string(),
+            ..Default::default()
+        }
+    }
+
+    pub fn var(mut self, name: &str, value: Value) -> Self {
+        self.vars.insert(name.to_string(), value);
+        self
+    }
+
+    pub fn list(mut self, name: &str, items: Vec<Item>) -> Self {
+        self.lists.insert(name.to_string(), items);
+        self
+    }
+}
+
+/// One rendered page for the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub text: String,
+    /// The session is over after this page.
+    pub end: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    Show(Reply),
+    Act(ActionRequest),
+}
+
+/// How a channel measures and spells a page.
+#[derive(Debug, Clone, Copy)]
+pub struct Profile {
+    pub budget: PageBudget,
+    /// Spell pages in GSM-7 only, to keep the 182-character budget.
+    pub transliterate: bool,
+}
+
+impl Profile {
+    pub const USSD: Profile = Profile {
+        budget: PageBudget::USSD,
+        transliterate: false,
+    };
+}
+
+/// Message ids the engine itself uses, besides those the menu names.
+pub mod messages {
+    pub const INVALID: &str = "error-invalid-choice";
+    pub const MENU_ERROR: &str = "error-menu";
+    pub const NAV_MORE: &str = "nav-more";
+    pub const NAV_BACK: &str = "nav-back";
+    /// Said by the server, not the menu: a store is down, a session is unknown, input too long.
+    pub const UNAVAILABLE: &str = "error-unavailable";
+    pub const SESSION_EXPIRED: &str = "error-session-expired";
+    pub const INPUT_TOO_LONG: &str = "error-input-too-long";
+    pub const ALL: [&str; 7] = [
+        INVALID,
+        MENU_ERROR,
+        NAV_MORE,
+        NAV_BACK,
+        UNAVAILABLE,
+        SESSION_EXPIRED,
+        INPUT_TOO_LONG,
+    ];
+}
+
+pub struct Engine<'a> {
+    pub menu: &'a Menu,
+    pub catalog: &'a Catalog,
+    pub profile: Profile,
+}
+
+impl<'a> Engine<'a> {
+    pub fn new(menu: &'a Menu, catalog: &'a Catalog, profile: Profile) -> Self {
+        Engine {
+            menu,
+            catalog,
+            profile,
+        }
+    }
+
+    /// A new session in `lang`, entering the menu's start node.
+    pub fn start(&self, lang: &str, vars: BTreeMap<String, Value>) -> (State, Step) {
+        let state = State {
+            lang: lang.to_string(),
+            vars,
+            ..Default::default()
+        };
+        let start = self.menu.start.clone();
+        self.enter(state, &start)
+    }
+
+    /// The caller typed `input` on the current screen.
+    pub fn input(&self, mut state: State, input: &str) -> (State, Step) {
+        let input = input.trim();
+        let Some(node) = self.menu.node(&state.screen) else {
+            return self.menu_error(state);
+        };
+        if state.pending.is_some() || state.ended {
+            return self.show(state, None);
+        }
+        match input {
+            KEY_HOME => {
+                state.back.clear();
+                let home = self.menu.home.clone();
+                return self.enter(state, &home);
+            }
+            KEY_MORE if state.page + 1 < self.pages(&state, node, None).len() => {
+                state.page += 1;
+                return self.show(state, None);
+            }
+            KEY_BACK if state.page > 0 => {
+                state.page -= 1;
+                return self.show(state, None);
+            }
+            KEY_BACK if !state.back.is_empty() => {
+                let previous = state.back.pop().expect("checked non-empty");
+                state.screen = previous.clone();
+                state.page = 0;
+                state.path.push(previous);
+                return self.show(state, None);
+            }
+            _ => {}
+        }
+        if let Some(option) = node.options.iter().find(|o| o.key == input) {
+            for (name, value) in &option.set {
+                state.vars.insert(name.clone(), Value::text(value));
+            }
+            let goto = option.goto.clone();
+            return self.enter(state, &goto);
+        }
+        if let Some(select) = node.list.as_ref().and_then(|l| {
+            let choice = input.parse::<usize>().ok()?;
+            let select = l.select.as_ref()?;
+            let item = state.lists.get(&l.from)?.get(choice.checked_sub(1)?)?;
+            Some((select, item.get("id")?.clone()))
+        }) {
+            let (spec, id) = select;
+            state.vars.insert(spec.var.clone(), id);
+            let goto = spec.goto.clone();
+            return self.enter(state, &goto);
+        }
+        if let Some(spec) = &node.input
+            && accepts(spec, input)
+        {
+            state.vars.insert(spec.var.clone(), Value::text(input));
+            let goto = spec.goto.clone();
+            return self.enter(state, &goto);
+        }
+        self.show(state, Some(messages::INVALID))
+    }
+
+    /// The server performed the pending action; go where its outcome leads.
+    pub fn resume(&self, mut state: State, result: ActionResult) -> (State, Step) {
+        let Some(pending) = state.pending.take() else {
+            return self.show(state, None);
+        };
+        if let Some(lang) = result.lang {
+            state.lang = lang;
+        }
+        state.vars.extend(result.vars);
+        state.lists.extend(result.lists);
+        let target = self
+            .menu
+            .node(&pending)
+            .and_then(|n| n.next.as_ref())
+            .and_then(|next| next.target(&result.outcome))
+            .map(str::to_string);
+        match target {
+            Some(target) => self.enter(state, &target),
+            None => self.menu_error(state),
+        }
+    }
+
+    fn enter(&self, mut state: State, id: &str) -> (State, Step) {
+        let Some(node) = self.menu.node(id) else {
+            return self.menu_error(state);
+        };
+        state.path.push(id.to_string());
+        if let Some(action) = &node.action {
+            state.pending = Some(id.to_string());
+            let request = ActionRequest {
+                node: id.to_string(),
+                name: action.clone(),
+                args: node.args.clone(),
+            };
+            return (state, Step::Act(request));
+        }
+        if id == self.menu.home {
+            state.back.clear();
+        } else if let Some(position) = state.back.iter().position(|s| s == id) {
+            state.back.truncate(position);
+        } else if !state.screen.is_empty() && state.screen != id {
+            let current = std::mem::take(&mut state.screen);
+            state.back.push(current);
+        }
+        state.screen = id.to_string();
+        state.page = 0;
+        state.ended = node.end;
+        self.show(state, None)
+    }
+
+    fn menu_error(&self, mut state: State) -> (State, Step) {
+        state.ended = true;
+        state.pending = None;
+        let text = self
+            .catalog
+            .text(&state.lang, messages::MENU_ERROR, &state.vars);
+        (
+            state,
+            Step::Show(Reply {
+                text: self.spell(text),
+                end: true,
+            }),
+        )
+    }
+
+    fn spell(&self, text: String) -> String {
+        if self.profile.transliterate {
+            gsm7::transliterate(&text)
+        } else {
+            text
+        }
+    }
+
+    /// The screen of `node` as lines, before pagination.
+    pub fn screen(&self, state: &State, node: &Node, error: Option<&str>) -> Screen {
+        let lang = state.lang.as_str();
+        let mut header = Vec::new();
+        if let Some(error) = error {
+            header.push(self.catalog.text(lang, error, &state.vars));
+        }
+        if let Some(text) = &node.text {
+            let body = self.catalog.text(lang, text, &state.vars);
+            header.extend(body.lines().map(str::to_string));
+        }
+        let mut items = Vec::new();
+        if let Some(list) = &node.list {
+            let empty = Vec::new();
+            let entries = state.lists.get(&list.from).unwrap_or(&empty);
+            for (n, item) in entries.iter().enumerate() {
+                let mut args = state.vars.clone();
+                args.extend(item.iter().map(|(k, v)| (k.clone(), v.clone())));
+                let line = self.catalog.text(lang, &list.item, &args);
+                items.push(match list.select {
+                    Some(_) => format!("{}. {line}", n + 1),
+                    None => line,
+                });
+            }
+        }
+        for option in &node.options {
+            let label_lang = option.label_lang.as_deref().unwrap_or(lang);
+            let label = self.catalog.text(label_lang, &option.label, &state.vars);
+            items.push(format!("{}. {label}", option.key));
+        }
+        let spell = |lines: Vec<String>| lines.into_iter().map(|l| self.spell(l)).collect();
+        Screen {
+            header: spell(header),
+            items: spell(items),
+        }
+    }
+
+    fn nav(&self, lang: &str) -> Nav {
+        let none = BTreeMap::new();
+        Nav {
+            more: self.spell(self.catalog.text(lang, messages::NAV_MORE, &none)),
+            back: self.spell(self.catalog.text(lang, messages::NAV_BACK, &none)),
+        }
+    }
+
+    fn pages(&self, state: &State, node: &Node, error: Option<&str>) -> Vec<String> {
+        let screen = self.screen(state, node, error);
+        let can_go_back = !node.end && !state.back.is_empty();
+        page::paginate(
+            &screen,
+            &self.nav(&state.lang),
+            &self.profile.budget,
+            can_go_back,
+        )
+    }
+
+    /// Renders the current page of the current screen (with an error line on top, if any).
+    pub fn show(&self, mut state: State, error: Option<&str>) -> (State, Step) {
+        let Some(node) = self.menu.node(&state.screen) else {
+            return self.menu_error(state);
+        };
+        let pages = self.pages(&state, node, error);
+        state.page = state.page.min(pages.len() - 1);
+        let last = state.page + 1 == pages.len();
+        let reply = Reply {
+            text: pages[state.page].clone(),
+            end: node.end && last,
+        };
+        state.ended = reply.end;
+        (state, Step::Show(reply))
+    }
+}
+
+/// Whether typed text is acceptable for an input field.
+fn accepts(spec: &InputSpec, input: &str) -> bool {
+    let length = input.chars().count();
+    let charset_ok = match spec.kind {
+        InputKind::Digits => input.bytes().all(|b| b.is_ascii_digit()),
+        InputKind::Code => input.chars().all(|c| c.is_ascii_alphanumeric()),
+        InputKind::Text => !input.chars().any(char::is_control),
+    };
+    charset_ok && length >= spec.min && length <= spec.max
+}

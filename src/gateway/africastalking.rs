@@ -1,0 +1,176 @@
+//! Africa's Talking USSD: form POSTs in, `text/plain` `CON `/`END ` out.
+//!
+//! `text` is empty on the first hop, then every input so far joined by `*` (`1*2*500`); nothing
+//! else marks a new session. The end-of-session notification arrives separately at `/events`.
+
+use super::form::Form;
+use super::{GatewayError, normalize_msisdn};
+use crate::domain::SessionEnd;
+
+pub const NAME: &str = "africastalking";
+
+/// Longest session id we keep (AT's are ~40 characters).
+const MAX_SESSION_ID: usize = 128;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UssdRequest {
+    pub session_id: String,
+    pub service_code: String,
+    /// E.164, normalised.
+    pub phone: String,
+    pub network_code: Option<String>,
+    /// Every input so far, joined by `*`.
+    pub text: String,
+}
+
+fn session_id(form: &Form) -> Result<String, GatewayError> {
+    let id = form.require_non_empty("sessionId")?;
+    if id.len() > MAX_SESSION_ID || id.chars().any(char::is_control) {
+        return Err(GatewayError::Malformed {
+            field: "sessionId",
+            reason: format!("must be 1 to {MAX_SESSION_ID} printable characters"),
+        });
+    }
+    Ok(id.to_string())
+}
+
+fn phone(form: &Form, field: &'static str) -> Result<String, GatewayError> {
+    let raw = form.require_non_empty(field)?;
+    normalize_msisdn(raw).ok_or(GatewayError::Malformed {
+        field,
+        reason: "not an E.164 phone number".into(),
+    })
+}
+
+pub fn parse_ussd(body: &[u8]) -> Result<UssdRequest, GatewayError> {
+    let form = Form::parse(body)?;
+    Ok(UssdRequest {
+        session_id: session_id(&form)?,
+        service_code: form.require_non_empty("serviceCode")?.to_string(),
+        phone: phone(&form, "phoneNumber")?,
+        network_code: form
+            .get("networkCode")
+            .filter(|s| !s.is_empty())
+            .map(str::to_string),
+        text: form.require("text")?.to_string(),
+    })
+}
+
+/// The body of a reply: `CON ` keeps the session open, `END ` closes it.
+pub fn render_ussd(text: &str, end: bool) -> String {
+    let prefix = if end { "END" } else { "CON" };
+    format!("{prefix} {text}")
+}
+
+pub fn parse_event(body: &[u8]) -> Result<SessionEnd, GatewayError> {
+    let form = Form::parse(body)?;
+    let status = form.require_non_empty("status")?;
+    if !matches!(status, "Success" | "Incomplete" | "Failed") {
+        return Err(GatewayError::Malformed {
+            field: "status",
+            reason: "expected Success, Incomplete or Failed".into(),
+        });
+    }
+    let text = |name: &str| form.get(name).filter(|s| !s.is_empty()).map(str::to_string);
+    let phone = match form.get("phoneNumber") {
+        None | Some("") => None,
+        Some(_) => Some(phone(&form, "phoneNumber")?),
+    };
+    Ok(SessionEnd {
+        gateway: NAME.to_string(),
+        session_id: session_id(&form)?,
+        status: status.to_string(),
+        duration_ms: form.optional_i64("durationInMillis")?,
+        hops_count: form.optional_i64("hopsCount")?,
+        input: text("input"),
+        last_app_response: text("lastAppResponse"),
+        error_message: text("errorMessage"),
+        cost: text("cost"),
+        phone,
+        service_code: text("serviceCode"),
+        network_code: text("networkCode"),
+        date: text("date"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (label, request body, expected phone and text or error)
+    type Case = (
+        &'static str,
+        &'static [u8],
+        Result<(&'static str, &'static str), GatewayError>,
+    );
+
+    /// Labelled request -> expected parse, as the aggregator sends them.
+    #[test]
+    fn ussd_requests() {
+        let cases: &[Case] = &[
+            (
+                "first hop: empty text",
+                b"sessionId=ATUid_1&serviceCode=*123%23&phoneNumber=%2B254711000001&networkCode=63902&text=",
+                Ok(("+254711000001", "")),
+            ),
+            (
+                "later hop: inputs joined by *",
+                b"sessionId=ATUid_1&serviceCode=*123%23&phoneNumber=%2B254711000001&networkCode=63902&text=1*2*500",
+                Ok(("+254711000001", "1*2*500")),
+            ),
+            (
+                "unencoded plus in phone",
+                b"sessionId=s&serviceCode=*123%23&phoneNumber=+221786452821&text=",
+                Ok(("+221786452821", "")),
+            ),
+            (
+                "missing sessionId",
+                b"serviceCode=*123%23&phoneNumber=%2B254711000001&text=",
+                Err(GatewayError::Missing("sessionId")),
+            ),
+            (
+                "missing text",
+                b"sessionId=s&serviceCode=*123%23&phoneNumber=%2B254711000001",
+                Err(GatewayError::Missing("text")),
+            ),
+            (
+                "national phone format",
+                b"sessionId=s&serviceCode=*123%23&phoneNumber=0711000001&text=",
+                Err(GatewayError::Malformed {
+                    field: "phoneNumber",
+                    reason: "not an E.164 phone number".into(),
+                }),
+            ),
+            (
+                "non-UTF-8 text",
+                b"sessionId=s&serviceCode=*123%23&phoneNumber=%2B254711000001&text=%C3%28",
+                Err(GatewayError::NotUtf8("text".into())),
+            ),
+        ];
+        for (label, body, expected) in cases {
+            let got = parse_ussd(body).map(|r| (r.phone, r.text));
+            let got = got.as_ref().map(|(p, t)| (p.as_str(), t.as_str()));
+            assert_eq!(&got.map_err(|e| e.clone()), expected, "{label}");
+        }
+    }
+
+    #[test]
+    fn replies_carry_the_prefix() {
+        assert_eq!(render_ussd("Menu\n1. Bill", false), "CON Menu\n1. Bill");
+        assert_eq!(render_ussd("Bye", true), "END Bye");
+    }
+
+    #[test]
+    fn end_of_session_notification() {
+        let e = parse_event(b"sessionId=ATUid_1&status=Success&durationInMillis=5200&hopsCount=3&input=1*1&lastAppResponse=END+Bill&errorMessage=&cost=KES+0.50&phoneNumber=%2B254711000001&serviceCode=*123%23&networkCode=63902&date=2026-11-22+10%3A00%3A00").unwrap();
+        assert_eq!(e.session_id, "ATUid_1");
+        assert_eq!(e.status, "Success");
+        assert_eq!(e.duration_ms, Some(5200));
+        assert_eq!(e.hops_count, Some(3));
+        assert_eq!(e.last_app_response.as_deref(), Some("END Bill"));
+        assert_eq!(e.error_message, None);
+        assert!(parse_event(b"sessionId=x&status=Maybe").is_err());
+        assert!(parse_event(b"status=Success").is_err());
+        assert!(parse_event(b"sessionId=x&status=Failed&durationInMillis=abc").is_err());
+    }
+}

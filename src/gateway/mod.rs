@@ -1,0 +1,80 @@
+//! Gateway protocols at the edge: one module per wire format, each a set of pure parse/render
+//! functions. Handlers in `http` call them; nothing here touches a store.
+
+pub mod africastalking;
+pub mod form;
+
+/// Why a gateway request was refused (answered `400` with this one line).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GatewayError {
+    #[error("missing field `{0}`")]
+    Missing(&'static str),
+    #[error("field `{field}` is malformed: {reason}")]
+    Malformed { field: &'static str, reason: String },
+    #[error("field `{0}` is not valid UTF-8")]
+    NotUtf8(String),
+    #[error("body is not application/x-www-form-urlencoded")]
+    NotForm,
+}
+
+/// A phone number in E.164 (`+` and 8 to 15 digits, no leading zero). Gateways that drop the
+/// `+` (`254711000000`) are accepted; national formats (`0711...`) are not.
+pub fn normalize_msisdn(raw: &str) -> Option<String> {
+    // A literal `+` in a form body decodes to a space: accept it as the plus it was.
+    let raw = raw.trim();
+    let digits = raw.strip_prefix('+').unwrap_or(raw);
+    let valid = (8..=15).contains(&digits.len())
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && !digits.starts_with('0');
+    valid.then(|| format!("+{digits}"))
+}
+
+/// A phone number safe to log: country code and last two digits only.
+pub fn mask_msisdn(phone: &str) -> String {
+    let digits: Vec<char> = phone.chars().filter(char::is_ascii_digit).collect();
+    if digits.len() < 6 {
+        return "***".to_string();
+    }
+    let head: String = digits[..3].iter().collect();
+    let tail: String = digits[digits.len() - 2..].iter().collect();
+    format!("+{head}******{tail}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn msisdn_normalisation() {
+        assert_eq!(
+            normalize_msisdn("+254711000000").as_deref(),
+            Some("+254711000000")
+        );
+        assert_eq!(
+            normalize_msisdn("254711000000").as_deref(),
+            Some("+254711000000")
+        );
+        assert_eq!(
+            normalize_msisdn(" 254711000000").as_deref(),
+            Some("+254711000000")
+        );
+        for bad in [
+            "",
+            "+",
+            "0711000000",
+            "+2547110000001234",
+            "+25471100000a",
+            "12345",
+            "+221 77 000 00 00",
+        ] {
+            assert_eq!(normalize_msisdn(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn masking_hides_the_subscriber_number() {
+        let masked = mask_msisdn("+221786452821");
+        assert_eq!(masked, "+221******21");
+        assert!(!masked.contains("786452"));
+    }
+}

@@ -1,0 +1,280 @@
+//! Translations: one Fluent bundle per shipped language, loaded from `locales/<lang>/*.ftl`,
+//! with a fallback chain per language (e.g. `wo -> fr -> en`) for messages a locale lacks.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use fluent_bundle::concurrent::FluentBundle;
+use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
+
+use crate::engine::value::Value;
+
+#[derive(Debug, thiserror::Error)]
+pub enum I18nError {
+    #[error("{path}: cannot read: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}: Fluent syntax error: {message}")]
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error("{path}: invalid language code")]
+    BadLanguage { path: PathBuf },
+    #[error("{0}: no locale found (expected locales/<lang>/*.ftl)")]
+    Empty(PathBuf),
+    #[error("{path}:{line}: message '{id}' is defined twice")]
+    Duplicate {
+        path: PathBuf,
+        line: usize,
+        id: String,
+    },
+}
+
+/// Where a message is defined, for `dalal check` messages.
+#[derive(Debug, Clone)]
+pub struct Definition {
+    pub path: PathBuf,
+    pub line: usize,
+}
+
+pub struct Locale {
+    pub lang: String,
+    bundle: FluentBundle<FluentResource>,
+    /// Message id -> where it is defined.
+    pub definitions: BTreeMap<String, Definition>,
+}
+
+pub struct Catalog {
+    locales: HashMap<String, Locale>,
+    /// Languages in a stable order (sorted), for reports.
+    pub languages: Vec<String>,
+    default_lang: String,
+    fallbacks: HashMap<String, Vec<String>>,
+}
+
+fn line_of(source: &str, byte: usize) -> usize {
+    source[..byte.min(source.len())].matches('\n').count() + 1
+}
+
+/// Message ids defined at the start of lines (`id = ...`), with their line numbers.
+fn scan_definitions(source: &str) -> Vec<(String, usize)> {
+    source
+        .lines()
+        .enumerate()
+        .filter_map(|(i, line)| {
+            let (id, _) = line.split_once('=')?;
+            let id = id.trim_end();
+            let starts_ok = id.chars().next()?.is_ascii_alphabetic();
+            let body_ok = id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            (starts_ok && body_ok && !line.starts_with(' ')).then(|| (id.to_string(), i + 1))
+        })
+        .collect()
+}
+
+impl Locale {
+    fn load(lang: &str, dir: &Path) -> Result<Locale, Vec<I18nError>> {
+        let langid = lang.parse().map_err(|_| {
+            vec![I18nError::BadLanguage {
+                path: dir.to_path_buf(),
+            }]
+        })?;
+        let mut bundle = FluentBundle::new_concurrent(vec![langid]);
+        // Bidi isolation marks are not GSM-7 and would push every page to UCS-2.
+        bundle.set_use_isolating(false);
+        let mut definitions = BTreeMap::new();
+        let mut errors = Vec::new();
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(|source| {
+                vec![I18nError::Read {
+                    path: dir.to_path_buf(),
+                    source,
+                }]
+            })?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "ftl"))
+            .collect();
+        files.sort();
+        for path in files {
+            let source = match std::fs::read_to_string(&path) {
+                Ok(s) => s,
+                Err(source) => {
+                    errors.push(I18nError::Read { path, source });
+                    continue;
+                }
+            };
+            for (id, line) in scan_definitions(&source) {
+                match definitions.entry(id) {
+                    std::collections::btree_map::Entry::Occupied(e) => {
+                        errors.push(I18nError::Duplicate {
+                            path: path.clone(),
+                            line,
+                            id: e.key().clone(),
+                        });
+                    }
+                    std::collections::btree_map::Entry::Vacant(e) => {
+                        e.insert(Definition {
+                            path: path.clone(),
+                            line,
+                        });
+                    }
+                }
+            }
+            let resource = match FluentResource::try_new(source.clone()) {
+                Ok(r) => r,
+                Err((r, parse_errors)) => {
+                    for e in parse_errors {
+                        errors.push(I18nError::Syntax {
+                            path: path.clone(),
+                            line: line_of(&source, e.pos.start),
+                            message: e.kind.to_string(),
+                        });
+                    }
+                    r
+                }
+            };
+            // Duplicates are reported above from the scan, with their line.
+            let _ = bundle.add_resource(resource);
+        }
+        if errors.is_empty() {
+            Ok(Locale {
+                lang: lang.to_string(),
+                bundle,
+                definitions,
+            })
+        } else {
+            Err(errors)
+        }
+    }
+
+    pub fn has(&self, id: &str) -> bool {
+        self.bundle.has_message(id)
+    }
+
+    /// Formats a message; `None` when this locale does not define it.
+    pub fn format(&self, id: &str, args: &BTreeMap<String, Value>) -> Option<String> {
+        let message = self.bundle.get_message(id)?;
+        let pattern = message.value()?;
+        let mut fluent_args = FluentArgs::new();
+        for (name, value) in args {
+            fluent_args.set(name.as_str(), to_fluent(value, &self.lang));
+        }
+        let mut errors = Vec::new();
+        let text = self
+            .bundle
+            .format_pattern(pattern, Some(&fluent_args), &mut errors);
+        Some(text.into_owned())
+    }
+}
+
+fn to_fluent(value: &Value, lang: &str) -> FluentValue<'static> {
+    match value {
+        // Counts select plural forms; other numbers (amounts) are preformatted strings.
+        Value::Number(n) => FluentValue::from(*n),
+        other => FluentValue::from(other.display(lang)),
+    }
+}
+
+impl Catalog {
+    /// Loads every `locales/<lang>/` folder. `fallbacks` maps a language to the languages tried
+    /// next, in order; the default language is always tried last.
+    pub fn load(
+        dir: &Path,
+        default_lang: &str,
+        fallbacks: HashMap<String, Vec<String>>,
+    ) -> Result<Catalog, Vec<I18nError>> {
+        let mut locales = HashMap::new();
+        let mut errors = Vec::new();
+        let entries = std::fs::read_dir(dir).map_err(|source| {
+            vec![I18nError::Read {
+                path: dir.to_path_buf(),
+                source,
+            }]
+        })?;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if !path.is_dir() {
+                continue;
+            }
+            let lang = entry.file_name().to_string_lossy().to_string();
+            match Locale::load(&lang, &path) {
+                Ok(locale) => {
+                    locales.insert(lang, locale);
+                }
+                Err(mut e) => errors.append(&mut e),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        if locales.is_empty() {
+            return Err(vec![I18nError::Empty(dir.to_path_buf())]);
+        }
+        let mut languages: Vec<String> = locales.keys().cloned().collect();
+        languages.sort();
+        Ok(Catalog {
+            locales,
+            languages,
+            default_lang: default_lang.to_string(),
+            fallbacks,
+        })
+    }
+
+    pub fn locale(&self, lang: &str) -> Option<&Locale> {
+        self.locales.get(lang)
+    }
+
+    pub fn default_lang(&self) -> &str {
+        &self.default_lang
+    }
+
+    pub fn has_language(&self, lang: &str) -> bool {
+        self.locales.contains_key(lang)
+    }
+
+    /// The languages tried for `lang`, in order, each once.
+    pub fn chain<'s>(&'s self, lang: &'s str) -> Vec<&'s str> {
+        let mut chain: Vec<&str> = vec![lang];
+        if let Some(next) = self.fallbacks.get(lang) {
+            chain.extend(next.iter().map(String::as_str));
+        }
+        chain.push(&self.default_lang);
+        chain.push("en");
+        let mut seen = Vec::new();
+        chain.retain(|l| {
+            let fresh = !seen.contains(l);
+            seen.push(*l);
+            fresh
+        });
+        chain
+    }
+
+    /// Formats `id` in `lang`, falling back along the chain; the id itself if no locale has it
+    /// (so a missing translation shows up on screen instead of crashing a session).
+    pub fn text(&self, lang: &str, id: &str, args: &BTreeMap<String, Value>) -> String {
+        self.chain(lang)
+            .into_iter()
+            .filter_map(|l| self.locales.get(l))
+            .find_map(|locale| locale.format(id, args))
+            .unwrap_or_else(|| id.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scans_definitions_with_lines() {
+        let src = "# c\nmain-title = Hello\n    .attr = x\nbill-line =\n    { $x }\n";
+        assert_eq!(
+            scan_definitions(src),
+            vec![("main-title".to_string(), 2), ("bill-line".to_string(), 4)]
+        );
+    }
+}

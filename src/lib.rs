@@ -1,0 +1,20 @@
+//! dalal: a self-service USSD and voice server for public utilities.
+//!
+//! Data flows one way: request -> gateway adapter (parse) -> engine (pure) -> actions (stores)
+//! -> gateway adapter (render) -> response.
+
+pub mod actions;
+pub mod config;
+pub mod dial;
+pub mod domain;
+pub mod engine;
+pub mod gateway;
+pub mod http;
+pub mod i18n;
+pub mod import;
+pub mod menu;
+pub mod reference;
+pub mod server;
+pub mod service;
+pub mod store;
+pub mod text;

@@ -1,0 +1,144 @@
+//! The `dalal` binary: subcommands only wire the library together.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use dalal::config::Config;
+
+#[derive(Parser)]
+#[command(
+    name = "dalal",
+    version,
+    about = "Self-service USSD server for public utilities"
+)]
+struct Cli {
+    /// TOML configuration file (optional: the embedded defaults need none).
+    #[arg(long, global = true, env = "DALAL_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (SQLite + in-process sessions by default; demo data on an empty database).
+    Serve {
+        /// Address to listen on (default 127.0.0.1:8080).
+        #[arg(long)]
+        listen: Option<String>,
+        /// Database URL, e.g. sqlite:dalal.db.
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// Import a CRM dataset folder (areas.csv, customers.csv, bills.csv, tickets.csv, outages.csv).
+    Import {
+        dir: PathBuf,
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// Validate menus and translations; prints file:line problems and fails if any.
+    Check,
+    /// A phone simulator: dial the short code against a running server over HTTP.
+    Dial {
+        /// The caller's phone number in E.164, e.g. +221786452821.
+        phone: String,
+        /// Server base URL.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+        #[arg(long, default_value = "*123#")]
+        service_code: String,
+    },
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match cli.command {
+        Command::Serve {
+            listen,
+            database_url,
+        } => {
+            init_tracing();
+            let mut config = config;
+            config.listen = listen.unwrap_or(config.listen);
+            config.database_url = database_url.unwrap_or(config.database_url);
+            serve(config).await
+        }
+        Command::Import { dir, database_url } => {
+            let mut config = config;
+            config.database_url = database_url.unwrap_or(config.database_url);
+            import(config, dir).await
+        }
+        Command::Check => return check(&config),
+        Command::Dial {
+            phone,
+            url,
+            service_code,
+        } => dalal::dial::run(&url, &phone, &service_code).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(&config.listen).await?;
+    let address = listener.local_addr()?;
+    let app = dalal::server::build_app(config).await?;
+    tracing::info!(%address, "dalal listening; try: dalal dial +221786452821 --url http://{address}");
+    dalal::server::serve(app, listener).await
+}
+
+async fn import(config: Config, dir: PathBuf) -> anyhow::Result<()> {
+    let dataset = dalal::import::read_dir(&dir).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let crm = dalal::server::connect_crm(&config).await?;
+    let summary = crm.import(&dataset).await?;
+    println!(
+        "imported {} areas, {} customers, {} bills, {} tickets, {} outages",
+        summary.areas, summary.customers, summary.bills, summary.tickets, summary.outages
+    );
+    Ok(())
+}
+
+fn check(config: &Config) -> ExitCode {
+    match dalal::server::load_menus(config) {
+        Ok((menu, catalog)) => {
+            println!(
+                "ok: {} nodes, {} languages ({})",
+                menu.nodes.len(),
+                catalog.languages.len(),
+                catalog.languages.join(", ")
+            );
+            ExitCode::SUCCESS
+        }
+        Err(problems) => {
+            for p in &problems {
+                println!("{p}");
+            }
+            eprintln!("{} problem(s) found", problems.len());
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,410 @@
+//! `dalal check`: everything that can be wrong in menus and translations, found before it goes
+//! live, each problem as a `file:line: message` line.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use chrono::{NaiveDate, TimeZone, Utc};
+
+use crate::engine::page::{Nav, Screen};
+use crate::engine::{self, Engine, Item, Profile, State, Value};
+use crate::i18n::Catalog;
+use crate::menu::model::Menu;
+
+/// Actions the server knows, with the outcomes each can report.
+pub const ACTIONS: &[(&str, &[&str])] = &[
+    (
+        "identify_caller",
+        &["choose_language", "choose_account", "ready"],
+    ),
+    ("save_language", &["ok"]),
+    ("use_account", &["ready", "invalid"]),
+    ("bill_access", &["ok", "verify"]),
+    ("verify_account", &["ok", "failed", "locked"]),
+    ("latest_bill", &["found", "none"]),
+    ("locate_caller", &["ok", "need_meter"]),
+    ("find_meter", &["ok", "not_found"]),
+    ("report_outage", &["attached", "ticket"]),
+    ("open_tickets", &["some", "none"]),
+    (
+        "find_ticket",
+        &["found", "outage_report", "typo", "not_found", "malformed"],
+    ),
+    ("file_complaint", &["filed"]),
+    ("area_outages", &["some", "none"]),
+    ("request_callback", &["ok"]),
+];
+
+pub fn action_outcomes(name: &str) -> Option<&'static [&'static str]> {
+    ACTIONS.iter().find(|(n, _)| *n == name).map(|(_, o)| *o)
+}
+
+/// One problem, located.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Problem {
+    pub location: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.location, self.message)
+    }
+}
+
+struct Checker<'a> {
+    menu: &'a Menu,
+    catalog: &'a Catalog,
+    problems: Vec<Problem>,
+}
+
+impl Checker<'_> {
+    fn report(&mut self, node: &str, message: String) {
+        self.problems.push(Problem {
+            location: self.menu.where_is(node),
+            message,
+        });
+    }
+
+    fn message_ids(&mut self, node: &str, ids: &[&str]) {
+        for id in ids {
+            let missing: Vec<&str> = self
+                .catalog
+                .languages
+                .iter()
+                .filter(|l| !self.catalog.locale(l).is_some_and(|loc| loc.has(id)))
+                .map(String::as_str)
+                .collect();
+            if missing.len() == self.catalog.languages.len() {
+                self.report(node, format!("unknown message id '{id}'"));
+            } else {
+                for lang in missing {
+                    self.report(
+                        node,
+                        format!("message '{id}' is missing in locale '{lang}' (locales/{lang}/)"),
+                    );
+                }
+            }
+        }
+    }
+
+    fn target(&mut self, node: &str, target: &str) {
+        if self.menu.node(target).is_none() {
+            self.report(node, format!("goes to unknown node '{target}'"));
+        }
+    }
+
+    fn structure(&mut self) {
+        let menu = self.menu;
+        for special in [&menu.start, &menu.home] {
+            if menu.node(special).is_none() {
+                self.problems.push(Problem {
+                    location: "menus".into(),
+                    message: format!("start/home node '{special}' does not exist"),
+                });
+            }
+        }
+        for (id, node) in &menu.nodes {
+            if let Some(action) = &node.action {
+                if node.text.is_some() || !node.options.is_empty() || node.input.is_some() {
+                    self.report(id, "an action node cannot also be a screen".into());
+                }
+                let Some(next) = &node.next else {
+                    self.report(id, format!("action '{action}' has no `next`: dead end"));
+                    continue;
+                };
+                for t in next.targets() {
+                    self.target(id, t);
+                }
+                match action_outcomes(action) {
+                    None => self.report(id, format!("unknown action '{action}'")),
+                    Some(outcomes) => {
+                        if let crate::menu::Next::ByOutcome(map) = next {
+                            for o in outcomes {
+                                if !map.contains_key(*o) {
+                                    self.report(
+                                        id,
+                                        format!("outcome '{o}' of action '{action}' leads nowhere: dead end"),
+                                    );
+                                }
+                            }
+                            for o in map.keys() {
+                                if !outcomes.contains(&o.as_str()) {
+                                    self.report(
+                                        id,
+                                        format!("action '{action}' has no outcome '{o}'"),
+                                    );
+                                }
+                            }
+                        }
+                    }
+                }
+                continue;
+            }
+            let mut ids: Vec<&str> = Vec::new();
+            match &node.text {
+                Some(t) => ids.push(t),
+                None => self.report(id, "screen has no `text`".into()),
+            }
+            for (n, option) in node.options.iter().enumerate() {
+                ids.push(&option.label);
+                self.target(id, &option.goto);
+                if let Some(lang) = &option.label_lang
+                    && !self.catalog.has_language(lang)
+                {
+                    self.report(
+                        id,
+                        format!(
+                            "option {} is labelled in unshipped language '{lang}'",
+                            option.key
+                        ),
+                    );
+                }
+                let expected = (n + 1).to_string();
+                if option.key != expected {
+                    self.report(
+                        id,
+                        format!(
+                            "option numbering gap: option {} is '{}', expected '{expected}'",
+                            n + 1,
+                            option.key
+                        ),
+                    );
+                }
+            }
+            if let Some(input) = &node.input {
+                self.target(id, &input.goto);
+                if input.min == 0 || input.min > input.max {
+                    self.report(
+                        id,
+                        format!("input length {}..{} is empty", input.min, input.max),
+                    );
+                }
+            }
+            let mut selectable = false;
+            if let Some(list) = &node.list {
+                ids.push(&list.item);
+                if let Some(select) = &list.select {
+                    selectable = true;
+                    self.target(id, &select.goto);
+                    if !node.options.is_empty() {
+                        self.report(id, "a selectable list cannot share a screen with options (their numbers clash)".into());
+                    }
+                }
+            }
+            let way_forward = !node.options.is_empty() || node.input.is_some() || selectable;
+            if !node.end && !way_forward {
+                self.report(
+                    id,
+                    "dead end: screen has no options, no input and does not end the session".into(),
+                );
+            }
+            if node.end && way_forward {
+                self.report(id, "screen ends the session but offers choices".into());
+            }
+            self.message_ids(id, &ids);
+        }
+    }
+
+    fn reachability(&mut self) {
+        let menu = self.menu;
+        let mut seen = BTreeSet::new();
+        let mut queue: VecDeque<&str> = VecDeque::from([menu.start.as_str(), menu.home.as_str()]);
+        while let Some(id) = queue.pop_front() {
+            if !seen.insert(id) {
+                continue;
+            }
+            let Some(node) = menu.node(id) else { continue };
+            let mut next: Vec<&str> = node.options.iter().map(|o| o.goto.as_str()).collect();
+            next.extend(node.input.iter().map(|i| i.goto.as_str()));
+            next.extend(
+                node.list
+                    .iter()
+                    .filter_map(|l| l.select.as_ref())
+                    .map(|s| s.goto.as_str()),
+            );
+            next.extend(node.next.iter().flat_map(|n| n.targets()));
+            queue.extend(next);
+        }
+        for id in menu.nodes.keys() {
+            if !seen.contains(id.as_str()) {
+                self.report(
+                    id,
+                    format!("node '{id}' is unreachable from '{}'", menu.start),
+                );
+            }
+        }
+    }
+
+    fn engine_messages(&mut self) {
+        for id in engine::messages::ALL {
+            for lang in &self.catalog.languages {
+                if !self.catalog.locale(lang).is_some_and(|l| l.has(id)) {
+                    self.problems.push(Problem {
+                        location: format!("locales/{lang}"),
+                        message: format!("message '{id}' (used by the engine) is missing"),
+                    });
+                }
+            }
+        }
+    }
+
+    fn budgets(&mut self, profile: Profile) {
+        let engine = Engine::new(self.menu, self.catalog, profile);
+        for (id, node) in &self.menu.nodes {
+            if node.is_action() {
+                continue;
+            }
+            for lang in self.catalog.languages.clone() {
+                for state in worst_case_states(&lang, node.list.as_ref().map(|l| l.from.as_str())) {
+                    let nav = Nav {
+                        more: engine.catalog.text(
+                            &lang,
+                            engine::messages::NAV_MORE,
+                            &BTreeMap::new(),
+                        ),
+                        back: engine.catalog.text(
+                            &lang,
+                            engine::messages::NAV_BACK,
+                            &BTreeMap::new(),
+                        ),
+                    };
+                    let footer = [nav.more.as_str(), nav.back.as_str()];
+                    let error = (!node.end).then_some(engine::messages::INVALID);
+                    let Screen { header, items } = engine.screen(&state, node, error);
+                    for item in &items {
+                        let page = [item.as_str()]
+                            .iter()
+                            .chain(footer.iter())
+                            .copied()
+                            .collect::<Vec<_>>()
+                            .join("\n");
+                        if !profile.budget.fits(&page) {
+                            self.report(
+                                id,
+                                format!(
+                                    "[{lang}] option/item cannot fit one page ({} units): {item:?}",
+                                    units(&page)
+                                ),
+                            );
+                        }
+                    }
+                    // A prompt must be readable on one page, with its error line and navigation.
+                    if !node.end {
+                        let mut lines: Vec<&str> = header.iter().map(String::as_str).collect();
+                        lines.extend(items.first().map(String::as_str));
+                        lines.extend(footer);
+                        let page = lines.join("\n");
+                        if !profile.budget.fits(&page) {
+                            self.report(
+                                id,
+                                format!(
+                                    "[{lang}] screen exceeds the page budget ({} units; {:?})",
+                                    units(&page),
+                                    crate::text::gsm7::encoding(&page)
+                                ),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn units(page: &str) -> usize {
+    crate::text::gsm7::cost(page).1
+}
+
+/// States whose variables take their widest plausible values, once per value of each
+/// enumerated variable (statuses, categories...), so every select variant is measured.
+fn worst_case_states(lang: &str, list: Option<&str>) -> Vec<State> {
+    let at = Utc.with_ymd_and_hms(2026, 12, 30, 23, 59, 0).unwrap();
+    let date = NaiveDate::from_ymd_opt(2026, 12, 30).unwrap();
+    let money = Value::Money {
+        minor: 99_999_999_999,
+        currency: "KES".into(),
+    };
+    let time = Value::Time {
+        at,
+        country: "KE".into(),
+    };
+    let text = |s: &str| Value::text(s);
+    let base: BTreeMap<String, Value> = [
+        ("period", text("12/2026")),
+        ("amount", money.clone()),
+        ("balance", money.clone()),
+        ("paid", money.clone()),
+        ("due", Value::Date(date)),
+        ("sla", Value::Date(date)),
+        ("updated", Value::Date(date)),
+        ("start", time.clone()),
+        ("end", time.clone()),
+        ("restore", time.clone()),
+        ("ref", text("RC26120000001")),
+        ("typed_ref", text("RC2612000000")),
+        ("area", text("Kisumu Central West")),
+        ("account", text("SNE1000001")),
+        ("phone", text("+254700000000")),
+        ("count", Value::Number(99)),
+        ("attempts_left", Value::Number(1)),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    let enums: &[(&str, &[&str])] = &[
+        ("bill_status", &["paid", "unpaid", "partially_paid"]),
+        (
+            "status",
+            &[
+                "open",
+                "in_progress",
+                "resolved",
+                "closed",
+                "scheduled",
+                "active",
+            ],
+        ),
+        ("category", &crate::domain::TICKET_CATEGORIES),
+        ("service", &["electricity", "water"]),
+        ("kind", &["planned", "unplanned"]),
+    ];
+    let mut states = Vec::new();
+    for (name, values) in enums {
+        for value in *values {
+            let mut vars = base.clone();
+            for (other, other_values) in enums {
+                vars.insert(other.to_string(), text(other_values[0]));
+            }
+            vars.insert(name.to_string(), text(value));
+            let item: Item = vars.clone();
+            let mut lists = BTreeMap::new();
+            if let Some(list) = list {
+                lists.insert(list.to_string(), vec![item; 12]);
+            }
+            states.push(State {
+                lang: lang.to_string(),
+                vars,
+                lists,
+                back: vec!["main".into()],
+                ..Default::default()
+            });
+        }
+    }
+    states
+}
+
+/// Every problem in a menu with its translations, sorted by location.
+pub fn check(menu: &Menu, catalog: &Catalog, profile: Profile) -> Vec<Problem> {
+    let mut checker = Checker {
+        menu,
+        catalog,
+        problems: Vec::new(),
+    };
+    checker.structure();
+    checker.reachability();
+    checker.engine_messages();
+    checker.budgets(profile);
+    checker.problems.sort();
+    checker.problems.dedup();
+    checker.problems
+}

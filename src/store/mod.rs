@@ -1,0 +1,108 @@
+//! Stores behind small traits: the engine never knows which database or session backend runs.
+
+pub mod memory_sessions;
+pub mod sqlite;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::domain::*;
+use crate::import::Dataset;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("session store unavailable: {0}")]
+    SessionBackend(String),
+    #[error("corrupt stored value: {0}")]
+    Corrupt(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Counts of what an import wrote.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportSummary {
+    pub areas: usize,
+    pub customers: usize,
+    pub bills: usize,
+    pub tickets: usize,
+    pub outages: usize,
+}
+
+/// The utility's CRM: customers, bills, outages, tickets, and everything the phone channels write.
+#[async_trait]
+pub trait CrmStore: Send + Sync {
+    /// Reachability check for `/readyz`.
+    async fn ping(&self) -> StoreResult<()>;
+    /// True when no customer has been loaded yet (the server then loads the demo dataset).
+    async fn is_empty(&self) -> StoreResult<bool>;
+    /// Loads a dataset in one transaction; rows already present are updated, never duplicated.
+    async fn import(&self, data: &Dataset) -> StoreResult<ImportSummary>;
+
+    /// Accounts whose `phone` or `alt_phone` is this E.164 number, ordered by account number.
+    async fn accounts_for_phone(&self, phone: &str) -> StoreResult<Vec<Account>>;
+    async fn account(&self, account_no: &str) -> StoreResult<Option<Account>>;
+    /// Account whose number matches `typed`, either exactly (case-insensitive) or by its digits
+    /// alone (keypads type digits: `100001` finds `SNE100001`).
+    async fn account_by_number(&self, typed: &str) -> StoreResult<Option<Account>>;
+    /// Account whose meter matches `typed`, exactly or by its digits alone.
+    async fn account_by_meter(&self, typed: &str) -> StoreResult<Option<Account>>;
+    async fn area(&self, area_code: &str) -> StoreResult<Option<Area>>;
+    async fn latest_bill(&self, account_no: &str) -> StoreResult<Option<Bill>>;
+
+    /// Language chosen earlier by a phone linked to no account.
+    async fn phone_language(&self, phone: &str) -> StoreResult<Option<String>>;
+    /// Saves the choice on every account this phone acts for, and on the phone itself.
+    async fn save_language(&self, phone: &str, language: &str) -> StoreResult<()>;
+
+    /// The active outage of this service in this area, if any.
+    async fn active_outage(&self, area_code: &str, service: &str) -> StoreResult<Option<Outage>>;
+    /// Active and scheduled outages of an area (any service) that have not ended by `now`,
+    /// soonest first.
+    async fn area_outages(&self, area_code: &str, now: DateTime<Utc>) -> StoreResult<Vec<Outage>>;
+    /// Attaches a report to a known outage; returns the report's reference. Idempotent on
+    /// `origin_key`.
+    async fn report_outage(&self, report: &NewOutageReport) -> StoreResult<OutageReport>;
+    /// How many reports are attached to an outage (the affected customers the CRM counts).
+    async fn outage_report_count(&self, outage_id: &str) -> StoreResult<i64>;
+    async fn outage_report(&self, reference: &str) -> StoreResult<Option<OutageReport>>;
+    async fn outage(&self, outage_id: &str) -> StoreResult<Option<Outage>>;
+
+    /// Files a ticket, assigning a new reference with a check digit. Idempotent on `origin_key`.
+    async fn create_ticket(&self, ticket: &NewTicket) -> StoreResult<Ticket>;
+    async fn ticket(&self, reference: &str) -> StoreResult<Option<Ticket>>;
+    /// Tickets not yet resolved or closed, filed from this phone or for these accounts,
+    /// newest first.
+    async fn open_tickets(&self, phone: &str, account_nos: &[String]) -> StoreResult<Vec<Ticket>>;
+    /// The event history of a ticket: (at, event, detail), oldest first.
+    async fn ticket_events(
+        &self,
+        reference: &str,
+    ) -> StoreResult<Vec<(DateTime<Utc>, String, Option<String>)>>;
+
+    /// Creates a call-back task for an agent; returns its id. Idempotent on `origin_key`.
+    async fn create_callback(&self, callback: &NewCallback) -> StoreResult<i64>;
+
+    /// Inserts or updates the log row of one session (keyed by gateway + session id).
+    async fn record_interaction(&self, interaction: &Interaction) -> StoreResult<()>;
+    async fn interaction(
+        &self,
+        gateway: &str,
+        session_id: &str,
+    ) -> StoreResult<Option<Interaction>>;
+    /// Records the gateway's end-of-session notification against the interaction.
+    async fn record_session_end(&self, end: &SessionEnd) -> StoreResult<()>;
+}
+
+/// Live USSD/voice sessions, with a time to live. Values are opaque serialized session states.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    async fn get(&self, key: &str) -> StoreResult<Option<Vec<u8>>>;
+    async fn put(&self, key: &str, value: Vec<u8>, ttl: std::time::Duration) -> StoreResult<()>;
+    async fn delete(&self, key: &str) -> StoreResult<()>;
+    async fn ping(&self) -> StoreResult<()>;
+}

@@ -1,0 +1,1099 @@
+//! The CRM in SQLite: one file, WAL journal, runtime queries only.
+//!
+//! Timestamps are stored as RFC 3339 text with `Z` and whole seconds, dates as `YYYY-MM-DD`, so
+//! ordering and comparing by text is ordering by time. Every write that must be atomic (an import,
+//! filing a ticket) runs in a `BEGIN IMMEDIATE` transaction, which takes the write lock up front:
+//! concurrent writers then queue on the busy timeout instead of failing to upgrade a read lock.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::{AssertSqlSafe, Sqlite, Transaction};
+
+use super::{CrmStore, ImportSummary, StoreError, StoreResult};
+use crate::domain::*;
+use crate::import::Dataset;
+use crate::reference;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// Counter that numbers ticket and outage-report references (they share one namespace).
+const REFERENCE_COUNTER: &str = "reference";
+
+/// Tables [`SqliteCrm::count`] may count.
+const COUNTABLE: [&str; 12] = [
+    "areas",
+    "customers",
+    "phone_languages",
+    "bills",
+    "outages",
+    "tickets",
+    "ticket_events",
+    "outage_reports",
+    "callback_tasks",
+    "interactions",
+    "counters",
+    "_sqlx_migrations",
+];
+
+/// A typed number must have at least this many digits to be matched by its digits alone.
+const MIN_LOOKUP_DIGITS: usize = 4;
+
+macro_rules! area_cols {
+    () => {
+        "area_code, name, region, country, currency, languages"
+    };
+}
+macro_rules! account_cols {
+    () => {
+        "account_no, full_name, phone, alt_phone, language, service, meter_no, area_code, tariff, status"
+    };
+}
+macro_rules! bill_cols {
+    () => {
+        "bill_id, account_no, period, issued_on, due_on, amount_minor, currency, status, paid_minor"
+    };
+}
+macro_rules! outage_cols {
+    () => {
+        "outage_id, area_code, service, kind, starts_at, expected_end, status, cause"
+    };
+}
+macro_rules! ticket_cols {
+    () => {
+        "ticket_ref, account_no, phone, category, status, channel, created_at, sla_due_at, updated_at, note"
+    };
+}
+macro_rules! report_cols {
+    () => {
+        "reference, outage_id, account_no, phone, channel, created_at"
+    };
+}
+macro_rules! interaction_cols {
+    () => {
+        "channel, gateway, session_id, phone, account_no, language, path, outcome, hops, started_at, updated_at, ended"
+    };
+}
+
+pub struct SqliteCrm {
+    pool: SqlitePool,
+}
+
+impl SqliteCrm {
+    /// Opens (creating it if missing) the database at `url`, e.g. `sqlite://dalal.db` or
+    /// `sqlite:data/dalal.db`, and runs the migrations.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(Duration::from_secs(5))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new().connect_with(options).await?;
+        Self::with_pool(pool).await
+    }
+
+    /// A fresh private in-memory database (for tests). The pool holds exactly one connection
+    /// that never expires, so every query sees the same database.
+    pub async fn in_memory() -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str("sqlite::memory:")?.foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(options)
+            .await?;
+        Self::with_pool(pool).await
+    }
+
+    async fn with_pool(pool: SqlitePool) -> Result<Self, StoreError> {
+        MIGRATOR.run(&pool).await?;
+        Ok(SqliteCrm { pool })
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Number of rows in one of the store's tables (a fixed allow-list; for tests and stats).
+    pub async fn count(&self, table: &str) -> StoreResult<i64> {
+        if !COUNTABLE.contains(&table) {
+            return Err(StoreError::Database(sqlx::Error::InvalidArgument(format!(
+                "cannot count unknown table `{table}`"
+            ))));
+        }
+        // The name comes from the fixed list above, never from the caller's text.
+        let sql = format!("SELECT COUNT(*) FROM {table}");
+        Ok(sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql))
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    async fn begin_write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Conversions
+
+fn ts(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn opt_ts(t: &Option<DateTime<Utc>>) -> Option<String> {
+    t.as_ref().map(ts)
+}
+
+fn date(d: &NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+fn parse_ts(s: &str) -> StoreResult<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StoreError::Corrupt(format!("timestamp `{s}`: {e}")))
+}
+
+fn parse_opt_ts(s: Option<String>) -> StoreResult<Option<DateTime<Utc>>> {
+    s.filter(|s| !s.is_empty())
+        .map(|s| parse_ts(&s))
+        .transpose()
+}
+
+fn parse_date(s: &str) -> StoreResult<NaiveDate> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|e| StoreError::Corrupt(format!("date `{s}`: {e}")))
+}
+
+fn digits(s: &str) -> String {
+    s.chars().filter(char::is_ascii_digit).collect()
+}
+
+#[derive(sqlx::FromRow)]
+struct AreaRow {
+    area_code: String,
+    name: String,
+    region: String,
+    country: String,
+    currency: String,
+    languages: String,
+}
+
+impl From<AreaRow> for Area {
+    fn from(r: AreaRow) -> Self {
+        Area {
+            area_code: r.area_code,
+            name: r.name,
+            region: r.region,
+            country: r.country,
+            currency: r.currency,
+            languages: r.languages.split_whitespace().map(str::to_string).collect(),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct AccountRow {
+    account_no: String,
+    full_name: String,
+    phone: Option<String>,
+    alt_phone: Option<String>,
+    language: Option<String>,
+    service: String,
+    meter_no: String,
+    area_code: String,
+    tariff: String,
+    status: String,
+}
+
+impl From<AccountRow> for Account {
+    fn from(r: AccountRow) -> Self {
+        Account {
+            account_no: r.account_no,
+            full_name: r.full_name,
+            phone: r.phone,
+            alt_phone: r.alt_phone,
+            language: r.language,
+            service: r.service,
+            meter_no: r.meter_no,
+            area_code: r.area_code,
+            tariff: r.tariff,
+            status: r.status,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct BillRow {
+    bill_id: String,
+    account_no: String,
+    period: String,
+    issued_on: String,
+    due_on: String,
+    amount_minor: i64,
+    currency: String,
+    status: String,
+    paid_minor: i64,
+}
+
+impl TryFrom<BillRow> for Bill {
+    type Error = StoreError;
+    fn try_from(r: BillRow) -> StoreResult<Self> {
+        Ok(Bill {
+            bill_id: r.bill_id,
+            account_no: r.account_no,
+            period: r.period,
+            issued_on: parse_date(&r.issued_on)?,
+            due_on: parse_date(&r.due_on)?,
+            amount_minor: r.amount_minor,
+            currency: r.currency,
+            status: r.status,
+            paid_minor: r.paid_minor,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct OutageRow {
+    outage_id: String,
+    area_code: String,
+    service: String,
+    kind: String,
+    starts_at: String,
+    expected_end: Option<String>,
+    status: String,
+    cause: Option<String>,
+}
+
+impl TryFrom<OutageRow> for Outage {
+    type Error = StoreError;
+    fn try_from(r: OutageRow) -> StoreResult<Self> {
+        Ok(Outage {
+            outage_id: r.outage_id,
+            area_code: r.area_code,
+            service: r.service,
+            kind: r.kind,
+            starts_at: parse_ts(&r.starts_at)?,
+            expected_end: parse_opt_ts(r.expected_end)?,
+            status: r.status,
+            cause: r.cause,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct TicketRow {
+    ticket_ref: String,
+    account_no: Option<String>,
+    phone: Option<String>,
+    category: String,
+    status: String,
+    channel: String,
+    created_at: String,
+    sla_due_at: Option<String>,
+    updated_at: String,
+    note: Option<String>,
+}
+
+impl TryFrom<TicketRow> for Ticket {
+    type Error = StoreError;
+    fn try_from(r: TicketRow) -> StoreResult<Self> {
+        Ok(Ticket {
+            ticket_ref: r.ticket_ref,
+            account_no: r.account_no,
+            phone: r.phone,
+            category: r.category,
+            status: r.status,
+            channel: r.channel,
+            created_at: parse_ts(&r.created_at)?,
+            sla_due_at: parse_opt_ts(r.sla_due_at)?,
+            updated_at: parse_ts(&r.updated_at)?,
+            note: r.note,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ReportRow {
+    reference: String,
+    outage_id: String,
+    account_no: Option<String>,
+    phone: Option<String>,
+    channel: String,
+    created_at: String,
+}
+
+impl TryFrom<ReportRow> for OutageReport {
+    type Error = StoreError;
+    fn try_from(r: ReportRow) -> StoreResult<Self> {
+        Ok(OutageReport {
+            reference: r.reference,
+            outage_id: r.outage_id,
+            account_no: r.account_no,
+            phone: r.phone,
+            channel: r.channel,
+            created_at: parse_ts(&r.created_at)?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct InteractionRow {
+    channel: String,
+    gateway: String,
+    session_id: String,
+    phone: String,
+    account_no: Option<String>,
+    language: Option<String>,
+    path: String,
+    outcome: Option<String>,
+    hops: i64,
+    started_at: String,
+    updated_at: String,
+    ended: bool,
+}
+
+impl TryFrom<InteractionRow> for Interaction {
+    type Error = StoreError;
+    fn try_from(r: InteractionRow) -> StoreResult<Self> {
+        Ok(Interaction {
+            channel: r.channel,
+            gateway: r.gateway,
+            session_id: r.session_id,
+            phone: r.phone,
+            account_no: r.account_no,
+            language: r.language,
+            path: r.path,
+            outcome: r.outcome,
+            hops: r.hops,
+            started_at: parse_ts(&r.started_at)?,
+            updated_at: parse_ts(&r.updated_at)?,
+            ended: r.ended,
+        })
+    }
+}
+
+/// Allocates the next reference number and builds a reference that is not taken yet (the
+/// sequence wraps after a million within the reference format).
+async fn next_reference(
+    tx: &mut Transaction<'static, Sqlite>,
+    at: DateTime<Utc>,
+) -> StoreResult<String> {
+    loop {
+        let seq: i64 = sqlx::query_scalar(
+            "INSERT INTO counters (name, value) VALUES (?1, 1) \
+             ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value",
+        )
+        .bind(REFERENCE_COUNTER)
+        .fetch_one(&mut **tx)
+        .await?;
+        let candidate = reference::new_reference(at, seq.max(0) as u64);
+        let taken: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM tickets WHERE ticket_ref = ?1) \
+                 OR EXISTS (SELECT 1 FROM outage_reports WHERE reference = ?1)",
+        )
+        .bind(&candidate)
+        .fetch_one(&mut **tx)
+        .await?;
+        if !taken {
+            return Ok(candidate);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+#[async_trait]
+impl CrmStore for SqliteCrm {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn is_empty(&self) -> StoreResult<bool> {
+        let any: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM customers)")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(!any)
+    }
+
+    async fn import(&self, data: &Dataset) -> StoreResult<ImportSummary> {
+        let mut tx = self.begin_write().await?;
+
+        for a in &data.areas {
+            sqlx::query(concat!(
+                "INSERT INTO areas (",
+                area_cols!(),
+                ") VALUES (?, ?, ?, ?, ?, ?) \
+                 ON CONFLICT (area_code) DO UPDATE SET name = excluded.name, \
+                 region = excluded.region, country = excluded.country, \
+                 currency = excluded.currency, languages = excluded.languages"
+            ))
+            .bind(&a.area_code)
+            .bind(&a.name)
+            .bind(&a.region)
+            .bind(&a.country)
+            .bind(&a.currency)
+            .bind(a.languages.join(" "))
+            .execute(&mut *tx)
+            .await?;
+        }
+
+        for c in &data.customers {
+            // An empty language in the CRM keeps a choice the caller made on the phone.
+            sqlx::query(concat!(
+                "INSERT INTO customers (",
+                account_cols!(),
+                ", account_digits, meter_digits) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+                 ON CONFLICT (account_no) DO UPDATE SET full_name = excluded.full_name, \
+                 phone = excluded.phone, alt_phone = excluded.alt_phone, \
+                 language = COALESCE(excluded.language, customers.language), \
+                 service = excluded.service, meter_no = excluded.meter_no, \
+                 area_code = excluded.area_code, tariff = excluded.tariff, \
+                 status = excluded.status, account_digits = excluded.account_digits, \
+                 meter_digits = excluded.meter_digits"
+            ))
+            .bind(&c.account_no)
+            .bind(&c.full_name)
+            .bind(&c.phone)
+            .bind(&c.alt_phone)
+            .bind(&c.language)
+            .bind(&c.service)
+            .bind(&c.meter_no)
+            .bind(&c.area_code)
+            .bind(&c.tariff)
+            .bind(&c.status)
+            .bind(digits(&c.account_no))
+            .bind(digits(&c.meter_no))
+            .execute(&mut *tx)
+            .await?;
+        }
+
+        for b in &data.bills {
+            sqlx::query(concat!(
+                "INSERT INTO bills (",
+                bill_cols!(),
+                ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
+                 ON CONFLICT (bill_id) DO UPDATE SET account_no = excluded.account_no, \
+                 period = excluded.period, issued_on = excluded.issued_on, \
+                 due_on = excluded.due_on, amount_minor = excluded.amount_minor, \
+                 currency = excluded.currency, status = excluded.status, \
+                 paid_minor = excluded.paid_minor"
+            ))
+            .bind(&b.bill_id)
+            .bind(&b.account_no)
+            .bind(&b.period)
+            .bind(date(&b.issued_on))
+            .bind(date(&b.due_on))
+            .bind(b.amount_minor)
+            .bind(&b.currency)
+            .bind(&b.status)
+            .bind(b.paid_minor)
+            .execute(&mut *tx)
+            .await?;
+        }
+
+        for o in &data.outages {
+            sqlx::query(concat!(
+                "INSERT INTO outages (",
+                outage_cols!(),
+                ") VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
+                 ON CONFLICT (outage_id) DO UPDATE SET area_code = excluded.area_code, \
+                 service = excluded.service, kind = excluded.kind, \
+                 starts_at = excluded.starts_at, expected_end = excluded.expected_end, \
+                 status = excluded.status, cause = excluded.cause"
+            ))
+            .bind(&o.outage_id)
+            .bind(&o.area_code)
+            .bind(&o.service)
+            .bind(&o.kind)
+            .bind(ts(&o.starts_at))
+            .bind(opt_ts(&o.expected_end))
+            .bind(&o.status)
+            .bind(&o.cause)
+            .execute(&mut *tx)
+            .await?;
+        }
+
+        for t in &data.tickets {
+            let existed: bool =
+                sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM tickets WHERE ticket_ref = ?)")
+                    .bind(&t.ticket_ref)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            sqlx::query(concat!(
+                "INSERT INTO tickets (",
+                ticket_cols!(),
+                ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+                 ON CONFLICT (ticket_ref) DO UPDATE SET account_no = excluded.account_no, \
+                 phone = excluded.phone, category = excluded.category, \
+                 status = excluded.status, channel = excluded.channel, \
+                 created_at = excluded.created_at, sla_due_at = excluded.sla_due_at, \
+                 updated_at = excluded.updated_at, note = excluded.note"
+            ))
+            .bind(&t.ticket_ref)
+            .bind(&t.account_no)
+            .bind(&t.phone)
+            .bind(&t.category)
+            .bind(&t.status)
+            .bind(&t.channel)
+            .bind(ts(&t.created_at))
+            .bind(opt_ts(&t.sla_due_at))
+            .bind(ts(&t.updated_at))
+            .bind(&t.note)
+            .execute(&mut *tx)
+            .await?;
+            if !existed {
+                sqlx::query(
+                    "INSERT INTO ticket_events (ticket_ref, at, event, detail) \
+                     VALUES (?, ?, 'created', ?)",
+                )
+                .bind(&t.ticket_ref)
+                .bind(ts(&t.created_at))
+                .bind(&t.channel)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+
+        tx.commit().await?;
+        Ok(ImportSummary {
+            areas: data.areas.len(),
+            customers: data.customers.len(),
+            bills: data.bills.len(),
+            tickets: data.tickets.len(),
+            outages: data.outages.len(),
+        })
+    }
+
+    async fn accounts_for_phone(&self, phone: &str) -> StoreResult<Vec<Account>> {
+        let rows: Vec<AccountRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            account_cols!(),
+            " FROM customers WHERE phone = ?1 OR alt_phone = ?1 ORDER BY account_no"
+        ))
+        .bind(phone)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(Account::from).collect())
+    }
+
+    async fn account(&self, account_no: &str) -> StoreResult<Option<Account>> {
+        let row: Option<AccountRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            account_cols!(),
+            " FROM customers WHERE account_no = ?"
+        ))
+        .bind(account_no)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(Account::from))
+    }
+
+    async fn account_by_number(&self, typed: &str) -> StoreResult<Option<Account>> {
+        let typed = typed.trim();
+        if typed.is_empty() {
+            return Ok(None);
+        }
+        let exact: Option<AccountRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            account_cols!(),
+            " FROM customers WHERE account_no = ? COLLATE NOCASE ORDER BY account_no LIMIT 1"
+        ))
+        .bind(typed)
+        .fetch_optional(&self.pool)
+        .await?;
+        if let Some(row) = exact {
+            return Ok(Some(row.into()));
+        }
+        let wanted = digits(typed);
+        if wanted.len() < MIN_LOOKUP_DIGITS {
+            return Ok(None);
+        }
+        // Two accounts may share their digits (SNE100001, SNW100001): then the digits alone
+        // do not say which one the caller meant, and nothing is returned.
+        let rows: Vec<AccountRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            account_cols!(),
+            " FROM customers WHERE account_digits = ? ORDER BY account_no LIMIT 2"
+        ))
+        .bind(&wanted)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(single(rows))
+    }
+
+    async fn account_by_meter(&self, typed: &str) -> StoreResult<Option<Account>> {
+        let typed = typed.trim();
+        if typed.is_empty() {
+            return Ok(None);
+        }
+        let exact: Vec<AccountRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            account_cols!(),
+            " FROM customers WHERE meter_no = ? COLLATE NOCASE ORDER BY account_no LIMIT 2"
+        ))
+        .bind(typed)
+        .fetch_all(&self.pool)
+        .await?;
+        if !exact.is_empty() {
+            return Ok(single(exact));
+        }
+        let wanted = digits(typed);
+        if wanted.len() < MIN_LOOKUP_DIGITS {
+            return Ok(None);
+        }
+        let rows: Vec<AccountRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            account_cols!(),
+            " FROM customers WHERE meter_digits = ? ORDER BY account_no LIMIT 2"
+        ))
+        .bind(&wanted)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(single(rows))
+    }
+
+    async fn area(&self, area_code: &str) -> StoreResult<Option<Area>> {
+        let row: Option<AreaRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            area_cols!(),
+            " FROM areas WHERE area_code = ?"
+        ))
+        .bind(area_code)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(Area::from))
+    }
+
+    async fn latest_bill(&self, account_no: &str) -> StoreResult<Option<Bill>> {
+        let row: Option<BillRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            bill_cols!(),
+            " FROM bills WHERE account_no = ? \
+             ORDER BY period DESC, issued_on DESC, bill_id DESC LIMIT 1"
+        ))
+        .bind(account_no)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(Bill::try_from).transpose()
+    }
+
+    async fn phone_language(&self, phone: &str) -> StoreResult<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT language FROM phone_languages WHERE phone = ?")
+                .bind(phone)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn save_language(&self, phone: &str, language: &str) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("UPDATE customers SET language = ?2 WHERE phone = ?1 OR alt_phone = ?1")
+            .bind(phone)
+            .bind(language)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO phone_languages (phone, language) VALUES (?, ?) \
+             ON CONFLICT (phone) DO UPDATE SET language = excluded.language",
+        )
+        .bind(phone)
+        .bind(language)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn active_outage(&self, area_code: &str, service: &str) -> StoreResult<Option<Outage>> {
+        let row: Option<OutageRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            outage_cols!(),
+            " FROM outages WHERE area_code = ? AND service = ? AND status = 'active' \
+             ORDER BY starts_at DESC, outage_id DESC LIMIT 1"
+        ))
+        .bind(area_code)
+        .bind(service)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(Outage::try_from).transpose()
+    }
+
+    async fn area_outages(&self, area_code: &str, now: DateTime<Utc>) -> StoreResult<Vec<Outage>> {
+        // An active outage is listed even past its expected end: it is not restored yet.
+        let rows: Vec<OutageRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            outage_cols!(),
+            " FROM outages WHERE area_code = ? AND (status = 'active' \
+               OR (status = 'scheduled' AND (expected_end IS NULL OR expected_end > ?))) \
+             ORDER BY starts_at, outage_id"
+        ))
+        .bind(area_code)
+        .bind(ts(&now))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(Outage::try_from).collect()
+    }
+
+    async fn report_outage(&self, report: &NewOutageReport) -> StoreResult<OutageReport> {
+        let mut tx = self.begin_write().await?;
+        let existing: Option<ReportRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            report_cols!(),
+            " FROM outage_reports WHERE origin_key = ?"
+        ))
+        .bind(&report.origin_key)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(row) = existing {
+            tx.rollback().await?;
+            return row.try_into();
+        }
+        let reference = next_reference(&mut tx, report.created_at).await?;
+        sqlx::query(concat!(
+            "INSERT INTO outage_reports (",
+            report_cols!(),
+            ", origin_key) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        ))
+        .bind(&reference)
+        .bind(&report.outage_id)
+        .bind(&report.account_no)
+        .bind(&report.phone)
+        .bind(&report.channel)
+        .bind(ts(&report.created_at))
+        .bind(&report.origin_key)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(OutageReport {
+            reference,
+            outage_id: report.outage_id.clone(),
+            account_no: report.account_no.clone(),
+            phone: report.phone.clone(),
+            channel: report.channel.clone(),
+            created_at: parse_ts(&ts(&report.created_at))?,
+        })
+    }
+
+    async fn outage_report_count(&self, outage_id: &str) -> StoreResult<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM outage_reports WHERE outage_id = ?")
+                .bind(outage_id)
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn outage_report(&self, reference: &str) -> StoreResult<Option<OutageReport>> {
+        let row: Option<ReportRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            report_cols!(),
+            " FROM outage_reports WHERE reference = ?"
+        ))
+        .bind(reference)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(OutageReport::try_from).transpose()
+    }
+
+    async fn outage(&self, outage_id: &str) -> StoreResult<Option<Outage>> {
+        let row: Option<OutageRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            outage_cols!(),
+            " FROM outages WHERE outage_id = ?"
+        ))
+        .bind(outage_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(Outage::try_from).transpose()
+    }
+
+    async fn create_ticket(&self, ticket: &NewTicket) -> StoreResult<Ticket> {
+        let mut tx = self.begin_write().await?;
+        let existing: Option<TicketRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            ticket_cols!(),
+            " FROM tickets WHERE origin_key = ?"
+        ))
+        .bind(&ticket.origin_key)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(row) = existing {
+            tx.rollback().await?;
+            return row.try_into();
+        }
+        let reference = next_reference(&mut tx, ticket.created_at).await?;
+        let created_at = ts(&ticket.created_at);
+        sqlx::query(concat!(
+            "INSERT INTO tickets (",
+            ticket_cols!(),
+            ", origin_key) VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?)"
+        ))
+        .bind(&reference)
+        .bind(&ticket.account_no)
+        .bind(&ticket.phone)
+        .bind(&ticket.category)
+        .bind(&ticket.channel)
+        .bind(&created_at)
+        .bind(opt_ts(&ticket.sla_due_at))
+        .bind(&created_at)
+        .bind(&ticket.note)
+        .bind(&ticket.origin_key)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO ticket_events (ticket_ref, at, event, detail) \
+             VALUES (?, ?, 'created', ?)",
+        )
+        .bind(&reference)
+        .bind(&created_at)
+        .bind(&ticket.channel)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        // Read back as stored (whole seconds), so a retry returns an identical ticket.
+        let created_at = parse_ts(&created_at)?;
+        Ok(Ticket {
+            ticket_ref: reference,
+            account_no: ticket.account_no.clone(),
+            phone: ticket.phone.clone(),
+            category: ticket.category.clone(),
+            status: "open".to_string(),
+            channel: ticket.channel.clone(),
+            created_at,
+            sla_due_at: parse_opt_ts(opt_ts(&ticket.sla_due_at))?,
+            updated_at: created_at,
+            note: ticket.note.clone(),
+        })
+    }
+
+    async fn ticket(&self, reference: &str) -> StoreResult<Option<Ticket>> {
+        let row: Option<TicketRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            ticket_cols!(),
+            " FROM tickets WHERE ticket_ref = ?"
+        ))
+        .bind(reference)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(Ticket::try_from).transpose()
+    }
+
+    async fn open_tickets(&self, phone: &str, account_nos: &[String]) -> StoreResult<Vec<Ticket>> {
+        let mut accounts: Vec<&str> = account_nos.iter().map(String::as_str).collect();
+        accounts.sort_unstable();
+        accounts.dedup();
+        // Only `?` placeholders are added to the text: every value is bound.
+        let placeholders = vec!["?"; accounts.len()].join(", ");
+        let matches = if accounts.is_empty() {
+            "phone = ?".to_string()
+        } else {
+            format!("(phone = ? OR account_no IN ({placeholders}))")
+        };
+        let sql = format!(
+            concat!(
+                "SELECT ",
+                ticket_cols!(),
+                " FROM tickets WHERE status IN ('open', 'in_progress') AND {} \
+                 ORDER BY created_at DESC, ticket_ref DESC LIMIT 20"
+            ),
+            matches
+        );
+        let mut query = sqlx::query_as::<_, TicketRow>(AssertSqlSafe(sql)).bind(phone);
+        for account in accounts {
+            query = query.bind(account);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.into_iter().map(Ticket::try_from).collect()
+    }
+
+    async fn ticket_events(
+        &self,
+        reference: &str,
+    ) -> StoreResult<Vec<(DateTime<Utc>, String, Option<String>)>> {
+        let rows: Vec<(String, String, Option<String>)> = sqlx::query_as(
+            "SELECT at, event, detail FROM ticket_events WHERE ticket_ref = ? ORDER BY at, id",
+        )
+        .bind(reference)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(at, event, detail)| Ok((parse_ts(&at)?, event, detail)))
+            .collect()
+    }
+
+    async fn create_callback(&self, callback: &NewCallback) -> StoreResult<i64> {
+        let mut tx = self.begin_write().await?;
+        let existing: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM callback_tasks WHERE origin_key = ?")
+                .bind(&callback.origin_key)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if let Some(id) = existing {
+            tx.rollback().await?;
+            return Ok(id);
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO callback_tasks \
+             (phone, account_no, language, channel, status, created_at, origin_key) \
+             VALUES (?, ?, ?, ?, 'pending', ?, ?) RETURNING id",
+        )
+        .bind(&callback.phone)
+        .bind(&callback.account_no)
+        .bind(&callback.language)
+        .bind(&callback.channel)
+        .bind(ts(&callback.created_at))
+        .bind(&callback.origin_key)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn record_interaction(&self, i: &Interaction) -> StoreResult<()> {
+        // started_at keeps the earliest value: the row may have been created first by the
+        // gateway's end notification.
+        sqlx::query(concat!(
+            "INSERT INTO interactions (",
+            interaction_cols!(),
+            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (gateway, session_id) DO UPDATE SET channel = excluded.channel, \
+             phone = excluded.phone, account_no = excluded.account_no, \
+             language = excluded.language, path = excluded.path, outcome = excluded.outcome, \
+             hops = excluded.hops, started_at = min(interactions.started_at, excluded.started_at), \
+             updated_at = excluded.updated_at, ended = excluded.ended"
+        ))
+        .bind(&i.channel)
+        .bind(&i.gateway)
+        .bind(&i.session_id)
+        .bind(&i.phone)
+        .bind(&i.account_no)
+        .bind(&i.language)
+        .bind(&i.path)
+        .bind(&i.outcome)
+        .bind(i.hops)
+        .bind(ts(&i.started_at))
+        .bind(ts(&i.updated_at))
+        .bind(i.ended)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn interaction(
+        &self,
+        gateway: &str,
+        session_id: &str,
+    ) -> StoreResult<Option<Interaction>> {
+        let row: Option<InteractionRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            interaction_cols!(),
+            " FROM interactions WHERE gateway = ? AND session_id = ?"
+        ))
+        .bind(gateway)
+        .bind(session_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(Interaction::try_from).transpose()
+    }
+
+    async fn record_session_end(&self, end: &SessionEnd) -> StoreResult<()> {
+        // One statement: the notification may arrive for a session we never logged (it then
+        // gets a row of its own), and never races with the engine's own upsert.
+        let now = ts(&Utc::now());
+        sqlx::query(
+            "INSERT INTO interactions (gateway, session_id, channel, phone, account_no, language, \
+               path, outcome, hops, started_at, updated_at, ended, end_status, end_duration_ms, \
+               end_hops_count, end_input, end_last_app_response, end_error_message, end_cost, \
+               end_date, end_network_code, end_service_code) \
+             VALUES (?1, ?2, 'ussd', ?3, NULL, NULL, '', NULL, ?4, ?5, ?5, 1, ?6, ?7, ?8, ?9, ?10, \
+               ?11, ?12, ?13, ?14, ?15) \
+             ON CONFLICT (gateway, session_id) DO UPDATE SET \
+               phone = CASE WHEN interactions.phone = '' THEN excluded.phone \
+                       ELSE interactions.phone END, \
+               end_status = excluded.end_status, end_duration_ms = excluded.end_duration_ms, \
+               end_hops_count = excluded.end_hops_count, end_input = excluded.end_input, \
+               end_last_app_response = excluded.end_last_app_response, \
+               end_error_message = excluded.end_error_message, end_cost = excluded.end_cost, \
+               end_date = excluded.end_date, end_network_code = excluded.end_network_code, \
+               end_service_code = excluded.end_service_code",
+        )
+        .bind(&end.gateway)
+        .bind(&end.session_id)
+        .bind(end.phone.as_deref().unwrap_or(""))
+        .bind(end.hops_count.unwrap_or(0))
+        .bind(&now)
+        .bind(&end.status)
+        .bind(end.duration_ms)
+        .bind(end.hops_count)
+        .bind(&end.input)
+        .bind(&end.last_app_response)
+        .bind(&end.error_message)
+        .bind(&end.cost)
+        .bind(&end.date)
+        .bind(&end.network_code)
+        .bind(&end.service_code)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}
+
+/// The only row, or `None` when there is none or more than one (an ambiguous lookup).
+fn single(mut rows: Vec<AccountRow>) -> Option<Account> {
+    if rows.len() == 1 {
+        rows.pop().map(Account::from)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digits_and_timestamps() {
+        assert_eq!(digits("SNE-100001"), "100001");
+        assert_eq!(digits("ab"), "");
+        let t = parse_ts("2026-11-20T06:00:00Z").unwrap();
+        assert_eq!(ts(&t), "2026-11-20T06:00:00Z");
+        assert_eq!(date(&parse_date("2026-01-05").unwrap()), "2026-01-05");
+    }
+
+    #[tokio::test]
+    async fn count_rejects_unknown_tables() {
+        let crm = SqliteCrm::in_memory().await.unwrap();
+        assert_eq!(crm.count("customers").await.unwrap(), 0);
+        assert!(crm.count("customers; DROP TABLE areas").await.is_err());
+        assert!(crm.is_empty().await.unwrap());
+        crm.ping().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn connect_creates_a_file_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("crm.db");
+        let url = format!("sqlite://{}", path.display());
+        let crm = SqliteCrm::connect(&url).await.unwrap();
+        crm.import(&crate::import::read_embedded_demo())
+            .await
+            .unwrap();
+        drop(crm);
+        assert!(path.exists());
+        // Reopening runs the migrations again (a no-op) and sees the data.
+        let crm = SqliteCrm::connect(&url).await.unwrap();
+        assert_eq!(crm.count("customers").await.unwrap(), 240);
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(crm.pool())
+            .await
+            .unwrap();
+        assert_eq!(mode, "wal");
+    }
+}

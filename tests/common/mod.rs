@@ -1,0 +1,170 @@
+//! A real server on port 0, with the canonical crm-demo fixture imported, driven over HTTP the
+//! way Africa's Talking drives it.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::sync::Arc;
+
+use dalal::config::Config;
+use dalal::store::CrmStore;
+use dalal::text::gsm7::PageBudget;
+
+pub const FIXTURE: &str = "../shared/fixtures/crm-demo";
+
+pub struct TestServer {
+    pub base: String,
+    pub crm: Arc<dyn CrmStore>,
+    pub client: reqwest::Client,
+    pub database_url: String,
+    _dir: tempfile::TempDir,
+}
+
+pub async fn start() -> TestServer {
+    start_with(|_| {}).await
+}
+
+pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> TestServer {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = Config {
+        database_url: format!("sqlite:{}", dir.path().join("crm.db").display()),
+        ..Config::default()
+    };
+    adjust(&mut config);
+    let app = dalal::server::build_app(config).await.expect("app builds");
+    let dataset = dalal::import::read_dir(Path::new(FIXTURE)).expect("fixture parses");
+    app.crm.import(&dataset).await.expect("fixture imports");
+    let crm = app.crm.clone();
+    let database_url = app.config.database_url.clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { dalal::server::serve(app, listener).await.unwrap() });
+    TestServer {
+        base,
+        crm,
+        client: reqwest::Client::new(),
+        database_url,
+        _dir: dir,
+    }
+}
+
+fn enc(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+impl TestServer {
+    /// Reads the CRM database directly, as CRM staff would (a scalar query).
+    pub async fn count(&self, sql: &str) -> i64 {
+        let pool = sqlx::SqlitePool::connect(&self.database_url).await.unwrap();
+        let n = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.to_string()))
+            .fetch_one(&pool)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        pool.close().await;
+        n
+    }
+
+    /// POSTs a raw form body to a path; returns status and body.
+    pub async fn post(&self, path: &str, body: impl Into<reqwest::Body>) -> (u16, String) {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .expect("request sent");
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap())
+    }
+
+    pub async fn ussd(&self, session: &str, phone: &str, text: &str) -> (u16, String) {
+        let body = format!(
+            "sessionId={}&serviceCode={}&phoneNumber={}&networkCode=63902&text={}",
+            enc(session),
+            enc("*123#"),
+            enc(phone),
+            enc(text)
+        );
+        self.post("/ussd/africastalking", body).await
+    }
+
+    pub fn call(&self, phone: &str) -> Call<'_> {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Call {
+            server: self,
+            session: format!("ATUid_test_{n}_{}", std::process::id()),
+            phone: phone.to_string(),
+            inputs: Vec::new(),
+            last: String::new(),
+        }
+    }
+}
+
+/// One USSD session, hop by hop.
+pub struct Call<'a> {
+    pub server: &'a TestServer,
+    pub session: String,
+    pub phone: String,
+    pub inputs: Vec<String>,
+    pub last: String,
+}
+
+/// Asserts a reply is a well-formed page: CON/END prefix and within the USSD page budget.
+pub fn assert_page(body: &str) {
+    let text = body
+        .strip_prefix("CON ")
+        .or_else(|| body.strip_prefix("END "))
+        .unwrap_or_else(|| panic!("reply lacks CON/END prefix: {body:?}"));
+    assert!(
+        PageBudget::USSD.fits(text),
+        "page over budget ({:?}, {} units): {text:?}",
+        dalal::text::gsm7::encoding(text),
+        dalal::text::gsm7::cost(text).1
+    );
+    assert!(
+        !text.contains('\u{2068}') && !text.contains('\u{202f}'),
+        "{text:?}"
+    );
+}
+
+impl Call<'_> {
+    /// The first hop (empty text).
+    pub async fn dial(&mut self) -> String {
+        self.send().await
+    }
+
+    /// Types one input.
+    pub async fn press(&mut self, input: &str) -> String {
+        assert!(
+            !self.last.starts_with("END"),
+            "session already ended with {:?}",
+            self.last
+        );
+        self.inputs.push(input.to_string());
+        self.send().await
+    }
+
+    /// Sends the current text again (an aggregator retry).
+    pub async fn retry(&mut self) -> String {
+        self.send().await
+    }
+
+    async fn send(&mut self) -> String {
+        let text = self.inputs.join("*");
+        let (status, body) = self.server.ussd(&self.session, &self.phone, &text).await;
+        assert_eq!(status, 200, "hop {text:?} answered {status}: {body}");
+        assert_page(&body);
+        self.last = body.clone();
+        body
+    }
+
+    /// Presses each input in turn; returns the last reply.
+    pub async fn walk(&mut self, inputs: &[&str]) -> String {
+        let mut last = String::new();
+        for input in inputs {
+            last = self.press(input).await;
+        }
+        last
+    }
+}

@@ -1,0 +1,570 @@
+//! End to end over real HTTP: a server on port 0 with the crm-demo fixture, driven exactly as
+//! Africa's Talking drives it. Every reply is checked against the USSD page budget.
+
+mod common;
+
+use common::{TestServer, start};
+use dalal::reference::{Typed, parse_typed};
+
+const FR_WATER: &str = "+221786452821"; // SNW100000, fr, Plateau, bill 66 860 FCFA unpaid
+const WO_POWER: &str = "+221786562901"; // SNE100001, wo, Médina, open ticket RC261100001
+const TWO_ACCOUNTS: &str = "+221706606044"; // SNE100002 (phone, Pikine) + SNW100003 (alt)
+const SW_WATER: &str = "+254112207544"; // KEW100012, sw, Kisumu, partially paid KES bill
+const EN_POWER: &str = "+254729141428"; // KEE100010, en, Westlands, paid KES bill
+const NO_LANGUAGE: &str = "+221785841036"; // SNE100005, language unknown
+const UNKNOWN: &str = "+221770000099"; // linked to no account
+
+fn lines(body: &str) -> Vec<&str> {
+    body[4..].lines().collect()
+}
+
+async fn count(server: &TestServer, sql: &str) -> i64 {
+    server.count(sql).await
+}
+
+#[tokio::test]
+async fn known_customer_lands_on_the_main_menu_in_their_language() {
+    let server = start().await;
+    let reply = server.call(FR_WATER).dial().await;
+    assert!(reply.starts_with("CON "), "{reply}");
+    let l = lines(&reply);
+    assert_eq!(l[0], "Bienvenue. Choisissez:");
+    assert_eq!(
+        &l[1..],
+        [
+            "1. Ma facture",
+            "2. Signaler une coupure",
+            "3. Suivre une réclamation",
+            "4. Faire une réclamation",
+            "5. Coupures dans mon quartier",
+            "6. Changer de langue",
+            "7. Etre rappelé"
+        ]
+    );
+    for (phone, first) in [
+        (WO_POWER, "Dalal ak jam. Tànnal:"),
+        (SW_WATER, "Karibu. Chagua:"),
+        (EN_POWER, "Welcome. Choose:"),
+    ] {
+        let reply = server.call(phone).dial().await;
+        assert_eq!(lines(&reply)[0], first, "{phone}");
+        assert_eq!(lines(&reply).len(), 8, "{reply}");
+    }
+}
+
+#[tokio::test]
+async fn unknown_language_asks_each_language_in_its_own_words_and_saves_it() {
+    let server = start().await;
+    let mut call = server.call(NO_LANGUAGE);
+    let reply = call.dial().await;
+    let l = lines(&reply);
+    assert_eq!(
+        &l[1..],
+        ["1. Français", "2. Wolof", "3. Kiswahili", "4. English"]
+    );
+    let reply = call.press("3").await;
+    assert_eq!(lines(&reply)[0], "Karibu. Chagua:");
+    let saved = count(
+        &server,
+        "SELECT COUNT(*) FROM customers WHERE account_no = 'SNE100005' AND language = 'sw'",
+    )
+    .await;
+    assert_eq!(saved, 1);
+    // Next session: straight to the main menu, in Swahili.
+    let reply = server.call(NO_LANGUAGE).dial().await;
+    assert_eq!(lines(&reply)[0], "Karibu. Chagua:");
+}
+
+#[tokio::test]
+async fn bill_in_french_with_xof_amounts() {
+    let server = start().await;
+    let mut call = server.call(FR_WATER);
+    call.dial().await;
+    let reply = call.press("1").await;
+    assert!(reply.starts_with("END "), "{reply}");
+    assert!(reply.contains("Facture 10/2026"), "{reply}");
+    assert!(reply.contains("66 860 FCFA"), "{reply}");
+    assert!(reply.contains("12/11/2026"), "{reply}");
+    assert!(reply.contains("non payée"), "{reply}");
+}
+
+#[tokio::test]
+async fn bill_in_swahili_with_kes_cents_and_balance() {
+    let server = start().await;
+    let mut call = server.call(SW_WATER);
+    call.dial().await;
+    let reply = call.press("1").await;
+    assert!(reply.contains("KSh 8,968.50"), "{reply}");
+    assert!(
+        reply.contains("imelipwa sehemu, salio KSh 4,484.25"),
+        "{reply}"
+    );
+}
+
+#[tokio::test]
+async fn bill_in_english_and_wolof() {
+    let server = start().await;
+    let mut call = server.call(EN_POWER);
+    call.dial().await;
+    let reply = call.press("1").await;
+    assert!(reply.contains("Amount: KSh 8,780.00"), "{reply}");
+    assert!(reply.contains("Status: paid"), "{reply}");
+    let mut call = server.call(WO_POWER);
+    call.dial().await;
+    let reply = call.press("1").await;
+    assert!(reply.contains("Xaalis: 75 005 FCFA"), "{reply}");
+    assert!(reply.contains("feyagul"), "{reply}");
+}
+
+#[tokio::test]
+async fn a_phone_with_two_accounts_picks_one_first() {
+    let server = start().await;
+    let mut call = server.call(TWO_ACCOUNTS);
+    let reply = call.dial().await;
+    assert!(reply.contains("1. SNE100002"), "{reply}");
+    assert!(reply.contains("2. SNW100003"), "{reply}");
+    let reply = call.press("9").await;
+    assert!(
+        reply.contains("Li nga tànn baaxul"),
+        "invalid choice re-shows: {reply}"
+    );
+    assert!(reply.starts_with("CON "));
+    let reply = call.press("1").await;
+    assert_eq!(lines(&reply)[0], "Dalal ak jam. Tànnal:");
+    let reply = call.press("1").await;
+    assert!(reply.contains("24 470 FCFA"), "SNE100002's bill: {reply}");
+    assert!(reply.contains("12 235 FCFA"), "balance: {reply}");
+}
+
+#[tokio::test]
+async fn unknown_caller_sees_a_bill_only_after_account_and_meter_digits() {
+    let server = start().await;
+    let mut call = server.call(UNKNOWN);
+    let reply = call.dial().await;
+    assert!(reply.contains("4. English"), "{reply}");
+    call.press("4").await;
+    let reply = call.press("1").await;
+    assert!(reply.contains("account number"), "{reply}");
+    // Right account, wrong meter digits: refused, and the answer says nothing of the account.
+    call.press("100000").await;
+    let reply = call.press("0000").await;
+    assert!(reply.contains("does not match"), "{reply}");
+    assert!(!reply.contains("66"), "no bill data leaks: {reply}");
+    let reply = call.press("1").await;
+    assert!(reply.contains("account number"), "{reply}");
+    // SNW100000's meter is W717551595: last 4 digits 1595.
+    call.press("100000").await;
+    let reply = call.press("1595").await;
+    assert!(
+        reply.contains("KSh") || reply.contains("66,860 FCFA"),
+        "{reply}"
+    );
+    assert!(reply.starts_with("END "));
+}
+
+#[tokio::test]
+async fn wrong_verification_answers_lock_the_session() {
+    let server = start().await;
+    let mut call = server.call(UNKNOWN);
+    call.dial().await;
+    call.press("1").await; // French
+    call.press("1").await; // bill
+    for attempt in 1..=3 {
+        call.press("100000").await;
+        let reply = call.press("9999").await;
+        if attempt < 3 {
+            assert!(reply.contains("incorrect"), "{reply}");
+            call.press("1").await;
+        } else {
+            assert!(reply.starts_with("END "), "{reply}");
+            assert!(reply.contains("Trop d'essais"), "{reply}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn outage_report_attaches_to_a_known_outage() {
+    let server = start().await;
+    let before = server.crm.outage_report_count("OUT0001").await.unwrap();
+    let mut call = server.call(TWO_ACCOUNTS);
+    call.dial().await;
+    call.press("1").await; // SNE100002, electricity in Pikine (OUT0001 active)
+    let reply = call.press("2").await;
+    assert!(reply.contains("Pikine"), "{reply}");
+    let reply = call.press("1").await;
+    assert!(reply.starts_with("END "), "{reply}");
+    assert!(
+        reply.contains("20/11/2026 13:00"),
+        "restoration time: {reply}"
+    );
+    let reference = reply.split("Ref: ").nth(1).expect("a reference").trim();
+    assert!(
+        matches!(parse_typed(reference), Typed::Reference(_)),
+        "{reference}"
+    );
+    assert_eq!(
+        server.crm.outage_report_count("OUT0001").await.unwrap(),
+        before + 1
+    );
+    // The aggregator retries the last hop: same answer, still one report.
+    let again = call.retry().await;
+    assert_eq!(again, reply);
+    assert_eq!(
+        server.crm.outage_report_count("OUT0001").await.unwrap(),
+        before + 1
+    );
+    let tickets = count(
+        &server,
+        "SELECT COUNT(*) FROM tickets WHERE origin_key IS NOT NULL",
+    )
+    .await;
+    assert_eq!(tickets, 0, "no ticket when the outage is known");
+}
+
+#[tokio::test]
+async fn outage_report_without_known_outage_opens_a_ticket() {
+    let server = start().await;
+    let mut call = server.call(FR_WATER);
+    call.dial().await;
+    let reply = call.press("2").await;
+    assert!(reply.contains("coupure d'eau à Plateau"), "{reply}");
+    let reply = call.press("1").await;
+    let reference = reply
+        .split("Réf: ")
+        .nth(1)
+        .expect("a reference")
+        .trim()
+        .to_string();
+    assert!(matches!(parse_typed(&reference), Typed::Reference(_)));
+    let ticket = server
+        .crm
+        .ticket(&reference)
+        .await
+        .unwrap()
+        .expect("committed");
+    assert_eq!(ticket.category, "outage");
+    assert_eq!(ticket.account_no.as_deref(), Some("SNW100000"));
+    assert_eq!(ticket.channel, "ussd");
+    call.retry().await;
+    let n = count(
+        &server,
+        "SELECT COUNT(*) FROM tickets WHERE origin_key IS NOT NULL",
+    )
+    .await;
+    assert_eq!(n, 1);
+}
+
+#[tokio::test]
+async fn unknown_caller_reports_an_outage_by_meter_number() {
+    let server = start().await;
+    let mut call = server.call(UNKNOWN);
+    call.dial().await;
+    call.press("1").await;
+    let reply = call.press("2").await;
+    assert!(reply.contains("compteur"), "{reply}");
+    let reply = call.press("12345678").await;
+    assert!(reply.contains("introuvable"), "{reply}");
+    call.press("1").await;
+    // SNE100002's meter M284238577, typed as digits: Pikine, where OUT0001 is active.
+    let reply = call.press("284238577").await;
+    assert!(reply.contains("Pikine"), "{reply}");
+    let reply = call.press("1").await;
+    assert!(reply.contains("Réf: RC"), "{reply}");
+    assert!(
+        !reply.contains("Gueye"),
+        "no customer data to an unverified caller"
+    );
+}
+
+#[tokio::test]
+async fn file_a_complaint_and_follow_it() {
+    let server = start().await;
+    let mut call = server.call(EN_POWER);
+    call.dial().await;
+    let reply = call.press("4").await;
+    assert!(
+        reply.contains("1. Billing dispute") && reply.contains("6. Other"),
+        "{reply}"
+    );
+    let reply = call.press("2").await;
+    assert!(reply.contains("Meter fault"), "{reply}");
+    let reply = call.press("1").await;
+    assert!(reply.starts_with("END "), "{reply}");
+    let reference = reply
+        .split("Ref: ")
+        .nth(1)
+        .and_then(|r| r.split('.').next())
+        .expect("reference")
+        .to_string();
+    let ticket = server
+        .crm
+        .ticket(&reference)
+        .await
+        .unwrap()
+        .expect("ticket");
+    assert_eq!(ticket.category, "meter_fault");
+    assert_eq!(ticket.status, "open");
+    let sla_hours = (ticket.sla_due_at.unwrap() - ticket.created_at).num_hours();
+    assert_eq!(sla_hours, 72, "meter fault SLA");
+
+    // Follow: the open ticket is listed, and typing its reference (digits only) finds it.
+    let mut follow = server.call(EN_POWER);
+    follow.dial().await;
+    let reply = follow.press("3").await;
+    assert!(reply.contains(&reference), "{reply}");
+    let reply = follow.press("1").await;
+    assert!(reply.contains("reference"), "{reply}");
+    let reply = follow.press(&reference[2..]).await;
+    assert!(reply.contains("Meter fault: open"), "{reply}");
+}
+
+#[tokio::test]
+async fn references_typo_malformed_and_legacy() {
+    let server = start().await;
+    let mut call = server.call(UNKNOWN);
+    call.dial().await;
+    call.press("4").await;
+    let reply = call.press("3").await;
+    assert!(reply.contains("Enter the reference"), "{reply}");
+    // A reference with a check digit, one digit mistyped.
+    let reply = call.press("26110000179").await;
+    let reply = if reply.contains("typing mistake") {
+        reply
+    } else {
+        // 26110000179 might be valid by chance; flip the last digit to be sure.
+        call.press("1").await;
+        call.press("26110000178").await
+    };
+    assert!(reply.contains("typing mistake"), "{reply}");
+    call.press("1").await;
+    let reply = call.press("1' OR '1'='1").await;
+    assert!(reply.starts_with("CON "), "{reply}");
+    assert!(reply.contains("type the digits only"), "{reply}");
+    call.press("1").await;
+    // An imported (legacy) reference, digits only.
+    let reply = call.press("261100001").await;
+    assert!(reply.contains("Ref RC261100001"), "{reply}");
+    assert!(reply.contains("Outage: open"), "{reply}");
+}
+
+#[tokio::test]
+async fn outages_in_my_area() {
+    let server = start().await;
+    let mut call = server.call(TWO_ACCOUNTS);
+    call.dial().await;
+    call.press("1").await;
+    let reply = call.press("5").await;
+    assert!(reply.starts_with("END "), "{reply}");
+    assert!(
+        reply.contains("20/11/2026 06:00 - 20/11/2026 13:00"),
+        "{reply}"
+    );
+    let mut call = server.call(EN_POWER);
+    call.dial().await;
+    let reply = call.press("5").await;
+    assert!(reply.contains("No current or planned outage"), "{reply}");
+}
+
+#[tokio::test]
+async fn call_back_request_creates_a_task_with_number_and_language() {
+    let server = start().await;
+    let mut call = server.call(SW_WATER);
+    call.dial().await;
+    let reply = call.press("7").await;
+    assert!(reply.contains(SW_WATER), "{reply}");
+    let reply = call.press("1").await;
+    assert!(reply.starts_with("END "), "{reply}");
+    let n = count(
+        &server,
+        "SELECT COUNT(*) FROM callback_tasks WHERE phone = '+254112207544' AND language = 'sw' AND account_no = 'KEW100012'",
+    )
+    .await;
+    assert_eq!(n, 1);
+}
+
+#[tokio::test]
+async fn change_language_back_and_home() {
+    let server = start().await;
+    let mut call = server.call(FR_WATER);
+    call.dial().await;
+    let reply = call.press("6").await;
+    assert!(reply.contains("4. English"), "{reply}");
+    let reply = call.press("4").await;
+    assert_eq!(lines(&reply)[0], "Welcome. Choose:");
+    let reply = call.press("4").await;
+    assert!(reply.contains("Billing dispute"), "{reply}");
+    let reply = call.press("1").await;
+    assert!(reply.contains("Confirm complaint"), "{reply}");
+    let reply = call.press("0").await;
+    assert!(
+        reply.contains("Billing dispute"),
+        "0 goes back one screen: {reply}"
+    );
+    let reply = call.press("00").await;
+    assert_eq!(lines(&reply)[0], "Welcome. Choose:");
+    let reply = call.press("0").await;
+    assert!(
+        reply.contains("Invalid choice"),
+        "nothing before the main menu: {reply}"
+    );
+}
+
+#[tokio::test]
+async fn long_screens_page_with_98_and_0() {
+    let server = start().await;
+    // Six complaints from one phone make a ticket list longer than one page.
+    for category in 1..=6 {
+        let mut call = server.call(FR_WATER);
+        call.dial().await;
+        call.walk(&["4", &category.to_string(), "1"]).await;
+    }
+    let mut call = server.call(FR_WATER);
+    call.dial().await;
+    let first = call.press("3").await;
+    assert!(first.contains("98. Suite"), "{first}");
+    let second = call.press("98").await;
+    assert_ne!(first, second);
+    assert!(second.contains("0. Retour"), "{second}");
+    let back = call.press("0").await;
+    assert_eq!(back, first);
+    let mut seen = std::collections::BTreeSet::new();
+    let mut page = first.clone();
+    loop {
+        for line in lines(&page) {
+            if line.starts_with("RC") {
+                seen.insert(line.to_string());
+            }
+        }
+        if !page.contains("98. Suite") {
+            break;
+        }
+        page = call.press("98").await;
+    }
+    assert_eq!(seen.len(), 6, "every ticket shown once, whole: {seen:?}");
+}
+
+#[tokio::test]
+async fn bad_requests_get_400_and_write_nothing() {
+    let server = start().await;
+    let before = count(&server, "SELECT COUNT(*) FROM interactions").await;
+    let cases: &[(&str, &[u8])] = &[
+        (
+            "missing sessionId",
+            b"serviceCode=*123%23&phoneNumber=%2B221786452821&text=",
+        ),
+        (
+            "missing phoneNumber",
+            b"sessionId=x1&serviceCode=*123%23&text=",
+        ),
+        (
+            "missing text",
+            b"sessionId=x2&serviceCode=*123%23&phoneNumber=%2B221786452821",
+        ),
+        (
+            "not E.164",
+            b"sessionId=x3&serviceCode=*123%23&phoneNumber=0771234567&text=",
+        ),
+        (
+            "letters in phone",
+            b"sessionId=x4&serviceCode=*123%23&phoneNumber=%2B2217abc&text=",
+        ),
+        (
+            "non-UTF-8",
+            b"sessionId=x5&serviceCode=*123%23&phoneNumber=%2B221786452821&text=%FF",
+        ),
+        ("empty body", b""),
+        ("JSON body", b"{\"sessionId\":\"x6\"}"),
+    ];
+    for (label, body) in cases {
+        let (status, reply) = server.post("/ussd/africastalking", body.to_vec()).await;
+        assert_eq!(status, 400, "{label}: {reply}");
+        assert_eq!(
+            reply.trim().lines().count(),
+            1,
+            "{label}: one-line reason: {reply}"
+        );
+    }
+    let (status, _) = server
+        .post("/ussd/africastalking", vec![b'a'; 64 * 1024])
+        .await;
+    assert_eq!(status, 413);
+    assert_eq!(
+        count(&server, "SELECT COUNT(*) FROM interactions").await,
+        before
+    );
+}
+
+#[tokio::test]
+async fn unknown_session_and_overlong_input_get_polite_answers() {
+    let server = start().await;
+    let (status, reply) = server.ussd("never-started", FR_WATER, "1*2").await;
+    assert_eq!(status, 200);
+    assert!(reply.starts_with("END "), "{reply}");
+    assert!(reply.contains("expirée"), "{reply}");
+
+    let mut call = server.call(FR_WATER);
+    call.dial().await;
+    let long = "1".repeat(500);
+    let reply = call.press(&long).await;
+    assert!(reply.starts_with("CON "), "{reply}");
+    assert!(reply.contains("Saisie trop longue"), "{reply}");
+    let reply = call.press("1").await;
+    assert!(reply.contains("Facture"), "the session goes on: {reply}");
+}
+
+#[tokio::test]
+async fn interactions_are_logged_and_end_notifications_recorded() {
+    let server = start().await;
+    let mut call = server.call(FR_WATER);
+    call.dial().await;
+    call.press("1").await;
+    let interaction = server
+        .crm
+        .interaction("africastalking", &call.session)
+        .await
+        .unwrap()
+        .expect("logged");
+    assert_eq!(interaction.channel, "ussd");
+    assert_eq!(interaction.phone, FR_WATER);
+    assert_eq!(interaction.account_no.as_deref(), Some("SNW100000"));
+    assert_eq!(interaction.hops, 2);
+    assert!(interaction.ended);
+    assert!(
+        interaction.path.contains("bill_details"),
+        "{}",
+        interaction.path
+    );
+    assert_eq!(interaction.outcome.as_deref(), Some("latest_bill:found"));
+
+    let body = format!(
+        "sessionId={}&status=Success&durationInMillis=8400&hopsCount=2&input=1&lastAppResponse=END+Facture&errorMessage=&cost=XOF+10&date=2026-11-22+10%3A00%3A00&serviceCode=*123%23&networkCode=60801&phoneNumber=%2B221786452821",
+        call.session
+    );
+    let (status, _) = server.post("/ussd/africastalking/events", body).await;
+    assert_eq!(status, 200);
+    let recorded = count(
+        &server,
+        &format!(
+            "SELECT COUNT(*) FROM interactions WHERE session_id = '{}' AND end_status = 'Success' AND end_duration_ms = 8400",
+            call.session
+        ),
+    )
+    .await;
+    assert_eq!(recorded, 1);
+    let (status, _) = server
+        .post("/ussd/africastalking/events", "sessionId=x&status=Bogus")
+        .await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn health_and_readiness() {
+    let server = start().await;
+    let get = |path: &str| {
+        let url = format!("{}{path}", server.base);
+        let client = server.client.clone();
+        async move { client.get(url).send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(get("/healthz").await, 200);
+    assert_eq!(get("/readyz").await, 200);
+}
