@@ -78,36 +78,48 @@ fn scan_definitions(source: &str) -> Vec<(String, usize)> {
 }
 
 impl Locale {
-    fn load(lang: &str, dir: &Path) -> Result<Locale, Vec<I18nError>> {
-        let langid = lang.parse().map_err(|_| {
-            vec![I18nError::BadLanguage {
-                path: dir.to_path_buf(),
-            }]
-        })?;
+    /// Reads every `*.ftl` file of a locale folder, sorted by name.
+    fn read_folder(dir: &Path) -> Result<Vec<(PathBuf, String)>, Vec<I18nError>> {
+        let read_error = |path: &Path, source| I18nError::Read {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(|e| vec![read_error(dir, e)])?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "ftl"))
+            .collect();
+        files.sort();
+        let mut sources = Vec::new();
+        let mut errors = Vec::new();
+        for path in files {
+            match std::fs::read_to_string(&path) {
+                Ok(text) => sources.push((path, text)),
+                Err(e) => errors.push(read_error(&path, e)),
+            }
+        }
+        if errors.is_empty() {
+            Ok(sources)
+        } else {
+            Err(errors)
+        }
+    }
+
+    fn from_sources(lang: &str, sources: Vec<(PathBuf, String)>) -> Result<Locale, Vec<I18nError>> {
+        let folder = sources
+            .first()
+            .and_then(|(p, _)| p.parent())
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let langid = lang
+            .parse()
+            .map_err(|_| vec![I18nError::BadLanguage { path: folder }])?;
         let mut bundle = FluentBundle::new_concurrent(vec![langid]);
         // Bidi isolation marks are not GSM-7 and would push every page to UCS-2.
         bundle.set_use_isolating(false);
         let mut definitions = BTreeMap::new();
         let mut errors = Vec::new();
-        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-            .map_err(|source| {
-                vec![I18nError::Read {
-                    path: dir.to_path_buf(),
-                    source,
-                }]
-            })?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "ftl"))
-            .collect();
-        files.sort();
-        for path in files {
-            let source = match std::fs::read_to_string(&path) {
-                Ok(s) => s,
-                Err(source) => {
-                    errors.push(I18nError::Read { path, source });
-                    continue;
-                }
-            };
+        for (path, source) in sources {
             for (id, line) in scan_definitions(&source) {
                 match definitions.entry(id) {
                     std::collections::btree_map::Entry::Occupied(e) => {
@@ -188,21 +200,42 @@ impl Catalog {
         default_lang: &str,
         fallbacks: HashMap<String, Vec<String>>,
     ) -> Result<Catalog, Vec<I18nError>> {
-        let mut locales = HashMap::new();
-        let mut errors = Vec::new();
         let entries = std::fs::read_dir(dir).map_err(|source| {
             vec![I18nError::Read {
                 path: dir.to_path_buf(),
                 source,
             }]
         })?;
+        let mut languages = Vec::new();
+        let mut errors = Vec::new();
         for entry in entries.flatten() {
-            let path = entry.path();
-            if !path.is_dir() {
-                continue;
+            if entry.path().is_dir() {
+                let lang = entry.file_name().to_string_lossy().to_string();
+                match Locale::read_folder(&entry.path()) {
+                    Ok(sources) => languages.push((lang, sources)),
+                    Err(mut e) => errors.append(&mut e),
+                }
             }
-            let lang = entry.file_name().to_string_lossy().to_string();
-            match Locale::load(&lang, &path) {
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        if languages.is_empty() {
+            return Err(vec![I18nError::Empty(dir.to_path_buf())]);
+        }
+        Catalog::from_sources(languages, default_lang, fallbacks)
+    }
+
+    /// Builds a catalog from `(language, [(file, text)])` pairs.
+    pub fn from_sources(
+        languages: Vec<(String, Vec<(PathBuf, String)>)>,
+        default_lang: &str,
+        fallbacks: HashMap<String, Vec<String>>,
+    ) -> Result<Catalog, Vec<I18nError>> {
+        let mut locales = HashMap::new();
+        let mut errors = Vec::new();
+        for (lang, sources) in languages {
+            match Locale::from_sources(&lang, sources) {
                 Ok(locale) => {
                     locales.insert(lang, locale);
                 }
@@ -211,9 +244,6 @@ impl Catalog {
         }
         if !errors.is_empty() {
             return Err(errors);
-        }
-        if locales.is_empty() {
-            return Err(vec![I18nError::Empty(dir.to_path_buf())]);
         }
         let mut languages: Vec<String> = locales.keys().cloned().collect();
         languages.sort();

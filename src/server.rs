@@ -1,5 +1,6 @@
 //! Wiring: configuration -> stores, menus, translations -> an `App` ready to serve.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,14 +16,76 @@ use crate::store::CrmStore;
 use crate::store::memory_sessions::MemorySessions;
 use crate::store::sqlite::SqliteCrm;
 
-/// Loads menus and translations and checks them together; every problem, one per line.
-pub fn load_menus(config: &Config) -> Result<(Menu, Catalog), Vec<String>> {
-    let catalog = Catalog::load(
-        &config.locales_dir,
+/// The shipped menu and translations, built into the binary: used when the default folders
+/// (`menus/`, `locales/` in the current directory) do not exist, so `dalal` runs from any
+/// directory. A folder configured explicitly must exist.
+mod shipped {
+    pub const MENUS: &[(&str, &str)] = &[("menus/main.yaml", include_str!("../menus/main.yaml"))];
+    pub const LOCALES: &[(&str, &str, &str)] = &[
+        (
+            "en",
+            "locales/en/main.ftl",
+            include_str!("../locales/en/main.ftl"),
+        ),
+        (
+            "fr",
+            "locales/fr/main.ftl",
+            include_str!("../locales/fr/main.ftl"),
+        ),
+        (
+            "sw",
+            "locales/sw/main.ftl",
+            include_str!("../locales/sw/main.ftl"),
+        ),
+        (
+            "wo",
+            "locales/wo/main.ftl",
+            include_str!("../locales/wo/main.ftl"),
+        ),
+    ];
+}
+
+fn load_catalog(config: &Config) -> Result<Catalog, Vec<crate::i18n::I18nError>> {
+    if config.locales_dir.exists() || config.locales_dir != Config::default().locales_dir {
+        return Catalog::load(
+            &config.locales_dir,
+            &config.default_language,
+            config.fallbacks.clone(),
+        );
+    }
+    tracing::warn!(dir = %config.locales_dir.display(), "locales folder missing: using the shipped translations");
+    let languages = shipped::LOCALES
+        .iter()
+        .map(|(lang, path, text)| {
+            (
+                lang.to_string(),
+                vec![(PathBuf::from(path), text.to_string())],
+            )
+        })
+        .collect();
+    Catalog::from_sources(
+        languages,
         &config.default_language,
         config.fallbacks.clone(),
-    );
-    let menu = Menu::load(&config.menus_dir);
+    )
+}
+
+fn load_menu(config: &Config) -> Result<Menu, Vec<crate::menu::MenuError>> {
+    if config.menus_dir.exists() || config.menus_dir != Config::default().menus_dir {
+        return Menu::load(&config.menus_dir);
+    }
+    tracing::warn!(dir = %config.menus_dir.display(), "menus folder missing: using the shipped menu");
+    let sources: Vec<(PathBuf, String)> = shipped::MENUS
+        .iter()
+        .map(|(path, text)| (PathBuf::from(path), text.to_string()))
+        .collect();
+    Menu::from_sources(&sources)
+}
+
+/// Loads menus and translations and checks them together; every problem, one per line.
+pub fn load_menus(config: &Config) -> Result<(Menu, Catalog), Vec<String>> {
+    let catalog = load_catalog(config);
+    let menu = load_menu(config);
     let (menu, catalog) = match (menu, catalog) {
         (Ok(m), Ok(c)) => (m, c),
         (m, c) => {

@@ -42,7 +42,7 @@ async fn known_customer_lands_on_the_main_menu_in_their_language() {
         ]
     );
     for (phone, first) in [
-        (WO_POWER, "Dalal ak jam. Tànnal:"),
+        (WO_POWER, "Dalal ak jàmm. Tànnal:"),
         (SW_WATER, "Karibu. Chagua:"),
         (EN_POWER, "Welcome. Choose:"),
     ] {
@@ -130,7 +130,7 @@ async fn a_phone_with_two_accounts_picks_one_first() {
     );
     assert!(reply.starts_with("CON "));
     let reply = call.press("1").await;
-    assert_eq!(lines(&reply)[0], "Dalal ak jam. Tànnal:");
+    assert_eq!(lines(&reply)[0], "Dalal ak jàmm. Tànnal:");
     let reply = call.press("1").await;
     assert!(reply.contains("24 470 FCFA"), "SNE100002's bill: {reply}");
     assert!(reply.contains("12 235 FCFA"), "balance: {reply}");

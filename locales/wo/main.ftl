@@ -10,7 +10,7 @@ account-item = { $account } ({ $service ->
    *[electricity] kuraan
   }, { $area })
 
-main-title = Dalal ak jam. Tànnal:
+main-title = Dalal ak jàmm. Tànnal:
 main-bill = Xool sama faktiir
 main-report-outage = Yegle ab dagg
 main-follow-complaint = Topp sama plent
