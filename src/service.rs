@@ -21,6 +21,11 @@ use crate::store::{CrmStore, SessionStore, StoreError, StoreResult};
 pub const MAX_INPUT_CHARS: usize = 182;
 /// Actions one hop may chain before the menu is judged to loop.
 const MAX_ACTIONS_PER_HOP: usize = 16;
+/// Longest a hop may take before the caller is told the service is unavailable: well inside
+/// the shortest aggregator deadline (5 s on some carriers, Hubtel 7 s, Africa's Talking 15 s).
+const HOP_DEADLINE: Duration = Duration::from_millis(3500);
+/// How long to spend finding the caller's language for an apology when a store failed.
+const APOLOGY_LOOKUP: Duration = Duration::from_millis(300);
 
 /// Everything a handler needs, shared by all requests.
 #[derive(Clone)]
@@ -102,30 +107,53 @@ impl App {
     /// language.
     pub async fn ussd_hop(&self, hop: UssdHop) -> Reply {
         let key = session_key(hop.gateway, &hop.session_id);
-        match self.try_ussd_hop(&hop, &key).await {
-            Ok(reply) => reply,
-            Err((lang, error)) => {
-                tracing::error!(
-                    session = %hop.session_id,
-                    phone = %mask_msisdn(&hop.phone),
-                    %error,
-                    "hop failed; caller told the service is unavailable"
-                );
-                let _ = self.sessions.delete(&key).await;
-                Reply {
-                    text: self.say(&lang, messages::UNAVAILABLE),
-                    end: true,
-                }
-            }
+        let outcome = tokio::time::timeout(HOP_DEADLINE, self.try_ussd_hop(&hop, &key)).await;
+        let (lang, error) = match outcome {
+            Ok(Ok(reply)) => return reply,
+            Ok(Err((lang, error))) => (lang, error.to_string()),
+            Err(_) => (None, format!("no answer within {HOP_DEADLINE:?}")),
+        };
+        tracing::error!(
+            session = %hop.session_id,
+            phone = %mask_msisdn(&hop.phone),
+            %error,
+            "hop failed; caller told the service is unavailable"
+        );
+        let lang = match lang {
+            Some(lang) => lang,
+            None => self.caller_language(&hop.phone).await,
+        };
+        // Best effort: the store that failed may be the session store itself.
+        let _ = tokio::time::timeout(APOLOGY_LOOKUP, self.sessions.delete(&key)).await;
+        Reply {
+            text: self.say(&lang, messages::UNAVAILABLE),
+            end: true,
         }
     }
 
-    async fn try_ussd_hop(&self, hop: &UssdHop, key: &str) -> Result<Reply, (String, StoreError)> {
+    /// The caller's saved language, if the CRM answers quickly; else the default.
+    async fn caller_language(&self, phone: &str) -> String {
+        let lookup = async {
+            let accounts = self.crm.accounts_for_phone(phone).await.ok()?;
+            match accounts.into_iter().find_map(|a| a.language) {
+                Some(lang) => Some(lang),
+                None => self.crm.phone_language(phone).await.ok().flatten(),
+            }
+        };
+        match tokio::time::timeout(APOLOGY_LOOKUP, lookup).await {
+            Ok(Some(lang)) if self.catalog.has_language(&lang) => lang,
+            _ => self.catalog.default_lang().to_string(),
+        }
+    }
+
+    /// Errors carry the session's language when it is known.
+    async fn try_ussd_hop(
+        &self,
+        hop: &UssdHop,
+        key: &str,
+    ) -> Result<Reply, (Option<String>, StoreError)> {
         let default_lang = self.catalog.default_lang().to_string();
-        let record = self
-            .load_session(key)
-            .await
-            .map_err(|e| (default_lang.clone(), e))?;
+        let record = self.load_session(key).await.map_err(|e| (None, e))?;
         let HopInput::Cumulative(text) = &hop.input;
         let now = Utc::now();
 
@@ -178,7 +206,7 @@ impl App {
             }
         };
 
-        let lang_of = |r: &SessionRecord| r.state.lang.clone();
+        let lang_of = |r: &SessionRecord| Some(r.state.lang.clone());
         let caller = Caller {
             phone: &hop.phone,
             channel: "ussd",
