@@ -11,7 +11,10 @@ use crate::domain::{Account, NewCallback, NewOutageReport, NewTicket, TICKET_CAT
 use crate::engine::{ActionRequest, ActionResult, Item, State, Value};
 use crate::i18n::Catalog;
 use crate::reference::{self, Typed};
-use crate::store::{CrmStore, StoreResult};
+use crate::store::{CrmStore, SessionStore, StoreResult};
+
+/// How long wrong verification answers count against a phone.
+const VERIFY_FAILURE_WINDOW: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// Who is asking, for keys and logs.
 #[derive(Debug, Clone)]
@@ -24,6 +27,8 @@ pub struct Caller<'a> {
 
 pub struct Actions<'a> {
     pub crm: &'a dyn CrmStore,
+    /// Shared by every instance: holds per-phone counters (wrong verification answers).
+    pub sessions: &'a dyn SessionStore,
     pub catalog: &'a Catalog,
     pub config: &'a Config,
 }
@@ -64,7 +69,7 @@ impl Actions<'_> {
             "save_language" => self.save_language(state, caller).await,
             "use_account" => self.use_account(state, caller).await,
             "bill_access" => Ok(self.bill_access(state)),
-            "verify_account" => self.verify_account(state).await,
+            "verify_account" => self.verify_account(state, caller).await,
             "latest_bill" => self.latest_bill(state).await,
             "locate_caller" => self.locate_caller(state).await,
             "find_meter" => self.find_meter(state).await,
@@ -177,13 +182,37 @@ impl Actions<'_> {
         }
     }
 
-    async fn verify_account(&self, state: &State) -> StoreResult<ActionResult> {
+    /// Wrong answers given from this phone in the last hour, across sessions and instances,
+    /// so bill access cannot be brute-forced by redialling.
+    async fn phone_failures(&self, phone: &str) -> StoreResult<i64> {
+        let key = format!("verify-failures:{phone}");
+        Ok(self
+            .sessions
+            .get(&key)
+            .await?
+            .and_then(|b| String::from_utf8(b).ok())
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0))
+    }
+
+    async fn count_failure(&self, phone: &str, before: i64) -> StoreResult<()> {
+        let key = format!("verify-failures:{phone}");
+        let value = (before + 1).to_string().into_bytes();
+        self.sessions.put(&key, value, VERIFY_FAILURE_WINDOW).await
+    }
+
+    async fn verify_account(
+        &self,
+        state: &State,
+        caller: &Caller<'_>,
+    ) -> StoreResult<ActionResult> {
         let attempts = match state.vars.get("verify_attempts") {
             Some(Value::Number(n)) => *n,
             _ => 0,
         } + 1;
         let max = self.config.max_verify_attempts;
-        if attempts > max {
+        let phone_failures = self.phone_failures(caller.phone).await?;
+        if attempts > max || phone_failures >= self.config.max_verify_failures_per_hour {
             return Ok(ActionResult::outcome("locked"));
         }
         let typed_account = text_var(state, "typed_account").unwrap_or_default();
@@ -193,6 +222,9 @@ impl Actions<'_> {
             let digits: String = a.meter_no.chars().filter(char::is_ascii_digit).collect();
             digits.len() >= 4 && digits.ends_with(typed_digits) && typed_digits.len() == 4
         });
+        if !matches {
+            self.count_failure(caller.phone, phone_failures).await?;
+        }
         match (matches, account) {
             (true, Some(account)) => Ok(ActionResult::outcome("ok")
                 .var("verified_account", Value::text(account.account_no))

@@ -11,8 +11,12 @@ use serde::Deserialize;
 pub struct Config {
     /// Address to listen on.
     pub listen: String,
-    /// `sqlite:<file>` (embedded default).
+    /// `sqlite:<file>` (embedded default) or `postgres://user@host/db` (production).
     pub database_url: String,
+    /// `redis://host:port/` for sessions shared by every instance; unset = in-process store.
+    pub redis_url: Option<String>,
+    /// Prefix of every session key in Redis (several deployments can share one Redis).
+    pub redis_key_prefix: String,
     pub menus_dir: PathBuf,
     pub locales_dir: PathBuf,
     /// Language of screens shown before the caller chose one, and the last fallback.
@@ -27,6 +31,12 @@ pub struct Config {
     pub sla_hours: BTreeMap<String, i64>,
     /// Wrong account/meter answers allowed per session before bill access is refused.
     pub max_verify_attempts: i64,
+    /// Wrong account/meter answers allowed per phone per hour, across sessions.
+    pub max_verify_failures_per_hour: i64,
+    /// Hops allowed per phone number per minute (0 = no limit).
+    pub rate_limit_per_minute: u32,
+    /// Caller authentication per gateway (e.g. `[gateways.africastalking] secret = "..."`).
+    pub gateways: BTreeMap<String, crate::security::GatewayAuth>,
 }
 
 impl Default for Config {
@@ -50,6 +60,8 @@ impl Default for Config {
         Config {
             listen: "127.0.0.1:8080".into(),
             database_url: "sqlite:dalal.db".into(),
+            redis_url: None,
+            redis_key_prefix: "dalal:".into(),
             menus_dir: "menus".into(),
             locales_dir: "locales".into(),
             default_language: "fr".into(),
@@ -58,6 +70,9 @@ impl Default for Config {
             transliterate: false,
             sla_hours,
             max_verify_attempts: 3,
+            max_verify_failures_per_hour: 6,
+            rate_limit_per_minute: 60,
+            gateways: BTreeMap::new(),
         }
     }
 }
@@ -88,6 +103,12 @@ impl Config {
         if let Some(v) = env("DATABASE_URL") {
             config.database_url = v;
         }
+        if let Some(v) = env("REDIS_URL") {
+            config.redis_url = Some(v);
+        }
+        if let Some(v) = env("DALAL_REDIS_KEY_PREFIX") {
+            config.redis_key_prefix = v;
+        }
         if let Some(v) = env("DALAL_LISTEN") {
             config.listen = v;
         }
@@ -96,6 +117,14 @@ impl Config {
         }
         if let Some(v) = env("DALAL_LOCALES_DIR") {
             config.locales_dir = v.into();
+        }
+        // Secrets come from the environment so they stay out of files and logs.
+        if let Some(v) = env("DALAL_AFRICASTALKING_KEY") {
+            config
+                .gateways
+                .entry("africastalking".into())
+                .or_default()
+                .secret = Some(v);
         }
         Ok(config)
     }

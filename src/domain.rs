@@ -69,7 +69,8 @@ pub struct Outage {
     pub kind: String,
     pub starts_at: DateTime<Utc>,
     pub expected_end: Option<DateTime<Utc>>,
-    /// `scheduled`, `active` or `resolved`.
+    /// `scheduled`, `active` or `resolved` (from the CRM), or `suspected` (opened by the store
+    /// when many callers of one area report an outage it did not know of).
     pub status: String,
     pub cause: Option<String>,
 }
@@ -135,6 +136,43 @@ pub struct OutageReport {
     pub phone: Option<String>,
     pub channel: String,
     pub created_at: DateTime<Utc>,
+}
+
+/// A caller's outage report, before the store decides where it goes: attached to a known (or
+/// suspected) outage of the area and service, or filed as an `outage` ticket. `origin_key` makes
+/// filing idempotent, whichever way the first filing went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOutageFiling {
+    pub origin_key: String,
+    pub account_no: Option<String>,
+    pub phone: Option<String>,
+    pub channel: String,
+    pub created_at: DateTime<Utc>,
+    pub area_code: String,
+    /// `electricity` or `water`.
+    pub service: String,
+    /// For the ticket, when one is filed.
+    pub sla_due_at: Option<DateTime<Utc>>,
+    /// For the ticket, when one is filed.
+    pub note: Option<String>,
+}
+
+/// When reports with no known outage become a suspected incident: once the unlinked outage
+/// tickets of one area and service filed in the last `window`, plus the report being filed,
+/// number `threshold`. A threshold of 0 or less never opens one (detection off).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StormPolicy {
+    pub threshold: i64,
+    pub window: chrono::Duration,
+}
+
+/// Where an outage report went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OutageFiling {
+    /// Attached to an active or suspected outage (possibly one this very report opened).
+    Attached { report: OutageReport, outage: Outage },
+    /// No outage known (nor suspected yet): an `outage` ticket.
+    Ticket(Ticket),
 }
 
 /// A request for an agent to call the customer back.

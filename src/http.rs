@@ -2,12 +2,16 @@
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{StatusCode, header};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use crate::gateway::{GatewayError, africastalking};
+use crate::security::Refusal;
 use crate::service::{App, HopInput, UssdHop};
 use crate::store::StoreError;
 
@@ -16,6 +20,8 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
+    #[error(transparent)]
+    Forbidden(#[from] Refusal),
     #[error(transparent)]
     BadRequest(#[from] GatewayError),
     #[error("store unavailable")]
@@ -26,6 +32,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = match &self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::Unavailable(e) => {
                 tracing::error!(error = %e, "store unavailable");
                 StatusCode::SERVICE_UNAVAILABLE
@@ -54,7 +61,48 @@ pub fn router(app: App) -> Router {
         .with_state(app)
 }
 
-async fn africastalking_ussd(State(app): State<App>, body: Bytes) -> Result<Response, ApiError> {
+/// Header a gateway may carry its shared secret in (else `?key=` on the callback URL).
+pub const KEY_HEADER: &str = "x-dalal-key";
+
+/// Applies a gateway's authentication rules to a request.
+fn admit(app: &App, gateway: &str, caller: &Caller) -> Result<(), Refusal> {
+    match app.guards.get(gateway) {
+        None => Ok(()),
+        Some(guard) => guard.admit(caller.key.as_deref(), Some(caller.peer.ip())),
+    }
+}
+
+/// Where a request came from and the key it presented.
+struct Caller {
+    peer: SocketAddr,
+    key: Option<String>,
+}
+
+impl Caller {
+    fn new(peer: SocketAddr, headers: &HeaderMap, query: &HashMap<String, String>) -> Self {
+        let header = headers
+            .get(KEY_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        Caller {
+            peer,
+            key: header.or_else(|| query.get("key").cloned()),
+        }
+    }
+}
+
+async fn africastalking_ussd(
+    State(app): State<App>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    admit(
+        &app,
+        africastalking::NAME,
+        &Caller::new(peer, &headers, &query),
+    )?;
     let request = africastalking::parse_ussd(&body)?;
     let reply = app
         .ussd_hop(UssdHop {
@@ -71,7 +119,18 @@ async fn africastalking_ussd(State(app): State<App>, body: Bytes) -> Result<Resp
     ))
 }
 
-async fn africastalking_event(State(app): State<App>, body: Bytes) -> Result<Response, ApiError> {
+async fn africastalking_event(
+    State(app): State<App>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    admit(
+        &app,
+        africastalking::NAME,
+        &Caller::new(peer, &headers, &query),
+    )?;
     let end = africastalking::parse_event(&body)?;
     app.session_ended(&end).await?;
     Ok(plain(StatusCode::OK, "OK\n".into()))

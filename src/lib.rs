@@ -14,6 +14,7 @@ pub mod i18n;
 pub mod import;
 pub mod menu;
 pub mod reference;
+pub mod security;
 pub mod server;
 pub mod service;
 pub mod store;

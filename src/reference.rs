@@ -34,19 +34,16 @@ pub fn check_digit(digits: &str) -> char {
     (b'0' + damm_interim(digits)) as char
 }
 
-/// Length of the digit part of a reference with a check digit.
+/// Length of the digit part of a reference with a check digit (the sequence widens past
+/// 999 999 rather than wrapping, so references never repeat).
 pub const CHECKED_LEN: usize = 11;
+const CHECKED_MAX_LEN: usize = 14;
 /// Length of the digit part of a legacy (imported) reference.
 pub const LEGACY_LEN: usize = 9;
 
 /// Builds a new reference from the filing time and a sequence number unique in the store.
 pub fn new_reference(at: DateTime<Utc>, sequence: u64) -> String {
-    let body = format!(
-        "{:02}{:02}{:06}",
-        at.year() % 100,
-        at.month(),
-        sequence % 1_000_000
-    );
+    let body = format!("{:02}{:02}{sequence:06}", at.year() % 100, at.month());
     format!("{PREFIX}{body}{}", check_digit(&body))
 }
 
@@ -72,9 +69,11 @@ pub fn parse_typed(input: &str) -> Typed {
         return Typed::Malformed;
     }
     match digits.len() {
-        CHECKED_LEN if damm_interim(digits) == 0 => Typed::Reference(format!("{PREFIX}{digits}")),
-        CHECKED_LEN => Typed::Typo,
         LEGACY_LEN => Typed::Reference(format!("{PREFIX}{digits}")),
+        CHECKED_LEN..=CHECKED_MAX_LEN if damm_interim(digits) == 0 => {
+            Typed::Reference(format!("{PREFIX}{digits}"))
+        }
+        CHECKED_LEN..=CHECKED_MAX_LEN => Typed::Typo,
         _ => Typed::Malformed,
     }
 }
@@ -134,6 +133,16 @@ mod tests {
     }
 
     #[test]
+    fn the_sequence_widens_instead_of_wrapping() {
+        let at = Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0).unwrap();
+        let small = new_reference(at, 1);
+        let big = new_reference(at, 1_000_001);
+        assert_ne!(small, big);
+        assert_eq!(big.len(), 2 + CHECKED_LEN + 1);
+        assert_eq!(parse_typed(&big), Typed::Reference(big.clone()));
+    }
+
+    #[test]
     fn legacy_and_malformed_inputs() {
         assert_eq!(
             parse_typed("RC261100001"),
@@ -149,7 +158,8 @@ mod tests {
             "12",
             "1' OR '1'='1",
             "RC26110000a",
-            "26110000112345",
+            "2611000011",
+            "261100001123456",
         ] {
             assert_eq!(parse_typed(bad), Typed::Malformed, "{bad}");
         }

@@ -1,5 +1,6 @@
 //! Wiring: configuration -> stores, menus, translations -> an `App` ready to serve.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,10 +12,12 @@ use crate::engine::Profile;
 use crate::i18n::Catalog;
 use crate::import;
 use crate::menu::{Menu, check};
+use crate::security::{Guard, PhoneLimiter};
 use crate::service::App;
-use crate::store::CrmStore;
 use crate::store::memory_sessions::MemorySessions;
+use crate::store::redis_sessions::RedisSessions;
 use crate::store::sqlite::SqliteCrm;
+use crate::store::{CrmStore, SessionStore};
 
 /// The shipped menu and translations, built into the binary: used when the default folders
 /// (`menus/`, `locales/` in the current directory) do not exist, so `dalal` runs from any
@@ -118,8 +121,33 @@ pub async fn connect_crm(config: &Config) -> anyhow::Result<Arc<dyn CrmStore>> {
             .await
             .with_context(|| format!("opening {url}"))?;
         Ok(Arc::new(crm))
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        // The URL may hold a password: name only the kind of database in the error.
+        let crm = crate::store::postgres::PgCrm::connect(url)
+            .await
+            .context("connecting to PostgreSQL (DATABASE_URL)")?;
+        Ok(Arc::new(crm))
     } else {
-        anyhow::bail!("unsupported DATABASE_URL scheme (expected sqlite:...)")
+        anyhow::bail!(
+            "unsupported DATABASE_URL scheme (expected sqlite:..., postgres://... or postgresql://...)"
+        )
+    }
+}
+
+/// The session store `REDIS_URL` selects, or the in-process one.
+pub async fn connect_sessions(config: &Config) -> anyhow::Result<Arc<dyn SessionStore>> {
+    match &config.redis_url {
+        Some(url) => {
+            let redis = RedisSessions::connect(url, &config.redis_key_prefix)
+                .await
+                .context("connecting to Redis (REDIS_URL)")?;
+            Ok(Arc::new(redis))
+        }
+        None => {
+            let memory = Arc::new(MemorySessions::new());
+            memory.spawn_sweeper(Duration::from_secs(30));
+            Ok(memory)
+        }
     }
 }
 
@@ -136,21 +164,37 @@ pub async fn build_app(config: Config) -> anyhow::Result<App> {
         let summary = crm.import(&import::read_embedded_demo()).await?;
         tracing::info!(?summary, "empty database: demo dataset loaded");
     }
-    let sessions = Arc::new(MemorySessions::new());
-    sessions.spawn_sweeper(Duration::from_secs(30));
+    let sessions = connect_sessions(&config).await?;
+    let mut guards = HashMap::new();
+    for (gateway, auth) in &config.gateways {
+        let guard = Guard::new(auth).map_err(|e| anyhow::anyhow!("gateways.{gateway}: {e}"))?;
+        guards.insert(gateway.clone(), guard);
+    }
+    let limiter = PhoneLimiter::new(config.rate_limit_per_minute);
+    let idle = limiter.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            idle.forget_idle();
+        }
+    });
     Ok(App {
         crm,
         sessions,
         menu: Arc::new(menu),
         catalog: Arc::new(catalog),
         config: Arc::new(config),
+        limiter,
+        guards: Arc::new(guards),
     })
 }
 
 /// Serves until SIGINT/SIGTERM, finishing in-flight requests.
 pub async fn serve(app: App, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
     let router = crate::http::router(app);
-    axum::serve(listener, router)
+    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     Ok(())

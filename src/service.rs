@@ -1,7 +1,7 @@
 //! One hop, end to end: load the session, run the engine (performing the actions it asks
 //! for), log the interaction, save the session, and hand back the page to render.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,6 +15,7 @@ use crate::engine::{Engine, Profile, Reply, State, Step, Value, messages};
 use crate::gateway::mask_msisdn;
 use crate::i18n::Catalog;
 use crate::menu::Menu;
+use crate::security::{Guard, PhoneLimiter};
 use crate::store::{CrmStore, SessionStore, StoreError, StoreResult};
 
 /// Longest single input a phone can send in one USSD hop.
@@ -35,6 +36,9 @@ pub struct App {
     pub menu: Arc<Menu>,
     pub catalog: Arc<Catalog>,
     pub config: Arc<Config>,
+    pub limiter: Arc<PhoneLimiter>,
+    /// Authentication rules per gateway name; a gateway without rules is open.
+    pub guards: Arc<HashMap<String, Guard>>,
 }
 
 /// One USSD hop, as any gateway delivers it once parsed.
@@ -107,6 +111,14 @@ impl App {
     /// language.
     pub async fn ussd_hop(&self, hop: UssdHop) -> Reply {
         let key = session_key(hop.gateway, &hop.session_id);
+        if !self.limiter.allow(&hop.phone) {
+            tracing::warn!(phone = %mask_msisdn(&hop.phone), "rate limited");
+            let lang = self.caller_language(&hop.phone).await;
+            return Reply {
+                text: self.say(&lang, messages::RATE_LIMITED),
+                end: true,
+            };
+        }
         let outcome = tokio::time::timeout(HOP_DEADLINE, self.try_ussd_hop(&hop, &key)).await;
         let (lang, error) = match outcome {
             Ok(Ok(reply)) => return reply,
@@ -215,6 +227,7 @@ impl App {
         };
         let actions = Actions {
             crm: self.crm.as_ref(),
+            sessions: self.sessions.as_ref(),
             catalog: &self.catalog,
             config: &self.config,
         };

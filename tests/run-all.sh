@@ -1,8 +1,22 @@
 #!/usr/bin/env bash
-# The whole test suite, as CI runs it: formatting, lints, then every test.
+# The whole test suite, as CI runs it: formatting, lints, then every test on the embedded
+# backends (SQLite + in-process sessions) and the end-to-end suites again on PostgreSQL +
+# Redis. PostgreSQL and Redis are installed if missing (Debian packages), started on loopback
+# ports for the run, and stopped afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
+
+bash tests/services.sh start
+trap 'bash tests/services.sh stop' EXIT
+# shellcheck disable=SC1091
+source target/test-services/env
+
+echo "== embedded backends (SQLite + in-process sessions), store and Redis tests on real servers"
 cargo test --locked --no-fail-fast
+
+echo "== the end-to-end suites again on PostgreSQL + Redis"
+DALAL_TEST_BACKEND=production cargo test --locked --no-fail-fast \
+  --test ussd_http --test security --test production

@@ -627,3 +627,37 @@ async fn every_branch_in_every_language_fits_the_page_budget() {
         }
     }
 }
+
+#[tokio::test]
+async fn verification_cannot_be_brute_forced_by_redialling() {
+    let server = start().await;
+    // Six wrong answers over three sessions (the per-phone hourly limit)...
+    for session in 0..3 {
+        let mut call = server.call(UNKNOWN);
+        call.dial().await;
+        if session == 0 {
+            call.press("4").await; // English, saved for the phone
+        }
+        call.walk(&["1", "100000", "9999", "1", "100000"]).await;
+        let reply = call.press("8888").await;
+        assert!(
+            reply.contains("does not match") || reply.starts_with("END "),
+            "{reply}"
+        );
+    }
+    // ...then even the right answer is refused from this phone, with no hint either way.
+    let mut call = server.call(UNKNOWN);
+    call.dial().await;
+    call.walk(&["1", "100000"]).await;
+    let reply = call.press("1595").await;
+    assert!(reply.starts_with("END "), "{reply}");
+    assert!(reply.contains("Too many attempts"), "{reply}");
+    assert!(!reply.contains("66"), "no bill data: {reply}");
+    // Another phone is not affected.
+    let mut other = server.call("+221770000098");
+    other.dial().await;
+    other.walk(&["4", "1", "100000"]).await;
+    let reply = other.press("1595").await;
+    assert!(reply.contains("66,860 FCFA"), "{reply}");
+    assert!(reply.starts_with("END "));
+}

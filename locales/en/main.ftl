@@ -117,3 +117,4 @@ error-menu = Service temporarily unavailable. Please try again.
 error-unavailable = Service unavailable. Please try again later.
 error-session-expired = Session expired. Please dial the code again.
 error-input-too-long = Input too long.
+error-rate-limited = Too many requests from this number. Please try again in a minute.

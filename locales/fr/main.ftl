@@ -118,3 +118,4 @@ error-menu = Service momentanément indisponible. Merci de réessayer.
 error-unavailable = Service indisponible. Merci de réessayer plus tard.
 error-session-expired = Session expirée. Merci de recomposer le code.
 error-input-too-long = Saisie trop longue.
+error-rate-limited = Trop de demandes depuis ce numéro. Réessayez dans une minute.

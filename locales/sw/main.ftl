@@ -117,3 +117,4 @@ error-menu = Huduma haipatikani kwa sasa. Tafadhali jaribu tena.
 error-unavailable = Huduma haipatikani. Tafadhali jaribu tena baadaye.
 error-session-expired = Muda umekwisha. Tafadhali piga msimbo tena.
 error-input-too-long = Ulichoandika ni kirefu mno.
+error-rate-limited = Maombi mengi mno kutoka namba hii. Jaribu tena baada ya dakika moja.

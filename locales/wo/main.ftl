@@ -118,3 +118,4 @@ error-menu = Sarwiis bi jàppul leegi. Jéemaatal.
 error-unavailable = Sarwiis bi jàppul. Jéemaatal ci kanam.
 error-session-expired = Jamono ji jeex na. Dootal kod bi.
 error-input-too-long = Li nga bind dafa gudd lool.
+error-rate-limited = Laaj yi bare nañu ci nimero bii. Jéemaatal ci benn simili.

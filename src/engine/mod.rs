@@ -118,7 +118,9 @@ pub mod messages {
     pub const UNAVAILABLE: &str = "error-unavailable";
     pub const SESSION_EXPIRED: &str = "error-session-expired";
     pub const INPUT_TOO_LONG: &str = "error-input-too-long";
-    pub const ALL: [&str; 7] = [
+    pub const RATE_LIMITED: &str = "error-rate-limited";
+    pub const ALL: [&str; 8] = [
+        RATE_LIMITED,
         INVALID,
         MENU_ERROR,
         NAV_MORE,

@@ -1,6 +1,9 @@
 //! Stores behind small traits: the engine never knows which database or session backend runs.
 
+mod common;
 pub mod memory_sessions;
+pub mod postgres;
+pub mod redis_sessions;
 pub mod sqlite;
 
 use async_trait::async_trait;

@@ -13,6 +13,10 @@ use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use sqlx::{AssertSqlSafe, Sqlite, Transaction};
 
+use super::common::{
+    AccountRow, AreaRow, COUNTABLE, MIN_LOOKUP_DIGITS, account_cols, area_cols, bill_cols, digits,
+    interaction_cols, outage_cols, report_cols, single, ticket_cols,
+};
 use super::{CrmStore, ImportSummary, StoreError, StoreResult};
 use crate::domain::*;
 use crate::import::Dataset;
@@ -23,59 +27,9 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 /// Counter that numbers ticket and outage-report references (they share one namespace).
 const REFERENCE_COUNTER: &str = "reference";
 
-/// Tables [`SqliteCrm::count`] may count.
-const COUNTABLE: [&str; 12] = [
-    "areas",
-    "customers",
-    "phone_languages",
-    "bills",
-    "outages",
-    "tickets",
-    "ticket_events",
-    "outage_reports",
-    "callback_tasks",
-    "interactions",
-    "counters",
-    "_sqlx_migrations",
-];
-
-/// A typed number must have at least this many digits to be matched by its digits alone.
-const MIN_LOOKUP_DIGITS: usize = 4;
-
-macro_rules! area_cols {
-    () => {
-        "area_code, name, region, country, currency, languages"
-    };
-}
-macro_rules! account_cols {
-    () => {
-        "account_no, full_name, phone, alt_phone, language, service, meter_no, area_code, tariff, status"
-    };
-}
-macro_rules! bill_cols {
-    () => {
-        "bill_id, account_no, period, issued_on, due_on, amount_minor, currency, status, paid_minor"
-    };
-}
-macro_rules! outage_cols {
-    () => {
-        "outage_id, area_code, service, kind, starts_at, expected_end, status, cause"
-    };
-}
-macro_rules! ticket_cols {
-    () => {
-        "ticket_ref, account_no, phone, category, status, channel, created_at, sla_due_at, updated_at, note"
-    };
-}
-macro_rules! report_cols {
-    () => {
-        "reference, outage_id, account_no, phone, channel, created_at"
-    };
-}
-macro_rules! interaction_cols {
-    () => {
-        "channel, gateway, session_id, phone, account_no, language, path, outcome, hops, started_at, updated_at, ended"
-    };
+/// Tables [`SqliteCrm::count`] may count: the shared ones, and the counters table.
+fn countable(table: &str) -> bool {
+    COUNTABLE.contains(&table) || table == "counters"
 }
 
 pub struct SqliteCrm {
@@ -120,7 +74,7 @@ impl SqliteCrm {
 
     /// Number of rows in one of the store's tables (a fixed allow-list; for tests and stats).
     pub async fn count(&self, table: &str) -> StoreResult<i64> {
-        if !COUNTABLE.contains(&table) {
+        if !countable(table) {
             return Err(StoreError::Database(sqlx::Error::InvalidArgument(format!(
                 "cannot count unknown table `{table}`"
             ))));
@@ -167,64 +121,6 @@ fn parse_opt_ts(s: Option<String>) -> StoreResult<Option<DateTime<Utc>>> {
 fn parse_date(s: &str) -> StoreResult<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .map_err(|e| StoreError::Corrupt(format!("date `{s}`: {e}")))
-}
-
-fn digits(s: &str) -> String {
-    s.chars().filter(char::is_ascii_digit).collect()
-}
-
-#[derive(sqlx::FromRow)]
-struct AreaRow {
-    area_code: String,
-    name: String,
-    region: String,
-    country: String,
-    currency: String,
-    languages: String,
-}
-
-impl From<AreaRow> for Area {
-    fn from(r: AreaRow) -> Self {
-        Area {
-            area_code: r.area_code,
-            name: r.name,
-            region: r.region,
-            country: r.country,
-            currency: r.currency,
-            languages: r.languages.split_whitespace().map(str::to_string).collect(),
-        }
-    }
-}
-
-#[derive(sqlx::FromRow)]
-struct AccountRow {
-    account_no: String,
-    full_name: String,
-    phone: Option<String>,
-    alt_phone: Option<String>,
-    language: Option<String>,
-    service: String,
-    meter_no: String,
-    area_code: String,
-    tariff: String,
-    status: String,
-}
-
-impl From<AccountRow> for Account {
-    fn from(r: AccountRow) -> Self {
-        Account {
-            account_no: r.account_no,
-            full_name: r.full_name,
-            phone: r.phone,
-            alt_phone: r.alt_phone,
-            language: r.language,
-            service: r.service,
-            meter_no: r.meter_no,
-            area_code: r.area_code,
-            tariff: r.tariff,
-            status: r.status,
-        }
-    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -1042,15 +938,6 @@ impl CrmStore for SqliteCrm {
         .execute(&self.pool)
         .await?;
         Ok(())
-    }
-}
-
-/// The only row, or `None` when there is none or more than one (an ambiguous lookup).
-fn single(mut rows: Vec<AccountRow>) -> Option<Account> {
-    if rows.len() == 1 {
-        rows.pop().map(Account::from)
-    } else {
-        None
     }
 }
 

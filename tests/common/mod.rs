@@ -1,6 +1,12 @@
 //! A real server on port 0, with the canonical crm-demo fixture imported, driven over HTTP the
 //! way Africa's Talking drives it.
+//!
+//! `DALAL_TEST_BACKEND=production` runs the same tests on PostgreSQL + Redis (a fresh database
+//! per server on `DALAL_TEST_POSTGRES_URL`, a unique key prefix on `DALAL_TEST_REDIS_URL`);
+//! otherwise on the embedded defaults (SQLite file + in-process sessions).
 #![allow(dead_code)]
+
+pub mod pg;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -16,7 +22,28 @@ pub struct TestServer {
     pub crm: Arc<dyn CrmStore>,
     pub client: reqwest::Client,
     pub database_url: String,
+    _db: Option<pg::TestDatabase>,
     _dir: tempfile::TempDir,
+}
+
+/// True when the suite runs on the production backends.
+pub fn production() -> bool {
+    match std::env::var("DALAL_TEST_BACKEND").as_deref() {
+        Ok("production") => true,
+        Ok("embedded") | Err(_) => false,
+        Ok(other) => panic!("DALAL_TEST_BACKEND={other}: expected embedded or production"),
+    }
+}
+
+pub fn redis_url() -> String {
+    std::env::var("DALAL_TEST_REDIS_URL").unwrap_or_else(|_| {
+        panic!("DALAL_TEST_REDIS_URL is not set: run tests/run-all.sh, which starts Redis")
+    })
+}
+
+/// A session key prefix no other test uses.
+pub fn unique_prefix() -> String {
+    format!("test:{}:", pg::unique_name())
 }
 
 pub async fn start() -> TestServer {
@@ -25,8 +52,21 @@ pub async fn start() -> TestServer {
 
 pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> TestServer {
     let dir = tempfile::tempdir().expect("temp dir");
+    let db = if production() {
+        Some(pg::TestDatabase::create().await)
+    } else {
+        None
+    };
+    let database_url = match &db {
+        Some(db) => db.url.clone(),
+        None => format!("sqlite:{}", dir.path().join("crm.db").display()),
+    };
     let mut config = Config {
-        database_url: format!("sqlite:{}", dir.path().join("crm.db").display()),
+        database_url,
+        redis_url: production().then(redis_url),
+        redis_key_prefix: unique_prefix(),
+        // Tests walk many sessions from one phone quickly; the limit has its own test.
+        rate_limit_per_minute: 0,
         ..Config::default()
     };
     adjust(&mut config);
@@ -43,6 +83,7 @@ pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> TestServer {
         crm,
         client: reqwest::Client::new(),
         database_url,
+        _db: db,
         _dir: dir,
     }
 }
@@ -54,13 +95,22 @@ fn enc(s: &str) -> String {
 impl TestServer {
     /// Reads the CRM database directly, as CRM staff would (a scalar query).
     pub async fn count(&self, sql: &str) -> i64 {
-        let pool = sqlx::SqlitePool::connect(&self.database_url).await.unwrap();
-        let n = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.to_string()))
-            .fetch_one(&pool)
-            .await
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
-        pool.close().await;
-        n
+        let statement = || sqlx::AssertSqlSafe(sql.to_string());
+        if self.database_url.starts_with("sqlite:") {
+            let pool = sqlx::SqlitePool::connect(&self.database_url).await.unwrap();
+            let n = sqlx::query_scalar::<_, i64>(statement())
+                .fetch_one(&pool)
+                .await;
+            pool.close().await;
+            n.unwrap_or_else(|e| panic!("{sql}: {e}"))
+        } else {
+            let pool = sqlx::PgPool::connect(&self.database_url).await.unwrap();
+            let n = sqlx::query_scalar::<_, i64>(statement())
+                .fetch_one(&pool)
+                .await;
+            pool.close().await;
+            n.unwrap_or_else(|e| panic!("{sql}: {e}"))
+        }
     }
 
     /// POSTs a raw form body to a path; returns status and body.

@@ -1,0 +1,141 @@
+//! What the SQL CRM stores share: column lists, keypad-lookup rules and the rows whose columns
+//! have the same types in every database.
+
+use crate::domain::{Account, Area};
+
+/// A typed number must have at least this many digits to be matched by its digits alone.
+pub(crate) const MIN_LOOKUP_DIGITS: usize = 4;
+
+/// Tables every SQL store may count (each store may add its own).
+pub(crate) const COUNTABLE: [&str; 11] = [
+    "areas",
+    "customers",
+    "phone_languages",
+    "bills",
+    "outages",
+    "tickets",
+    "ticket_events",
+    "outage_reports",
+    "callback_tasks",
+    "interactions",
+    "_sqlx_migrations",
+];
+
+/// The digits of an account or meter number, as stored for keypad lookup.
+pub(crate) fn digits(s: &str) -> String {
+    s.chars().filter(char::is_ascii_digit).collect()
+}
+
+macro_rules! area_cols {
+    () => {
+        "area_code, name, region, country, currency, languages"
+    };
+}
+macro_rules! account_cols {
+    () => {
+        "account_no, full_name, phone, alt_phone, language, service, meter_no, area_code, tariff, status"
+    };
+}
+macro_rules! bill_cols {
+    () => {
+        "bill_id, account_no, period, issued_on, due_on, amount_minor, currency, status, paid_minor"
+    };
+}
+macro_rules! outage_cols {
+    () => {
+        "outage_id, area_code, service, kind, starts_at, expected_end, status, cause"
+    };
+}
+macro_rules! ticket_cols {
+    () => {
+        "ticket_ref, account_no, phone, category, status, channel, created_at, sla_due_at, updated_at, note"
+    };
+}
+macro_rules! report_cols {
+    () => {
+        "reference, outage_id, account_no, phone, channel, created_at"
+    };
+}
+macro_rules! interaction_cols {
+    () => {
+        "channel, gateway, session_id, phone, account_no, language, path, outcome, hops, started_at, updated_at, ended"
+    };
+}
+pub(crate) use {
+    account_cols, area_cols, bill_cols, interaction_cols, outage_cols, report_cols, ticket_cols,
+};
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AreaRow {
+    area_code: String,
+    name: String,
+    region: String,
+    country: String,
+    currency: String,
+    languages: String,
+}
+
+impl From<AreaRow> for Area {
+    fn from(r: AreaRow) -> Self {
+        Area {
+            area_code: r.area_code,
+            name: r.name,
+            region: r.region,
+            country: r.country,
+            currency: r.currency,
+            languages: r.languages.split_whitespace().map(str::to_string).collect(),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AccountRow {
+    account_no: String,
+    full_name: String,
+    phone: Option<String>,
+    alt_phone: Option<String>,
+    language: Option<String>,
+    service: String,
+    meter_no: String,
+    area_code: String,
+    tariff: String,
+    status: String,
+}
+
+impl From<AccountRow> for Account {
+    fn from(r: AccountRow) -> Self {
+        Account {
+            account_no: r.account_no,
+            full_name: r.full_name,
+            phone: r.phone,
+            alt_phone: r.alt_phone,
+            language: r.language,
+            service: r.service,
+            meter_no: r.meter_no,
+            area_code: r.area_code,
+            tariff: r.tariff,
+            status: r.status,
+        }
+    }
+}
+
+/// The only row, or `None` when there is none or more than one (an ambiguous lookup).
+pub(crate) fn single(mut rows: Vec<AccountRow>) -> Option<Account> {
+    if rows.len() == 1 {
+        rows.pop().map(Account::from)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digits_keep_ascii_digits_only() {
+        assert_eq!(digits("SNE-100001"), "100001");
+        assert_eq!(digits("ab"), "");
+        assert_eq!(digits("١٢٣٤5"), "5");
+    }
+}

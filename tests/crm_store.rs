@@ -1,0 +1,1239 @@
+//! The CRM stores against the canonical crm-demo fixture. Every scenario is ONE test body run
+//! on both backends, SQLite (`sqlite_*`) and PostgreSQL (`postgres_*`), so the two stores can
+//! never drift apart.
+//!
+//! The PostgreSQL tests need a server: `DALAL_TEST_POSTGRES_URL` names a database on it that
+//! the tests may connect to (e.g. `postgres://postgres@127.0.0.1:55432/dalal_test`); each test
+//! creates a fresh database of its own there, so tests run in parallel, and drops it when done.
+//! Without the variable they fail: run `tests/run-all.sh`, which starts PostgreSQL.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Deref;
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeZone, Utc};
+use dalal::domain::*;
+use dalal::import::{self, Dataset};
+use dalal::reference::{self, Typed};
+use dalal::store::postgres::PgCrm;
+use dalal::store::sqlite::SqliteCrm;
+use dalal::store::{CrmStore, ImportSummary};
+use sqlx::AssertSqlSafe;
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
+
+mod common;
+use common::pg::{TestDatabase, with_database};
+
+const FIXTURE: &str = "../shared/fixtures/crm-demo";
+
+fn fixture() -> Dataset {
+    import::read_dir(Path::new(FIXTURE)).unwrap_or_else(|e| panic!("fixture invalid:\n{e}"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The two backends
+
+/// One of the two stores, with the few extras the tests need beyond [`CrmStore`].
+enum Backend {
+    Sqlite(SqliteCrm),
+    // The store is declared first so that its pool goes before its database.
+    Postgres { crm: PgCrm, _db: TestDatabase },
+}
+
+impl Deref for Backend {
+    type Target = dyn CrmStore;
+    fn deref(&self) -> &Self::Target {
+        match self {
+            Backend::Sqlite(crm) => crm,
+            Backend::Postgres { crm, .. } => crm,
+        }
+    }
+}
+
+impl Backend {
+    /// A private in-memory SQLite database.
+    async fn sqlite() -> Backend {
+        Backend::Sqlite(SqliteCrm::in_memory().await.unwrap())
+    }
+
+    /// A SQLite file database, so that several pooled connections really write concurrently.
+    async fn sqlite_file(dir: &tempfile::TempDir) -> Backend {
+        let url = format!("sqlite://{}", dir.path().join("crm.db").display());
+        Backend::Sqlite(SqliteCrm::connect(&url).await.unwrap())
+    }
+
+    /// A fresh PostgreSQL database.
+    async fn postgres() -> Backend {
+        let db = TestDatabase::create().await;
+        let crm = PgCrm::connect(&db.url)
+            .await
+            .unwrap_or_else(|e| panic!("PgCrm::connect: {e}"));
+        Backend::Postgres { crm, _db: db }
+    }
+
+    async fn count(&self, table: &str) -> dalal::store::StoreResult<i64> {
+        match self {
+            Backend::Sqlite(crm) => crm.count(table).await,
+            Backend::Postgres { crm, .. } => crm.count(table).await,
+        }
+    }
+
+    /// One row of a raw query without parameters (the same SQL text on both databases).
+    async fn row<T>(&self, sql: String) -> T
+    where
+        T: for<'r> sqlx::FromRow<'r, SqliteRow> + for<'r> sqlx::FromRow<'r, PgRow>,
+        T: Send + Unpin,
+    {
+        match self {
+            Backend::Sqlite(crm) => sqlx::query_as::<_, T>(AssertSqlSafe(sql))
+                .fetch_one(crm.pool())
+                .await
+                .unwrap(),
+            Backend::Postgres { crm, .. } => sqlx::query_as::<_, T>(AssertSqlSafe(sql))
+                .fetch_one(crm.pool())
+                .await
+                .unwrap(),
+        }
+    }
+}
+
+/// Two tests for one scenario: `$sqlite` on SQLite in memory, `$postgres` on a fresh
+/// PostgreSQL database.
+macro_rules! on_both {
+    ($($scenario:ident: $sqlite:ident, $postgres:ident;)+) => {
+        $(
+            #[tokio::test]
+            async fn $sqlite() {
+                $scenario(&Backend::sqlite().await).await;
+            }
+
+            #[tokio::test]
+            async fn $postgres() {
+                $scenario(&Backend::postgres().await).await;
+            }
+        )+
+    };
+}
+
+on_both! {
+    import_counts_and_reimport_is_idempotent:
+        sqlite_import_counts_and_reimport_is_idempotent,
+        postgres_import_counts_and_reimport_is_idempotent;
+    reimport_keeps_a_language_chosen_on_the_phone:
+        sqlite_reimport_keeps_a_language_chosen_on_the_phone,
+        postgres_reimport_keeps_a_language_chosen_on_the_phone;
+    account_lookups: sqlite_account_lookups, postgres_account_lookups;
+    lookups_fold_ascii_case_only_and_order_by_bytes:
+        sqlite_lookups_fold_ascii_case_only_and_order_by_bytes,
+        postgres_lookups_fold_ascii_case_only_and_order_by_bytes;
+    sql_metacharacters_are_just_text:
+        sqlite_sql_metacharacters_are_just_text,
+        postgres_sql_metacharacters_are_just_text;
+    nul_characters_are_just_text:
+        sqlite_nul_characters_are_just_text,
+        postgres_nul_characters_are_just_text;
+    bills_and_languages: sqlite_bills_and_languages, postgres_bills_and_languages;
+    outages: sqlite_outages, postgres_outages;
+    outage_reports_are_idempotent_and_counted:
+        sqlite_outage_reports_are_idempotent_and_counted,
+        postgres_outage_reports_are_idempotent_and_counted;
+    tickets_are_idempotent_on_origin_key:
+        sqlite_tickets_are_idempotent_on_origin_key,
+        postgres_tickets_are_idempotent_on_origin_key;
+    timestamps_keep_whole_seconds:
+        sqlite_timestamps_keep_whole_seconds,
+        postgres_timestamps_keep_whole_seconds;
+    imported_tickets_and_open_tickets:
+        sqlite_imported_tickets_and_open_tickets,
+        postgres_imported_tickets_and_open_tickets;
+    callbacks_are_idempotent: sqlite_callbacks_are_idempotent, postgres_callbacks_are_idempotent;
+    interactions_upsert_and_session_end:
+        sqlite_interactions_upsert_and_session_end,
+        postgres_interactions_upsert_and_session_end;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+async fn load(crm: &Backend) {
+    crm.import(&fixture()).await.unwrap();
+}
+
+fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, mo, d, h, mi, 0).unwrap()
+}
+
+fn new_ticket(origin_key: &str) -> NewTicket {
+    NewTicket {
+        origin_key: origin_key.to_string(),
+        account_no: Some("SNE100002".into()),
+        phone: Some("+221706606044".into()),
+        category: "meter_fault".into(),
+        channel: "ussd".into(),
+        created_at: at(2026, 11, 22, 10, 0),
+        sla_due_at: Some(at(2026, 11, 25, 10, 0)),
+        note: None,
+    }
+}
+
+const TABLES: [&str; 6] = [
+    "areas",
+    "customers",
+    "bills",
+    "tickets",
+    "outages",
+    "ticket_events",
+];
+
+async fn counts(crm: &Backend) -> Vec<i64> {
+    let mut out = Vec::new();
+    for t in TABLES {
+        out.push(crm.count(t).await.unwrap());
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenarios
+
+async fn import_counts_and_reimport_is_idempotent(crm: &Backend) {
+    assert!(crm.is_empty().await.unwrap());
+    crm.ping().await.unwrap();
+    let data = fixture();
+    let summary = crm.import(&data).await.unwrap();
+    assert_eq!(
+        summary,
+        ImportSummary {
+            areas: 14,
+            customers: 240,
+            bills: 1440,
+            tickets: 60,
+            outages: 5,
+        }
+    );
+    assert!(!crm.is_empty().await.unwrap());
+    let first = counts(crm).await;
+    assert_eq!(first, vec![14, 240, 1440, 60, 5, 60]);
+
+    crm.import(&data).await.unwrap();
+    assert_eq!(counts(crm).await, first);
+
+    // The embedded demo is the same dataset.
+    assert_eq!(import::read_embedded_demo(), data);
+
+    // What was imported reads back as it was.
+    for c in data.customers.iter().step_by(17) {
+        assert_eq!(crm.account(&c.account_no).await.unwrap().as_ref(), Some(c));
+    }
+    for t in data.tickets.iter().step_by(7) {
+        assert_eq!(crm.ticket(&t.ticket_ref).await.unwrap().as_ref(), Some(t));
+    }
+    for o in &data.outages {
+        assert_eq!(crm.outage(&o.outage_id).await.unwrap().as_ref(), Some(o));
+    }
+    for a in &data.areas {
+        assert_eq!(crm.area(&a.area_code).await.unwrap().as_ref(), Some(a));
+    }
+}
+
+async fn reimport_keeps_a_language_chosen_on_the_phone(crm: &Backend) {
+    load(crm).await;
+    let data = fixture();
+    let unknown = data
+        .customers
+        .iter()
+        .find(|c| c.language.is_none() && c.phone.is_some())
+        .expect("fixture has customers without a language");
+    let phone = unknown.phone.clone().unwrap();
+    crm.save_language(&phone, "fr").await.unwrap();
+    crm.import(&data).await.unwrap();
+    let account = crm.account(&unknown.account_no).await.unwrap().unwrap();
+    assert_eq!(account.language.as_deref(), Some("fr"));
+
+    // A language set in the CRM wins over the one chosen on the phone.
+    let known = data
+        .customers
+        .iter()
+        .find(|c| c.language.is_some() && c.phone.is_some())
+        .expect("fixture has customers with a language");
+    let phone = known.phone.clone().unwrap();
+    let other = if known.language.as_deref() == Some("sw") {
+        "en"
+    } else {
+        "sw"
+    };
+    crm.save_language(&phone, other).await.unwrap();
+    crm.import(&data).await.unwrap();
+    let account = crm.account(&known.account_no).await.unwrap().unwrap();
+    assert_eq!(account.language, known.language);
+}
+
+async fn account_lookups(crm: &Backend) {
+    load(crm).await;
+
+    let accounts = crm.accounts_for_phone("+221706606044").await.unwrap();
+    let numbers: Vec<&str> = accounts.iter().map(|a| a.account_no.as_str()).collect();
+    assert_eq!(numbers, vec!["SNE100002", "SNW100003"]);
+    assert!(
+        crm.accounts_for_phone("+221700000000")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let a = crm.account("SNE100001").await.unwrap().unwrap();
+    assert_eq!(a.full_name, "Mamadou Cissé");
+    assert_eq!(a.area_code, "SN-DKR-MED");
+    assert!(crm.account("SNE999999").await.unwrap().is_none());
+    // `account` is exact: no case folding, no digits.
+    assert!(crm.account("sne100001").await.unwrap().is_none());
+    assert!(crm.account("100001").await.unwrap().is_none());
+
+    for typed in [
+        "100001",
+        "SNE100001",
+        "sne100001",
+        " SNE100001 ",
+        "sne-100001",
+    ] {
+        let found = crm.account_by_number(typed).await.unwrap();
+        assert_eq!(
+            found.map(|a| a.account_no).as_deref(),
+            Some("SNE100001"),
+            "{typed}"
+        );
+    }
+    for typed in ["", "1", "001", "999999", "SNE"] {
+        assert!(
+            crm.account_by_number(typed).await.unwrap().is_none(),
+            "{typed}"
+        );
+    }
+
+    for typed in ["284238577", "M284238577", "m284238577"] {
+        let found = crm.account_by_meter(typed).await.unwrap();
+        assert_eq!(
+            found.map(|a| a.account_no).as_deref(),
+            Some("SNE100002"),
+            "{typed}"
+        );
+    }
+    assert!(crm.account_by_meter("123").await.unwrap().is_none());
+    assert!(crm.account_by_meter("000000000").await.unwrap().is_none());
+
+    let area = crm.area("SN-DKR-PKN").await.unwrap().unwrap();
+    assert_eq!(area.currency, "XOF");
+    assert_eq!(area.languages, vec!["wo", "fr"]);
+    assert!(crm.area("XX").await.unwrap().is_none());
+}
+
+/// A small dataset whose account numbers differ only in case, or hold non-ASCII letters.
+fn case_dataset() -> Dataset {
+    let mut data = fixture();
+    let template = data.customers[0].clone();
+    let phone = "+221700000777".to_string();
+    for (account_no, meter_no) in [
+        ("zz900001", "mx-5550001"),
+        ("ZZ900002", "MX-5550002"),
+        ("Zz900003", "Éx-5550003"),
+        ("ÉLEC-7", "ÉM-7"),
+    ] {
+        data.customers.push(Account {
+            account_no: account_no.into(),
+            meter_no: meter_no.into(),
+            phone: Some(phone.clone()),
+            alt_phone: None,
+            ..template.clone()
+        });
+    }
+    data
+}
+
+async fn lookups_fold_ascii_case_only_and_order_by_bytes(crm: &Backend) {
+    crm.import(&case_dataset()).await.unwrap();
+
+    // Byte order, as SQLite's BINARY collation: upper case before lower case, É last.
+    let accounts = crm.accounts_for_phone("+221700000777").await.unwrap();
+    let numbers: Vec<&str> = accounts.iter().map(|a| a.account_no.as_str()).collect();
+    assert_eq!(numbers, vec!["ZZ900002", "Zz900003", "zz900001", "ÉLEC-7"]);
+
+    // ASCII letters fold; the exact match wins over the digits.
+    for (typed, want) in [
+        ("ZZ900001", "zz900001"),
+        ("zz900002", "ZZ900002"),
+        ("zZ900003", "Zz900003"),
+        ("900002", "ZZ900002"),
+        ("ÉLEC-7", "ÉLEC-7"),
+        ("Élec-7", "ÉLEC-7"),
+    ] {
+        let found = crm.account_by_number(typed).await.unwrap();
+        assert_eq!(
+            found.map(|a| a.account_no).as_deref(),
+            Some(want),
+            "{typed}"
+        );
+    }
+    // Non-ASCII letters do not fold (SQLite's NOCASE), and one digit is too few.
+    assert!(crm.account_by_number("élec-7").await.unwrap().is_none());
+
+    for (typed, want) in [
+        ("MX-5550001", "zz900001"),
+        ("mx-5550002", "ZZ900002"),
+        ("ÉX-5550003", "Zz900003"),
+        ("éx-5550003", "Zz900003"), // not folded, found by its digits
+        ("5550002", "ZZ900002"),
+    ] {
+        let found = crm.account_by_meter(typed).await.unwrap();
+        assert_eq!(
+            found.map(|a| a.account_no).as_deref(),
+            Some(want),
+            "{typed}"
+        );
+    }
+    assert!(crm.account_by_meter("ém-7").await.unwrap().is_none());
+    assert_eq!(
+        crm.account_by_meter("ÉM-7")
+            .await
+            .unwrap()
+            .map(|a| a.account_no)
+            .as_deref(),
+        Some("ÉLEC-7")
+    );
+}
+
+async fn sql_metacharacters_are_just_text(crm: &Backend) {
+    load(crm).await;
+    let nasty = [
+        "' OR '1'='1",
+        "1' OR '1'='1",
+        "x'; DROP TABLE customers; --",
+        "%",
+        "_",
+        "\"",
+        "\\",
+        "1234%",
+        "RC26%",
+        ";",
+        "$1",
+        "?",
+        "?1",
+    ];
+    for s in nasty {
+        assert!(crm.account_by_number(s).await.unwrap().is_none(), "{s}");
+        assert!(crm.account_by_meter(s).await.unwrap().is_none(), "{s}");
+        assert!(crm.account(s).await.unwrap().is_none(), "{s}");
+        assert!(crm.accounts_for_phone(s).await.unwrap().is_empty(), "{s}");
+        assert!(crm.ticket(s).await.unwrap().is_none(), "{s}");
+        assert!(crm.outage_report(s).await.unwrap().is_none(), "{s}");
+        assert!(crm.area(s).await.unwrap().is_none(), "{s}");
+        assert!(crm.phone_language(s).await.unwrap().is_none(), "{s}");
+        assert!(
+            crm.open_tickets(s, &[s.to_string()])
+                .await
+                .unwrap()
+                .is_empty(),
+            "{s}"
+        );
+    }
+    assert_eq!(crm.count("customers").await.unwrap(), 240);
+    assert!(crm.count("customers; DROP TABLE areas").await.is_err());
+    assert!(crm.count("pg_user").await.is_err());
+    assert!(crm.count("sqlite_master").await.is_err());
+}
+
+async fn nul_characters_are_just_text(crm: &Backend) {
+    load(crm).await;
+    for s in [
+        "\0",
+        "SNE100001\0",
+        "+221706606044\0",
+        "RC261100001\0",
+        "\0x",
+    ] {
+        assert!(crm.account(s).await.unwrap().is_none(), "{s:?}");
+        assert!(crm.accounts_for_phone(s).await.unwrap().is_empty(), "{s:?}");
+        assert!(crm.ticket(s).await.unwrap().is_none(), "{s:?}");
+        assert!(crm.ticket_events(s).await.unwrap().is_empty(), "{s:?}");
+        assert!(crm.outage_report(s).await.unwrap().is_none(), "{s:?}");
+        assert!(crm.outage(s).await.unwrap().is_none(), "{s:?}");
+        assert_eq!(crm.outage_report_count(s).await.unwrap(), 0, "{s:?}");
+        assert!(crm.area(s).await.unwrap().is_none(), "{s:?}");
+        assert!(crm.latest_bill(s).await.unwrap().is_none(), "{s:?}");
+        assert!(crm.phone_language(s).await.unwrap().is_none(), "{s:?}");
+        assert!(crm.active_outage(s, "electricity").await.unwrap().is_none());
+        assert!(
+            crm.area_outages(s, at(2026, 11, 22, 10, 0))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            crm.interaction("africastalking", s)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(crm.open_tickets(s, &[s.into()]).await.unwrap().is_empty());
+    }
+    // A NUL does not hide the digits, nor the other accounts of a list.
+    let found = crm.account_by_number("SNE1000\u{0}01").await.unwrap();
+    assert_eq!(found.map(|a| a.account_no).as_deref(), Some("SNE100001"));
+    let found = crm.account_by_meter("M284\u{0}238577").await.unwrap();
+    assert_eq!(found.map(|a| a.account_no).as_deref(), Some("SNE100002"));
+    let open = crm
+        .open_tickets("\0", &["\0".into(), "SNE100001".into()])
+        .await
+        .unwrap();
+    assert!(open.iter().any(|t| t.ticket_ref == "RC261100001"));
+
+    // The gateway's end notification is free text: a NUL in it is stored, never an error.
+    let end = SessionEnd {
+        gateway: "africastalking".into(),
+        session_id: "ATUid_nul".into(),
+        status: "Failed".into(),
+        input: Some("1*\0".into()),
+        error_message: Some("bad\0byte".into()),
+        ..SessionEnd::default()
+    };
+    crm.record_session_end(&end).await.unwrap();
+    let row = crm
+        .interaction("africastalking", "ATUid_nul")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(row.ended);
+}
+
+async fn bills_and_languages(crm: &Backend) {
+    load(crm).await;
+    let bill = crm.latest_bill("SNW100000").await.unwrap().unwrap();
+    assert_eq!(bill.period, "2026-10");
+    assert_eq!(bill.bill_id, "B0000001");
+    assert_eq!(bill.amount_minor, 66860);
+    assert_eq!(bill.balance_minor(), 66860);
+    assert_eq!(bill.issued_on.to_string(), "2026-10-28");
+    assert_eq!(bill.due_on.to_string(), "2026-11-12");
+    assert!(crm.latest_bill("NOPE").await.unwrap().is_none());
+    // Every account's latest bill is the one with the greatest period.
+    let data = fixture();
+    for c in data.customers.iter().step_by(23) {
+        let want = data
+            .bills
+            .iter()
+            .filter(|b| b.account_no == c.account_no)
+            .max_by(|a, b| {
+                (&a.period, a.issued_on, &a.bill_id).cmp(&(&b.period, b.issued_on, &b.bill_id))
+            });
+        assert_eq!(
+            crm.latest_bill(&c.account_no).await.unwrap().as_ref(),
+            want,
+            "{}",
+            c.account_no
+        );
+    }
+
+    // A phone acting for two accounts saves its choice on both, and on itself.
+    crm.save_language("+221706606044", "fr").await.unwrap();
+    for account in crm.accounts_for_phone("+221706606044").await.unwrap() {
+        assert_eq!(account.language.as_deref(), Some("fr"));
+    }
+    assert_eq!(
+        crm.phone_language("+221706606044")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("fr")
+    );
+    // A phone linked to no account.
+    assert!(crm.phone_language("+254700000001").await.unwrap().is_none());
+    crm.save_language("+254700000001", "sw").await.unwrap();
+    crm.save_language("+254700000001", "en").await.unwrap();
+    assert_eq!(
+        crm.phone_language("+254700000001")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("en")
+    );
+}
+
+async fn outages(crm: &Backend) {
+    load(crm).await;
+    let active = crm
+        .active_outage("SN-DKR-PKN", "electricity")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(active.outage_id, "OUT0001");
+    assert_eq!(active.cause.as_deref(), Some("transformer fault"));
+    assert!(
+        crm.active_outage("SN-DKR-PKN", "water")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // Scheduled, not active.
+    assert!(
+        crm.active_outage("KE-NBO-KIB", "electricity")
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let now = at(2026, 11, 22, 10, 0);
+    let ids = |v: Vec<Outage>| v.into_iter().map(|o| o.outage_id).collect::<Vec<_>>();
+    // Active past its expected end: still listed, it is not restored.
+    assert_eq!(
+        ids(crm.area_outages("SN-DKR-PKN", now).await.unwrap()),
+        vec!["OUT0001"]
+    );
+    assert_eq!(
+        ids(crm.area_outages("KE-NBO-KIB", now).await.unwrap()),
+        vec!["OUT0002"]
+    );
+    // A scheduled outage is listed until the second it ends, not at it.
+    let end = at(2026, 11, 22, 15, 0);
+    let just_before = end - chrono::Duration::milliseconds(500);
+    assert_eq!(
+        ids(crm.area_outages("KE-NBO-KIB", just_before).await.unwrap()),
+        vec!["OUT0002"]
+    );
+    assert!(
+        crm.area_outages("KE-NBO-KIB", end)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let just_after = end + chrono::Duration::milliseconds(500);
+    assert!(
+        crm.area_outages("KE-NBO-KIB", just_after)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // A scheduled outage that has ended by now is not listed.
+    assert!(
+        crm.area_outages("KE-NBO-KIB", at(2026, 11, 22, 16, 0))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Resolved outages never are.
+    assert!(
+        crm.area_outages("SN-THS-CEN", at(2026, 11, 15, 10, 0))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let o = crm.outage("OUT0002").await.unwrap().unwrap();
+    assert_eq!(o.starts_at, at(2026, 11, 22, 9, 0));
+    assert_eq!(o.expected_end, Some(at(2026, 11, 22, 15, 0)));
+    assert!(crm.outage("OUT9999").await.unwrap().is_none());
+}
+
+async fn outage_reports_are_idempotent_and_counted(crm: &Backend) {
+    load(crm).await;
+    assert_eq!(crm.outage_report_count("OUT0001").await.unwrap(), 0);
+    let report = NewOutageReport {
+        origin_key: "africastalking:ATUid_1:report".into(),
+        outage_id: "OUT0001".into(),
+        account_no: Some("SNE100002".into()),
+        phone: Some("+221706606044".into()),
+        channel: "ussd".into(),
+        created_at: at(2026, 11, 20, 8, 30),
+    };
+    let first = crm.report_outage(&report).await.unwrap();
+    let again = crm.report_outage(&report).await.unwrap();
+    assert_eq!(first, again);
+    assert_eq!(crm.outage_report_count("OUT0001").await.unwrap(), 1);
+    assert_eq!(
+        reference::parse_typed(&first.reference),
+        Typed::Reference(first.reference.clone())
+    );
+    assert!(first.reference.starts_with("RC2611"));
+    // The first number the store draws is 1.
+    assert_eq!(
+        first.reference,
+        reference::new_reference(at(2026, 11, 20, 8, 30), 1)
+    );
+
+    let other = NewOutageReport {
+        origin_key: "africastalking:ATUid_2:report".into(),
+        ..report.clone()
+    };
+    let second = crm.report_outage(&other).await.unwrap();
+    assert_ne!(second.reference, first.reference);
+    assert_eq!(crm.outage_report_count("OUT0001").await.unwrap(), 2);
+
+    let read = crm.outage_report(&first.reference).await.unwrap().unwrap();
+    assert_eq!(read, first);
+
+    // Tickets and outage reports share one reference sequence.
+    let ticket = crm
+        .create_ticket(&new_ticket("k-after-report"))
+        .await
+        .unwrap();
+    assert_ne!(ticket.ticket_ref, first.reference);
+    assert_ne!(ticket.ticket_ref, second.reference);
+
+    // A report on an outage the CRM does not know is refused.
+    let unknown = NewOutageReport {
+        origin_key: "africastalking:ATUid_3:report".into(),
+        outage_id: "OUT9999".into(),
+        ..report.clone()
+    };
+    assert!(crm.report_outage(&unknown).await.is_err());
+    assert_eq!(crm.count("outage_reports").await.unwrap(), 2);
+}
+
+async fn tickets_are_idempotent_on_origin_key(crm: &Backend) {
+    load(crm).await;
+    let before = crm.count("tickets").await.unwrap();
+
+    let first = crm.create_ticket(&new_ticket("k1")).await.unwrap();
+    let again = crm.create_ticket(&new_ticket("k1")).await.unwrap();
+    assert_eq!(first, again);
+    assert_eq!(crm.count("tickets").await.unwrap(), before + 1);
+    assert_eq!(first.status, "open");
+    assert_eq!(first.updated_at, first.created_at);
+    assert_eq!(
+        reference::parse_typed(&first.ticket_ref),
+        Typed::Reference(first.ticket_ref.clone())
+    );
+    assert_eq!(
+        first.ticket_ref,
+        reference::new_reference(at(2026, 11, 22, 10, 0), 1)
+    );
+
+    let second = crm.create_ticket(&new_ticket("k2")).await.unwrap();
+    assert_ne!(second.ticket_ref, first.ticket_ref);
+    // A retry draws no number: the next ticket has the next one.
+    assert_eq!(
+        second.ticket_ref,
+        reference::new_reference(at(2026, 11, 22, 10, 0), 2)
+    );
+    assert_eq!(
+        reference::parse_typed(&second.ticket_ref),
+        Typed::Reference(second.ticket_ref.clone())
+    );
+    assert_eq!(crm.count("tickets").await.unwrap(), before + 2);
+
+    let read = crm.ticket(&first.ticket_ref).await.unwrap().unwrap();
+    assert_eq!(read, first);
+    let events = crm.ticket_events(&first.ticket_ref).await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].0, first.created_at);
+    assert_eq!(events[0].1, "created");
+    assert_eq!(events[0].2.as_deref(), Some("ussd"));
+
+    // A ticket for a phone linked to no account.
+    let anonymous = crm
+        .create_ticket(&NewTicket {
+            account_no: None,
+            phone: Some("+254700000001".into()),
+            note: Some("no power since 6am".into()),
+            ..new_ticket("k3")
+        })
+        .await
+        .unwrap();
+    assert_eq!(anonymous.account_no, None);
+    assert_eq!(anonymous.note.as_deref(), Some("no power since 6am"));
+    let open = crm.open_tickets("+254700000001", &[]).await.unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0], anonymous);
+
+    // A ticket for an account the CRM does not know is refused, and files nothing.
+    let unknown = NewTicket {
+        account_no: Some("XX000000".into()),
+        ..new_ticket("k4")
+    };
+    assert!(crm.create_ticket(&unknown).await.is_err());
+    assert_eq!(crm.count("tickets").await.unwrap(), before + 3);
+}
+
+async fn timestamps_keep_whole_seconds(crm: &Backend) {
+    load(crm).await;
+    let fine = at(2026, 11, 22, 10, 0) + chrono::Duration::microseconds(987_654);
+    let ticket = crm
+        .create_ticket(&NewTicket {
+            created_at: fine,
+            sla_due_at: Some(fine + chrono::Duration::hours(72)),
+            ..new_ticket("k-fine")
+        })
+        .await
+        .unwrap();
+    assert_eq!(ticket.created_at, at(2026, 11, 22, 10, 0));
+    assert_eq!(ticket.sla_due_at, Some(at(2026, 11, 25, 10, 0)));
+    assert_eq!(crm.ticket(&ticket.ticket_ref).await.unwrap(), Some(ticket));
+
+    let report = crm
+        .report_outage(&NewOutageReport {
+            origin_key: "k-fine-report".into(),
+            outage_id: "OUT0001".into(),
+            account_no: None,
+            phone: None,
+            channel: "voice".into(),
+            created_at: fine,
+        })
+        .await
+        .unwrap();
+    assert_eq!(report.created_at, at(2026, 11, 22, 10, 0));
+    assert_eq!(
+        crm.outage_report(&report.reference).await.unwrap(),
+        Some(report)
+    );
+
+    let mut i = interaction("ATUid_fine");
+    i.started_at = fine;
+    i.updated_at = fine + chrono::Duration::seconds(3);
+    crm.record_interaction(&i).await.unwrap();
+    let row = crm
+        .interaction("africastalking", "ATUid_fine")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.started_at, at(2026, 11, 22, 10, 0));
+    assert_eq!(
+        row.updated_at,
+        at(2026, 11, 22, 10, 0) + chrono::Duration::seconds(3)
+    );
+}
+
+async fn imported_tickets_and_open_tickets(crm: &Backend) {
+    load(crm).await;
+    let t = crm.ticket("RC261100001").await.unwrap().unwrap();
+    assert_eq!(t.account_no.as_deref(), Some("SNE100001"));
+    assert_eq!(t.status, "open");
+    assert_eq!(t.created_at, at(2026, 11, 4, 5, 0));
+    assert_eq!(t.note, None);
+    let events = crm.ticket_events("RC261100001").await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].1, "created");
+    assert!(crm.ticket("RC261199999").await.unwrap().is_none());
+
+    let refs = |v: Vec<Ticket>| v.into_iter().map(|t| t.ticket_ref).collect::<Vec<_>>();
+    // By phone, by account, or both.
+    assert!(
+        refs(crm.open_tickets("+221786562901", &[]).await.unwrap())
+            .contains(&"RC261100001".to_string())
+    );
+    assert!(
+        refs(
+            crm.open_tickets("+000", &["SNE100001".to_string()])
+                .await
+                .unwrap()
+        )
+        .contains(&"RC261100001".to_string())
+    );
+    // Resolved tickets are not open.
+    assert!(
+        !refs(
+            crm.open_tickets("+254114805895", &["KEW100009".to_string()])
+                .await
+                .unwrap()
+        )
+        .contains(&"RC261100003".to_string())
+    );
+
+    // Newest first, with a new ticket on top.
+    let filed = crm.create_ticket(&new_ticket("k-open")).await.unwrap();
+    let open = crm
+        .open_tickets(
+            "+221706606044",
+            &["SNE100002".to_string(), "SNW100003".to_string()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(open[0].ticket_ref, filed.ticket_ref);
+    for pair in open.windows(2) {
+        assert!(pair[0].created_at >= pair[1].created_at);
+    }
+    for t in &open {
+        assert!(t.status == "open" || t.status == "in_progress");
+    }
+    // Duplicated accounts change nothing.
+    let doubled = crm
+        .open_tickets(
+            "+221706606044",
+            &[
+                "SNW100003".to_string(),
+                "SNE100002".to_string(),
+                "SNE100002".to_string(),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(doubled, open);
+
+    // Same created_at: the greater reference first; at most 20.
+    for i in 0..25 {
+        crm.create_ticket(&NewTicket {
+            account_no: None,
+            phone: Some("+254700000002".into()),
+            ..new_ticket(&format!("k-many-{i}"))
+        })
+        .await
+        .unwrap();
+    }
+    let many = refs(crm.open_tickets("+254700000002", &[]).await.unwrap());
+    assert_eq!(many.len(), 20);
+    let mut sorted = many.clone();
+    sorted.sort_unstable_by(|a, b| b.cmp(a));
+    assert_eq!(many, sorted);
+
+    // Many accounts at once.
+    let many: Vec<String> = (0..300).map(|i| format!("X{i}")).collect();
+    assert!(crm.open_tickets("+000", &many).await.unwrap().is_empty());
+}
+
+async fn callbacks_are_idempotent(crm: &Backend) {
+    load(crm).await;
+    let cb = NewCallback {
+        origin_key: "voice:CA1:callback".into(),
+        phone: "+221706606044".into(),
+        account_no: Some("SNE100002".into()),
+        language: "wo".into(),
+        channel: "voice".into(),
+        created_at: at(2026, 11, 22, 10, 0),
+    };
+    let id = crm.create_callback(&cb).await.unwrap();
+    assert_eq!(crm.create_callback(&cb).await.unwrap(), id);
+    assert_eq!(crm.count("callback_tasks").await.unwrap(), 1);
+    let other = crm
+        .create_callback(&NewCallback {
+            origin_key: "voice:CA2:callback".into(),
+            account_no: None,
+            ..cb.clone()
+        })
+        .await
+        .unwrap();
+    assert_ne!(other, id);
+    assert_eq!(crm.count("callback_tasks").await.unwrap(), 2);
+    // The id is an integer of ours: safe to put in the text.
+    let (status,): (String,) = crm
+        .row(format!("SELECT status FROM callback_tasks WHERE id = {id}"))
+        .await;
+    assert_eq!(status, "pending");
+}
+
+fn interaction(session_id: &str) -> Interaction {
+    Interaction {
+        channel: "ussd".into(),
+        gateway: "africastalking".into(),
+        session_id: session_id.into(),
+        phone: "+221706606044".into(),
+        account_no: None,
+        language: Some("wo".into()),
+        path: "root".into(),
+        outcome: None,
+        hops: 1,
+        started_at: at(2026, 11, 22, 10, 0),
+        updated_at: at(2026, 11, 22, 10, 0),
+        ended: false,
+    }
+}
+
+async fn interactions_upsert_and_session_end(crm: &Backend) {
+    load(crm).await;
+    let mut i = interaction("ATUid_1");
+    crm.record_interaction(&i).await.unwrap();
+    i.path = "root>bill".into();
+    i.account_no = Some("SNE100002".into());
+    i.outcome = Some("bill_shown".into());
+    i.hops = 2;
+    i.updated_at = at(2026, 11, 22, 10, 1);
+    i.ended = true;
+    crm.record_interaction(&i).await.unwrap();
+    assert_eq!(crm.count("interactions").await.unwrap(), 1);
+    assert_eq!(
+        crm.interaction("africastalking", "ATUid_1")
+            .await
+            .unwrap()
+            .unwrap(),
+        i
+    );
+    assert!(
+        crm.interaction("africastalking", "other")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // A later start never moves the start forward.
+    let mut later = i.clone();
+    later.started_at = at(2026, 11, 22, 11, 0);
+    crm.record_interaction(&later).await.unwrap();
+    let row = crm
+        .interaction("africastalking", "ATUid_1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.started_at, i.started_at);
+
+    let end = SessionEnd {
+        gateway: "africastalking".into(),
+        session_id: "ATUid_1".into(),
+        status: "Success".into(),
+        duration_ms: Some(12_345),
+        hops_count: Some(2),
+        input: Some("1".into()),
+        last_app_response: Some("END Facture...".into()),
+        error_message: None,
+        cost: Some("KES 0.50".into()),
+        phone: Some("+221706606044".into()),
+        service_code: Some("*384*1#".into()),
+        network_code: Some("60801".into()),
+        date: Some("2026-11-22 10:01:05.000".into()),
+    };
+    crm.record_session_end(&end).await.unwrap();
+    assert_eq!(crm.count("interactions").await.unwrap(), 1);
+    // The engine's own record is unchanged...
+    assert_eq!(
+        crm.interaction("africastalking", "ATUid_1")
+            .await
+            .unwrap()
+            .unwrap(),
+        i
+    );
+    // ...and the notification is stored beside it.
+    let (status, duration, hops, cost, date): (String, i64, i64, String, String) = crm
+        .row(
+            "SELECT end_status, end_duration_ms, end_hops_count, end_cost, end_date \
+             FROM interactions WHERE gateway = 'africastalking' AND session_id = 'ATUid_1'"
+                .to_string(),
+        )
+        .await;
+    assert_eq!(
+        (
+            status.as_str(),
+            duration,
+            hops,
+            cost.as_str(),
+            date.as_str()
+        ),
+        ("Success", 12_345, 2, "KES 0.50", "2026-11-22 10:01:05.000")
+    );
+
+    // A notification for a session never logged gets a row of its own.
+    let orphan = SessionEnd {
+        session_id: "ATUid_unknown".into(),
+        status: "Failed".into(),
+        hops_count: Some(3),
+        phone: None,
+        error_message: Some("timeout".into()),
+        ..end.clone()
+    };
+    crm.record_session_end(&orphan).await.unwrap();
+    let row = crm
+        .interaction("africastalking", "ATUid_unknown")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.channel, "ussd");
+    assert_eq!(row.phone, "");
+    assert_eq!(row.path, "");
+    assert_eq!(row.hops, 3);
+    assert!(row.ended);
+    assert_eq!(row.started_at, row.updated_at);
+    assert_eq!(row.started_at.timestamp_subsec_nanos(), 0);
+    assert!((Utc::now() - row.started_at).num_seconds() < 60);
+    assert_eq!(crm.count("interactions").await.unwrap(), 2);
+
+    // A second notification with a phone fills in the empty one, and replaces the first's.
+    let with_phone = SessionEnd {
+        phone: Some("+221700000001".into()),
+        status: "Incomplete".into(),
+        ..orphan.clone()
+    };
+    crm.record_session_end(&with_phone).await.unwrap();
+    let row = crm
+        .interaction("africastalking", "ATUid_unknown")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.phone, "+221700000001");
+
+    // The engine's late record fills in the row, keeping the earliest start.
+    let late = Interaction {
+        session_id: "ATUid_unknown".into(),
+        started_at: at(2020, 1, 1, 0, 0),
+        ..interaction("x")
+    };
+    crm.record_interaction(&late).await.unwrap();
+    let row = crm
+        .interaction("africastalking", "ATUid_unknown")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.phone, "+221706606044");
+    assert_eq!(row.started_at, at(2020, 1, 1, 0, 0));
+    assert!(!row.ended);
+    let (end_status,): (String,) = crm
+        .row("SELECT end_status FROM interactions WHERE session_id = 'ATUid_unknown'".to_string())
+        .await;
+    assert_eq!(end_status, "Incomplete");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Concurrency
+
+/// Twenty filings, every key twice at once: ten tickets with ten distinct references.
+async fn concurrent_filings_get_distinct_references(crm: Arc<Backend>) {
+    load(&crm).await;
+    let mut handles = Vec::new();
+    for i in 0..20 {
+        let crm = crm.clone();
+        handles.push(tokio::spawn(async move {
+            let key = format!("k{}", i % 10);
+            crm.create_ticket(&new_ticket(&key)).await.unwrap()
+        }));
+    }
+    let mut by_key: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut refs = BTreeSet::new();
+    for (i, h) in handles.into_iter().enumerate() {
+        let t = h.await.unwrap();
+        by_key
+            .entry(format!("k{}", i % 10))
+            .or_default()
+            .insert(t.ticket_ref.clone());
+        refs.insert(t.ticket_ref);
+    }
+    // Both filings of one key got the same ticket.
+    assert!(by_key.values().all(|r| r.len() == 1), "{by_key:?}");
+    assert_eq!(refs.len(), 10);
+    assert_eq!(crm.count("tickets").await.unwrap(), 70);
+    assert_eq!(crm.count("ticket_events").await.unwrap(), 70);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_concurrent_filings_get_distinct_references() {
+    let dir = tempfile::tempdir().unwrap();
+    concurrent_filings_get_distinct_references(Arc::new(Backend::sqlite_file(&dir).await)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_concurrent_filings_get_distinct_references() {
+    concurrent_filings_get_distinct_references(Arc::new(Backend::postgres().await)).await;
+}
+
+/// Two server instances (two pools, started at the same moment on a fresh database) file
+/// fifty tickets at once: fifty distinct, valid references; a retry on the other instance
+/// returns the same ticket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_two_instances_never_share_a_reference() {
+    let db = TestDatabase::create().await;
+    // Both run the migrations at once: they take turns on the migration lock.
+    let (a, b) = tokio::join!(PgCrm::connect(&db.url), PgCrm::connect(&db.url));
+    let (a, b) = (Arc::new(a.unwrap()), Arc::new(b.unwrap()));
+    a.import(&fixture()).await.unwrap();
+    let imported = a.count("tickets").await.unwrap();
+
+    let mut handles = Vec::new();
+    for i in 0..50 {
+        let (first, second) = if i % 2 == 0 {
+            (a.clone(), b.clone())
+        } else {
+            (b.clone(), a.clone())
+        };
+        handles.push(tokio::spawn(async move {
+            let ticket = new_ticket(&format!("instance-key-{i}"));
+            let filed = first.create_ticket(&ticket).await.unwrap();
+            (i, filed)
+        }));
+        // Every fifth key is also retried at the same time on the other instance.
+        if i % 5 == 0 {
+            handles.push(tokio::spawn(async move {
+                let ticket = new_ticket(&format!("instance-key-{i}"));
+                let filed = second.create_ticket(&ticket).await.unwrap();
+                (i, filed)
+            }));
+        }
+    }
+    let mut by_key: BTreeMap<i32, BTreeSet<String>> = BTreeMap::new();
+    for h in handles {
+        let (i, t) = h.await.unwrap();
+        assert_eq!(
+            reference::parse_typed(&t.ticket_ref),
+            Typed::Reference(t.ticket_ref.clone()),
+            "{}",
+            t.ticket_ref
+        );
+        assert!(t.ticket_ref.starts_with("RC2611"), "{}", t.ticket_ref);
+        by_key.entry(i).or_default().insert(t.ticket_ref);
+    }
+    assert_eq!(by_key.len(), 50);
+    assert!(by_key.values().all(|r| r.len() == 1), "{by_key:?}");
+    let refs: BTreeSet<&String> = by_key.values().flatten().collect();
+    assert_eq!(refs.len(), 50);
+    assert_eq!(a.count("tickets").await.unwrap(), imported + 50);
+    assert_eq!(b.count("ticket_events").await.unwrap(), imported + 50);
+    // Each instance reads what the other filed.
+    for r in refs {
+        assert!(a.ticket(r).await.unwrap().is_some());
+        assert!(b.ticket(r).await.unwrap().is_some());
+    }
+    drop((a, b));
+    drop(db);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Choosing the store
+
+#[tokio::test]
+async fn postgres_database_url_selects_the_postgres_store() {
+    let db = TestDatabase::create().await;
+    for url in [
+        db.url.clone(),
+        db.url.replacen("postgres://", "postgresql://", 1),
+    ] {
+        assert!(url.starts_with("postgres"), "{url}");
+        let config = dalal::config::Config {
+            database_url: url.clone(),
+            ..dalal::config::Config::default()
+        };
+        let crm = dalal::server::connect_crm(&config).await.unwrap();
+        crm.ping().await.unwrap();
+        // Reconnecting runs the migrations again: a no-op.
+        assert!(crm.is_empty().await.unwrap());
+    }
+}
+
+#[tokio::test]
+async fn unknown_database_url_schemes_are_refused() {
+    let config = dalal::config::Config {
+        database_url: "mysql://localhost/dalal".into(),
+        ..dalal::config::Config::default()
+    };
+    let err = dalal::server::connect_crm(&config).await.err().unwrap();
+    assert!(err.to_string().contains("postgres"), "{err}");
+}
+
+#[tokio::test]
+async fn postgres_down_fails_fast_without_showing_the_password() {
+    let started = std::time::Instant::now();
+    let config = dalal::config::Config {
+        // Nothing listens on port 1.
+        database_url: "postgres://dalal:s3cret@127.0.0.1:1/dalal".into(),
+        ..dalal::config::Config::default()
+    };
+    let err = dalal::server::connect_crm(&config).await.err().unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    assert!(!format!("{err:#}").contains("s3cret"), "{err:#}");
+}
+
+#[test]
+fn database_urls_are_rewritten_for_the_test_database() {
+    assert_eq!(
+        with_database("postgres://postgres@127.0.0.1:55432/dalal_test", "x"),
+        "postgres://postgres@127.0.0.1:55432/x"
+    );
+    assert_eq!(
+        with_database("postgres://u:p@h/db?sslmode=disable", "x"),
+        "postgres://u:p@h/x?sslmode=disable"
+    );
+    assert_eq!(
+        with_database("postgres://h:5432", "x"),
+        "postgres://h:5432/x"
+    );
+}

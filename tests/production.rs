@@ -1,0 +1,303 @@
+//! Production backends under failure: Redis killed mid-session, PostgreSQL refusing
+//! connections, and two `dalal serve` processes sharing one Redis and one PostgreSQL.
+//! Runs only with DALAL_TEST_BACKEND=production (tests/run-all.sh does), and fails loudly if
+//! the servers it needs are missing.
+
+mod common;
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::pg::TestDatabase;
+use sqlx::{AssertSqlSafe, Connection, PgConnection};
+
+const PHONE: &str = "+221786452821"; // French, single account
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn redis_server_binary() -> String {
+    std::env::var("DALAL_TEST_REDIS_SERVER").unwrap_or_else(|_| "redis-server".to_string())
+}
+
+/// A Redis server of this test's own, so killing it disturbs no other test.
+struct OwnRedis {
+    port: u16,
+    child: Option<Child>,
+}
+
+impl OwnRedis {
+    fn start(port: u16) -> OwnRedis {
+        let child = Command::new(redis_server_binary())
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server runs (tests/run-all.sh installs it)");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "redis-server did not start on {port}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        OwnRedis {
+            port,
+            child: Some(child),
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().ok();
+            child.wait().ok();
+        }
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+async fn status(server: &common::TestServer, path: &str) -> u16 {
+    server
+        .client
+        .get(format!("{}{path}", server.base))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+fn require_production() {
+    assert!(
+        common::production(),
+        "tests/production.rs runs on PostgreSQL + Redis: use DALAL_TEST_BACKEND=production \
+         (tests/run-all.sh sets it)"
+    );
+}
+
+#[tokio::test]
+async fn redis_killed_mid_session_gets_a_polite_end_and_recovers() {
+    require_production();
+    let mut redis = OwnRedis::start(free_port());
+    let url = redis.url();
+    let server = common::start_with(|c| c.redis_url = Some(url)).await;
+    let mut call = server.call(PHONE);
+    call.dial().await;
+    assert_eq!(status(&server, "/readyz").await, 200);
+
+    redis.kill();
+    let started = Instant::now();
+    let (code, reply) = server.ussd(&call.session, PHONE, "1").await;
+    assert_eq!(code, 200, "no 5xx: {reply}");
+    assert!(reply.starts_with("END "), "{reply}");
+    assert!(
+        reply.contains("indisponible"),
+        "in the caller's language: {reply}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "within the deadline"
+    );
+    assert_eq!(
+        status(&server, "/healthz").await,
+        200,
+        "the server stays up"
+    );
+    assert_eq!(status(&server, "/readyz").await, 503);
+
+    let redis = OwnRedis::start(redis.port);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let mut call = server.call(PHONE);
+        let (_, reply) = server.ussd(&call.session, PHONE, "").await;
+        if reply.starts_with("CON ") {
+            call.inputs.clear();
+            let (_, bill) = server.ussd(&call.session, PHONE, "1").await;
+            assert!(bill.contains("Facture"), "the next session works: {bill}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no recovery after Redis came back: {reply}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(status(&server, "/readyz").await, 200);
+    drop(redis);
+}
+
+#[tokio::test]
+async fn postgres_refusing_connections_gets_a_polite_end_and_recovers() {
+    require_production();
+    let server = common::start().await;
+    let db = server.database_url.clone();
+    let name = db
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let admin_url = common::pg::postgres_admin_url();
+    let mut admin = PgConnection::connect(&admin_url).await.unwrap();
+    let mut call = server.call(PHONE);
+    call.dial().await;
+
+    for sql in [
+        format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false"),
+        format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"),
+    ] {
+        sqlx::query(AssertSqlSafe(sql))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+    }
+    let started = Instant::now();
+    let reply = call.press("1").await;
+    assert!(reply.starts_with("END "), "{reply}");
+    assert!(reply.contains("indisponible"), "{reply}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(status(&server, "/readyz").await, 503);
+
+    let sql = format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true");
+    sqlx::query(AssertSqlSafe(sql))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let mut call = server.call(PHONE);
+        call.dial().await;
+        let reply = call.press("1").await;
+        if reply.contains("Facture") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no recovery: {reply}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(status(&server, "/readyz").await, 200);
+}
+
+/// A `dalal serve` process.
+struct Instance {
+    child: Child,
+    base: String,
+}
+
+impl Instance {
+    fn spawn(database_url: &str, redis_url: &str, prefix: &str) -> Instance {
+        let port = free_port();
+        let child = Command::new(env!("CARGO_BIN_EXE_dalal"))
+            .arg("serve")
+            .env("DATABASE_URL", database_url)
+            .env("REDIS_URL", redis_url)
+            .env("DALAL_LISTEN", format!("127.0.0.1:{port}"))
+            .env("DALAL_REDIS_KEY_PREFIX", prefix)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        Instance {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    async fn ready(&self, client: &reqwest::Client) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let ok = client
+                .get(format!("{}/readyz", self.base))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success());
+            if ok {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "instance at {} never ready",
+                self.base
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+}
+
+async fn hop(client: &reqwest::Client, base: &str, session: &str, text: &str) -> String {
+    let body = format!(
+        "sessionId={session}&serviceCode=%2A123%23&phoneNumber=%2B221786452821&networkCode=60801&text={}",
+        text.replace('*', "%2A")
+    );
+    let response = client
+        .post(format!("{base}/ussd/africastalking"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    response.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_session_started_on_one_instance_continues_on_the_other() {
+    require_production();
+    let db = TestDatabase::create().await;
+    let prefix = common::unique_prefix();
+    let redis = common::redis_url();
+    let client = reqwest::Client::new();
+    let first = Instance::spawn(&db.url, &redis, &prefix);
+    first.ready(&client).await;
+    let second = Instance::spawn(&db.url, &redis, &prefix);
+    second.ready(&client).await;
+
+    let session = format!("ATUid_{}", common::pg::unique_name());
+    let menu = hop(&client, &first.base, &session, "").await;
+    assert!(menu.starts_with("CON Bienvenue"), "{menu}");
+    let categories = hop(&client, &second.base, &session, "4").await;
+    assert!(categories.contains("Contester une facture"), "{categories}");
+    let confirm = hop(&client, &first.base, &session, "4*1").await;
+    assert!(confirm.contains("Confirmer"), "{confirm}");
+    let filed = hop(&client, &second.base, &session, "4*1*1").await;
+    assert!(
+        filed.starts_with("END ") && filed.contains("Réf: RC"),
+        "{filed}"
+    );
+    // The aggregator retries the last hop on the other instance: same answer, one ticket.
+    let again = hop(&client, &first.base, &session, "4*1*1").await;
+    assert_eq!(again, filed);
+    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+    let tickets: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM tickets WHERE origin_key IS NOT NULL")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(tickets, 1);
+    pool.close().await;
+}

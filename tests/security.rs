@@ -1,0 +1,108 @@
+//! Gateway authentication and per-phone rate limiting, over real HTTP.
+
+mod common;
+
+use dalal::security::GatewayAuth;
+
+const PHONE: &str = "+221786452821";
+
+fn hop(session: &str, phone: &str) -> String {
+    format!(
+        "sessionId={session}&serviceCode=%2A123%23&phoneNumber={}&networkCode=63902&text=",
+        phone.replace('+', "%2B")
+    )
+}
+
+#[tokio::test]
+async fn a_configured_secret_is_required_as_query_or_header() {
+    let server = common::start_with(|c| {
+        c.gateways.insert(
+            "africastalking".into(),
+            GatewayAuth {
+                secret: Some("s3cret".into()),
+                allow_ips: vec![],
+            },
+        );
+    })
+    .await;
+    let (status, body) = server.post("/ussd/africastalking", hop("a1", PHONE)).await;
+    assert_eq!(status, 403, "{body}");
+    let (status, _) = server
+        .post("/ussd/africastalking?key=wrong", hop("a2", PHONE))
+        .await;
+    assert_eq!(status, 403);
+    let (status, body) = server
+        .post("/ussd/africastalking?key=s3cret", hop("a3", PHONE))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.starts_with("CON "));
+    let response = server
+        .client
+        .post(format!("{}/ussd/africastalking", server.base))
+        .header("x-dalal-key", "s3cret")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(hop("a4", PHONE))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let (status, _) = server
+        .post("/ussd/africastalking/events", "sessionId=a3&status=Success")
+        .await;
+    assert_eq!(status, 403, "the events callback is guarded too");
+    // Refused requests write nothing.
+    assert_eq!(
+        server
+            .count("SELECT COUNT(*) FROM interactions WHERE session_id IN ('a1','a2')")
+            .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn an_ip_allowlist_refuses_other_addresses() {
+    let open = common::start_with(|c| {
+        c.gateways.insert(
+            "africastalking".into(),
+            GatewayAuth {
+                secret: None,
+                allow_ips: vec!["127.0.0.0/8".into()],
+            },
+        );
+    })
+    .await;
+    let (status, _) = open.post("/ussd/africastalking", hop("b1", PHONE)).await;
+    assert_eq!(status, 200);
+    let closed = common::start_with(|c| {
+        c.gateways.insert(
+            "africastalking".into(),
+            GatewayAuth {
+                secret: None,
+                allow_ips: vec!["10.0.0.0/8".into()],
+            },
+        );
+    })
+    .await;
+    let (status, body) = closed.post("/ussd/africastalking", hop("b2", PHONE)).await;
+    assert_eq!(status, 403, "{body}");
+}
+
+#[tokio::test]
+async fn hops_are_limited_per_phone_not_per_address() {
+    let server = common::start_with(|c| c.rate_limit_per_minute = 5).await;
+    for n in 0..5 {
+        let (status, body) = server.ussd(&format!("r{n}"), PHONE, "").await;
+        assert_eq!(status, 200);
+        assert!(body.starts_with("CON "), "{body}");
+    }
+    let (status, body) = server.ussd("r6", PHONE, "").await;
+    assert_eq!(status, 200);
+    assert!(body.starts_with("END "), "{body}");
+    assert!(
+        body.contains("Trop de demandes"),
+        "in the caller's language: {body}"
+    );
+    // Same aggregator address, another phone: served.
+    let (_, body) = server.ussd("r7", "+254729141428", "").await;
+    assert!(body.starts_with("CON Welcome"), "{body}");
+}
