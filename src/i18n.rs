@@ -209,8 +209,9 @@ impl Catalog {
         let mut languages = Vec::new();
         let mut errors = Vec::new();
         for entry in entries.flatten() {
-            if entry.path().is_dir() {
-                let lang = entry.file_name().to_string_lossy().to_string();
+            let lang = entry.file_name().to_string_lossy().to_string();
+            // Hidden folders are not languages (a Kubernetes ConfigMap mount adds `..data`).
+            if entry.path().is_dir() && !lang.starts_with('.') {
                 match Locale::read_folder(&entry.path()) {
                     Ok(sources) => languages.push((lang, sources)),
                     Err(mut e) => errors.append(&mut e),
@@ -282,6 +283,24 @@ impl Catalog {
             fresh
         });
         chain
+    }
+
+    /// The server's error messages (`error-*`) in every language, as callers see them.
+    pub fn error_texts(&self) -> Vec<String> {
+        let none = BTreeMap::new();
+        let mut texts = Vec::new();
+        for locale in self.locales.values() {
+            for id in locale
+                .definitions
+                .keys()
+                .filter(|id| id.starts_with("error-"))
+            {
+                if let Some(text) = locale.format(id, &none) {
+                    texts.push(text);
+                }
+            }
+        }
+        texts
     }
 
     /// Formats `id` in `lang`, falling back along the chain; the id itself if no locale has it

@@ -12,6 +12,7 @@ pub mod gateway;
 pub mod http;
 pub mod i18n;
 pub mod import;
+pub mod load;
 pub mod menu;
 pub mod reference;
 pub mod security;

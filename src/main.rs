@@ -40,6 +40,30 @@ enum Command {
     },
     /// Validate menus and translations; prints file:line problems and fails if any.
     Check,
+    /// Load test: virtual subscribers running whole sessions against a running server.
+    Load {
+        /// Server base URL (loopback only unless --allow-remote).
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        /// Seconds to run.
+        #[arg(long, default_value_t = 10)]
+        duration: u64,
+        #[arg(long, value_enum, default_value = "normal")]
+        mix: dalal::load::Mix,
+        /// Areas the storm mix concentrates on.
+        #[arg(long, default_value_t = 3)]
+        storm_areas: usize,
+        /// Dataset folder whose customers.csv gives the phones (default: the demo dataset).
+        #[arg(long)]
+        dataset: Option<PathBuf>,
+        /// Also write the figures as JSON to this file.
+        #[arg(long)]
+        json: Option<PathBuf>,
+        #[arg(long)]
+        allow_remote: bool,
+    },
     /// A phone simulator: dial the short code against a running server over HTTP.
     Dial {
         /// The caller's phone number in E.164, e.g. +221786452821.
@@ -88,6 +112,28 @@ async fn main() -> ExitCode {
             import(config, dir).await
         }
         Command::Check => return check(&config),
+        Command::Load {
+            url,
+            concurrency,
+            duration,
+            mix,
+            storm_areas,
+            dataset,
+            json,
+            allow_remote,
+        } => {
+            let options = LoadArgs {
+                url,
+                concurrency,
+                duration,
+                mix,
+                storm_areas,
+                dataset,
+                json,
+                allow_remote,
+            };
+            load(&config, options).await
+        }
         Command::Dial {
             phone,
             url,
@@ -119,6 +165,46 @@ async fn import(config: Config, dir: PathBuf) -> anyhow::Result<()> {
         "imported {} areas, {} customers, {} bills, {} tickets, {} outages",
         summary.areas, summary.customers, summary.bills, summary.tickets, summary.outages
     );
+    Ok(())
+}
+
+struct LoadArgs {
+    url: String,
+    concurrency: usize,
+    duration: u64,
+    mix: dalal::load::Mix,
+    storm_areas: usize,
+    dataset: Option<PathBuf>,
+    json: Option<PathBuf>,
+    allow_remote: bool,
+}
+
+async fn load(config: &Config, args: LoadArgs) -> anyhow::Result<()> {
+    dalal::load::check_target(&args.url, args.allow_remote)?;
+    let subscribers = match &args.dataset {
+        Some(dir) => dalal::load::subscribers_from(dir)?,
+        None => dalal::load::demo_subscribers(),
+    };
+    // Replies that begin with one of the server's error messages count as errors.
+    let (_, catalog) = dalal::server::load_menus(config)
+        .map_err(|p| anyhow::anyhow!("menus invalid: {}", p.join("; ")))?;
+    let error_texts = catalog.error_texts();
+    let report = dalal::load::run(
+        dalal::load::Options {
+            url: format!("{}/ussd/africastalking", args.url.trim_end_matches('/')),
+            concurrency: args.concurrency.max(1),
+            duration: std::time::Duration::from_secs(args.duration),
+            mix: args.mix,
+            storm_areas: args.storm_areas,
+            subscribers,
+        },
+        error_texts,
+    )
+    .await?;
+    println!("{report}");
+    if let Some(path) = args.json {
+        std::fs::write(&path, serde_json::to_string_pretty(&report)?)?;
+    }
     Ok(())
 }
 

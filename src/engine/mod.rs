@@ -96,7 +96,11 @@ pub enum Step {
 /// How a channel measures and spells a page.
 #[derive(Debug, Clone, Copy)]
 pub struct Profile {
+    /// Characters per USSD page.
     pub budget: PageBudget,
+    /// Choices per page when set: a spoken menu offers at most this many before "more options"
+    /// (voice); the character budget is then not applied.
+    pub max_choices: Option<usize>,
     /// Spell pages in GSM-7 only, to keep the 182-character budget.
     pub transliterate: bool,
 }
@@ -104,6 +108,13 @@ pub struct Profile {
 impl Profile {
     pub const USSD: Profile = Profile {
         budget: PageBudget::USSD,
+        max_choices: None,
+        transliterate: false,
+    };
+    /// Spoken menus: at most five choices at a time (ISO/IEC 13714 and field studies).
+    pub const VOICE: Profile = Profile {
+        budget: PageBudget::USSD,
+        max_choices: Some(5),
         transliterate: false,
     };
 }
@@ -338,12 +349,11 @@ impl<'a> Engine<'a> {
     fn pages(&self, state: &State, node: &Node, error: Option<&str>) -> Vec<String> {
         let screen = self.screen(state, node, error);
         let can_go_back = !node.end && !state.back.is_empty();
-        page::paginate(
-            &screen,
-            &self.nav(&state.lang),
-            &self.profile.budget,
-            can_go_back,
-        )
+        let nav = self.nav(&state.lang);
+        match self.profile.max_choices {
+            Some(per_page) => page::paginate_choices(&screen, &nav, per_page, can_go_back),
+            None => page::paginate(&screen, &nav, &self.profile.budget, can_go_back),
+        }
     }
 
     /// Renders the current page of the current screen (with an error line on top, if any).

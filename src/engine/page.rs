@@ -96,6 +96,35 @@ pub fn paginate(screen: &Screen, nav: &Nav, budget: &PageBudget, can_go_back: bo
     }
 }
 
+/// Pages holding at most `per_page` items each (spoken menus), the text on the first page.
+pub fn paginate_choices(
+    screen: &Screen,
+    nav: &Nav,
+    per_page: usize,
+    can_go_back: bool,
+) -> Vec<String> {
+    let chunks: Vec<&[String]> = if screen.items.is_empty() {
+        vec![&[]]
+    } else {
+        screen.items.chunks(per_page.max(1)).collect()
+    };
+    let last = chunks.len() - 1;
+    chunks
+        .iter()
+        .enumerate()
+        .map(|(n, items)| {
+            let mut lines: Vec<String> = if n == 0 {
+                screen.header.clone()
+            } else {
+                Vec::new()
+            };
+            lines.extend(items.iter().cloned());
+            let footer = footer(nav, n < last, can_go_back || n > 0);
+            join(&lines, &footer)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,6 +134,19 @@ mod tests {
             more: "98. Suite".into(),
             back: "0. Retour".into(),
         }
+    }
+
+    #[test]
+    fn spoken_menus_offer_five_choices_at_a_time() {
+        let s = Screen {
+            header: vec!["Menu".into()],
+            items: (1..=7).map(|i| format!("{i}. x")).collect(),
+        };
+        let pages = paginate_choices(&s, &nav(), 5, false);
+        assert_eq!(pages.len(), 2);
+        assert_eq!(pages[0].lines().filter(|l| l.ends_with(". x")).count(), 5);
+        assert!(pages[0].contains("98. Suite") && pages[1].contains("0. Retour"));
+        assert!(pages[1].contains("7. x") && !pages[1].contains("Menu"));
     }
 
     #[test]

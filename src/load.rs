@@ -1,0 +1,501 @@
+//! `dalal load`: virtual subscribers running whole USSD sessions against a server over the real
+//! Africa's Talking protocol, checking every reply, and measuring per-hop latency.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use hdrhistogram::Histogram;
+use serde::Serialize;
+use tokio::sync::Mutex;
+
+use crate::text::gsm7::PageBudget;
+
+/// One caller the load tool can impersonate.
+#[derive(Debug, Clone)]
+pub struct Subscriber {
+    pub phone: String,
+    pub area_code: String,
+}
+
+/// What kind of traffic to send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mix {
+    /// Bill checks, outage reports, complaint follow-ups and filings, in mixed languages.
+    Normal,
+    /// Mostly outage reports from a few areas, as when a feeder trips.
+    Storm,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+enum Scenario {
+    Bill,
+    ReportOutage,
+    FollowComplaint,
+    FileComplaint,
+}
+
+impl Scenario {
+    fn pick(mix: Mix, roll: u64) -> Scenario {
+        let percent = roll % 100;
+        match mix {
+            Mix::Normal => match percent {
+                0..40 => Scenario::Bill,
+                40..60 => Scenario::ReportOutage,
+                60..80 => Scenario::FollowComplaint,
+                _ => Scenario::FileComplaint,
+            },
+            Mix::Storm => match percent {
+                0..85 => Scenario::ReportOutage,
+                85..95 => Scenario::Bill,
+                _ => Scenario::FollowComplaint,
+            },
+        }
+    }
+}
+
+pub struct Options {
+    pub url: String,
+    pub concurrency: usize,
+    pub duration: Duration,
+    pub mix: Mix,
+    /// Areas the storm mix concentrates on.
+    pub storm_areas: usize,
+    pub subscribers: Vec<Subscriber>,
+}
+
+/// The figures of one run.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub url: String,
+    pub mix: Mix,
+    pub concurrency: usize,
+    pub seconds: f64,
+    pub sessions: u64,
+    pub hops: u64,
+    pub sessions_per_second: f64,
+    pub hops_per_second: f64,
+    pub errors: u64,
+    pub error_kinds: BTreeMap<String, u64>,
+    pub latency_ms: Latency,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Latency {
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+impl std::fmt::Display for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "target        {}", self.url)?;
+        writeln!(
+            f,
+            "mix           {:?}, concurrency {}",
+            self.mix, self.concurrency
+        )?;
+        writeln!(f, "duration      {:.1} s", self.seconds)?;
+        writeln!(
+            f,
+            "sessions      {} ({:.0}/s)",
+            self.sessions, self.sessions_per_second
+        )?;
+        writeln!(
+            f,
+            "hops          {} ({:.0}/s)",
+            self.hops, self.hops_per_second
+        )?;
+        writeln!(f, "errors        {}", self.errors)?;
+        for (kind, n) in &self.error_kinds {
+            writeln!(f, "  {kind:<24}{n}")?;
+        }
+        write!(
+            f,
+            "hop latency   p50 {:.2} ms  p90 {:.2} ms  p99 {:.2} ms  max {:.2} ms",
+            self.latency_ms.p50, self.latency_ms.p90, self.latency_ms.p99, self.latency_ms.max
+        )
+    }
+}
+
+/// Phones of `customers.csv` in a dataset folder (only the columns the load tool needs, so a
+/// million-customer file loads quickly).
+pub fn subscribers_from(dir: &Path) -> anyhow::Result<Vec<Subscriber>> {
+    let path = dir.join("customers.csv");
+    let mut reader =
+        csv::Reader::from_path(&path).with_context(|| format!("{}", path.display()))?;
+    let headers = reader.headers()?.clone();
+    let column = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .with_context(|| format!("{}: no column {name}", path.display()))
+    };
+    let (phone, area) = (column("phone")?, column("area_code")?);
+    let mut out = Vec::new();
+    for record in reader.records() {
+        let record = record?;
+        out.push(Subscriber {
+            phone: record[phone].to_string(),
+            area_code: record[area].to_string(),
+        });
+    }
+    Ok(out)
+}
+
+/// The embedded demo dataset's phones.
+pub fn demo_subscribers() -> Vec<Subscriber> {
+    crate::import::read_embedded_demo()
+        .customers
+        .into_iter()
+        .filter_map(|c| {
+            Some(Subscriber {
+                phone: c.phone?,
+                area_code: c.area_code,
+            })
+        })
+        .collect()
+}
+
+/// Refuses targets off this machine unless explicitly allowed: a load test must not hit a
+/// server by accident.
+pub fn check_target(url: &str, allow_remote: bool) -> anyhow::Result<()> {
+    let host = url
+        .split("://")
+        .nth(1)
+        .and_then(|rest| rest.split(['/', ':']).next())
+        .unwrap_or_default();
+    let loopback = host == "localhost"
+        || host == "[::1]"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if loopback || allow_remote {
+        Ok(())
+    } else {
+        anyhow::bail!("{url} is not a loopback address; pass --allow-remote to load it anyway")
+    }
+}
+
+struct Shared {
+    hops: AtomicU64,
+    sessions: AtomicU64,
+    errors: Mutex<BTreeMap<String, u64>>,
+    latency: Mutex<Histogram<u64>>,
+}
+
+impl Shared {
+    async fn error(&self, kind: &str) {
+        *self
+            .errors
+            .lock()
+            .await
+            .entry(kind.to_string())
+            .or_default() += 1;
+    }
+}
+
+/// A tiny deterministic generator per virtual subscriber (no shared RNG, no contention).
+struct Dice(u64);
+
+impl Dice {
+    fn roll(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+}
+
+struct Hop {
+    body: String,
+    micros: u64,
+}
+
+async fn send(
+    client: &reqwest::Client,
+    url: &str,
+    session: &str,
+    phone: &str,
+    text: &str,
+) -> Result<Hop, String> {
+    let enc = |s: &str| {
+        percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+    };
+    let form = format!(
+        "sessionId={}&serviceCode=%2A123%23&phoneNumber={}&networkCode=99999&text={}",
+        enc(session),
+        enc(phone),
+        enc(text)
+    );
+    let started = Instant::now();
+    let response = client
+        .post(url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form)
+        .send()
+        .await
+        .map_err(|e| {
+            if e.is_timeout() {
+                "timeout".to_string()
+            } else {
+                "connection".to_string()
+            }
+        })?;
+    let status = response.status();
+    let body = response
+        .text()
+        .await
+        .map_err(|_| "connection".to_string())?;
+    let micros = started.elapsed().as_micros() as u64;
+    if !status.is_success() {
+        return Err(format!("http_{}", status.as_u16()));
+    }
+    Ok(Hop { body, micros })
+}
+
+/// Checks a reply is a well-formed page; returns whether it ends the session.
+fn judge(body: &str, error_texts: &[String]) -> Result<bool, &'static str> {
+    let (end, text) = match body.split_at_checked(4) {
+        Some(("CON ", text)) => (false, text),
+        Some(("END ", text)) => (true, text),
+        _ => return Err("no_con_end_prefix"),
+    };
+    if !PageBudget::USSD.fits(text) {
+        return Err("page_over_budget");
+    }
+    if error_texts.iter().any(|e| text.starts_with(e.as_str())) {
+        return Err("error_screen");
+    }
+    Ok(end)
+}
+
+/// The inputs of a scenario after the main menu, given what the screens say.
+fn next_input(scenario: Scenario, step: usize, screen: &str, dice: &mut Dice) -> Option<String> {
+    let input = match (scenario, step) {
+        (Scenario::Bill, 0) => "1".to_string(),
+        (Scenario::ReportOutage, 0) => "2".to_string(),
+        (Scenario::ReportOutage, 1) => "1".to_string(),
+        (Scenario::FollowComplaint, 0) => "3".to_string(),
+        // A list of open tickets comes first for callers who have some.
+        (Scenario::FollowComplaint, 1) if screen.lines().any(|l| l.starts_with("RC")) => "1".into(),
+        (Scenario::FollowComplaint, 1 | 2) => format!("2611{:05}", 1 + dice.roll() % 60),
+        (Scenario::FileComplaint, 0) => "4".to_string(),
+        (Scenario::FileComplaint, 1) => (1 + dice.roll() % 6).to_string(),
+        (Scenario::FileComplaint, 2) => "1".to_string(),
+        _ => return None,
+    };
+    Some(input)
+}
+
+async fn subscriber_loop(
+    worker: usize,
+    client: reqwest::Client,
+    options: Arc<Options>,
+    callers: Arc<Vec<Subscriber>>,
+    error_texts: Arc<Vec<String>>,
+    shared: Arc<Shared>,
+    deadline: Instant,
+) {
+    let mut dice = Dice(0x9E37_79B9_7F4A_7C15 ^ (worker as u64 + 1));
+    let mut n = 0u64;
+    while Instant::now() < deadline {
+        n += 1;
+        let session = format!("load-{}-{worker}-{n}", std::process::id());
+        let caller = &callers[(dice.roll() as usize) % callers.len()];
+        let scenario = Scenario::pick(options.mix, dice.roll());
+        let mut inputs: Vec<String> = Vec::new();
+        let mut step = 0;
+        let mut warmup = 0;
+        loop {
+            let text = inputs.join("*");
+            let hop = match send(&client, &options.url, &session, &caller.phone, &text).await {
+                Ok(hop) => hop,
+                Err(kind) => {
+                    shared.error(&kind).await;
+                    break;
+                }
+            };
+            shared.hops.fetch_add(1, Ordering::Relaxed);
+            shared
+                .latency
+                .lock()
+                .await
+                .saturating_record(hop.micros.max(1));
+            let ended = match judge(&hop.body, &error_texts) {
+                Ok(ended) => ended,
+                Err(kind) => {
+                    shared.error(kind).await;
+                    break;
+                }
+            };
+            if ended {
+                if step == 0 {
+                    shared.error("ended_before_main_menu").await;
+                } else {
+                    shared.sessions.fetch_add(1, Ordering::Relaxed);
+                }
+                break;
+            }
+            // Before the main menu: a language to choose, or one of several accounts.
+            if !hop.body.contains("\n7. ") && step == 0 {
+                warmup += 1;
+                if warmup > 3 {
+                    shared.error("never_reached_main_menu").await;
+                    break;
+                }
+                inputs.push((1 + dice.roll() % 2).to_string());
+                continue;
+            }
+            match next_input(scenario, step, &hop.body, &mut dice) {
+                Some(input) => inputs.push(input),
+                None => {
+                    shared.error("session_did_not_end").await;
+                    break;
+                }
+            }
+            step += 1;
+        }
+    }
+}
+
+/// Runs the load and returns its figures.
+pub async fn run(options: Options, error_texts: Vec<String>) -> anyhow::Result<Report> {
+    anyhow::ensure!(
+        !options.subscribers.is_empty(),
+        "no subscribers to dial from"
+    );
+    let callers = match options.mix {
+        Mix::Normal => options.subscribers.clone(),
+        Mix::Storm => storm_callers(&options.subscribers, options.storm_areas),
+    };
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(15))
+        .pool_max_idle_per_host(options.concurrency)
+        .build()?;
+    let shared = Arc::new(Shared {
+        hops: AtomicU64::new(0),
+        sessions: AtomicU64::new(0),
+        errors: Mutex::new(BTreeMap::new()),
+        latency: Mutex::new(Histogram::new_with_bounds(1, 60_000_000, 3)?),
+    });
+    let options = Arc::new(options);
+    let callers = Arc::new(callers);
+    let error_texts = Arc::new(error_texts);
+    let started = Instant::now();
+    let deadline = started + options.duration;
+    let workers: Vec<_> = (0..options.concurrency)
+        .map(|worker| {
+            tokio::spawn(subscriber_loop(
+                worker,
+                client.clone(),
+                options.clone(),
+                callers.clone(),
+                error_texts.clone(),
+                shared.clone(),
+                deadline,
+            ))
+        })
+        .collect();
+    for worker in workers {
+        worker.await?;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let histogram = shared.latency.lock().await;
+    let ms = |q: f64| histogram.value_at_quantile(q) as f64 / 1000.0;
+    let error_kinds = shared.errors.lock().await.clone();
+    let hops = shared.hops.load(Ordering::Relaxed);
+    let sessions = shared.sessions.load(Ordering::Relaxed);
+    Ok(Report {
+        url: options.url.clone(),
+        mix: options.mix,
+        concurrency: options.concurrency,
+        seconds,
+        sessions,
+        hops,
+        sessions_per_second: sessions as f64 / seconds,
+        hops_per_second: hops as f64 / seconds,
+        errors: error_kinds.values().sum(),
+        error_kinds,
+        latency_ms: Latency {
+            p50: ms(0.50),
+            p90: ms(0.90),
+            p99: ms(0.99),
+            max: histogram.max() as f64 / 1000.0,
+        },
+    })
+}
+
+/// The callers of the `areas` most populated areas.
+fn storm_callers(all: &[Subscriber], areas: usize) -> Vec<Subscriber> {
+    let mut sizes: BTreeMap<&str, usize> = BTreeMap::new();
+    for s in all {
+        *sizes.entry(&s.area_code).or_default() += 1;
+    }
+    let mut ranked: Vec<(&str, usize)> = sizes.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let chosen: Vec<&str> = ranked.iter().take(areas.max(1)).map(|(a, _)| *a).collect();
+    all.iter()
+        .filter(|s| chosen.contains(&s.area_code.as_str()))
+        .cloned()
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_unless_allowed() {
+        assert!(check_target("http://127.0.0.1:8080", false).is_ok());
+        assert!(check_target("http://localhost:8080/x", false).is_ok());
+        assert!(check_target("http://[::1]:8080", false).is_ok());
+        assert!(check_target("http://10.0.0.5:8080", false).is_err());
+        assert!(check_target("http://example.org", false).is_err());
+        assert!(check_target("http://example.org", true).is_ok());
+    }
+
+    #[test]
+    fn replies_are_judged() {
+        let errors = vec!["Service indisponible".to_string()];
+        assert_eq!(judge("CON Menu\n1. x", &errors), Ok(false));
+        assert_eq!(judge("END Bye", &errors), Ok(true));
+        assert_eq!(judge("Menu", &errors), Err("no_con_end_prefix"));
+        assert_eq!(
+            judge(&format!("CON {}", "a".repeat(200)), &errors),
+            Err("page_over_budget")
+        );
+        assert_eq!(
+            judge("END Service indisponible. Merci", &errors),
+            Err("error_screen")
+        );
+    }
+
+    #[test]
+    fn storm_callers_come_from_the_biggest_areas() {
+        let subs: Vec<Subscriber> = [
+            ("1", "A"),
+            ("2", "A"),
+            ("3", "B"),
+            ("4", "A"),
+            ("5", "C"),
+            ("6", "B"),
+        ]
+        .iter()
+        .map(|(p, a)| Subscriber {
+            phone: p.to_string(),
+            area_code: a.to_string(),
+        })
+        .collect();
+        let chosen = storm_callers(&subs, 2);
+        assert_eq!(chosen.len(), 5);
+        assert!(chosen.iter().all(|s| s.area_code != "C"));
+    }
+}
