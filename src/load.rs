@@ -166,16 +166,13 @@ pub fn demo_subscribers() -> Vec<Subscriber> {
 /// Refuses targets off this machine unless explicitly allowed: a load test must not hit a
 /// server by accident.
 pub fn check_target(url: &str, allow_remote: bool) -> anyhow::Result<()> {
-    let host = url
-        .split("://")
-        .nth(1)
-        .and_then(|rest| rest.split(['/', ':']).next())
-        .unwrap_or_default();
-    let loopback = host == "localhost"
-        || host == "[::1]"
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
+    let parsed = reqwest::Url::parse(url).with_context(|| format!("{url} is not a URL"))?;
+    let loopback = match parsed.host() {
+        Some(url::Host::Domain(name)) => name == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
     if loopback || allow_remote {
         Ok(())
     } else {

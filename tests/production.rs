@@ -1,7 +1,6 @@
 //! Production backends under failure: Redis killed mid-session, PostgreSQL refusing
 //! connections, and two `dalal serve` processes sharing one Redis and one PostgreSQL.
-//! Runs only with DALAL_TEST_BACKEND=production (tests/run-all.sh does), and fails loudly if
-//! the servers it needs are missing.
+//! Always on PostgreSQL + Redis (started by tests/run-all.sh); fails loudly if they are missing.
 
 mod common;
 
@@ -84,20 +83,11 @@ async fn status(server: &common::TestServer, path: &str) -> u16 {
         .as_u16()
 }
 
-fn require_production() {
-    assert!(
-        common::production(),
-        "tests/production.rs runs on PostgreSQL + Redis: use DALAL_TEST_BACKEND=production \
-         (tests/run-all.sh sets it)"
-    );
-}
-
 #[tokio::test]
 async fn redis_killed_mid_session_gets_a_polite_end_and_recovers() {
-    require_production();
     let mut redis = OwnRedis::start(free_port());
     let url = redis.url();
-    let server = common::start_with(|c| c.redis_url = Some(url)).await;
+    let server = common::start_production_with(|c| c.redis_url = Some(url)).await;
     let mut call = server.call(PHONE);
     call.dial().await;
     assert_eq!(status(&server, "/readyz").await, 200);
@@ -145,8 +135,7 @@ async fn redis_killed_mid_session_gets_a_polite_end_and_recovers() {
 
 #[tokio::test]
 async fn postgres_refusing_connections_gets_a_polite_end_and_recovers() {
-    require_production();
-    let server = common::start().await;
+    let server = common::start_production_with(|_| {}).await;
     let db = server.database_url.clone();
     let name = db
         .rsplit('/')
@@ -267,7 +256,6 @@ async fn hop(client: &reqwest::Client, base: &str, session: &str, text: &str) ->
 
 #[tokio::test]
 async fn a_session_started_on_one_instance_continues_on_the_other() {
-    require_production();
     let db = TestDatabase::create().await;
     let prefix = common::unique_prefix();
     let redis = common::redis_url();

@@ -51,8 +51,17 @@ pub async fn start() -> TestServer {
 }
 
 pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> TestServer {
+    start_on(production(), adjust).await
+}
+
+/// A server on PostgreSQL + Redis whatever DALAL_TEST_BACKEND says.
+pub async fn start_production_with(adjust: impl FnOnce(&mut Config)) -> TestServer {
+    start_on(true, adjust).await
+}
+
+async fn start_on(production: bool, adjust: impl FnOnce(&mut Config)) -> TestServer {
     let dir = tempfile::tempdir().expect("temp dir");
-    let db = if production() {
+    let db = if production {
         Some(pg::TestDatabase::create().await)
     } else {
         None
@@ -63,7 +72,7 @@ pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> TestServer {
     };
     let mut config = Config {
         database_url,
-        redis_url: production().then(redis_url),
+        redis_url: production.then(redis_url),
         redis_key_prefix: unique_prefix(),
         // Tests walk many sessions from one phone quickly; the limit has its own test.
         rate_limit_per_minute: 0,
