@@ -7,7 +7,10 @@ use std::collections::BTreeMap;
 use chrono::{Duration, Utc};
 
 use crate::config::Config;
-use crate::domain::{Account, NewCallback, NewOutageReport, NewTicket, TICKET_CATEGORIES, Ticket};
+use crate::domain::{
+    Account, NewCallback, NewOutageFiling, NewTicket, Outage, OutageFiling, StormPolicy,
+    TICKET_CATEGORIES, Ticket,
+};
 use crate::engine::{ActionRequest, ActionResult, Item, State, Value};
 use crate::i18n::Catalog;
 use crate::reference::{self, Typed};
@@ -15,6 +18,42 @@ use crate::store::{CrmStore, SessionStore, StoreResult};
 
 /// How long wrong verification answers count against a phone.
 const VERIFY_FAILURE_WINDOW: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Each area's outage list, cached for a short time so a storm of callers asking "outages in
+/// my area" costs one query per area every few seconds, not one per caller.
+pub struct AreaOutageCache {
+    ttl: std::time::Duration,
+    entries: std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, Vec<Outage>)>>,
+}
+
+impl AreaOutageCache {
+    pub fn new(ttl: std::time::Duration) -> Self {
+        AreaOutageCache {
+            ttl,
+            entries: Default::default(),
+        }
+    }
+
+    fn get(&self, area_code: &str) -> Option<Vec<Outage>> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .get(area_code)
+            .filter(|(at, _)| at.elapsed() < self.ttl)
+            .map(|(_, outages)| outages.clone())
+    }
+
+    fn put(&self, area_code: &str, outages: Vec<Outage>) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.retain(|_, (at, _)| at.elapsed() < self.ttl);
+        entries.insert(area_code.to_string(), (std::time::Instant::now(), outages));
+    }
+
+    /// Drops an area's entry (a new suspected outage must be heard at once).
+    pub fn forget(&self, area_code: &str) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.remove(area_code);
+    }
+}
 
 /// Who is asking, for keys and logs.
 #[derive(Debug, Clone)]
@@ -27,6 +66,8 @@ pub struct Caller<'a> {
 
 pub struct Actions<'a> {
     pub crm: &'a dyn CrmStore,
+    /// Outages per area, kept a few seconds: in a storm thousands of callers ask the same.
+    pub area_cache: &'a AreaOutageCache,
     /// Shared by every instance: holds per-phone counters (wrong verification answers).
     pub sessions: &'a dyn SessionStore,
     pub catalog: &'a Catalog,
@@ -302,45 +343,46 @@ impl Actions<'_> {
         state: &State,
         caller: &Caller<'_>,
     ) -> StoreResult<ActionResult> {
-        let account_no = text_var(state, "located_account").map(str::to_string);
         let area_code = text_var(state, "area_code").unwrap_or_default();
         let service = text_var(state, "service").unwrap_or("electricity");
         let country = text_var(state, "country").unwrap_or_default().to_string();
         let now = Utc::now();
-        if let Some(outage) = self.crm.active_outage(area_code, service).await? {
-            let report = self
-                .crm
-                .report_outage(&NewOutageReport {
-                    origin_key: origin_key(caller, request, &outage.outage_id),
-                    outage_id: outage.outage_id.clone(),
-                    account_no,
-                    phone: Some(caller.phone.to_string()),
-                    channel: caller.channel.to_string(),
-                    created_at: now,
-                })
-                .await?;
-            let restore = outage
-                .expected_end
-                .map(|at| Value::Time { at, country })
-                .unwrap_or_else(|| Value::text("?"));
-            return Ok(ActionResult::outcome("attached")
-                .var("ref", Value::text(report.reference))
-                .var("restore", restore));
+        let filing = NewOutageFiling {
+            origin_key: origin_key(caller, request, area_code),
+            account_no: text_var(state, "located_account").map(str::to_string),
+            phone: Some(caller.phone.to_string()),
+            channel: caller.channel.to_string(),
+            created_at: now,
+            area_code: area_code.to_string(),
+            service: service.to_string(),
+            sla_due_at: Some(now + Duration::hours(self.config.sla_hours("outage"))),
+            note: Some(format!("{service} outage reported in {area_code}")),
+        };
+        let policy = StormPolicy {
+            threshold: self.config.storm_threshold,
+            window: Duration::seconds(self.config.storm_window_secs),
+        };
+        // One transaction decides: attach to a known or suspected outage, open a suspected
+        // one when this report completes a storm, or file a ticket. The caller hears the
+        // reference only once that transaction has committed.
+        match self.crm.file_outage_report(&filing, &policy).await? {
+            OutageFiling::Attached { report, outage } => {
+                if outage.status == "suspected" {
+                    self.area_cache.forget(area_code);
+                }
+                let restore = outage
+                    .expected_end
+                    .map(|at| Value::Time { at, country })
+                    .unwrap_or_else(|| Value::text("?"));
+                Ok(ActionResult::outcome("attached")
+                    .var("ref", Value::text(report.reference))
+                    .var("status", Value::text(outage.status))
+                    .var("restore", restore))
+            }
+            OutageFiling::Ticket(ticket) => {
+                Ok(ticket_vars(ActionResult::outcome("ticket"), &ticket))
+            }
         }
-        let ticket = self
-            .crm
-            .create_ticket(&NewTicket {
-                origin_key: origin_key(caller, request, area_code),
-                account_no,
-                phone: Some(caller.phone.to_string()),
-                category: "outage".into(),
-                channel: caller.channel.to_string(),
-                created_at: now,
-                sla_due_at: Some(now + Duration::hours(self.config.sla_hours("outage"))),
-                note: Some(format!("{service} outage reported in {area_code}")),
-            })
-            .await?;
-        Ok(ticket_vars(ActionResult::outcome("ticket"), &ticket))
     }
 
     async fn open_tickets(&self, caller: &Caller<'_>) -> StoreResult<ActionResult> {
@@ -429,7 +471,14 @@ impl Actions<'_> {
     async fn area_outages(&self, state: &State) -> StoreResult<ActionResult> {
         let area_code = text_var(state, "area_code").unwrap_or_default();
         let country = text_var(state, "country").unwrap_or_default().to_string();
-        let outages = self.crm.area_outages(area_code, Utc::now()).await?;
+        let outages = match self.area_cache.get(area_code) {
+            Some(cached) => cached,
+            None => {
+                let fresh = self.crm.area_outages(area_code, Utc::now()).await?;
+                self.area_cache.put(area_code, fresh.clone());
+                fresh
+            }
+        };
         if outages.is_empty() {
             return Ok(ActionResult::outcome("none"));
         }

@@ -33,10 +33,76 @@ pub struct Config {
     pub max_verify_attempts: i64,
     /// Wrong account/meter answers allowed per phone per hour, across sessions.
     pub max_verify_failures_per_hour: i64,
+    /// Outage reports (tickets) from one area and service within `storm_window_secs`, with no
+    /// known outage, that open one suspected outage incident (0 = never).
+    pub storm_threshold: i64,
+    pub storm_window_secs: i64,
+    /// Seconds an area's outage list is cached.
+    pub area_cache_secs: u64,
     /// Hops allowed per phone number per minute (0 = no limit).
     pub rate_limit_per_minute: u32,
     /// Caller authentication per gateway (e.g. `[gateways.africastalking] secret = "..."`).
     pub gateways: BTreeMap<String, crate::security::GatewayAuth>,
+    /// Voice IVR: key timeouts, staffed hours, public URLs, audio prompts.
+    pub voice: VoiceConfig,
+}
+
+/// `[voice]`: everything optional.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct VoiceConfig {
+    /// Seconds to wait for a key (low-literacy callers need 7-10 s).
+    pub key_timeout_secs: u32,
+    /// Re-prompts after no input or an invalid key before call-back / recording is offered.
+    pub max_retries: u32,
+    /// Base URL the voice platform reaches us on (callback and audio URLs), e.g.
+    /// `https://ivr.example.org`; unset = taken from the request's `Host` header.
+    pub public_url: Option<String>,
+    /// Where the agents sit: their local clock decides the staffed hours (`SN`, `KE`, ...).
+    pub agent_country: String,
+    /// Staffed hours, local time, `[open, close)` in whole hours.
+    pub agent_open_hour: u32,
+    pub agent_close_hour: u32,
+    /// Weekdays agents work, 1 = Monday ... 7 = Sunday.
+    pub agent_days: Vec<u32>,
+    /// Number a caller pressing `0` is transferred to within staffed hours.
+    pub agent_number: Option<String>,
+    /// Twilio auth token: when set, `X-Twilio-Signature` is verified (env
+    /// `DALAL_TWILIO_AUTH_TOKEN`).
+    pub twilio_auth_token: Option<String>,
+    /// Folder of recorded prompts: `<dir>/<lang>/<prompt-id>.wav|.mp3`.
+    pub prompts_dir: std::path::PathBuf,
+    /// Prompt fallback chain per language: `"wo"` a recording in Wolof, `"tts:wo"` the
+    /// platform's speech synthesis in Wolof where it has it.
+    pub prompt_fallbacks: BTreeMap<String, Vec<String>>,
+}
+
+impl Default for VoiceConfig {
+    fn default() -> Self {
+        let chain = |items: &[&str]| items.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let prompt_fallbacks = [
+            ("fr", chain(&["fr", "tts:fr", "en"])),
+            ("wo", chain(&["wo", "tts:wo", "fr", "tts:fr"])),
+            ("sw", chain(&["sw", "tts:sw", "en"])),
+            ("en", chain(&["en", "tts:en"])),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        VoiceConfig {
+            key_timeout_secs: 8,
+            max_retries: 2,
+            public_url: None,
+            agent_country: "SN".into(),
+            agent_open_hour: 8,
+            agent_close_hour: 17,
+            agent_days: vec![1, 2, 3, 4, 5],
+            agent_number: None,
+            twilio_auth_token: None,
+            prompts_dir: "audio-prompts".into(),
+            prompt_fallbacks,
+        }
+    }
 }
 
 impl Default for Config {
@@ -72,7 +138,11 @@ impl Default for Config {
             max_verify_attempts: 3,
             max_verify_failures_per_hour: 6,
             rate_limit_per_minute: 60,
+            storm_threshold: 20,
+            storm_window_secs: 900,
+            area_cache_secs: 5,
             gateways: BTreeMap::new(),
+            voice: VoiceConfig::default(),
         }
     }
 }
@@ -125,6 +195,12 @@ impl Config {
                 .entry("africastalking".into())
                 .or_default()
                 .secret = Some(v);
+        }
+        if let Some(v) = env("DALAL_TWILIO_AUTH_TOKEN") {
+            config.voice.twilio_auth_token = Some(v);
+        }
+        if let Some(v) = env("DALAL_PROMPTS_DIR") {
+            config.voice.prompts_dir = v.into();
         }
         Ok(config)
     }

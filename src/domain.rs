@@ -170,7 +170,10 @@ pub struct StormPolicy {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum OutageFiling {
     /// Attached to an active or suspected outage (possibly one this very report opened).
-    Attached { report: OutageReport, outage: Outage },
+    Attached {
+        report: OutageReport,
+        outage: Outage,
+    },
     /// No outage known (nor suspected yet): an `outage` ticket.
     Ticket(Ticket),
 }

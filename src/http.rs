@@ -26,6 +26,8 @@ pub enum ApiError {
     BadRequest(#[from] GatewayError),
     #[error("store unavailable")]
     Unavailable(#[from] StoreError),
+    #[error("not found")]
+    NotFound,
 }
 
 impl IntoResponse for ApiError {
@@ -33,6 +35,7 @@ impl IntoResponse for ApiError {
         let status = match &self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Unavailable(e) => {
                 tracing::error!(error = %e, "store unavailable");
                 StatusCode::SERVICE_UNAVAILABLE
@@ -55,6 +58,11 @@ pub fn router(app: App) -> Router {
     Router::new()
         .route("/ussd/africastalking", post(africastalking_ussd))
         .route("/ussd/africastalking/events", post(africastalking_event))
+        .route("/voice/africastalking", post(voice::africastalking))
+        .route("/voice/twilio", post(voice::twilio))
+        .route("/voice/twilio/status", post(voice::twilio))
+        .route("/voice/vxml", get(voice::vxml).post(voice::vxml))
+        .route("/audio/{lang}/{file}", get(voice::audio))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -153,5 +161,253 @@ async fn readyz(State(app): State<App>) -> Response {
                 if sessions.is_ok() { "ok" } else { "down" }
             ),
         ),
+    }
+}
+
+/// Voice gateways and recorded prompts.
+mod voice {
+    use super::*;
+    use crate::gateway::{at_voice, twiml, vxml};
+    use crate::voice::Urls;
+    use crate::voice::call::VoiceTurnRequest;
+    use axum::extract::Path;
+    use axum::http::Uri;
+
+    fn xml(body: String, content_type: &'static str) -> Response {
+        (
+            StatusCode::OK,
+            [
+                (header::CONTENT_TYPE, content_type),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            body,
+        )
+            .into_response()
+    }
+
+    /// Where the platform reaches us: the configured public URL, else this request's host.
+    fn base(app: &App, headers: &HeaderMap) -> String {
+        match &app.config.voice.public_url {
+            Some(url) => url.trim_end_matches('/').to_string(),
+            None => {
+                let host = headers
+                    .get(header::HOST)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("localhost");
+                format!("http://{host}")
+            }
+        }
+    }
+
+    fn urls(app: &App, headers: &HeaderMap, path: &str) -> Urls {
+        let base = base(app, headers);
+        Urls {
+            callback: format!("{base}{path}"),
+            base,
+        }
+    }
+
+    pub async fn africastalking(
+        State(app): State<App>,
+        ConnectInfo(peer): ConnectInfo<SocketAddr>,
+        Query(query): Query<HashMap<String, String>>,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> Result<Response, ApiError> {
+        admit(&app, at_voice::NAME, &Caller::new(peer, &headers, &query))?;
+        let event = query.get("event").map(String::as_str);
+        let urls = urls(&app, &headers, "/voice/africastalking");
+        match at_voice::parse(&body, event)? {
+            at_voice::VoiceRequest::Ended(end) => {
+                app.voice_ended(&end).await?;
+                Ok(xml(
+                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>".into(),
+                    "application/xml",
+                ))
+            }
+            at_voice::VoiceRequest::Turn {
+                session_id,
+                phone,
+                event,
+            } => {
+                let turn = app
+                    .voice_turn(VoiceTurnRequest {
+                        gateway: at_voice::NAME,
+                        session_id,
+                        phone,
+                        event,
+                        tts: at_voice::TTS_LANGUAGES,
+                    })
+                    .await;
+                Ok(xml(at_voice::render(&turn, &urls), "application/xml"))
+            }
+        }
+    }
+
+    pub async fn twilio(
+        State(app): State<App>,
+        Query(query): Query<HashMap<String, String>>,
+        uri: Uri,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> Result<Response, ApiError> {
+        let base = base(&app, &headers);
+        if let Some(token) = &app.config.voice.twilio_auth_token {
+            let url = format!(
+                "{base}{}",
+                uri.path_and_query().map(|p| p.as_str()).unwrap_or("/")
+            );
+            let presented = headers
+                .get("x-twilio-signature")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            let params = twiml::form_pairs(&body)?;
+            if !twiml::verify(token, &url, &params, presented) {
+                tracing::warn!("twilio signature mismatch");
+                return Err(ApiError::Forbidden(Refusal::BadKey));
+            }
+        }
+        let urls = Urls {
+            callback: format!("{base}/voice/twilio"),
+            base,
+        };
+        let event = query.get("event").map(String::as_str);
+        match twiml::parse(&body, event)? {
+            twiml::VoiceRequest::Ended(end) => {
+                app.voice_ended(&end).await?;
+                Ok(xml(
+                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>".into(),
+                    "text/xml",
+                ))
+            }
+            twiml::VoiceRequest::Turn {
+                session_id,
+                phone,
+                event,
+            } => {
+                let turn = app
+                    .voice_turn(VoiceTurnRequest {
+                        gateway: twiml::NAME,
+                        session_id,
+                        phone,
+                        event,
+                        tts: twiml::TTS_LANGUAGES,
+                    })
+                    .await;
+                Ok(xml(twiml::render(&turn, &urls), "text/xml"))
+            }
+        }
+    }
+
+    pub async fn vxml(
+        State(app): State<App>,
+        ConnectInfo(peer): ConnectInfo<SocketAddr>,
+        Query(query): Query<Vec<(String, String)>>,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> Result<Response, ApiError> {
+        let lookup: HashMap<String, String> = query.iter().cloned().collect();
+        admit(&app, vxml::NAME, &Caller::new(peer, &headers, &lookup))?;
+        let mut params = query;
+        let is_form = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
+        if is_form && !body.is_empty() {
+            params.extend(crate::gateway::twiml::form_pairs(&body)?);
+        }
+        let urls = urls(&app, &headers, "/voice/vxml");
+        let new_id = || {
+            use std::sync::atomic::{AtomicU64, Ordering};
+            static NEXT: AtomicU64 = AtomicU64::new(1);
+            format!(
+                "vx{}{}",
+                chrono::Utc::now().timestamp_micros(),
+                NEXT.fetch_add(1, Ordering::Relaxed)
+            )
+        };
+        let body = match vxml::parse(&params, new_id)? {
+            vxml::VoiceRequest::Bootstrap { session_id } => {
+                vxml::render_bootstrap(&session_id, &urls)
+            }
+            vxml::VoiceRequest::Ended {
+                session_id,
+                phone,
+                cause,
+            } => {
+                app.voice_ended(&crate::domain::SessionEnd {
+                    gateway: vxml::NAME.into(),
+                    session_id,
+                    status: cause,
+                    duration_ms: None,
+                    hops_count: None,
+                    input: None,
+                    last_app_response: None,
+                    error_message: None,
+                    cost: None,
+                    phone,
+                    service_code: None,
+                    network_code: None,
+                    date: None,
+                })
+                .await?;
+                vxml::render_exit()
+            }
+            vxml::VoiceRequest::Turn {
+                session_id,
+                phone,
+                event,
+            } => {
+                let turn = app
+                    .voice_turn(VoiceTurnRequest {
+                        gateway: vxml::NAME,
+                        session_id,
+                        phone: phone.clone(),
+                        event,
+                        tts: vxml::TTS_LANGUAGES,
+                    })
+                    .await;
+                vxml::render(&turn, &urls, &phone)
+            }
+        };
+        Ok(xml(body, vxml::CONTENT_TYPE))
+    }
+
+    /// `GET /audio/<lang>/<prompt-id>.wav|.mp3`: a recorded prompt, cacheable.
+    pub async fn audio(
+        State(app): State<App>,
+        Path((lang, file)): Path<(String, String)>,
+    ) -> Result<Response, ApiError> {
+        let lang_ok = (2..=3).contains(&lang.len()) && lang.bytes().all(|b| b.is_ascii_lowercase());
+        let (id, content_type) = match (file.strip_suffix(".wav"), file.strip_suffix(".mp3")) {
+            (Some(id), _) => (id, "audio/wav"),
+            (_, Some(id)) => (id, "audio/mpeg"),
+            _ => return Err(ApiError::NotFound),
+        };
+        let id_ok = !id.is_empty()
+            && !id.starts_with('.')
+            && id.bytes().all(|b| {
+                b.is_ascii_lowercase()
+                    || b.is_ascii_digit()
+                    || b == b'-'
+                    || b == b'.'
+                    || b.is_ascii_uppercase()
+            });
+        if !lang_ok || !id_ok || id.contains("..") {
+            return Err(ApiError::NotFound);
+        }
+        let path = app.config.voice.prompts_dir.join(&lang).join(&file);
+        let bytes = tokio::fs::read(&path)
+            .await
+            .map_err(|_| ApiError::NotFound)?;
+        Ok((
+            StatusCode::OK,
+            [
+                (header::CONTENT_TYPE, content_type),
+                (header::CACHE_CONTROL, "public, max-age=86400"),
+            ],
+            bytes,
+        )
+            .into_response())
     }
 }

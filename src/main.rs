@@ -40,6 +40,11 @@ enum Command {
     },
     /// Validate menus and translations; prints file:line problems and fails if any.
     Check,
+    /// Voice prompts: coverage report (default), recording script, or placeholder synthesis.
+    Prompts {
+        #[command(subcommand)]
+        action: Option<PromptsAction>,
+    },
     /// Load test: virtual subscribers running whole sessions against a running server.
     Load {
         /// Server base URL (loopback only unless --allow-remote).
@@ -73,6 +78,25 @@ enum Command {
         url: String,
         #[arg(long, default_value = "*123#")]
         service_code: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum PromptsAction {
+    /// Which prompts are recorded, synthetic or missing per language, and their fallbacks.
+    Report,
+    /// The recording script for voice talent: prompt id and text to read.
+    Script {
+        lang: String,
+        /// Every prompt, not only those without a real recording.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Placeholder prompts with espeak-ng + sox for languages it speaks (fr, sw, en).
+    Synth {
+        /// Languages (default: all espeak-ng speaks).
+        #[arg(long, value_delimiter = ',')]
+        lang: Vec<String>,
     },
 }
 
@@ -112,6 +136,7 @@ async fn main() -> ExitCode {
             import(config, dir).await
         }
         Command::Check => return check(&config),
+        Command::Prompts { action } => prompts(&config, action),
         Command::Load {
             url,
             concurrency,
@@ -208,8 +233,35 @@ async fn load(config: &Config, args: LoadArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn prompts(config: &Config, action: Option<PromptsAction>) -> anyhow::Result<()> {
+    let prompts = dalal::prompts::Prompts::load(config)?;
+    match action.unwrap_or(PromptsAction::Report) {
+        PromptsAction::Report => print!("{}", dalal::prompts::report(config, &prompts)),
+        PromptsAction::Script { lang, all } => {
+            print!("{}", dalal::prompts::script(config, &prompts, &lang, all)?)
+        }
+        PromptsAction::Synth { lang } => {
+            print!("{}", dalal::prompts::synth(config, &prompts, &lang)?)
+        }
+    }
+    Ok(())
+}
+
 fn check(config: &Config) -> ExitCode {
-    match dalal::server::load_menus(config) {
+    let loaded = dalal::server::load_menus(config).and_then(|(menu, catalog)| {
+        let mut problems: Vec<String> = dalal::menu::check::check_voice(&menu)
+            .iter()
+            .chain(&dalal::prompts::check(config, &menu, &catalog))
+            .map(ToString::to_string)
+            .collect();
+        problems.sort();
+        if problems.is_empty() {
+            Ok((menu, catalog))
+        } else {
+            Err(problems)
+        }
+    });
+    match loaded {
         Ok((menu, catalog)) => {
             println!(
                 "ok: {} nodes, {} languages ({})",

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 
+use crate::actions::AreaOutageCache;
 use crate::config::Config;
 use crate::engine::Profile;
 use crate::i18n::Catalog;
@@ -171,6 +172,9 @@ pub async fn build_app(config: Config) -> anyhow::Result<App> {
         guards.insert(gateway.clone(), guard);
     }
     let limiter = PhoneLimiter::new(config.rate_limit_per_minute);
+    let area_cache = Arc::new(AreaOutageCache::new(Duration::from_secs(
+        config.area_cache_secs,
+    )));
     let idle = limiter.clone();
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(60));
@@ -186,6 +190,7 @@ pub async fn build_app(config: Config) -> anyhow::Result<App> {
         catalog: Arc::new(catalog),
         config: Arc::new(config),
         limiter,
+        area_cache,
         guards: Arc::new(guards),
     })
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::actions::{Actions, Caller};
+use crate::actions::{Actions, AreaOutageCache, Caller};
 use crate::config::Config;
 use crate::domain::{Interaction, SessionEnd};
 use crate::engine::{Engine, Profile, Reply, State, Step, Value, messages};
@@ -37,6 +37,7 @@ pub struct App {
     pub catalog: Arc<Catalog>,
     pub config: Arc<Config>,
     pub limiter: Arc<PhoneLimiter>,
+    pub area_cache: Arc<AreaOutageCache>,
     /// Authentication rules per gateway name; a gateway without rules is open.
     pub guards: Arc<HashMap<String, Guard>>,
 }
@@ -55,6 +56,20 @@ pub struct UssdHop {
 pub enum HopInput {
     /// Every input so far joined by `*` (Africa's Talking); empty on the first hop.
     Cumulative(String),
+}
+
+/// One interaction row to write, whatever the channel.
+pub(crate) struct InteractionLog<'a> {
+    pub channel: &'static str,
+    pub gateway: &'a str,
+    pub session_id: &'a str,
+    pub phone: &'a str,
+    pub state: &'a State,
+    pub outcome: Option<&'a str>,
+    pub hops: i64,
+    pub started_at: DateTime<Utc>,
+    pub now: DateTime<Utc>,
+    pub ended: bool,
 }
 
 /// What a session keeps between hops, in whichever session store runs.
@@ -90,6 +105,17 @@ fn notable(action: &str) -> bool {
 }
 
 impl App {
+    /// The CRM actions, as the engine asks for them.
+    pub fn actions(&self) -> Actions<'_> {
+        Actions {
+            crm: self.crm.as_ref(),
+            sessions: self.sessions.as_ref(),
+            area_cache: &self.area_cache,
+            catalog: &self.catalog,
+            config: &self.config,
+        }
+    }
+
     fn engine(&self) -> Engine<'_> {
         let profile = Profile {
             transliterate: self.config.transliterate,
@@ -98,7 +124,7 @@ impl App {
         Engine::new(&self.menu, &self.catalog, profile)
     }
 
-    fn say(&self, lang: &str, id: &str) -> String {
+    pub(crate) fn say(&self, lang: &str, id: &str) -> String {
         let text = self.catalog.text(lang, id, &BTreeMap::new());
         if self.config.transliterate {
             crate::text::gsm7::transliterate(&text)
@@ -225,43 +251,16 @@ impl App {
             gateway: hop.gateway,
             session_id: &hop.session_id,
         };
-        let actions = Actions {
-            crm: self.crm.as_ref(),
-            sessions: self.sessions.as_ref(),
-            catalog: &self.catalog,
-            config: &self.config,
-        };
-        let mut step = step;
-        let mut performed = 0;
-        let reply = loop {
-            match step {
-                Step::Show(reply) => break reply,
-                Step::Act(request) => {
-                    performed += 1;
-                    if performed > MAX_ACTIONS_PER_HOP {
-                        tracing::error!(node = %request.node, "menu loops through actions");
-                        break Reply {
-                            text: self.say(&record.state.lang, messages::MENU_ERROR),
-                            end: true,
-                        };
-                    }
-                    let result = actions
-                        .perform(&request, &record.state, &caller)
-                        .await
-                        .map_err(|e| (lang_of(&record), e))?;
-                    if notable(&request.name) {
-                        let reference = result.vars.get("ref").map(|v| v.display("en"));
-                        record.outcome = Some(match reference {
-                            Some(r) => format!("{}:{}:{r}", request.name, result.outcome),
-                            None => format!("{}:{}", request.name, result.outcome),
-                        });
-                    }
-                    let (state, next) = self.engine().resume(record.state, result);
-                    record.state = state;
-                    step = next;
-                }
-            }
-        };
+        let reply = self
+            .drive(
+                &self.engine(),
+                &caller,
+                &mut record.state,
+                &mut record.outcome,
+                step,
+            )
+            .await
+            .map_err(|e| (lang_of(&record), e))?;
 
         record.hops += 1;
         record.last_text = text.clone();
@@ -312,27 +311,86 @@ impl App {
         now: DateTime<Utc>,
         ended: bool,
     ) -> StoreResult<()> {
+        self.record_interaction(&InteractionLog {
+            channel: "ussd",
+            gateway: hop.gateway,
+            session_id: &hop.session_id,
+            phone: &hop.phone,
+            state: &record.state,
+            outcome: record.outcome.as_deref(),
+            hops: record.hops,
+            started_at: record.started_at,
+            now,
+            ended,
+        })
+        .await
+    }
+
+    /// Writes (or updates) the interaction row of a session, whatever the channel.
+    pub(crate) async fn record_interaction(&self, log: &InteractionLog<'_>) -> StoreResult<()> {
         let account = ["account", "verified_account", "located_account"]
             .iter()
-            .find_map(|k| record.state.vars.get(*k).and_then(Value::as_text))
+            .find_map(|k| log.state.vars.get(*k).and_then(Value::as_text))
             .filter(|a| !a.is_empty())
             .map(str::to_string);
         self.crm
             .record_interaction(&Interaction {
-                channel: "ussd".into(),
-                gateway: hop.gateway.into(),
-                session_id: hop.session_id.clone(),
-                phone: hop.phone.clone(),
+                channel: log.channel.into(),
+                gateway: log.gateway.into(),
+                session_id: log.session_id.to_string(),
+                phone: log.phone.to_string(),
                 account_no: account,
-                language: Some(record.state.lang.clone()),
-                path: record.state.path.join(">"),
-                outcome: record.outcome.clone(),
-                hops: record.hops,
-                started_at: record.started_at,
-                updated_at: now,
-                ended,
+                language: Some(log.state.lang.clone()),
+                path: log.state.path.join(">"),
+                outcome: log.outcome.map(str::to_string),
+                hops: log.hops,
+                started_at: log.started_at,
+                updated_at: log.now,
+                ended: log.ended,
             })
             .await
+    }
+
+    /// Runs the engine from `step` until it shows a page, performing every action it asks
+    /// for on behalf of `caller`. Shared by every channel: the same CRM writes for USSD and
+    /// voice. `outcome` receives what the session achieved, for the interactions log.
+    pub(crate) async fn drive(
+        &self,
+        engine: &Engine<'_>,
+        caller: &Caller<'_>,
+        state: &mut State,
+        outcome: &mut Option<String>,
+        step: Step,
+    ) -> StoreResult<Reply> {
+        let actions = self.actions();
+        let mut step = step;
+        let mut performed = 0;
+        loop {
+            match step {
+                Step::Show(reply) => return Ok(reply),
+                Step::Act(request) => {
+                    performed += 1;
+                    if performed > MAX_ACTIONS_PER_HOP {
+                        tracing::error!(node = %request.node, "menu loops through actions");
+                        return Ok(Reply {
+                            text: self.say(&state.lang, messages::MENU_ERROR),
+                            end: true,
+                        });
+                    }
+                    let result = actions.perform(&request, state, caller).await?;
+                    if notable(&request.name) {
+                        let reference = result.vars.get("ref").map(|v| v.display("en"));
+                        *outcome = Some(match reference {
+                            Some(r) => format!("{}:{}:{r}", request.name, result.outcome),
+                            None => format!("{}:{}", request.name, result.outcome),
+                        });
+                    }
+                    let (next_state, next) = engine.resume(std::mem::take(state), result);
+                    *state = next_state;
+                    step = next;
+                }
+            }
+        }
     }
 
     /// The gateway's end-of-session notification: recorded, and the session forgotten.

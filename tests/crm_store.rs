@@ -80,6 +80,24 @@ impl Backend {
         }
     }
 
+    /// A raw statement without parameters (the same SQL text on both databases).
+    async fn exec(&self, sql: String) {
+        match self {
+            Backend::Sqlite(crm) => {
+                sqlx::query(AssertSqlSafe(sql))
+                    .execute(crm.pool())
+                    .await
+                    .unwrap();
+            }
+            Backend::Postgres { crm, .. } => {
+                sqlx::query(AssertSqlSafe(sql))
+                    .execute(crm.pool())
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+
     /// One row of a raw query without parameters (the same SQL text on both databases).
     async fn row<T>(&self, sql: String) -> T
     where
@@ -152,6 +170,15 @@ on_both! {
     interactions_upsert_and_session_end:
         sqlite_interactions_upsert_and_session_end,
         postgres_interactions_upsert_and_session_end;
+    outage_filings_attach_to_a_known_outage:
+        sqlite_outage_filings_attach_to_a_known_outage,
+        postgres_outage_filings_attach_to_a_known_outage;
+    outage_storm_opens_one_suspected_outage:
+        sqlite_outage_storm_opens_one_suspected_outage,
+        postgres_outage_storm_opens_one_suspected_outage;
+    outage_storm_window_and_threshold:
+        sqlite_outage_storm_window_and_threshold,
+        postgres_outage_storm_window_and_threshold;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1076,6 +1103,450 @@ async fn interactions_upsert_and_session_end(crm: &Backend) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Outage filings and storms
+
+const STORM: StormPolicy = StormPolicy {
+    threshold: 5,
+    window: chrono::Duration::minutes(15),
+};
+
+fn filing(
+    origin_key: &str,
+    area_code: &str,
+    service: &str,
+    created_at: DateTime<Utc>,
+) -> NewOutageFiling {
+    NewOutageFiling {
+        origin_key: origin_key.to_string(),
+        account_no: None,
+        phone: Some(format!("+2217000{:05}", origin_key.len() * 7919 % 100_000)),
+        channel: "ussd".into(),
+        created_at,
+        area_code: area_code.to_string(),
+        service: service.to_string(),
+        sla_due_at: Some(created_at + chrono::Duration::hours(24)),
+        note: Some(format!("{service} outage reported in {area_code}")),
+    }
+}
+
+fn ticket_of(filed: &OutageFiling) -> &Ticket {
+    match filed {
+        OutageFiling::Ticket(ticket) => ticket,
+        other => panic!("expected a ticket, got {other:?}"),
+    }
+}
+
+fn attached(filed: &OutageFiling) -> (&OutageReport, &Outage) {
+    match filed {
+        OutageFiling::Attached { report, outage } => (report, outage),
+        other => panic!("expected an attached report, got {other:?}"),
+    }
+}
+
+/// Row counts of every table a filing may write.
+async fn filing_counts(crm: &Backend) -> [i64; 4] {
+    [
+        crm.count("tickets").await.unwrap(),
+        crm.count("ticket_events").await.unwrap(),
+        crm.count("outage_reports").await.unwrap(),
+        crm.count("outages").await.unwrap(),
+    ]
+}
+
+/// Tickets linked to an outage (the outage id is ours: safe to put in the text).
+async fn linked_tickets(crm: &Backend, outage_id: &str) -> i64 {
+    let (n,): (i64,) = crm
+        .row(format!(
+            "SELECT COUNT(*) FROM tickets WHERE outage_id = '{outage_id}'"
+        ))
+        .await;
+    n
+}
+
+async fn outage_filings_attach_to_a_known_outage(crm: &Backend) {
+    load(crm).await;
+    let before = filing_counts(crm).await;
+    let now = at(2026, 11, 20, 8, 30);
+
+    // OUT0001 is active in Pikine: the report attaches to it, with a reference of the shared
+    // sequence.
+    let first = crm
+        .file_outage_report(&filing("pkn-1", "SN-DKR-PKN", "electricity", now), &STORM)
+        .await
+        .unwrap();
+    let (report, outage) = attached(&first);
+    assert_eq!(outage, &crm.outage("OUT0001").await.unwrap().unwrap());
+    assert_eq!(report.outage_id, "OUT0001");
+    assert_eq!(report.created_at, now);
+    assert_eq!(report.channel, "ussd");
+    assert_eq!(report.reference, reference::new_reference(now, 1));
+    assert_eq!(
+        crm.outage_report(&report.reference).await.unwrap().as_ref(),
+        Some(report)
+    );
+    assert_eq!(crm.outage_report_count("OUT0001").await.unwrap(), 1);
+    // A retry files nothing.
+    let again = crm
+        .file_outage_report(&filing("pkn-1", "SN-DKR-PKN", "electricity", now), &STORM)
+        .await
+        .unwrap();
+    assert_eq!(again, first);
+    assert_eq!(crm.outage_report_count("OUT0001").await.unwrap(), 1);
+    // Each further caller is counted, never ticketed, however many they are.
+    for i in 2..=8 {
+        let filed = crm
+            .file_outage_report(
+                &filing(&format!("pkn-{i}"), "SN-DKR-PKN", "electricity", now),
+                &STORM,
+            )
+            .await
+            .unwrap();
+        assert_eq!(attached(&filed).1.outage_id, "OUT0001");
+    }
+    assert_eq!(crm.outage_report_count("OUT0001").await.unwrap(), 8);
+    let after = filing_counts(crm).await;
+    assert_eq!(after, [before[0], before[1], before[2] + 8, before[3]]);
+
+    // No outage of that service there, nor a scheduled one elsewhere: a ticket, filed as
+    // create_ticket files one, with the area and service recorded on it.
+    let fine = now + chrono::Duration::microseconds(250_000);
+    let water = crm
+        .file_outage_report(
+            &NewOutageFiling {
+                account_no: Some("SNE100002".into()),
+                ..filing("pkn-water", "SN-DKR-PKN", "water", fine)
+            },
+            &STORM,
+        )
+        .await
+        .unwrap();
+    let ticket = ticket_of(&water);
+    assert_eq!(ticket.category, "outage");
+    assert_eq!(ticket.status, "open");
+    assert_eq!(ticket.account_no.as_deref(), Some("SNE100002"));
+    assert_eq!(ticket.created_at, now);
+    assert_eq!(ticket.updated_at, now);
+    assert_eq!(ticket.sla_due_at, Some(now + chrono::Duration::hours(24)));
+    assert_eq!(
+        ticket.note.as_deref(),
+        Some("water outage reported in SN-DKR-PKN")
+    );
+    assert_eq!(
+        crm.ticket(&ticket.ticket_ref).await.unwrap().as_ref(),
+        Some(ticket)
+    );
+    let events = crm.ticket_events(&ticket.ticket_ref).await.unwrap();
+    assert_eq!(
+        events,
+        vec![(now, "created".to_string(), Some("ussd".to_string()))]
+    );
+    let (area, service, linked): (String, String, Option<String>) = crm
+        .row(format!(
+            "SELECT area_code, service, outage_id FROM tickets WHERE ticket_ref = '{}'",
+            ticket.ticket_ref
+        ))
+        .await;
+    assert_eq!(
+        (area.as_str(), service.as_str(), linked),
+        ("SN-DKR-PKN", "water", None)
+    );
+    let again = crm
+        .file_outage_report(&filing("pkn-water", "SN-DKR-PKN", "water", fine), &STORM)
+        .await
+        .unwrap();
+    assert_eq!(again, water);
+    // A scheduled outage does not take reports.
+    let kibera = crm
+        .file_outage_report(&filing("kib-1", "KE-NBO-KIB", "electricity", now), &STORM)
+        .await
+        .unwrap();
+    ticket_of(&kibera);
+    assert_eq!(crm.outage_report_count("OUT0002").await.unwrap(), 0);
+
+    // A key first used by the older calls is recognised too.
+    let old = crm
+        .create_ticket(&new_ticket("old-style-ticket"))
+        .await
+        .unwrap();
+    let retried = crm
+        .file_outage_report(
+            &filing("old-style-ticket", "SN-DKR-PKN", "electricity", now),
+            &STORM,
+        )
+        .await
+        .unwrap();
+    assert_eq!(retried, OutageFiling::Ticket(old));
+    assert_eq!(crm.outage_report_count("OUT0001").await.unwrap(), 8);
+}
+
+async fn outage_storm_opens_one_suspected_outage(crm: &Backend) {
+    load(crm).await;
+    let area = "SN-DKR-MED";
+    let start = at(2026, 11, 22, 10, 0);
+    let minute = |i: i64| start + chrono::Duration::minutes(i);
+    let before = filing_counts(crm).await;
+
+    // Reports 1-4: tickets.
+    let mut first_four = Vec::new();
+    for i in 1..=4 {
+        let filed = crm
+            .file_outage_report(
+                &filing(&format!("med-{i}"), area, "electricity", minute(i)),
+                &STORM,
+            )
+            .await
+            .unwrap();
+        first_four.push(ticket_of(&filed).clone());
+    }
+    assert!(
+        crm.active_outage(area, "electricity")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        filing_counts(crm).await,
+        [before[0] + 4, before[1] + 4, before[2], before[3]]
+    );
+
+    // Report 5 opens one suspected outage, links the four tickets and attaches to it.
+    let fifth = crm
+        .file_outage_report(&filing("med-5", area, "electricity", minute(5)), &STORM)
+        .await
+        .unwrap();
+    let (report, suspected) = attached(&fifth);
+    let want = Outage {
+        outage_id: "SUS-SN-DKR-MED-electricity-20261122100500".into(),
+        area_code: area.into(),
+        service: "electricity".into(),
+        kind: "unplanned".into(),
+        starts_at: minute(5),
+        expected_end: None,
+        status: "suspected".into(),
+        cause: Some("suspected: 5 reports by phone".into()),
+    };
+    assert_eq!(suspected, &want);
+    assert_eq!(report.outage_id, want.outage_id);
+    assert_eq!(
+        reference::parse_typed(&report.reference),
+        Typed::Reference(report.reference.clone())
+    );
+    assert_eq!(
+        crm.outage(&want.outage_id).await.unwrap().as_ref(),
+        Some(&want)
+    );
+    assert_eq!(linked_tickets(crm, &want.outage_id).await, 4);
+    assert_eq!(crm.outage_report_count(&want.outage_id).await.unwrap(), 1);
+    // Linking changes nothing a caller sees of the tickets.
+    for t in &first_four {
+        assert_eq!(crm.ticket(&t.ticket_ref).await.unwrap().as_ref(), Some(t));
+    }
+
+    // Later callers hear about it, and attach to it.
+    assert_eq!(
+        crm.active_outage(area, "electricity")
+            .await
+            .unwrap()
+            .as_ref(),
+        Some(&want)
+    );
+    assert!(crm.active_outage(area, "water").await.unwrap().is_none());
+    let listed = crm.area_outages(area, minute(600)).await.unwrap();
+    assert_eq!(listed, vec![want.clone()]);
+    for i in 6..=12 {
+        let filed = crm
+            .file_outage_report(
+                &filing(&format!("med-{i}"), area, "electricity", minute(i)),
+                &STORM,
+            )
+            .await
+            .unwrap();
+        assert_eq!(attached(&filed).1, &want);
+    }
+    assert_eq!(crm.outage_report_count(&want.outage_id).await.unwrap(), 8);
+    let settled = filing_counts(crm).await;
+    assert_eq!(
+        settled,
+        [before[0] + 4, before[1] + 4, before[2] + 8, before[3] + 1]
+    );
+
+    // A retry of any filing returns the same result and writes nothing.
+    for (i, t) in first_four.iter().enumerate() {
+        let again = crm
+            .file_outage_report(
+                &filing(&format!("med-{}", i + 1), area, "electricity", minute(30)),
+                &STORM,
+            )
+            .await
+            .unwrap();
+        assert_eq!(again, OutageFiling::Ticket(t.clone()));
+    }
+    let again = crm
+        .file_outage_report(&filing("med-5", area, "electricity", minute(31)), &STORM)
+        .await
+        .unwrap();
+    assert_eq!(again, fifth);
+    assert_eq!(filing_counts(crm).await, settled);
+
+    // Another service of the area, and another area, are storms of their own.
+    let water = crm
+        .file_outage_report(&filing("med-water", area, "water", minute(6)), &STORM)
+        .await
+        .unwrap();
+    ticket_of(&water);
+    let plateau = crm
+        .file_outage_report(
+            &filing("plt-1", "SN-DKR-PLT", "electricity", minute(6)),
+            &STORM,
+        )
+        .await
+        .unwrap();
+    ticket_of(&plateau);
+
+    // Once the utility resolves it, reports are tickets again; the tickets it absorbed do
+    // not count towards the next one.
+    crm.exec(format!(
+        "UPDATE outages SET status = 'resolved' WHERE outage_id = '{}'",
+        want.outage_id
+    ))
+    .await;
+    assert!(
+        crm.active_outage(area, "electricity")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(crm.area_outages(area, minute(14)).await.unwrap().is_empty());
+    let after = crm
+        .file_outage_report(&filing("med-13", area, "electricity", minute(13)), &STORM)
+        .await
+        .unwrap();
+    ticket_of(&after);
+    // A retry returns the report as filed, with its outage as it is now.
+    let again = crm
+        .file_outage_report(&filing("med-5", area, "electricity", minute(31)), &STORM)
+        .await
+        .unwrap();
+    assert_eq!(attached(&again).0, attached(&fifth).0);
+    assert_eq!(attached(&again).1.status, "resolved");
+}
+
+async fn outage_storm_window_and_threshold(crm: &Backend) {
+    load(crm).await;
+    let area = "KE-NBO-WES";
+    let policy = StormPolicy {
+        threshold: 3,
+        window: chrono::Duration::minutes(15),
+    };
+    let hm = |h: u32, m: u32| at(2026, 11, 22, h, m);
+    // Two old tickets, then two within the window of the last report.
+    for (key, when) in [
+        ("wes-1", hm(9, 0)),
+        ("wes-2", hm(9, 10)),
+        ("wes-3", hm(9, 30)),
+        ("wes-4", hm(9, 40)),
+    ] {
+        let filed = crm
+            .file_outage_report(&filing(key, area, "electricity", when), &policy)
+            .await
+            .unwrap();
+        ticket_of(&filed);
+    }
+    // 09:45: its window starts at 09:30 (included), so 09:30, 09:40 and itself make three.
+    let third = crm
+        .file_outage_report(&filing("wes-5", area, "electricity", hm(9, 45)), &policy)
+        .await
+        .unwrap();
+    let (_, outage) = attached(&third);
+    assert_eq!(
+        outage.cause.as_deref(),
+        Some("suspected: 3 reports by phone")
+    );
+    assert_eq!(linked_tickets(crm, &outage.outage_id).await, 2);
+    let (old,): (i64,) = crm
+        .row(format!(
+            "SELECT COUNT(*) FROM tickets WHERE area_code = '{area}' AND outage_id IS NULL"
+        ))
+        .await;
+    assert_eq!(old, 2);
+
+    // Imported tickets (no area recorded) and other categories never count.
+    let quiet = "KE-NBO-KIB";
+    for i in 0..5 {
+        crm.create_ticket(&NewTicket {
+            category: "outage".into(),
+            created_at: hm(10, 0),
+            ..new_ticket(&format!("plain-{i}"))
+        })
+        .await
+        .unwrap();
+    }
+    let filed = crm
+        .file_outage_report(&filing("kib-1", quiet, "water", hm(10, 1)), &policy)
+        .await
+        .unwrap();
+    ticket_of(&filed);
+
+    // A threshold of one: the first report is a storm of its own.
+    let one = StormPolicy {
+        threshold: 1,
+        ..policy
+    };
+    let filed = crm
+        .file_outage_report(&filing("ksm-1", "KE-KSM-CEN", "water", hm(11, 0)), &one)
+        .await
+        .unwrap();
+    let (_, outage) = attached(&filed);
+    assert_eq!(outage.outage_id, "SUS-KE-KSM-CEN-water-20261122110000");
+    assert_eq!(
+        outage.cause.as_deref(),
+        Some("suspected: 1 reports by phone")
+    );
+
+    // Detection off (threshold 0): tickets, however many.
+    let off = StormPolicy {
+        threshold: 0,
+        ..policy
+    };
+    for i in 0..4 {
+        let filed = crm
+            .file_outage_report(
+                &filing(&format!("nkr-{i}"), "KE-NKR-CEN", "water", hm(11, 0)),
+                &off,
+            )
+            .await
+            .unwrap();
+        ticket_of(&filed);
+    }
+
+    // An area the CRM does not know never gets an outage: its reports stay tickets.
+    for i in 0..3 {
+        let filed = crm
+            .file_outage_report(
+                &filing(&format!("xx-{i}"), "XX-NOWHERE", "water", hm(11, 0)),
+                &one,
+            )
+            .await
+            .unwrap();
+        ticket_of(&filed);
+    }
+
+    // A suspected outage resolved in the same second as the next storm: the new one gets a
+    // fresh id.
+    crm.exec(
+        "UPDATE outages SET status = 'resolved' WHERE outage_id = 'SUS-KE-KSM-CEN-water-20261122110000'"
+            .to_string(),
+    )
+    .await;
+    let filed = crm
+        .file_outage_report(&filing("ksm-2", "KE-KSM-CEN", "water", hm(11, 0)), &one)
+        .await
+        .unwrap();
+    let (_, outage) = attached(&filed);
+    assert_eq!(outage.outage_id, "SUS-KE-KSM-CEN-water-20261122110000-2");
+}
+
+// ---------------------------------------------------------------------------------------------
 // Concurrency
 
 /// Twenty filings, every key twice at once: ten tickets with ten distinct references.
@@ -1115,6 +1586,146 @@ async fn sqlite_concurrent_filings_get_distinct_references() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_concurrent_filings_get_distinct_references() {
     concurrent_filings_get_distinct_references(Arc::new(Backend::postgres().await)).await;
+}
+
+/// One of two server instances on one database.
+enum Instance {
+    Main(Arc<Backend>),
+    Other(Arc<dyn CrmStore>),
+}
+
+impl Deref for Instance {
+    type Target = dyn CrmStore;
+    fn deref(&self) -> &Self::Target {
+        match self {
+            Instance::Main(crm) => &***crm,
+            Instance::Other(crm) => &**crm,
+        }
+    }
+}
+
+/// 200 reports of one area and service, filed by 40 tasks at once through two instances (two
+/// pools on one database), some also retried at the same time on the other instance: exactly
+/// 9 tickets, 1 suspected outage, and 191 reports attached to it.
+async fn outage_storm_under_concurrency(crm: Arc<Backend>, other: Arc<dyn CrmStore>) {
+    load(&crm).await;
+    let before = filing_counts(&crm).await;
+    let policy = StormPolicy {
+        threshold: 10,
+        window: chrono::Duration::minutes(15),
+    };
+    let start = at(2026, 11, 22, 10, 0);
+    let mut handles = Vec::new();
+    for task in 0..40 {
+        // Even tasks file on the first instance, odd ones on the second.
+        let (mut first, mut second) = (Instance::Main(crm.clone()), Instance::Other(other.clone()));
+        if task % 2 == 1 {
+            std::mem::swap(&mut first, &mut second);
+        }
+        handles.push(tokio::spawn(async move {
+            let mut filed = Vec::new();
+            for n in 0..5 {
+                let i = task * 5 + n;
+                let f = NewOutageFiling {
+                    phone: Some(format!("+22170{i:07}")),
+                    ..filing(
+                        &format!("storm-{i}"),
+                        "SN-STL-NDR",
+                        "electricity",
+                        start + chrono::Duration::seconds(i % 7),
+                    )
+                };
+                // Every fourth filing is retried at once on the other instance.
+                if i % 4 == 0 {
+                    let (a, b) = tokio::join!(
+                        first.file_outage_report(&f, &policy),
+                        second.file_outage_report(&f, &policy)
+                    );
+                    let (a, b) = (a.unwrap(), b.unwrap());
+                    if let (
+                        OutageFiling::Attached { report: ra, .. },
+                        OutageFiling::Attached { report: rb, .. },
+                    ) = (&a, &b)
+                    {
+                        assert_eq!(ra, rb, "{i}");
+                    } else {
+                        assert_eq!(a, b, "{i}");
+                    }
+                    filed.push((i, a));
+                } else {
+                    filed.push((i, first.file_outage_report(&f, &policy).await.unwrap()));
+                }
+            }
+            filed
+        }));
+    }
+    let mut tickets = BTreeSet::new();
+    let mut reports = BTreeSet::new();
+    let mut outages = BTreeSet::new();
+    for h in handles {
+        for (_, filed) in h.await.unwrap() {
+            match filed {
+                OutageFiling::Ticket(t) => {
+                    tickets.insert(t.ticket_ref);
+                }
+                OutageFiling::Attached { report, outage } => {
+                    assert_eq!(outage.status, "suspected");
+                    reports.insert(report.reference);
+                    outages.insert(outage.outage_id);
+                }
+            }
+        }
+    }
+    assert_eq!(tickets.len(), 9);
+    assert_eq!(reports.len(), 191);
+    assert_eq!(outages.len(), 1);
+    let outage_id = outages.into_iter().next().unwrap();
+    assert_eq!(
+        crm.outage(&outage_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .cause
+            .as_deref(),
+        Some("suspected: 10 reports by phone")
+    );
+    assert_eq!(crm.outage_report_count(&outage_id).await.unwrap(), 191);
+    assert_eq!(linked_tickets(&crm, &outage_id).await, 9);
+    assert!(tickets.is_disjoint(&reports));
+    assert_eq!(
+        filing_counts(&crm).await,
+        [before[0] + 9, before[1] + 9, before[2] + 191, before[3] + 1]
+    );
+    // Both instances tell later callers about it.
+    for store in [Instance::Main(crm.clone()), Instance::Other(other.clone())] {
+        let current = store
+            .active_outage("SN-STL-NDR", "electricity")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(current.outage_id, outage_id);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_outage_storm_under_concurrency() {
+    let dir = tempfile::tempdir().unwrap();
+    let crm = Arc::new(Backend::sqlite_file(&dir).await);
+    // A second pool on the same file: a second server instance.
+    let url = format!("sqlite://{}", dir.path().join("crm.db").display());
+    let other: Arc<dyn CrmStore> = Arc::new(SqliteCrm::connect(&url).await.unwrap());
+    outage_storm_under_concurrency(crm, other).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_outage_storm_under_concurrency() {
+    let crm = Backend::postgres().await;
+    let url = match &crm {
+        Backend::Postgres { _db, .. } => _db.url.clone(),
+        Backend::Sqlite(_) => unreachable!(),
+    };
+    let other: Arc<dyn CrmStore> = Arc::new(PgCrm::connect(&url).await.unwrap());
+    outage_storm_under_concurrency(Arc::new(crm), other).await;
 }
 
 /// Two server instances (two pools, started at the same moment on a fresh database) file

@@ -43,7 +43,10 @@ outage-confirm = Report a { $service ->
 confirm-yes = Yes
 confirm-no = No
 
-outage-known = Known outage in { $area }, expected back { $restore }. Your report is recorded. Ref: { $ref }
+outage-known = { $status ->
+    [suspected] Many customers report an outage in { $area }. Our teams are informed. Ref: { $ref }
+   *[other] Known outage in { $area }, expected back { $restore }. Your report is recorded. Ref: { $ref }
+  }
 outage-ticket = Thank you, outage reported. Ref: { $ref }
 
 tickets-title = Your open complaints:
@@ -74,6 +77,7 @@ ticket-details = Ref { $ref }
 outage-report-details = Ref { $ref }: outage report in { $area }, { $status ->
     [resolved] restored
     [scheduled] planned
+    [suspected] reported by many customers
    *[active] ongoing
   }. Expected back: { $restore }
 ref-typo = Reference { $typed_ref } has a typing mistake. Please check it.

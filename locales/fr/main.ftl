@@ -44,7 +44,10 @@ outage-confirm = Signaler une coupure { $service ->
 confirm-yes = Oui
 confirm-no = Non
 
-outage-known = Coupure connue à { $area }, rétablissement prévu le { $restore }. Votre signalement est enregistré. Réf: { $ref }
+outage-known = { $status ->
+    [suspected] Beaucoup de clients signalent une coupure à { $area }. Nos équipes sont prévenues. Réf: { $ref }
+   *[other] Coupure connue à { $area }, rétablissement prévu le { $restore }. Votre signalement est enregistré. Réf: { $ref }
+  }
 outage-ticket = Merci, coupure signalée. Réf: { $ref }
 
 tickets-title = Vos réclamations en cours:
@@ -75,6 +78,7 @@ ticket-details = Réf { $ref }
 outage-report-details = Réf { $ref }: signalement de coupure à { $area }, { $status ->
     [resolved] rétablie
     [scheduled] programmée
+    [suspected] signalée par de nombreux clients
    *[active] en cours
   }. Rétablissement prévu: { $restore }
 ref-typo = La référence { $typed_ref } contient une erreur de frappe. Vérifiez-la.

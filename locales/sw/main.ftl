@@ -43,7 +43,10 @@ outage-confirm = Ripoti kukatika kwa { $service ->
 confirm-yes = Ndiyo
 confirm-no = Hapana
 
-outage-known = Kukatika kunajulikana { $area }, huduma itarudi { $restore }. Ripoti yako imepokelewa. Kumb: { $ref }
+outage-known = { $status ->
+    [suspected] Wateja wengi wameripoti kukatika { $area }. Timu zetu zimearifiwa. Kumb: { $ref }
+   *[other] Kukatika kunajulikana { $area }, huduma itarudi { $restore }. Ripoti yako imepokelewa. Kumb: { $ref }
+  }
 outage-ticket = Asante, kukatika kumeripotiwa. Kumb: { $ref }
 
 tickets-title = Malalamiko yako yaliyo wazi:
@@ -74,6 +77,7 @@ ticket-details = Kumb { $ref }
 outage-report-details = Kumb { $ref }: ripoti ya kukatika { $area }, { $status ->
     [resolved] huduma imerudi
     [scheduled] imepangwa
+    [suspected] imeripotiwa na wateja wengi
    *[active] inaendelea
   }. Itarudi: { $restore }
 ref-typo = Namba { $typed_ref } ina kosa la kuandika. Tafadhali ihakikishe.

@@ -44,7 +44,10 @@ outage-confirm = Yegle dagg { $service ->
 confirm-yes = Waaw
 confirm-no = Déedéet
 
-outage-known = Xam nañu dagg bi ci { $area }, dina dellu { $restore }. Bind nañu sa yegle. Ref: { $ref }
+outage-known = { $status ->
+    [suspected] Kiliyaan yu bare yegle nañu ab dagg ci { $area }. Sunu ekip yi xam nañu ko. Ref: { $ref }
+   *[other] Xam nañu dagg bi ci { $area }, dina dellu { $restore }. Bind nañu sa yegle. Ref: { $ref }
+  }
 outage-ticket = Jerejef, yegle nga dagg bi. Ref: { $ref }
 
 tickets-title = Sa plent yi ubbeeku:
@@ -75,6 +78,7 @@ ticket-details = Ref { $ref }
 outage-report-details = Ref { $ref }: yegle dagg ci { $area }, { $status ->
     [resolved] dellu na
     [scheduled] dinañu ko def
+    [suspected] kiliyaan yu bare yegle nañu ko
    *[active] mu ngi dox
   }. Dina dellu: { $restore }
 ref-typo = Ref { $typed_ref } am na njuumte. Seetal ko.

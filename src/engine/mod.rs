@@ -383,3 +383,130 @@ fn accepts(spec: &InputSpec, input: &str) -> bool {
     };
     charset_ok && length >= spec.min && length <= spec.max
 }
+
+/// One thing a spoken screen says: a message in a language with its arguments, and the key
+/// that chooses it, if any. Voice channels speak these ("to check your bill, press 1")
+/// instead of the USSD text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpokenItem {
+    pub key: Option<String>,
+    pub message: String,
+    pub lang: String,
+    pub args: BTreeMap<String, Value>,
+}
+
+/// The current page of the current screen, as parts a voice channel renders itself.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpokenScreen {
+    /// Error message id said first (e.g. invalid choice).
+    pub error: Option<String>,
+    /// The screen's text (first page only).
+    pub text: Option<SpokenItem>,
+    /// Options and list lines of this page.
+    pub items: Vec<SpokenItem>,
+    /// The screen takes typed input (several digits) rather than a single-key choice.
+    pub takes_input: bool,
+    /// A later page exists (`98`).
+    pub more: bool,
+    /// `0` goes somewhere (a previous page or screen).
+    pub can_go_back: bool,
+    /// The session ends after this page.
+    pub end: bool,
+}
+
+impl Engine<'_> {
+    /// The current page as spoken parts, paginated like `show` with `profile.max_choices`
+    /// items per page (all items on one page when unset). Pure, like the rest of the engine.
+    pub fn spoken(&self, state: &State, error: Option<&str>) -> Option<SpokenScreen> {
+        let node = self.menu.node(&state.screen)?;
+        let lang = state.lang.as_str();
+        let mut items = Vec::new();
+        if let Some(list) = &node.list {
+            let empty = Vec::new();
+            for (n, item) in state
+                .lists
+                .get(&list.from)
+                .unwrap_or(&empty)
+                .iter()
+                .enumerate()
+            {
+                let mut args = state.vars.clone();
+                args.extend(item.iter().map(|(k, v)| (k.clone(), v.clone())));
+                items.push(SpokenItem {
+                    key: list.select.as_ref().map(|_| (n + 1).to_string()),
+                    message: list.item.clone(),
+                    lang: lang.to_string(),
+                    args,
+                });
+            }
+        }
+        for option in &node.options {
+            items.push(SpokenItem {
+                key: Some(option.key.clone()),
+                message: option.label.clone(),
+                lang: option
+                    .label_lang
+                    .clone()
+                    .unwrap_or_else(|| lang.to_string()),
+                args: state.vars.clone(),
+            });
+        }
+        let per_page = self.profile.max_choices.unwrap_or(usize::MAX).max(1);
+        let pages = items.len().div_ceil(per_page).max(1);
+        let page = state.page.min(pages - 1);
+        let items: Vec<SpokenItem> = items
+            .into_iter()
+            .skip(page * per_page)
+            .take(per_page)
+            .collect();
+        let text = (page == 0)
+            .then(|| node.text.clone())
+            .flatten()
+            .map(|message| SpokenItem {
+                key: None,
+                message,
+                lang: lang.to_string(),
+                args: state.vars.clone(),
+            });
+        let selectable = node.list.as_ref().is_some_and(|l| l.select.is_some());
+        Some(SpokenScreen {
+            error: error.map(str::to_string),
+            text,
+            items,
+            takes_input: node.input.is_some() && node.options.is_empty() && !selectable,
+            more: page + 1 < pages,
+            can_go_back: !node.end && (!state.back.is_empty() || page > 0),
+            end: node.end && page + 1 == pages,
+        })
+    }
+
+    /// Whether `input` would be understood on the current screen (a key, a navigation key
+    /// that leads somewhere, a list choice or acceptable typed input), without acting on it.
+    pub fn understands(&self, state: &State, input: &str) -> bool {
+        let input = input.trim();
+        let Some(node) = self.menu.node(&state.screen) else {
+            return false;
+        };
+        match input {
+            KEY_HOME => return true,
+            KEY_MORE if state.page + 1 < self.pages(state, node, None).len() => return true,
+            KEY_BACK if state.page > 0 || !state.back.is_empty() => return true,
+            _ => {}
+        }
+        if node.options.iter().any(|o| o.key == input) {
+            return true;
+        }
+        if let Some(list) = &node.list
+            && list.select.is_some()
+            && let Ok(choice) = input.parse::<usize>()
+            && choice >= 1
+            && state
+                .lists
+                .get(&list.from)
+                .is_some_and(|l| choice <= l.len())
+        {
+            return true;
+        }
+        node.input.as_ref().is_some_and(|spec| accepts(spec, input))
+    }
+}

@@ -2,7 +2,10 @@
 //! functions. Handlers in `http` call them; nothing here touches a store.
 
 pub mod africastalking;
+pub mod at_voice;
 pub mod form;
+pub mod twiml;
+pub mod vxml;
 
 /// Why a gateway request was refused (answered `400` with this one line).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

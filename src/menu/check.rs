@@ -361,6 +361,7 @@ fn worst_case_states(lang: &str, list: Option<&str>) -> Vec<State> {
                 "resolved",
                 "closed",
                 "scheduled",
+                "suspected",
                 "active",
             ],
         ),
@@ -407,4 +408,28 @@ pub fn check(menu: &Menu, catalog: &Catalog, profile: Profile) -> Vec<Problem> {
     checker.problems.sort();
     checker.problems.dedup();
     checker.problems
+}
+
+/// Voice checks on the menu itself. Spoken pages hold at most five choices (the engine
+/// splits longer screens, `9` = more options), and every option must be reachable with one
+/// key that voice does not reserve: `0` (agent), `9` (more), `*` (repeat), `#` (back). So a
+/// screen may have at most 8 options (keys 1-8); a 9th or a non-digit key fails.
+pub fn check_voice(menu: &Menu) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for (id, node) in &menu.nodes {
+        for option in &node.options {
+            let reachable =
+                option.key.len() == 1 && matches!(option.key.as_bytes()[0], b'1'..=b'8');
+            if !reachable {
+                problems.push(Problem {
+                    location: menu.where_is(id),
+                    message: format!(
+                        "voice: option '{}' needs a key voice reserves or lacks (options 1-8 only: 9 more, 0 agent, * repeat, # back); split the screen",
+                        option.key
+                    ),
+                });
+            }
+        }
+    }
+    problems
 }

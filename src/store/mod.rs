@@ -62,14 +62,39 @@ pub trait CrmStore: Send + Sync {
     /// Saves the choice on every account this phone acts for, and on the phone itself.
     async fn save_language(&self, phone: &str, language: &str) -> StoreResult<()>;
 
-    /// The active outage of this service in this area, if any.
+    /// The active or suspected outage of this service in this area (the latest to start), if
+    /// any.
     async fn active_outage(&self, area_code: &str, service: &str) -> StoreResult<Option<Outage>>;
-    /// Active and scheduled outages of an area (any service) that have not ended by `now`,
-    /// soonest first.
+    /// Outages of an area (any service) that callers should hear about, soonest first: every
+    /// active or suspected one (not restored yet, whatever its expected end), and the scheduled
+    /// ones that have not ended by `now`.
     async fn area_outages(&self, area_code: &str, now: DateTime<Utc>) -> StoreResult<Vec<Outage>>;
     /// Attaches a report to a known outage; returns the report's reference. Idempotent on
     /// `origin_key`.
     async fn report_outage(&self, report: &NewOutageReport) -> StoreResult<OutageReport>;
+    /// Files an outage report atomically (one transaction; serialised per area and service,
+    /// across every server instance sharing the database):
+    /// 1. a retry (same `origin_key`, in outage_reports or tickets) returns the first filing
+    ///    unchanged (the outage as it is now), and writes nothing;
+    /// 2. an outage of this area and service with status `active` or `suspected` (the latest
+    ///    to start): a report is attached to it (a new reference from the sequence tickets use);
+    /// 3. else, when the `outage` tickets of this area and service not linked to an outage yet
+    ///    and created at or after `created_at - policy.window`, plus this report, number at least
+    ///    `policy.threshold` (and the area is known): ONE suspected outage is opened (outage_id
+    ///    `SUS-<area_code>-<service>-<YYYYMMDDHHMMSS of created_at>`, kind `unplanned`, status
+    ///    `suspected`, starts_at = created_at, no expected end, cause
+    ///    `suspected: <n> reports by phone`), those tickets are linked to it (`outage_id`) and
+    ///    this report is attached to it;
+    /// 4. else an `outage` ticket is filed (status `open`, area and service recorded on it),
+    ///    exactly as [`CrmStore::create_ticket`] files one.
+    ///
+    /// Tickets filed by a concurrent report with a slightly later `created_at` count too: under
+    /// concurrency, filings do not reach the store in the order of their timestamps.
+    async fn file_outage_report(
+        &self,
+        filing: &NewOutageFiling,
+        policy: &StormPolicy,
+    ) -> StoreResult<OutageFiling>;
     /// How many reports are attached to an outage (the affected customers the CRM counts).
     async fn outage_report_count(&self, outage_id: &str) -> StoreResult<i64>;
     async fn outage_report(&self, reference: &str) -> StoreResult<Option<OutageReport>>;

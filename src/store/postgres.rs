@@ -9,6 +9,11 @@
 //! an existing row is returned at once; otherwise the insert is `ON CONFLICT (origin_key) DO
 //! NOTHING`, and when another instance won the race its row is read back. References come from
 //! the `reference_seq` sequence, so two instances never draw the same number.
+//!
+//! Filing an outage report decides (attach, open a suspected outage, or file a ticket) in one
+//! transaction that first takes a transaction-scoped advisory lock on a stable hash of the
+//! area and service: the filings of one area and service, from every instance, are decided one
+//! after the other, each seeing what the previous one committed.
 
 use std::borrow::Cow;
 use std::str::FromStr;
@@ -21,7 +26,8 @@ use sqlx::{AssertSqlSafe, Postgres, Transaction};
 
 use super::common::{
     AccountRow, AreaRow, COUNTABLE, MIN_LOOKUP_DIGITS, account_cols, area_cols, bill_cols, digits,
-    interaction_cols, outage_cols, report_cols, single, ticket_cols,
+    interaction_cols, outage_cols, outage_ticket, report_cols, single, storm_lock_key,
+    storm_reports, suspected_cause, suspected_outage_id, ticket_cols, window_start,
 };
 use super::{CrmStore, ImportSummary, StoreError, StoreResult};
 use crate::domain::*;
@@ -33,6 +39,24 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 /// How long a query waits for a pooled connection: a database that is down fails fast.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
 const MAX_CONNECTIONS: u32 = 16;
+
+/// The active or suspected outage of one area and service, the latest to start first.
+const CURRENT_OUTAGE: &str = concat!(
+    "SELECT ",
+    outage_cols!(),
+    " FROM outages WHERE area_code = $1 AND service = $2 AND status IN ('active', 'suspected') \
+     ORDER BY starts_at DESC, outage_id DESC LIMIT 1"
+);
+
+/// Outage tickets of one area ($1) and service ($2), filed since $3, not linked to an outage.
+/// `category = 'outage'` is spelled out so that the planner matches the partial index
+/// `tickets_outage_window`, whatever plan it caches.
+macro_rules! window_tickets {
+    () => {
+        "category = 'outage' AND area_code = $1 AND service = $2 AND created_at >= $3 \
+         AND outage_id IS NULL"
+    };
+}
 
 pub struct PgCrm {
     pool: PgPool,
@@ -313,6 +337,205 @@ async fn callback_by_origin(conn: &mut PgConnection, origin_key: &str) -> StoreR
 /// The row another instance filed under the same key while this one was inserting.
 fn raced<T>(row: Option<T>) -> StoreResult<T> {
     row.ok_or_else(|| StoreError::Corrupt("origin_key conflicted but no row holds it".to_string()))
+}
+
+/// Files a report on a known outage; `None` when another transaction filed `origin_key` first.
+async fn insert_report(
+    conn: &mut PgConnection,
+    report: &NewOutageReport,
+) -> StoreResult<Option<OutageReport>> {
+    let reference = next_reference(conn, report.created_at).await?;
+    let created_at = ts(&report.created_at);
+    let inserted: Option<String> = sqlx::query_scalar(concat!(
+        "INSERT INTO outage_reports (",
+        report_cols!(),
+        ", origin_key) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (origin_key) DO NOTHING RETURNING reference"
+    ))
+    .bind(&reference)
+    .bind(&report.outage_id)
+    .bind(&report.account_no)
+    .bind(&report.phone)
+    .bind(&report.channel)
+    .bind(created_at)
+    .bind(&report.origin_key)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(inserted.map(|_| OutageReport {
+        reference,
+        outage_id: report.outage_id.clone(),
+        account_no: report.account_no.clone(),
+        phone: report.phone.clone(),
+        channel: report.channel.clone(),
+        created_at,
+    }))
+}
+
+/// Files a ticket with its `created` event; `None` when another transaction filed
+/// `origin_key` first. An outage ticket filed by [`CrmStore::file_outage_report`] records its
+/// area and service.
+async fn insert_ticket(
+    conn: &mut PgConnection,
+    ticket: &NewTicket,
+    area_service: Option<(&str, &str)>,
+) -> StoreResult<Option<Ticket>> {
+    let reference = next_reference(conn, ticket.created_at).await?;
+    let created_at = ts(&ticket.created_at);
+    let sla_due_at = opt_ts(&ticket.sla_due_at);
+    let inserted: Option<String> = sqlx::query_scalar(concat!(
+        "INSERT INTO tickets (",
+        ticket_cols!(),
+        ", origin_key, area_code, service) \
+         VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $6, $8, $9, $10, $11) \
+         ON CONFLICT (origin_key) DO NOTHING RETURNING ticket_ref"
+    ))
+    .bind(&reference)
+    .bind(&ticket.account_no)
+    .bind(&ticket.phone)
+    .bind(&ticket.category)
+    .bind(&ticket.channel)
+    .bind(created_at)
+    .bind(sla_due_at)
+    .bind(&ticket.note)
+    .bind(&ticket.origin_key)
+    .bind(area_service.map(|(area, _)| area))
+    .bind(area_service.map(|(_, service)| service))
+    .fetch_optional(&mut *conn)
+    .await?;
+    if inserted.is_none() {
+        return Ok(None);
+    }
+    sqlx::query(
+        "INSERT INTO ticket_events (ticket_ref, at, event, detail) \
+         VALUES ($1, $2, 'created', $3)",
+    )
+    .bind(&reference)
+    .bind(created_at)
+    .bind(&ticket.channel)
+    .execute(&mut *conn)
+    .await?;
+    Ok(Some(Ticket {
+        ticket_ref: reference,
+        account_no: ticket.account_no.clone(),
+        phone: ticket.phone.clone(),
+        category: ticket.category.clone(),
+        status: "open".to_string(),
+        channel: ticket.channel.clone(),
+        created_at,
+        sla_due_at,
+        updated_at: created_at,
+        note: ticket.note.clone(),
+    }))
+}
+
+/// What an earlier filing under `origin_key` wrote, if any: a report (with its outage as it
+/// is now) or a ticket.
+async fn filed_before(
+    conn: &mut PgConnection,
+    origin_key: &str,
+) -> StoreResult<Option<OutageFiling>> {
+    if let Some(report) = report_by_origin(conn, origin_key).await? {
+        let outage: OutageRow = sqlx::query_as(concat!(
+            "SELECT ",
+            outage_cols!(),
+            " FROM outages WHERE outage_id = $1"
+        ))
+        .bind(&report.outage_id)
+        .fetch_one(&mut *conn)
+        .await?;
+        return Ok(Some(OutageFiling::Attached {
+            report: report.into(),
+            outage: outage.into(),
+        }));
+    }
+    Ok(ticket_by_origin(conn, origin_key)
+        .await?
+        .map(|row| OutageFiling::Ticket(row.into())))
+}
+
+/// Opens a suspected outage when this report makes a storm (see
+/// [`CrmStore::file_outage_report`]) and links the window's tickets to it. The caller holds
+/// the area and service's lock.
+async fn open_suspected_outage(
+    conn: &mut PgConnection,
+    area_code: &str,
+    service: &str,
+    filing: &NewOutageFiling,
+    policy: &StormPolicy,
+) -> StoreResult<Option<Outage>> {
+    if policy.threshold <= 0 {
+        // Detection is off.
+        return Ok(None);
+    }
+    let since = window_start(filing.created_at, policy.window);
+    let unlinked: i64 = sqlx::query_scalar(concat!(
+        "SELECT COUNT(*) FROM tickets WHERE ",
+        window_tickets!()
+    ))
+    .bind(area_code)
+    .bind(service)
+    .bind(since)
+    .fetch_one(&mut *conn)
+    .await?;
+    let Some(reports) = storm_reports(unlinked, policy) else {
+        return Ok(None);
+    };
+    // An outage belongs to a known area; reports from anywhere else stay tickets.
+    let known: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM areas WHERE area_code = $1)")
+            .bind(area_code)
+            .fetch_one(&mut *conn)
+            .await?;
+    if !known {
+        return Ok(None);
+    }
+    let outage = Outage {
+        outage_id: String::new(),
+        area_code: area_code.to_string(),
+        service: service.to_string(),
+        kind: "unplanned".to_string(),
+        starts_at: ts(&filing.created_at),
+        expected_end: None,
+        status: "suspected".to_string(),
+        cause: Some(suspected_cause(reports)),
+    };
+    let mut attempt = 1;
+    let outage_id = loop {
+        let candidate = suspected_outage_id(area_code, service, outage.starts_at, attempt);
+        let inserted: Option<String> = sqlx::query_scalar(concat!(
+            "INSERT INTO outages (",
+            outage_cols!(),
+            ") VALUES ($1, $2, $3, $4, $5, NULL, $6, $7) \
+             ON CONFLICT (outage_id) DO NOTHING RETURNING outage_id"
+        ))
+        .bind(&candidate)
+        .bind(&outage.area_code)
+        .bind(&outage.service)
+        .bind(&outage.kind)
+        .bind(outage.starts_at)
+        .bind(&outage.status)
+        .bind(&outage.cause)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if inserted.is_some() {
+            break candidate;
+        }
+        attempt += 1;
+    };
+    sqlx::query(concat!(
+        "UPDATE tickets SET outage_id = $4 WHERE ",
+        window_tickets!()
+    ))
+    .bind(area_code)
+    .bind(service)
+    .bind(since)
+    .bind(&outage_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(Some(Outage {
+        outage_id,
+        ..outage
+    }))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -646,16 +869,11 @@ impl CrmStore for PgCrm {
         let (Some(area_code), Some(service)) = (lookable(area_code), lookable(service)) else {
             return Ok(None);
         };
-        let row: Option<OutageRow> = sqlx::query_as(concat!(
-            "SELECT ",
-            outage_cols!(),
-            " FROM outages WHERE area_code = $1 AND service = $2 AND status = 'active' \
-             ORDER BY starts_at DESC, outage_id DESC LIMIT 1"
-        ))
-        .bind(area_code)
-        .bind(service)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row: Option<OutageRow> = sqlx::query_as(CURRENT_OUTAGE)
+            .bind(area_code)
+            .bind(service)
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(row.map(Outage::from))
     }
 
@@ -663,11 +881,12 @@ impl CrmStore for PgCrm {
         let Some(area_code) = lookable(area_code) else {
             return Ok(Vec::new());
         };
-        // An active outage is listed even past its expected end: it is not restored yet.
+        // An active or suspected outage is listed even past its expected end: it is not
+        // restored yet.
         let rows: Vec<OutageRow> = sqlx::query_as(concat!(
             "SELECT ",
             outage_cols!(),
-            " FROM outages WHERE area_code = $1 AND (status = 'active' \
+            " FROM outages WHERE area_code = $1 AND (status IN ('active', 'suspected') \
                OR (status = 'scheduled' AND (expected_end IS NULL OR expected_end > $2))) \
              ORDER BY starts_at, outage_id"
         ))
@@ -684,38 +903,76 @@ impl CrmStore for PgCrm {
             tx.rollback().await?;
             return Ok(row.into());
         }
-        let reference = next_reference(&mut tx, report.created_at).await?;
-        let created_at = ts(&report.created_at);
-        let inserted: Option<String> = sqlx::query_scalar(concat!(
-            "INSERT INTO outage_reports (",
-            report_cols!(),
-            ", origin_key) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-             ON CONFLICT (origin_key) DO NOTHING RETURNING reference"
-        ))
-        .bind(&reference)
-        .bind(&report.outage_id)
-        .bind(&report.account_no)
-        .bind(&report.phone)
-        .bind(&report.channel)
-        .bind(created_at)
-        .bind(&report.origin_key)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if inserted.is_none() {
+        let Some(filed) = insert_report(&mut tx, report).await? else {
             // Another instance filed this key meanwhile: return its report.
             let row = raced(report_by_origin(&mut tx, &report.origin_key).await?)?;
             tx.rollback().await?;
             return Ok(row.into());
-        }
+        };
         tx.commit().await?;
-        Ok(OutageReport {
-            reference,
-            outage_id: report.outage_id.clone(),
-            account_no: report.account_no.clone(),
-            phone: report.phone.clone(),
-            channel: report.channel.clone(),
-            created_at,
-        })
+        Ok(filed)
+    }
+
+    async fn file_outage_report(
+        &self,
+        filing: &NewOutageFiling,
+        policy: &StormPolicy,
+    ) -> StoreResult<OutageFiling> {
+        // PostgreSQL text holds no NUL: such an area matches nothing and is stored replaced.
+        let area_code = storable(&filing.area_code);
+        let service = storable(&filing.service);
+        let mut tx = self.pool.begin().await?;
+        // One filing of this area and service at a time, on every instance. The lock is a
+        // statement of its own: each later statement sees what the previous holder committed.
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(storm_lock_key(&area_code, &service))
+            .execute(&mut *tx)
+            .await?;
+        if let Some(earlier) = filed_before(&mut tx, &filing.origin_key).await? {
+            tx.rollback().await?;
+            return Ok(earlier);
+        }
+        let current: Option<OutageRow> = sqlx::query_as(CURRENT_OUTAGE)
+            .bind(&*area_code)
+            .bind(&*service)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let outage = match current {
+            Some(row) => Some(Outage::from(row)),
+            None => open_suspected_outage(&mut tx, &area_code, &service, filing, policy).await?,
+        };
+        let filed = match outage {
+            Some(outage) => {
+                let report = NewOutageReport {
+                    origin_key: filing.origin_key.clone(),
+                    outage_id: outage.outage_id.clone(),
+                    account_no: filing.account_no.clone(),
+                    phone: filing.phone.clone(),
+                    channel: filing.channel.clone(),
+                    created_at: filing.created_at,
+                };
+                insert_report(&mut tx, &report)
+                    .await?
+                    .map(|report| OutageFiling::Attached { report, outage })
+            }
+            None => insert_ticket(
+                &mut tx,
+                &outage_ticket(filing),
+                Some((&area_code, &service)),
+            )
+            .await?
+            .map(OutageFiling::Ticket),
+        };
+        let Some(filed) = filed else {
+            // The key was filed meanwhile under another area or service (a retry for the same
+            // one waits on the lock, then finds the first filing): undo everything, and return
+            // that filing.
+            tx.rollback().await?;
+            let mut conn = self.pool.acquire().await?;
+            return raced(filed_before(&mut conn, &filing.origin_key).await?);
+        };
+        tx.commit().await?;
+        Ok(filed)
     }
 
     async fn outage_report_count(&self, outage_id: &str) -> StoreResult<i64> {
@@ -766,54 +1023,14 @@ impl CrmStore for PgCrm {
             tx.rollback().await?;
             return Ok(row.into());
         }
-        let reference = next_reference(&mut tx, ticket.created_at).await?;
-        let created_at = ts(&ticket.created_at);
-        let sla_due_at = opt_ts(&ticket.sla_due_at);
-        let inserted: Option<String> = sqlx::query_scalar(concat!(
-            "INSERT INTO tickets (",
-            ticket_cols!(),
-            ", origin_key) VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $6, $8, $9) \
-             ON CONFLICT (origin_key) DO NOTHING RETURNING ticket_ref"
-        ))
-        .bind(&reference)
-        .bind(&ticket.account_no)
-        .bind(&ticket.phone)
-        .bind(&ticket.category)
-        .bind(&ticket.channel)
-        .bind(created_at)
-        .bind(sla_due_at)
-        .bind(&ticket.note)
-        .bind(&ticket.origin_key)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if inserted.is_none() {
+        let Some(filed) = insert_ticket(&mut tx, ticket, None).await? else {
             // Another instance filed this key meanwhile: return its ticket.
             let row = raced(ticket_by_origin(&mut tx, &ticket.origin_key).await?)?;
             tx.rollback().await?;
             return Ok(row.into());
-        }
-        sqlx::query(
-            "INSERT INTO ticket_events (ticket_ref, at, event, detail) \
-             VALUES ($1, $2, 'created', $3)",
-        )
-        .bind(&reference)
-        .bind(created_at)
-        .bind(&ticket.channel)
-        .execute(&mut *tx)
-        .await?;
+        };
         tx.commit().await?;
-        Ok(Ticket {
-            ticket_ref: reference,
-            account_no: ticket.account_no.clone(),
-            phone: ticket.phone.clone(),
-            category: ticket.category.clone(),
-            status: "open".to_string(),
-            channel: ticket.channel.clone(),
-            created_at,
-            sla_due_at,
-            updated_at: created_at,
-            note: ticket.note.clone(),
-        })
+        Ok(filed)
     }
 
     async fn ticket(&self, reference: &str) -> StoreResult<Option<Ticket>> {

@@ -4,6 +4,8 @@
 //! ordering and comparing by text is ordering by time. Every write that must be atomic (an import,
 //! filing a ticket) runs in a `BEGIN IMMEDIATE` transaction, which takes the write lock up front:
 //! concurrent writers then queue on the busy timeout instead of failing to upgrade a read lock.
+//! Filing an outage report decides (attach, open a suspected outage, or file a ticket) inside
+//! one such transaction, so concurrent reports of one area are decided one after the other.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -15,7 +17,8 @@ use sqlx::{AssertSqlSafe, Sqlite, Transaction};
 
 use super::common::{
     AccountRow, AreaRow, COUNTABLE, MIN_LOOKUP_DIGITS, account_cols, area_cols, bill_cols, digits,
-    interaction_cols, outage_cols, report_cols, single, ticket_cols,
+    interaction_cols, outage_cols, outage_ticket, report_cols, single, storm_reports,
+    suspected_cause, suspected_outage_id, ticket_cols, window_start,
 };
 use super::{CrmStore, ImportSummary, StoreError, StoreResult};
 use crate::domain::*;
@@ -26,6 +29,23 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 
 /// Counter that numbers ticket and outage-report references (they share one namespace).
 const REFERENCE_COUNTER: &str = "reference";
+
+/// The active or suspected outage of one area and service, the latest to start first.
+const CURRENT_OUTAGE: &str = concat!(
+    "SELECT ",
+    outage_cols!(),
+    " FROM outages WHERE area_code = ?1 AND service = ?2 AND status IN ('active', 'suspected') \
+     ORDER BY starts_at DESC, outage_id DESC LIMIT 1"
+);
+
+/// Outage tickets of one area (?1) and service (?2), filed since ?3, not linked to an outage.
+/// `category = 'outage'` is spelled out for the partial index `tickets_outage_window`.
+macro_rules! window_tickets {
+    () => {
+        "category = 'outage' AND area_code = ?1 AND service = ?2 AND created_at >= ?3 \
+         AND outage_id IS NULL"
+    };
+}
 
 /// Tables [`SqliteCrm::count`] may count: the shared ones, and the counters table.
 fn countable(table: &str) -> bool {
@@ -299,6 +319,216 @@ async fn next_reference(
             return Ok(candidate);
         }
     }
+}
+
+/// Files a report on a known outage (the caller has checked `origin_key` is new).
+async fn insert_report(
+    tx: &mut Transaction<'static, Sqlite>,
+    report: &NewOutageReport,
+) -> StoreResult<OutageReport> {
+    let reference = next_reference(tx, report.created_at).await?;
+    sqlx::query(concat!(
+        "INSERT INTO outage_reports (",
+        report_cols!(),
+        ", origin_key) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    ))
+    .bind(&reference)
+    .bind(&report.outage_id)
+    .bind(&report.account_no)
+    .bind(&report.phone)
+    .bind(&report.channel)
+    .bind(ts(&report.created_at))
+    .bind(&report.origin_key)
+    .execute(&mut **tx)
+    .await?;
+    Ok(OutageReport {
+        reference,
+        outage_id: report.outage_id.clone(),
+        account_no: report.account_no.clone(),
+        phone: report.phone.clone(),
+        channel: report.channel.clone(),
+        created_at: parse_ts(&ts(&report.created_at))?,
+    })
+}
+
+/// Files a ticket with its `created` event (the caller has checked `origin_key` is new); an
+/// outage ticket filed by [`CrmStore::file_outage_report`] records its area and service.
+async fn insert_ticket(
+    tx: &mut Transaction<'static, Sqlite>,
+    ticket: &NewTicket,
+    area_service: Option<(&str, &str)>,
+) -> StoreResult<Ticket> {
+    let reference = next_reference(tx, ticket.created_at).await?;
+    let created_at = ts(&ticket.created_at);
+    sqlx::query(concat!(
+        "INSERT INTO tickets (",
+        ticket_cols!(),
+        ", origin_key, area_code, service) VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?)"
+    ))
+    .bind(&reference)
+    .bind(&ticket.account_no)
+    .bind(&ticket.phone)
+    .bind(&ticket.category)
+    .bind(&ticket.channel)
+    .bind(&created_at)
+    .bind(opt_ts(&ticket.sla_due_at))
+    .bind(&created_at)
+    .bind(&ticket.note)
+    .bind(&ticket.origin_key)
+    .bind(area_service.map(|(area, _)| area))
+    .bind(area_service.map(|(_, service)| service))
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO ticket_events (ticket_ref, at, event, detail) \
+         VALUES (?, ?, 'created', ?)",
+    )
+    .bind(&reference)
+    .bind(&created_at)
+    .bind(&ticket.channel)
+    .execute(&mut **tx)
+    .await?;
+    // Read back as stored (whole seconds), so a retry returns an identical ticket.
+    let created_at = parse_ts(&created_at)?;
+    Ok(Ticket {
+        ticket_ref: reference,
+        account_no: ticket.account_no.clone(),
+        phone: ticket.phone.clone(),
+        category: ticket.category.clone(),
+        status: "open".to_string(),
+        channel: ticket.channel.clone(),
+        created_at,
+        sla_due_at: parse_opt_ts(opt_ts(&ticket.sla_due_at))?,
+        updated_at: created_at,
+        note: ticket.note.clone(),
+    })
+}
+
+/// What an earlier filing under `origin_key` wrote, if any: a report (with its outage as it
+/// is now) or a ticket.
+async fn filed_before(
+    tx: &mut Transaction<'static, Sqlite>,
+    origin_key: &str,
+) -> StoreResult<Option<OutageFiling>> {
+    let report: Option<ReportRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        report_cols!(),
+        " FROM outage_reports WHERE origin_key = ?"
+    ))
+    .bind(origin_key)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if let Some(report) = report {
+        let outage: OutageRow = sqlx::query_as(concat!(
+            "SELECT ",
+            outage_cols!(),
+            " FROM outages WHERE outage_id = ?"
+        ))
+        .bind(&report.outage_id)
+        .fetch_one(&mut **tx)
+        .await?;
+        return Ok(Some(OutageFiling::Attached {
+            report: report.try_into()?,
+            outage: outage.try_into()?,
+        }));
+    }
+    let ticket: Option<TicketRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        ticket_cols!(),
+        " FROM tickets WHERE origin_key = ?"
+    ))
+    .bind(origin_key)
+    .fetch_optional(&mut **tx)
+    .await?;
+    ticket
+        .map(|row| Ticket::try_from(row).map(OutageFiling::Ticket))
+        .transpose()
+}
+
+/// Opens a suspected outage when this report makes a storm (see
+/// [`CrmStore::file_outage_report`]) and links the window's tickets to it.
+async fn open_suspected_outage(
+    tx: &mut Transaction<'static, Sqlite>,
+    filing: &NewOutageFiling,
+    policy: &StormPolicy,
+) -> StoreResult<Option<Outage>> {
+    if policy.threshold <= 0 {
+        // Detection is off.
+        return Ok(None);
+    }
+    let since = ts(&window_start(filing.created_at, policy.window));
+    let unlinked: i64 = sqlx::query_scalar(concat!(
+        "SELECT COUNT(*) FROM tickets WHERE ",
+        window_tickets!()
+    ))
+    .bind(&filing.area_code)
+    .bind(&filing.service)
+    .bind(&since)
+    .fetch_one(&mut **tx)
+    .await?;
+    let Some(reports) = storm_reports(unlinked, policy) else {
+        return Ok(None);
+    };
+    // An outage belongs to a known area; reports from anywhere else stay tickets.
+    let known: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM areas WHERE area_code = ?)")
+        .bind(&filing.area_code)
+        .fetch_one(&mut **tx)
+        .await?;
+    if !known {
+        return Ok(None);
+    }
+    let outage = Outage {
+        outage_id: String::new(),
+        area_code: filing.area_code.clone(),
+        service: filing.service.clone(),
+        kind: "unplanned".to_string(),
+        starts_at: parse_ts(&ts(&filing.created_at))?,
+        expected_end: None,
+        status: "suspected".to_string(),
+        cause: Some(suspected_cause(reports)),
+    };
+    let mut attempt = 1;
+    let outage_id = loop {
+        let candidate = suspected_outage_id(
+            &filing.area_code,
+            &filing.service,
+            outage.starts_at,
+            attempt,
+        );
+        let inserted: Option<String> = sqlx::query_scalar(concat!(
+            "INSERT INTO outages (",
+            outage_cols!(),
+            ") VALUES (?, ?, ?, ?, ?, NULL, ?, ?) \
+             ON CONFLICT (outage_id) DO NOTHING RETURNING outage_id"
+        ))
+        .bind(&candidate)
+        .bind(&outage.area_code)
+        .bind(&outage.service)
+        .bind(&outage.kind)
+        .bind(ts(&outage.starts_at))
+        .bind(&outage.status)
+        .bind(&outage.cause)
+        .fetch_optional(&mut **tx)
+        .await?;
+        if inserted.is_some() {
+            break candidate;
+        }
+        attempt += 1;
+    };
+    sqlx::query(concat!(
+        "UPDATE tickets SET outage_id = ?4 WHERE ",
+        window_tickets!()
+    ))
+    .bind(&filing.area_code)
+    .bind(&filing.service)
+    .bind(&since)
+    .bind(&outage_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(Some(Outage {
+        outage_id,
+        ..outage
+    }))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -608,25 +838,21 @@ impl CrmStore for SqliteCrm {
     }
 
     async fn active_outage(&self, area_code: &str, service: &str) -> StoreResult<Option<Outage>> {
-        let row: Option<OutageRow> = sqlx::query_as(concat!(
-            "SELECT ",
-            outage_cols!(),
-            " FROM outages WHERE area_code = ? AND service = ? AND status = 'active' \
-             ORDER BY starts_at DESC, outage_id DESC LIMIT 1"
-        ))
-        .bind(area_code)
-        .bind(service)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row: Option<OutageRow> = sqlx::query_as(CURRENT_OUTAGE)
+            .bind(area_code)
+            .bind(service)
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(Outage::try_from).transpose()
     }
 
     async fn area_outages(&self, area_code: &str, now: DateTime<Utc>) -> StoreResult<Vec<Outage>> {
-        // An active outage is listed even past its expected end: it is not restored yet.
+        // An active or suspected outage is listed even past its expected end: it is not
+        // restored yet.
         let rows: Vec<OutageRow> = sqlx::query_as(concat!(
             "SELECT ",
             outage_cols!(),
-            " FROM outages WHERE area_code = ? AND (status = 'active' \
+            " FROM outages WHERE area_code = ? AND (status IN ('active', 'suspected') \
                OR (status = 'scheduled' AND (expected_end IS NULL OR expected_end > ?))) \
              ORDER BY starts_at, outage_id"
         ))
@@ -651,30 +877,58 @@ impl CrmStore for SqliteCrm {
             tx.rollback().await?;
             return row.try_into();
         }
-        let reference = next_reference(&mut tx, report.created_at).await?;
-        sqlx::query(concat!(
-            "INSERT INTO outage_reports (",
-            report_cols!(),
-            ", origin_key) VALUES (?, ?, ?, ?, ?, ?, ?)"
-        ))
-        .bind(&reference)
-        .bind(&report.outage_id)
-        .bind(&report.account_no)
-        .bind(&report.phone)
-        .bind(&report.channel)
-        .bind(ts(&report.created_at))
-        .bind(&report.origin_key)
-        .execute(&mut *tx)
-        .await?;
+        let filed = insert_report(&mut tx, report).await?;
         tx.commit().await?;
-        Ok(OutageReport {
-            reference,
-            outage_id: report.outage_id.clone(),
-            account_no: report.account_no.clone(),
-            phone: report.phone.clone(),
-            channel: report.channel.clone(),
-            created_at: parse_ts(&ts(&report.created_at))?,
-        })
+        Ok(filed)
+    }
+
+    async fn file_outage_report(
+        &self,
+        filing: &NewOutageFiling,
+        policy: &StormPolicy,
+    ) -> StoreResult<OutageFiling> {
+        // The write lock is taken up front: the whole decision runs alone.
+        let mut tx = self.begin_write().await?;
+        if let Some(earlier) = filed_before(&mut tx, &filing.origin_key).await? {
+            tx.rollback().await?;
+            return Ok(earlier);
+        }
+        let current: Option<OutageRow> = sqlx::query_as(CURRENT_OUTAGE)
+            .bind(&filing.area_code)
+            .bind(&filing.service)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let outage = match current {
+            Some(row) => Some(Outage::try_from(row)?),
+            None => open_suspected_outage(&mut tx, filing, policy).await?,
+        };
+        let filed = match outage {
+            Some(outage) => {
+                let report = insert_report(
+                    &mut tx,
+                    &NewOutageReport {
+                        origin_key: filing.origin_key.clone(),
+                        outage_id: outage.outage_id.clone(),
+                        account_no: filing.account_no.clone(),
+                        phone: filing.phone.clone(),
+                        channel: filing.channel.clone(),
+                        created_at: filing.created_at,
+                    },
+                )
+                .await?;
+                OutageFiling::Attached { report, outage }
+            }
+            None => OutageFiling::Ticket(
+                insert_ticket(
+                    &mut tx,
+                    &outage_ticket(filing),
+                    Some((&filing.area_code, &filing.service)),
+                )
+                .await?,
+            ),
+        };
+        tx.commit().await?;
+        Ok(filed)
     }
 
     async fn outage_report_count(&self, outage_id: &str) -> StoreResult<i64> {
@@ -724,49 +978,9 @@ impl CrmStore for SqliteCrm {
             tx.rollback().await?;
             return row.try_into();
         }
-        let reference = next_reference(&mut tx, ticket.created_at).await?;
-        let created_at = ts(&ticket.created_at);
-        sqlx::query(concat!(
-            "INSERT INTO tickets (",
-            ticket_cols!(),
-            ", origin_key) VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?)"
-        ))
-        .bind(&reference)
-        .bind(&ticket.account_no)
-        .bind(&ticket.phone)
-        .bind(&ticket.category)
-        .bind(&ticket.channel)
-        .bind(&created_at)
-        .bind(opt_ts(&ticket.sla_due_at))
-        .bind(&created_at)
-        .bind(&ticket.note)
-        .bind(&ticket.origin_key)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO ticket_events (ticket_ref, at, event, detail) \
-             VALUES (?, ?, 'created', ?)",
-        )
-        .bind(&reference)
-        .bind(&created_at)
-        .bind(&ticket.channel)
-        .execute(&mut *tx)
-        .await?;
+        let filed = insert_ticket(&mut tx, ticket, None).await?;
         tx.commit().await?;
-        // Read back as stored (whole seconds), so a retry returns an identical ticket.
-        let created_at = parse_ts(&created_at)?;
-        Ok(Ticket {
-            ticket_ref: reference,
-            account_no: ticket.account_no.clone(),
-            phone: ticket.phone.clone(),
-            category: ticket.category.clone(),
-            status: "open".to_string(),
-            channel: ticket.channel.clone(),
-            created_at,
-            sla_due_at: parse_opt_ts(opt_ts(&ticket.sla_due_at))?,
-            updated_at: created_at,
-            note: ticket.note.clone(),
-        })
+        Ok(filed)
     }
 
     async fn ticket(&self, reference: &str) -> StoreResult<Option<Ticket>> {

@@ -1,0 +1,15 @@
+# dalal - English: what only the voice line says.
+
+voice-press = press
+voice-more = For more options, press 9.
+voice-back = To go back, press the hash key.
+voice-repeat = To hear this again, press the star key.
+voice-agent = To speak to an agent, press 0.
+voice-agent-hours = Our agents answer from { $open } hours to { $close } hours, Monday to Friday.
+voice-agent-transfer = Please hold, we are connecting you to an agent.
+voice-no-input = We did not hear your choice.
+voice-offer = We could not understand your choice. To be called back by an agent, press 1. To record your complaint, press 2.
+voice-record-prompt = Record your complaint after the tone. Press the hash key when you have finished.
+voice-record-done = Thank you, your complaint is recorded. Reference: { $ref }.
+voice-finish-hash = Then press the hash key.
+voice-goodbye = Thank you for calling. Goodbye.

@@ -1,0 +1,15 @@
+# dalal - français : ce que seule la ligne vocale dit.
+
+voice-press = tapez
+voice-more = Pour plus de choix, tapez 9.
+voice-back = Pour revenir en arrière, tapez dièse.
+voice-repeat = Pour réécouter, tapez étoile.
+voice-agent = Pour parler à un conseiller, tapez 0.
+voice-agent-hours = Nos conseillers répondent de { $open } heures à { $close } heures, du lundi au vendredi.
+voice-agent-transfer = Veuillez patienter, nous vous passons un conseiller.
+voice-no-input = Nous n'avons pas entendu votre choix.
+voice-offer = Nous n'avons pas compris votre choix. Pour être rappelé par un conseiller, tapez 1. Pour enregistrer votre réclamation, tapez 2.
+voice-record-prompt = Enregistrez votre réclamation après le bip. Tapez dièse quand vous avez fini.
+voice-record-done = Merci, votre réclamation est enregistrée. Référence : { $ref }.
+voice-finish-hash = Puis tapez dièse.
+voice-goodbye = Merci de votre appel. Au revoir.

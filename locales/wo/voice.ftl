@@ -1,0 +1,15 @@
+# dalal - Wolof: li liñ di wax ci telefon bi rekk.
+
+voice-press = bësal
+voice-more = Ngir yeneen tànneef, bësal 9.
+voice-back = Ngir dellu ginnaaw, bësal diyees.
+voice-repeat = Ngir dégg ko at, bësal biddiw.
+voice-agent = Ngir wax ak ab liggéeykat, bësal 0.
+voice-agent-hours = Sunuy liggéeykat dañuy tontu li dale ci { $open } waxtu ba { $close } waxtu, altine ba àjjuma.
+voice-agent-transfer = Muñal tuuti, nu ngi lay jokkale ak ab liggéeykat.
+voice-no-input = Dégguñu sa tànneef.
+voice-offer = Xamuñu sa tànneef. Ngir ab liggéeykat woo la, bësal 1. Ngir dugal sa jàmbat, bësal 2.
+voice-record-prompt = Waxal sa jàmbat ginnaaw riir bi. Bësal diyees boo noppee.
+voice-record-done = Jërëjëf, sa jàmbat dugg na. Limu: { $ref }.
+voice-finish-hash = Bësal diyees ginnaaw ga.
+voice-goodbye = Jërëjëf ci sa woote. Ba beneen yoon.

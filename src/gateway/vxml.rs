@@ -1,0 +1,463 @@
+//! VoiceXML 2.1: one document per turn, fetched by `GET`/`POST /voice/vxml`.
+//!
+//! A turn is a `<form>` whose `<field>` carries an inline DTMF grammar (in the VoiceXML
+//! namespace), the prompt as `<audio src="...">fallback text</audio>`, `<noinput>`/`<nomatch>`
+//! and a `<filled>` that `<submit>`s the keys back with the session id in the URL. The last
+//! document says goodbye and `<disconnect/>`s; the platform's `connection.disconnect.hangup`
+//! event (caller or us hanging up) submits `event=hangup` so the call is closed in the log.
+//!
+//! The caller's number: the first request carries `caller` (and `session`); without `caller`
+//! a bootstrap document submits `session.connection.remote.uri`.
+
+use quick_xml::Writer;
+use quick_xml::events::{BytesDecl, BytesText, Event};
+
+use super::at_voice::{W, empty, end, start};
+use super::{GatewayError, normalize_msisdn};
+use crate::voice::call::VoiceEvent;
+use crate::voice::{Collect, Turn, Urls};
+
+pub const NAME: &str = "vxml";
+
+/// Languages VoiceXML platforms commonly synthesise among ours (every `<audio>` carries
+/// its text anyway).
+pub const TTS_LANGUAGES: &[&str] = &["en", "fr"];
+
+pub const CONTENT_TYPE: &str = "application/voicexml+xml; charset=utf-8";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VoiceRequest {
+    /// No caller number yet: answer with the bootstrap document.
+    Bootstrap { session_id: String },
+    Turn {
+        session_id: String,
+        phone: String,
+        event: VoiceEvent,
+    },
+    /// The call is over (`event=hangup`), after `duration` seconds if the platform said.
+    Ended {
+        session_id: String,
+        phone: Option<String>,
+        cause: String,
+    },
+}
+
+/// Parses query and form parameters (merged; the form wins).
+pub fn parse(
+    params: &[(String, String)],
+    new_session_id: impl FnOnce() -> String,
+) -> Result<VoiceRequest, GatewayError> {
+    let get = |name: &str| {
+        params
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.is_empty())
+    };
+    let session_id = match get("session") {
+        Some(s)
+            if s.len() <= 128
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) =>
+        {
+            s.to_string()
+        }
+        Some(_) => {
+            return Err(GatewayError::Malformed {
+                field: "session",
+                reason: "letters, digits, - _ . only (128 at most)".into(),
+            });
+        }
+        None => new_session_id(),
+    };
+    let phone = match get("caller") {
+        None => None,
+        Some(raw) => {
+            // `tel:+221...` or `sip:+221...@host` from session.connection.remote.uri.
+            let raw = raw.trim_start_matches("tel:").trim_start_matches("sip:");
+            let raw = raw.split(['@', ';']).next().unwrap_or(raw);
+            Some(normalize_msisdn(raw).ok_or(GatewayError::Malformed {
+                field: "caller",
+                reason: "not an E.164 phone number".into(),
+            })?)
+        }
+    };
+    let event = get("event");
+    if event == Some("hangup") {
+        return Ok(VoiceRequest::Ended {
+            session_id,
+            phone,
+            cause: get("cause").unwrap_or("hangup").to_string(),
+        });
+    }
+    let Some(phone) = phone else {
+        return Ok(VoiceRequest::Bootstrap { session_id });
+    };
+    let event = match (event, get("digits"), get("recording")) {
+        (_, _, Some(url)) => VoiceEvent::Recording(url.to_string()),
+        (Some("noinput"), _, _) => VoiceEvent::NoInput,
+        (Some("nomatch"), _, _) => VoiceEvent::NoMatch,
+        // DTMF results come back as space-separated tokens ("1 2 3").
+        (_, Some(d), _) => VoiceEvent::Keys(d.split_whitespace().collect()),
+        (Some("input"), None, _) => VoiceEvent::Keys(String::new()),
+        _ => VoiceEvent::Start,
+    };
+    Ok(VoiceRequest::Turn {
+        session_id,
+        phone,
+        event,
+    })
+}
+
+fn xml_lang(lang: &str) -> &str {
+    match lang {
+        "en" => "en-GB",
+        "fr" => "fr-FR",
+        "sw" => "sw-KE",
+        "wo" => "wo-SN",
+        other => other,
+    }
+}
+
+fn begin(w: &mut W, lang: &str) {
+    w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))
+        .expect("write to memory");
+    start(
+        w,
+        "vxml",
+        &[
+            ("version", "2.1"),
+            ("xmlns", "http://www.w3.org/2001/vxml"),
+            ("xml:lang", xml_lang(lang)),
+        ],
+    );
+}
+
+fn finish(mut w: W) -> String {
+    end(&mut w, "vxml");
+    String::from_utf8(w.into_inner()).expect("UTF-8 in, UTF-8 out")
+}
+
+fn submit(w: &mut W, next: &str, namelist: Option<&str>) {
+    let mut attrs = vec![("next", next), ("method", "post")];
+    if let Some(names) = namelist {
+        attrs.push(("namelist", names));
+    }
+    empty(w, "submit", &attrs);
+}
+
+fn prompt(w: &mut W, turn: &Turn, urls: &Urls) {
+    start(w, "prompt", &[]);
+    for segment in &turn.segments {
+        // A missing recording is still named: the platform then speaks the text.
+        let src = match &segment.audio {
+            Some(audio) => urls.audio(audio, false),
+            None => format!("{}/audio/{}/tts.wav", urls.base, segment.lang),
+        };
+        start(w, "audio", &[("src", &src)]);
+        w.write_event(Event::Text(BytesText::new(&segment.text)))
+            .expect("write to memory");
+        end(w, "audio");
+    }
+    end(w, "prompt");
+}
+
+/// A DTMF grammar: one key of `0-9 * #`, or up to 40 digits.
+fn grammar(w: &mut W, digits: bool) {
+    start(
+        w,
+        "grammar",
+        &[("mode", "dtmf"), ("version", "1.0"), ("root", "keys")],
+    );
+    start(w, "rule", &[("id", "keys"), ("scope", "public")]);
+    let keys: &[&str] = if digits {
+        &["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]
+    } else {
+        &["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "#"]
+    };
+    let repeat = if digits { Some("1-40") } else { None };
+    if let Some(r) = repeat {
+        start(w, "item", &[("repeat", r)]);
+    }
+    start(w, "one-of", &[]);
+    for k in keys {
+        start(w, "item", &[]);
+        w.write_event(Event::Text(BytesText::new(k)))
+            .expect("write to memory");
+        end(w, "item");
+    }
+    end(w, "one-of");
+    if repeat.is_some() {
+        end(w, "item");
+    }
+    end(w, "rule");
+    end(w, "grammar");
+}
+
+/// The document for one turn. `phone` is carried in the callback URLs (the interpreter
+/// posts it back with each turn).
+pub fn render(turn: &Turn, urls: &Urls, phone: &str) -> String {
+    let mut w = Writer::new(Vec::new());
+    begin(&mut w, &turn.lang);
+    let base = urls.callback_with(&format!(
+        "session={}&caller={}",
+        enc(&turn.session_id),
+        enc(phone)
+    ));
+    let with = |event: &str| format!("{base}&event={event}");
+    start(
+        &mut w,
+        "catch",
+        &[("event", "connection.disconnect.hangup")],
+    );
+    submit(&mut w, &with("hangup"), None);
+    end(&mut w, "catch");
+    start(&mut w, "form", &[("id", "turn")]);
+    let timeout = format!("{}s", turn.timeout_secs);
+    match &turn.collect {
+        Collect::Key | Collect::Digits => {
+            let digits = turn.collect == Collect::Digits;
+            empty(
+                &mut w,
+                "property",
+                &[("name", "timeout"), ("value", &timeout)],
+            );
+            empty(
+                &mut w,
+                "property",
+                &[("name", "interdigittimeout"), ("value", &timeout)],
+            );
+            empty(
+                &mut w,
+                "property",
+                &[
+                    ("name", "termchar"),
+                    ("value", if digits { "#" } else { "" }),
+                ],
+            );
+            start(&mut w, "field", &[("name", "digits")]);
+            grammar(&mut w, digits);
+            prompt(&mut w, turn, urls);
+            start(&mut w, "noinput", &[]);
+            submit(&mut w, &with("noinput"), None);
+            end(&mut w, "noinput");
+            start(&mut w, "nomatch", &[]);
+            submit(&mut w, &with("nomatch"), None);
+            end(&mut w, "nomatch");
+            start(&mut w, "filled", &[]);
+            submit(&mut w, &with("input"), Some("digits"));
+            end(&mut w, "filled");
+            end(&mut w, "field");
+        }
+        Collect::Record { max_secs } => {
+            let max = format!("{max_secs}s");
+            start(
+                &mut w,
+                "record",
+                &[
+                    ("name", "recording"),
+                    ("beep", "true"),
+                    ("maxtime", &max),
+                    ("finalsilence", "4s"),
+                    ("dtmfterm", "true"),
+                    ("type", "audio/x-wav"),
+                ],
+            );
+            prompt(&mut w, turn, urls);
+            start(&mut w, "noinput", &[]);
+            submit(&mut w, &with("noinput"), None);
+            end(&mut w, "noinput");
+            start(&mut w, "filled", &[]);
+            empty(
+                &mut w,
+                "submit",
+                &[
+                    ("next", &with("recorded")),
+                    ("method", "post"),
+                    ("enctype", "multipart/form-data"),
+                    ("namelist", "recording"),
+                ],
+            );
+            end(&mut w, "filled");
+            end(&mut w, "record");
+        }
+        Collect::Transfer(number) => {
+            start(&mut w, "block", &[]);
+            prompt(&mut w, turn, urls);
+            end(&mut w, "block");
+            let dest = format!("tel:{number}");
+            start(
+                &mut w,
+                "transfer",
+                &[("name", "agent"), ("dest", &dest), ("bridge", "true")],
+            );
+            end(&mut w, "transfer");
+            start(&mut w, "block", &[]);
+            empty(&mut w, "disconnect", &[]);
+            end(&mut w, "block");
+        }
+        Collect::Hangup => {
+            start(&mut w, "block", &[]);
+            prompt(&mut w, turn, urls);
+            empty(&mut w, "disconnect", &[]);
+            end(&mut w, "block");
+        }
+    }
+    end(&mut w, "form");
+    finish(w)
+}
+
+/// Asks the interpreter for the caller's number, then comes back.
+pub fn render_bootstrap(session_id: &str, urls: &Urls) -> String {
+    let mut w = Writer::new(Vec::new());
+    begin(&mut w, "en");
+    start(&mut w, "form", &[("id", "bootstrap")]);
+    empty(
+        &mut w,
+        "var",
+        &[
+            ("name", "caller"),
+            ("expr", "session.connection.remote.uri"),
+        ],
+    );
+    start(&mut w, "block", &[]);
+    let next = urls.callback_with(&format!("session={}", enc(session_id)));
+    submit(&mut w, &next, Some("caller"));
+    end(&mut w, "block");
+    end(&mut w, "form");
+    finish(w)
+}
+
+/// The answer to `event=hangup`: nothing more to do.
+pub fn render_exit() -> String {
+    let mut w = Writer::new(Vec::new());
+    begin(&mut w, "en");
+    start(&mut w, "form", &[("id", "bye")]);
+    start(&mut w, "block", &[]);
+    empty(&mut w, "exit", &[]);
+    end(&mut w, "block");
+    end(&mut w, "form");
+    finish(w)
+}
+
+fn enc(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::voice::Segment;
+
+    fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn requests() {
+        let new = || "generated".to_string();
+        assert_eq!(
+            parse(&params(&[]), new),
+            Ok(VoiceRequest::Bootstrap {
+                session_id: "generated".into()
+            })
+        );
+        type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], VoiceEvent);
+        let cases: &[Case] = &[
+            (
+                "bootstrap answer",
+                &[("session", "v1"), ("caller", "tel:+221786452821")],
+                VoiceEvent::Start,
+            ),
+            (
+                "key",
+                &[
+                    ("session", "v1"),
+                    ("caller", "+221786452821"),
+                    ("event", "input"),
+                    ("digits", "1"),
+                ],
+                VoiceEvent::Keys("1".into()),
+            ),
+            (
+                "tokens",
+                &[
+                    ("session", "v1"),
+                    ("caller", "sip:+221786452821@gw"),
+                    ("event", "input"),
+                    ("digits", "1 2 3"),
+                ],
+                VoiceEvent::Keys("123".into()),
+            ),
+            (
+                "noinput",
+                &[
+                    ("session", "v1"),
+                    ("caller", "+221786452821"),
+                    ("event", "noinput"),
+                ],
+                VoiceEvent::NoInput,
+            ),
+            (
+                "nomatch",
+                &[
+                    ("session", "v1"),
+                    ("caller", "+221786452821"),
+                    ("event", "nomatch"),
+                ],
+                VoiceEvent::NoMatch,
+            ),
+        ];
+        for (label, p, expected) in cases {
+            match parse(&params(p), new).unwrap() {
+                VoiceRequest::Turn {
+                    event,
+                    phone,
+                    session_id,
+                } => {
+                    assert_eq!(&event, expected, "{label}");
+                    assert_eq!(
+                        (phone.as_str(), session_id.as_str()),
+                        ("+221786452821", "v1")
+                    );
+                }
+                other => panic!("{label}: {other:?}"),
+            }
+        }
+        assert!(matches!(
+            parse(&params(&[("session", "v1"), ("event", "hangup")]), new),
+            Ok(VoiceRequest::Ended { .. })
+        ));
+        assert!(parse(&params(&[("session", "a b")]), new).is_err());
+        assert!(parse(&params(&[("caller", "0711")]), new).is_err());
+    }
+
+    #[test]
+    fn documents_escape_text_and_carry_the_session() {
+        let turn = Turn {
+            session_id: "v1".into(),
+            lang: "fr".into(),
+            segments: vec![Segment {
+                text: "A & <B>".into(),
+                lang: "fr".into(),
+                audio: None,
+            }],
+            collect: Collect::Key,
+            timeout_secs: 8,
+        };
+        let urls = Urls {
+            callback: "http://h/voice/vxml".into(),
+            base: "http://h".into(),
+        };
+        let doc = render(&turn, &urls, "+221786452821");
+        assert!(doc.contains("A &amp; &lt;B&gt;"), "{doc}");
+        assert!(
+            doc.contains("session=v1&amp;caller=%2B221786452821&amp;event=input"),
+            "{doc}"
+        );
+    }
+}
