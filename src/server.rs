@@ -196,14 +196,32 @@ pub async fn build_app(config: Config) -> anyhow::Result<App> {
 }
 
 /// Serves until SIGINT/SIGTERM, finishing in-flight requests.
+/// Serves until SIGTERM or Ctrl-C, then stops accepting and lets in-flight hops finish (a
+/// customer told "reported" keeps their reference), for at most [`DRAIN_LIMIT`].
 pub async fn serve(app: App, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
     let router = crate::http::router(app);
     let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    let signalled = std::sync::Arc::new(tokio::sync::Notify::new());
+    let notify = signalled.clone();
+    let server = axum::serve(listener, service).with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing in-flight hops");
+        notify.notify_one();
+    });
+    let drain_limit = async {
+        signalled.notified().await;
+        tokio::time::sleep(DRAIN_LIMIT).await;
+    };
+    tokio::select! {
+        served = server => served?,
+        () = drain_limit => tracing::warn!("in-flight hops still open after the drain limit"),
+    }
     Ok(())
 }
+
+/// Longer than a hop's deadline, so every hop under way when the signal came gets its answer;
+/// short enough for an orchestrator's termination grace period (Kubernetes: 30 s).
+const DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 async fn shutdown_signal() {
     let ctrl_c = async {

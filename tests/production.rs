@@ -4,73 +4,13 @@
 
 mod common;
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::pg::TestDatabase;
+use common::process::{self, Instance, OwnRedis, free_port};
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
 
 const PHONE: &str = "+221786452821"; // French, single account
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn redis_server_binary() -> String {
-    std::env::var("DALAL_TEST_REDIS_SERVER").unwrap_or_else(|_| "redis-server".to_string())
-}
-
-/// A Redis server of this test's own, so killing it disturbs no other test.
-struct OwnRedis {
-    port: u16,
-    child: Option<Child>,
-}
-
-impl OwnRedis {
-    fn start(port: u16) -> OwnRedis {
-        let child = Command::new(redis_server_binary())
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server runs (tests/run-all.sh installs it)");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "redis-server did not start on {port}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        OwnRedis {
-            port,
-            child: Some(child),
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/", self.port)
-    }
-
-    fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            child.kill().ok();
-            child.wait().ok();
-        }
-    }
-}
-
-impl Drop for OwnRedis {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
 
 async fn status(server: &common::TestServer, path: &str) -> u16 {
     server
@@ -185,73 +125,12 @@ async fn postgres_refusing_connections_gets_a_polite_end_and_recovers() {
     assert_eq!(status(&server, "/readyz").await, 200);
 }
 
-/// A `dalal serve` process.
-struct Instance {
-    child: Child,
-    base: String,
-}
-
-impl Instance {
-    fn spawn(database_url: &str, redis_url: &str, prefix: &str) -> Instance {
-        let port = free_port();
-        let child = Command::new(env!("CARGO_BIN_EXE_dalal"))
-            .arg("serve")
-            .env("DATABASE_URL", database_url)
-            .env("REDIS_URL", redis_url)
-            .env("DALAL_LISTEN", format!("127.0.0.1:{port}"))
-            .env("DALAL_REDIS_KEY_PREFIX", prefix)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        Instance {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-        }
-    }
-
-    async fn ready(&self, client: &reqwest::Client) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let ok = client
-                .get(format!("{}/readyz", self.base))
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success());
-            if ok {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "instance at {} never ready",
-                self.base
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-}
-
-impl Drop for Instance {
-    fn drop(&mut self) {
-        self.child.kill().ok();
-        self.child.wait().ok();
-    }
-}
-
 async fn hop(client: &reqwest::Client, base: &str, session: &str, text: &str) -> String {
-    let body = format!(
-        "sessionId={session}&serviceCode=%2A123%23&phoneNumber=%2B221786452821&networkCode=60801&text={}",
-        text.replace('*', "%2A")
-    );
-    let response = client
-        .post(format!("{base}/ussd/africastalking"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
+    let (status, reply) = process::hop(client, base, session, PHONE, text)
         .await
         .unwrap();
-    assert_eq!(response.status().as_u16(), 200);
-    response.text().await.unwrap()
+    assert_eq!(status, 200, "{reply}");
+    reply
 }
 
 #[tokio::test]
@@ -260,9 +139,17 @@ async fn a_session_started_on_one_instance_continues_on_the_other() {
     let prefix = common::unique_prefix();
     let redis = common::redis_url();
     let client = reqwest::Client::new();
-    let first = Instance::spawn(&db.url, &redis, &prefix);
+    let first = Instance::spawn(&[
+        ("DATABASE_URL", &db.url),
+        ("REDIS_URL", &redis),
+        ("DALAL_REDIS_KEY_PREFIX", &prefix),
+    ]);
     first.ready(&client).await;
-    let second = Instance::spawn(&db.url, &redis, &prefix);
+    let second = Instance::spawn(&[
+        ("DATABASE_URL", &db.url),
+        ("REDIS_URL", &redis),
+        ("DALAL_REDIS_KEY_PREFIX", &prefix),
+    ]);
     second.ready(&client).await;
 
     let session = format!("ATUid_{}", common::pg::unique_name());
