@@ -178,7 +178,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&config.listen).await?;
     let address = listener.local_addr()?;
     let app = dalal::server::build_app(config).await?;
-    tracing::info!(%address, "dalal listening; try: dalal dial +221786452821 --url http://{address}");
+    // No phone number here, even a demo one: logs never hold a full number.
+    tracing::info!(%address, "dalal listening; phone simulator: dalal dial <phone> --url http://{address}");
     dalal::server::serve(app, listener).await
 }
 

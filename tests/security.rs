@@ -106,3 +106,49 @@ async fn hops_are_limited_per_phone_not_per_address() {
     let (_, body) = server.ussd("r7", "+254729141428", "").await;
     assert!(body.starts_with("CON Welcome"), "{body}");
 }
+
+/// The server's own log, at debug level, over whole sessions including a bill verification:
+/// phone numbers appear only masked, verification digits never.
+#[tokio::test]
+async fn logs_mask_phone_numbers_and_never_hold_verification_digits() {
+    use common::process::{Instance, hop};
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("dalal.log");
+    let database_url = format!("sqlite:{}", dir.path().join("crm.db").display());
+    let mut server = Instance::spawn_logging_to(
+        &[("DATABASE_URL", &database_url), ("RUST_LOG", "debug")],
+        Some(&log),
+    );
+    let client = reqwest::Client::new();
+    server.ready(&client).await;
+    let unknown = "+221770004321";
+    // An unknown caller proves the account with the meter's last digits (SNW100000, 1595).
+    for text in ["", "4", "4*1", "4*1*100000", "4*1*100000*1595"] {
+        let (status, reply) = hop(&client, &server.base, "ATUid_log_1", unknown, text)
+            .await
+            .unwrap();
+        assert_eq!(status, 200, "{reply}");
+        if text.ends_with("1595") {
+            assert!(reply.contains("66,860"), "the bill was shown: {reply}");
+        }
+    }
+    for text in ["", "4", "4*1", "4*1*1"] {
+        hop(&client, &server.base, "ATUid_log_2", PHONE, text)
+            .await
+            .unwrap();
+    }
+    server.signal("TERM");
+    server.exit_within(std::time::Duration::from_secs(10)).await;
+
+    let written = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        written.contains("+221******21"),
+        "hops are logged, with the phone masked:\n{written}"
+    );
+    for secret in ["770004321", "786452821", "1595", "100000*"] {
+        assert!(
+            !written.contains(secret),
+            "{secret:?} is in the log:\n{written}"
+        );
+    }
+}

@@ -661,3 +661,56 @@ async fn verification_cannot_be_brute_forced_by_redialling() {
     assert!(reply.contains("66,860 FCFA"), "{reply}");
     assert!(reply.starts_with("END "));
 }
+
+#[tokio::test]
+async fn retries_and_duplicate_starts_answer_the_same_and_file_once() {
+    let server = start().await;
+    let mut call = server.call(FR_WATER);
+    let menu = call.dial().await;
+    // A duplicate session start (Safaricom sends some twice): same screen, one interaction.
+    assert_eq!(call.retry().await, menu);
+    call.press("4").await;
+    call.press("2").await;
+    let tickets_before = count(&server, "SELECT COUNT(*) FROM tickets").await;
+
+    // The confirming hop arrives four times at once (aggregator retries racing each other).
+    call.inputs.push("1".into());
+    let text = call.inputs.join("*");
+    let session = call.session.clone();
+    let hop = || server.ussd(&session, FR_WATER, &text);
+    let (a, b, c, d) = tokio::join!(hop(), hop(), hop(), hop());
+    let answers = [a, b, c, d];
+    for (status, reply) in &answers {
+        assert_eq!(*status, 200);
+        assert_eq!(reply, &answers[0].1, "every retry gets the same answer");
+    }
+    assert!(answers[0].1.starts_with("END ") && answers[0].1.contains("Réf: RC"));
+    assert_eq!(
+        count(&server, "SELECT COUNT(*) FROM tickets").await,
+        tickets_before + 1,
+        "one ticket"
+    );
+    assert_eq!(
+        count(
+            &server,
+            &format!("SELECT COUNT(*) FROM interactions WHERE session_id = '{session}'")
+        )
+        .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_account_and_wrong_meter_digits_get_the_same_answer() {
+    let server = start().await;
+    let mut answers = Vec::new();
+    // No such account; then a real account (SNW100000) with wrong meter digits.
+    for (phone, account) in [("+221770000098", "999999"), ("+221770000097", "100000")] {
+        let mut call = server.call(phone);
+        call.dial().await;
+        call.walk(&["4", "1", account]).await;
+        answers.push(call.press("0000").await);
+    }
+    assert_eq!(answers[0], answers[1], "no account enumeration");
+    assert!(answers[0].contains("does not match"), "{}", answers[0]);
+}

@@ -207,15 +207,30 @@ pub struct Instance {
 
 impl Instance {
     pub fn spawn(envs: &[(&str, &str)]) -> Instance {
+        Self::spawn_logging_to(envs, None)
+    }
+
+    /// Like `spawn`, with the server's log (stdout and stderr) written to `log`.
+    pub fn spawn_logging_to(envs: &[(&str, &str)], log: Option<&Path>) -> Instance {
         let port = free_port();
+        let output = || match log {
+            Some(path) => Stdio::from(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .unwrap(),
+            ),
+            None => Stdio::null(),
+        };
         let mut command = Command::new(env!("CARGO_BIN_EXE_dalal"));
         command
             .arg("serve")
             .env("DALAL_LISTEN", format!("127.0.0.1:{port}"))
             .env_remove("DATABASE_URL")
             .env_remove("REDIS_URL")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
+            .stdout(output())
+            .stderr(output());
         for (key, value) in envs {
             command.env(key, value);
         }
