@@ -395,7 +395,14 @@ impl App {
 
     /// The gateway's end-of-session notification: recorded, and the session forgotten.
     pub async fn session_ended(&self, end: &SessionEnd) -> StoreResult<()> {
-        self.crm.record_session_end(end).await?;
+        let end = SessionEnd {
+            input: end
+                .input
+                .as_deref()
+                .map(crate::gateway::redact_keypad_input),
+            ..end.clone()
+        };
+        self.crm.record_session_end(&end).await?;
         self.sessions
             .delete(&session_key(&end.gateway, &end.session_id))
             .await

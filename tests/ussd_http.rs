@@ -537,7 +537,7 @@ async fn interactions_are_logged_and_end_notifications_recorded() {
     assert_eq!(interaction.outcome.as_deref(), Some("latest_bill:found"));
 
     let body = format!(
-        "sessionId={}&status=Success&durationInMillis=8400&hopsCount=2&input=1&lastAppResponse=END+Facture&errorMessage=&cost=XOF+10&date=2026-11-22+10%3A00%3A00&serviceCode=*123%23&networkCode=60801&phoneNumber=%2B221786452821",
+        "sessionId={}&status=Success&durationInMillis=8400&hopsCount=2&input=1%2A100000%2A1595&lastAppResponse=END+Facture&errorMessage=&cost=XOF+10&date=2026-11-22+10%3A00%3A00&serviceCode=*123%23&networkCode=60801&phoneNumber=%2B221786452821",
         call.session
     );
     let (status, _) = server.post("/ussd/africastalking/events", body).await;
@@ -545,7 +545,8 @@ async fn interactions_are_logged_and_end_notifications_recorded() {
     let recorded = count(
         &server,
         &format!(
-            "SELECT COUNT(*) FROM interactions WHERE session_id = '{}' AND end_status = 'Success' AND end_duration_ms = 8400",
+            "SELECT COUNT(*) FROM interactions WHERE session_id = '{}' AND end_status = 'Success' AND end_duration_ms = 8400 \
+             AND end_input = '1*xxxxxx*xxxx'",
             call.session
         ),
     )

@@ -43,9 +43,30 @@ pub fn mask_msisdn(phone: &str) -> String {
     format!("+{head}******{tail}")
 }
 
+/// A gateway's record of what the caller typed, without what proves or names an account:
+/// menu choices are kept (they say which service was used), every input of four characters
+/// or more (account numbers, meter digits, references) becomes as many `x`.
+pub fn redact_keypad_input(input: &str) -> String {
+    input
+        .split('*')
+        .map(|part| match part.chars().count() {
+            n if n >= 4 => "x".repeat(n),
+            _ => part.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("*")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keypad_input_keeps_choices_and_hides_digits_that_prove_an_account() {
+        assert_eq!(redact_keypad_input("4*1*100000*1595"), "4*1*xxxxxx*xxxx");
+        assert_eq!(redact_keypad_input("1*2"), "1*2");
+        assert_eq!(redact_keypad_input(""), "");
+    }
 
     #[test]
     fn msisdn_normalisation() {
