@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use proptest::prelude::*;
 
 use dalal::engine::{ActionResult, Engine, Profile, State, Step, Value};
-use dalal::gateway::africastalking;
+use dalal::gateway::{africastalking, at_voice, twiml, vxml};
 use dalal::i18n::Catalog;
 use dalal::menu::Menu;
 use dalal::menu::check::action_outcomes;
@@ -163,6 +163,20 @@ proptest! {
     fn gateway_parsers_never_panic(body in prop::collection::vec(any::<u8>(), 0..512)) {
         let _ = africastalking::parse_ussd(&body);
         let _ = africastalking::parse_event(&body);
+        let _ = at_voice::parse(&body, None);
+        let _ = at_voice::parse(&body, Some("noinput"));
+        let _ = twiml::parse(&body, None);
+        if let Ok(pairs) = twiml::form_pairs(&body) {
+            let _ = twiml::signature("token", "https://ivr.example.org/voice/twilio", &pairs);
+            let _ = vxml::parse(&pairs, || "new".to_string());
+        }
+    }
+
+    #[test]
+    fn voicexml_parser_never_panics(
+        pairs in prop::collection::vec(("[a-zA-Z_]{0,12}", ".{0,40}"), 0..8),
+    ) {
+        let _ = vxml::parse(&pairs, || "new".to_string());
     }
 
     #[test]
