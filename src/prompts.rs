@@ -82,6 +82,8 @@ pub fn needed(menu: &Menu, catalog: &Catalog, shapes: &Shapes, lang: &str) -> Ve
 pub enum Fallback {
     Recorded(String),
     Tts(String),
+    /// A language's own name, read by the platform's voice (`speech::OWN_LANGUAGE_ONLY`).
+    NameRead,
     Nothing,
 }
 
@@ -96,6 +98,11 @@ fn fallback(
     lang: &str,
     need: &Needed,
 ) -> Fallback {
+    if speech::OWN_LANGUAGE_ONLY.contains(&need.source.as_str()) {
+        // A language's own name: read by the platform's voice, never another language's
+        // recording (see `speech::OWN_LANGUAGE_ONLY`).
+        return Fallback::NameRead;
+    }
     let chain = match config.voice.prompt_fallbacks.get(lang) {
         Some(c) => speech::parse_chain(c),
         None => vec![Source::Recorded(lang.into())],
@@ -237,6 +244,7 @@ pub fn report(config: &Config, prompts: &Prompts) -> String {
             let key = match f {
                 Fallback::Recorded(l) => format!("fall back to recorded '{l}'"),
                 Fallback::Tts(l) => format!("fall back to speech synthesis in '{l}'"),
+                Fallback::NameRead => "name the language: read by the platform's voice".into(),
                 Fallback::Nothing => "have NO audio and NO fallback".into(),
             };
             *by_fallback.entry(key).or_default() += 1;

@@ -211,3 +211,110 @@ fn fluent_syntax_error_has_a_line() {
         "{problems:#?}"
     );
 }
+
+// --- voice ------------------------------------------------------------------------------------
+
+/// `dalal check` with the workspace's menus and locales and extra environment.
+fn check_binary(ws: &Workspace, args: &[&str], env: &[(&str, &Path)]) -> (bool, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_dalal"));
+    command
+        .args(args)
+        .arg("check")
+        .env("DALAL_MENUS_DIR", ws.path("menus"))
+        .env("DALAL_LOCALES_DIR", ws.path("locales"));
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let output = command.output().unwrap();
+    (
+        output.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ),
+    )
+}
+
+#[test]
+fn check_fails_on_a_voice_menu_whose_options_cannot_fit_five_a_spoken_page() {
+    let ws = Workspace::new();
+    // Nine choices: spoken five a page with 9 for "more options", so a ninth option has no key.
+    ws.edit(
+        "menus/main.yaml",
+        "      - { key: \"6\", label: category-other, set: { category: other }, goto: complaint_confirm }\n",
+        "      - { key: \"6\", label: category-other, set: { category: other }, goto: complaint_confirm }\n\
+         \x20     - { key: \"7\", label: category-other, set: { category: other }, goto: complaint_confirm }\n\
+         \x20     - { key: \"8\", label: category-other, set: { category: other }, goto: complaint_confirm }\n\
+         \x20     - { key: \"9\", label: category-other, set: { category: other }, goto: complaint_confirm }\n",
+    );
+    let (ok, out) = check_binary(&ws, &[], &[]);
+    assert!(!ok, "{out}");
+    let text = std::fs::read_to_string(ws.path("menus/main.yaml")).unwrap();
+    let line = text
+        .lines()
+        .position(|l| l.contains("  complaint_category:"))
+        .unwrap()
+        + 1;
+    assert!(
+        out.lines()
+            .any(|l| l.contains(&format!("main.yaml:{line}:")) && l.contains("voice: option '9'")),
+        "{out}"
+    );
+    // Eight options still fit (pages of five, keys 1-8).
+    let ws = Workspace::new();
+    ws.edit(
+        "menus/main.yaml",
+        "      - { key: \"6\", label: category-other, set: { category: other }, goto: complaint_confirm }\n",
+        "      - { key: \"6\", label: category-other, set: { category: other }, goto: complaint_confirm }\n\
+         \x20     - { key: \"7\", label: category-other, set: { category: other }, goto: complaint_confirm }\n\
+         \x20     - { key: \"8\", label: category-other, set: { category: other }, goto: complaint_confirm }\n",
+    );
+    let (ok, out) = check_binary(&ws, &[], &[]);
+    assert!(ok, "{out}");
+}
+
+#[test]
+fn check_fails_on_a_prompt_with_no_audio_and_no_fallback() {
+    let ws = Workspace::new();
+    // Kiswahili prompts (names only: the check reads none of the audio), without main-bill,
+    // and a chain that stops at Kiswahili recordings.
+    let prompts = ws.path("prompts");
+    std::fs::create_dir_all(prompts.join("sw")).unwrap();
+    for entry in std::fs::read_dir("audio-prompts/sw").unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        if !name.starts_with("main-bill.") {
+            std::fs::write(prompts.join("sw").join(&name), b"").unwrap();
+        }
+    }
+    let config = ws.path("dalal.toml");
+    std::fs::write(
+        &config,
+        "[voice.prompt_fallbacks]\nsw = [\"sw\"]\nfr = [\"fr\", \"tts:fr\"]\nen = [\"en\", \"tts:en\"]\nwo = [\"wo\", \"tts:fr\"]\n",
+    )
+    .unwrap();
+    let env = [("DALAL_PROMPTS_DIR", prompts.as_path())];
+    let (ok, out) = check_binary(&ws, &["--config", config.to_str().unwrap()], &env);
+    assert!(!ok, "{out}");
+    let problems: Vec<&str> = out.lines().filter(|l| l.contains("voice prompt")).collect();
+    assert_eq!(
+        problems.len(),
+        1,
+        "only sw main-bill lacks audio and fallback: {out}"
+    );
+    assert!(
+        problems[0]
+            .contains("voice prompt 'main-bill' (main-bill) has no audio and no fallback in 'sw'"),
+        "{out}"
+    );
+    // With English recordings to fall back on (the default chain sw -> tts:sw -> en), it passes.
+    std::fs::create_dir_all(prompts.join("en")).unwrap();
+    std::fs::write(prompts.join("en/main-bill.wav"), b"").unwrap();
+    std::fs::write(
+        &config,
+        "[voice.prompt_fallbacks]\nsw = [\"sw\", \"en\"]\nfr = [\"fr\", \"tts:fr\"]\nen = [\"en\", \"tts:en\"]\nwo = [\"wo\", \"tts:fr\"]\n",
+    )
+    .unwrap();
+    let (ok, out) = check_binary(&ws, &["--config", config.to_str().unwrap()], &env);
+    assert!(ok, "{out}");
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Throwaway PostgreSQL and Redis servers for the test suite, on loopback only.
 #
-#   bash tests/services.sh start        installs what is missing, starts both, writes the env file
+#   bash tests/services.sh start        installs what is missing (PostgreSQL, Redis, and the voice
+#                                       tests' xmllint, espeak-ng, sox), starts both, writes the env file
 #   bash tests/services.sh stop         stops both and removes their files (never fails)
 #   bash tests/services.sh redis_stop   kills the test Redis with SIGKILL (tests of Redis down)
 #   bash tests/services.sh redis_start  starts the test Redis again on the same port
@@ -82,6 +83,26 @@ install_missing() {
     [[ -n "$(pg_bindir)" ]] || die "postgresql installed, but no initdb under /usr/lib/postgresql/*/bin"
     command -v redis-server >/dev/null || die "redis-server still missing after apt-get"
     command -v redis-cli >/dev/null || die "redis-cli still missing after apt-get"
+}
+
+# The voice tests' tools: xmllint (VoiceXML schema validation), espeak-ng and sox with MP3
+# support (`dalal prompts synth`). A test whose tool is missing fails; it never skips.
+install_voice_tools() {
+    local missing=()
+    command -v xmllint >/dev/null || missing+=(libxml2-utils)
+    command -v espeak-ng >/dev/null || missing+=(espeak-ng)
+    command -v sox >/dev/null || missing+=(sox)
+    if [[ "$(sox -h 2>/dev/null || true)" != *" mp3 "* ]]; then
+        missing+=(libsox-fmt-mp3)
+    fi
+    [[ ${#missing[@]} -gt 0 ]] || return 0
+    log "installing ${missing[*]} with apt-get"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q || die "apt-get update failed"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+        "${missing[@]}" || die "apt-get install ${missing[*]} failed"
+    command -v xmllint >/dev/null || die "xmllint still missing after apt-get"
+    command -v espeak-ng >/dev/null || die "espeak-ng still missing after apt-get"
+    [[ "$(sox -h 2>/dev/null || true)" == *" mp3 "* ]] || die "sox cannot write MP3 after apt-get"
 }
 
 # Runs a PostgreSQL command as the unprivileged `postgres` user when we are root
@@ -260,6 +281,7 @@ do_stop() {
 
 do_start() {
     install_missing
+    install_voice_tools
     do_stop # leftovers of an earlier run
 
     PG_BIN="$(pg_bindir)"

@@ -465,9 +465,32 @@ impl App {
     /// The platform's end-of-call notification: recorded against the interaction (channel
     /// `voice`), and the session forgotten.
     pub async fn voice_ended(&self, end: &SessionEnd) -> StoreResult<()> {
-        self.crm.record_session_end(end).await?;
-        self.sessions
-            .delete(&session_key(&end.gateway, &end.session_id))
-            .await
+        let key = session_key(&end.gateway, &end.session_id);
+        let mut end = end.clone();
+        // The interaction is closed (`ended`, channel `voice`) whatever screen the caller hung
+        // up on; the end notification alone only adds its duration and cause.
+        if let Some(bytes) = self.sessions.get(&key).await?
+            && let Ok(session) = serde_json::from_slice::<VoiceSession>(&bytes)
+        {
+            // VoiceXML platforms do not say how long the call lasted: from its first turn.
+            if end.duration_ms.is_none() {
+                end.duration_ms = Some((Utc::now() - session.started_at).num_milliseconds());
+            }
+            self.record_interaction(&InteractionLog {
+                channel: "voice",
+                gateway: &end.gateway,
+                session_id: &end.session_id,
+                phone: &session.phone,
+                state: &session.state,
+                outcome: session.outcome.as_deref(),
+                hops: session.hops,
+                started_at: session.started_at,
+                now: Utc::now(),
+                ended: true,
+            })
+            .await?;
+        }
+        self.crm.record_session_end(&end).await?;
+        self.sessions.delete(&key).await
     }
 }

@@ -376,6 +376,11 @@ pub fn parse_chain(entries: &[String]) -> Vec<Source> {
         .collect()
 }
 
+/// Messages that name their own language ("Wolof", "Kiswahili" on the language menu): never
+/// said from another language's recording (French's `language-name` says "Français"); without
+/// a recording in their own language the platform reads the name.
+pub const OWN_LANGUAGE_ONLY: &[&str] = &["language-name"];
+
 /// Chooses how to say things for one platform.
 pub struct Speaker<'a> {
     pub catalog: &'a Catalog,
@@ -466,6 +471,9 @@ impl Speaker<'_> {
                 Source::Tts(l) => (l.as_str(), false),
             };
             if !self.catalog.has_language(l) || (!recorded && !self.tts_speaks(l)) {
+                continue;
+            }
+            if l != lang && OWN_LANGUAGE_ONLY.contains(&id) {
                 continue;
             }
             let parts = split(self.catalog, self.shapes, l, id, args);
