@@ -75,6 +75,9 @@ pub struct VoiceConfig {
     /// Prompt fallback chain per language: `"wo"` a recording in Wolof, `"tts:wo"` the
     /// platform's speech synthesis in Wolof where it has it.
     pub prompt_fallbacks: BTreeMap<String, Vec<String>>,
+    /// Folder where recordings the platform uploads (VoiceXML `<record>`) are stored, created
+    /// if missing; served back at `/recordings/<file>` (env `DALAL_RECORDINGS_DIR`).
+    pub recordings_dir: std::path::PathBuf,
 }
 
 impl Default for VoiceConfig {
@@ -101,6 +104,7 @@ impl Default for VoiceConfig {
             twilio_auth_token: None,
             prompts_dir: "audio-prompts".into(),
             prompt_fallbacks,
+            recordings_dir: "recordings".into(),
         }
     }
 }
@@ -201,6 +205,9 @@ impl Config {
         }
         if let Some(v) = env("DALAL_PROMPTS_DIR") {
             config.voice.prompts_dir = v.into();
+        }
+        if let Some(v) = env("DALAL_RECORDINGS_DIR") {
+            config.voice.recordings_dir = v.into();
         }
         Ok(config)
     }

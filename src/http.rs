@@ -18,6 +18,11 @@ use crate::store::StoreError;
 /// Largest request body accepted: a USSD hop is a few hundred bytes.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
+/// Largest body of the one route that takes audio, the VoiceXML recording upload
+/// ([`vxml::RECORDING_PATH`](crate::gateway::vxml::RECORDING_PATH)): a two-minute complaint in
+/// 8 kHz 16-bit WAV is under 2 MiB.
+pub const MAX_RECORDING_BYTES: usize = 8 * 1024 * 1024;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error(transparent)]
@@ -28,12 +33,17 @@ pub enum ApiError {
     Unavailable(#[from] StoreError),
     #[error("not found")]
     NotFound,
+    #[error("bad upload: {0}")]
+    BadUpload(String),
+    #[error("payload too large: a recording upload is {MAX_RECORDING_BYTES} bytes at most")]
+    TooLarge,
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = match &self {
-            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::BadRequest(_) | ApiError::BadUpload(_) => StatusCode::BAD_REQUEST,
+            ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Unavailable(e) => {
@@ -62,6 +72,12 @@ pub fn router(app: App) -> Router {
         .route("/voice/twilio", post(voice::twilio))
         .route("/voice/twilio/status", post(voice::twilio))
         .route("/voice/vxml", get(voice::vxml).post(voice::vxml))
+        .route(
+            crate::gateway::vxml::RECORDING_PATH,
+            // The only route with a body limit above MAX_BODY_BYTES (the innermost limit wins).
+            post(voice::vxml_recording).layer(DefaultBodyLimit::max(MAX_RECORDING_BYTES)),
+        )
+        .route("/recordings/{file}", get(voice::recording))
         .route("/audio/{lang}/{file}", get(voice::audio))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -169,7 +185,7 @@ mod voice {
     use super::*;
     use crate::gateway::{at_voice, twiml, vxml};
     use crate::voice::Urls;
-    use crate::voice::call::VoiceTurnRequest;
+    use crate::voice::call::{VoiceEvent, VoiceTurnRequest};
     use axum::extract::Path;
     use axum::http::Uri;
 
@@ -299,6 +315,17 @@ mod voice {
         }
     }
 
+    /// Admits a request with the VoiceXML gateway's authentication (as `/voice/vxml`).
+    fn admit_vxml(
+        app: &App,
+        peer: SocketAddr,
+        headers: &HeaderMap,
+        query: &[(String, String)],
+    ) -> Result<(), Refusal> {
+        let lookup: HashMap<String, String> = query.iter().cloned().collect();
+        admit(app, vxml::NAME, &Caller::new(peer, headers, &lookup))
+    }
+
     pub async fn vxml(
         State(app): State<App>,
         ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -306,8 +333,7 @@ mod voice {
         headers: HeaderMap,
         body: Bytes,
     ) -> Result<Response, ApiError> {
-        let lookup: HashMap<String, String> = query.iter().cloned().collect();
-        admit(&app, vxml::NAME, &Caller::new(peer, &headers, &lookup))?;
+        admit_vxml(&app, peer, &headers, &query)?;
         let mut params = query;
         let is_form = headers
             .get(header::CONTENT_TYPE)
@@ -316,7 +342,105 @@ mod voice {
         if is_form && !body.is_empty() {
             params.extend(crate::gateway::twiml::form_pairs(&body)?);
         }
-        let urls = urls(&app, &headers, "/voice/vxml");
+        vxml_answer(&app, &headers, params, None).await
+    }
+
+    /// `POST /voice/vxml/recording`: a `<record>` result, uploaded as `multipart/form-data`
+    /// (the audio in the `recording` part, other parts as form fields). The recording is stored
+    /// and filed as a ticket before the reply (which says its reference) is sent.
+    pub async fn vxml_recording(
+        State(app): State<App>,
+        ConnectInfo(peer): ConnectInfo<SocketAddr>,
+        Query(query): Query<Vec<(String, String)>>,
+        headers: HeaderMap,
+        request: axum::extract::Request,
+    ) -> Result<Response, ApiError> {
+        use axum::extract::{FromRequest, Multipart};
+        admit_vxml(&app, peer, &headers, &query)?;
+        // Refused before a byte of it is read when it says its size.
+        let declared = headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > MAX_RECORDING_BYTES as u64) {
+            return Err(ApiError::TooLarge);
+        }
+        let mut multipart = Multipart::from_request(request, &app)
+            .await
+            .map_err(|_| ApiError::BadUpload("multipart/form-data expected".into()))?;
+        let failed = |e: axum::extract::multipart::MultipartError| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::TooLarge
+            } else {
+                ApiError::BadUpload(e.body_text())
+            }
+        };
+        let mut params = query;
+        let mut audio: Option<Bytes> = None;
+        while let Some(field) = multipart.next_field().await.map_err(failed)? {
+            let name = field.name().unwrap_or_default().to_string();
+            if name == "recording" {
+                if audio.is_some() {
+                    return Err(ApiError::BadUpload("more than one recording".into()));
+                }
+                audio = Some(field.bytes().await.map_err(failed)?);
+            } else if field.file_name().is_some() {
+                // Another file: read past it.
+                field.bytes().await.map_err(failed)?;
+            } else {
+                let value = field.text().await.map_err(failed)?;
+                if value.len() > 1024 || params.len() >= 64 {
+                    return Err(ApiError::BadUpload(format!(
+                        "field `{name}` too long or too many fields"
+                    )));
+                }
+                params.push((name, value));
+            }
+        }
+        let upload = audio
+            .filter(|a| !a.is_empty())
+            .map(|audio| crate::voice::recording::Upload { audio });
+        vxml_answer(&app, &headers, params, Some(upload)).await
+    }
+
+    /// `GET /recordings/<file>`: a recording stored from an upload, to callers passing the
+    /// VoiceXML gateway's authentication.
+    pub async fn recording(
+        State(app): State<App>,
+        ConnectInfo(peer): ConnectInfo<SocketAddr>,
+        Query(query): Query<Vec<(String, String)>>,
+        headers: HeaderMap,
+        Path(file): Path<String>,
+    ) -> Result<Response, ApiError> {
+        admit_vxml(&app, peer, &headers, &query)?;
+        // Only names we generate: nothing else under the folder is reachable.
+        let content_type =
+            crate::voice::recording::content_type(&file).ok_or(ApiError::NotFound)?;
+        let path = app.config.voice.recordings_dir.join(&file);
+        let bytes = tokio::fs::read(&path)
+            .await
+            .map_err(|_| ApiError::NotFound)?;
+        Ok((
+            StatusCode::OK,
+            [
+                (header::CONTENT_TYPE, content_type),
+                (header::CACHE_CONTROL, "private, no-store"),
+                (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            ],
+            bytes,
+        )
+            .into_response())
+    }
+
+    /// One VoiceXML request, parameters merged. `upload`: set on the recording route, with the
+    /// audio if the request carried any.
+    async fn vxml_answer(
+        app: &App,
+        headers: &HeaderMap,
+        params: Vec<(String, String)>,
+        upload: Option<Option<crate::voice::recording::Upload>>,
+    ) -> Result<Response, ApiError> {
+        let urls = urls(app, headers, "/voice/vxml");
         let new_id = || {
             use std::sync::atomic::{AtomicU64, Ordering};
             static NEXT: AtomicU64 = AtomicU64::new(1);
@@ -358,6 +482,12 @@ mod voice {
                 phone,
                 event,
             } => {
+                let event = match upload {
+                    None => event,
+                    Some(Some(upload)) => VoiceEvent::Upload(upload),
+                    // A recording submitted without audio: as if nothing was said.
+                    Some(None) => VoiceEvent::NoInput,
+                };
                 let turn = app
                     .voice_turn(VoiceTurnRequest {
                         gateway: vxml::NAME,

@@ -260,6 +260,8 @@ struct VoiceCall<'a> {
     phone: String,
     /// Sign Twilio requests with this token.
     token: Option<&'static str>,
+    /// Send this gateway key (`X-Dalal-Key`).
+    key: Option<&'static str>,
     last: Option<Turn>,
 }
 
@@ -272,6 +274,7 @@ fn call<'a>(server: &'a TestServer, proto: Proto, phone: &str) -> VoiceCall<'a> 
         session: format!("V{n}x{}", std::process::id()),
         phone: phone.to_string(),
         token: None,
+        key: None,
         last: None,
     }
 }
@@ -301,6 +304,9 @@ impl VoiceCall<'_> {
             .body(form(pairs));
         if let Some(token) = self.token {
             request = request.header("X-Twilio-Signature", twilio_signature(token, &url, pairs));
+        }
+        if let Some(key) = self.key {
+            request = request.header("X-Dalal-Key", key);
         }
         let response = request.send().await.expect("request sent");
         let status = response.status().as_u16();
@@ -591,6 +597,67 @@ impl VoiceCall<'_> {
             }
             Proto::Vxml => panic!("VoiceXML uploads the recording: use recorded_vxml"),
         }
+    }
+
+    /// The `<submit>` of the last turn's `<record>`: where the interpreter uploads the audio.
+    fn upload_url(&self) -> String {
+        let last = self.last.as_ref().expect("call started");
+        assert_eq!(last.collect, Collect::Record, "{}", last.xml);
+        let root = parse_xml(&last.xml);
+        let record = root.all("record");
+        let filled = record[0].all("filled");
+        let submit = filled.first().map(|f| f.all("submit")).unwrap_or_default();
+        let submit = submit.first().unwrap_or_else(|| panic!("{}", last.xml));
+        assert_eq!(submit.attr("method"), Some("post"), "{}", last.xml);
+        assert_eq!(
+            submit.attr("enctype"),
+            Some("multipart/form-data"),
+            "{}",
+            last.xml
+        );
+        assert_eq!(submit.attr("namelist"), Some("recording"), "{}", last.xml);
+        submit.attr("next").unwrap().to_string()
+    }
+
+    /// Uploads `audio` as the interpreter does (`multipart/form-data`, the audio in the
+    /// `recording` part) to `url`; returns status, content type and body.
+    async fn upload(&self, url: &str, audio: &[u8]) -> (u16, String, String) {
+        let boundary = "----dalal-test-boundary-7MA4YWxkTrZu0gW";
+        let mut body = Vec::new();
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"recording\"; \
+                 filename=\"recording.wav\"\r\nContent-Type: audio/x-wav\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(audio);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let mut request = self.server.client.post(url).header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        );
+        if let Some(key) = self.key {
+            request = request.header("X-Dalal-Key", key);
+        }
+        let response = request.body(body).send().await.expect("upload sent");
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        (status, content_type, response.text().await.unwrap())
+    }
+
+    /// A VoiceXML recording finished: the interpreter uploads it where the document says.
+    async fn recorded_vxml(&mut self, audio: &[u8]) -> Turn {
+        let url = self.upload_url();
+        let (status, content_type, body) = self.upload(&url, audio).await;
+        assert_eq!(status, 200, "{body}");
+        let turn = self.read(&content_type, &body).await;
+        self.last = Some(turn.clone());
+        turn
     }
 
     /// The platform's last request: the call is over.
@@ -1393,4 +1460,262 @@ async fn audio_prompts_are_served_with_content_types_and_cache_headers() {
         let (status, _, _, _) = get(missing).await;
         assert_eq!(status, 404, "{missing}");
     }
+}
+
+/// A WAV file as a VoiceXML platform records it: 8 kHz mono 16-bit PCM, a 440 Hz tone.
+fn wav_recording(seconds: f64) -> Vec<u8> {
+    let samples = (8000.0 * seconds) as u32;
+    let data_len = samples * 2;
+    let mut out = Vec::with_capacity(44 + data_len as usize);
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&(36 + data_len).to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    out.extend_from_slice(&16u32.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    out.extend_from_slice(&1u16.to_le_bytes()); // mono
+    out.extend_from_slice(&8000u32.to_le_bytes());
+    out.extend_from_slice(&16000u32.to_le_bytes()); // bytes per second
+    out.extend_from_slice(&2u16.to_le_bytes()); // block align
+    out.extend_from_slice(&16u16.to_le_bytes());
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&data_len.to_le_bytes());
+    for n in 0..samples {
+        let t = f64::from(n) / 8000.0;
+        let v = (f64::sin(t * 440.0 * std::f64::consts::TAU) * 8000.0) as i16;
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out
+}
+
+/// Files under `dir` (none if it does not exist).
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = match std::fs::read_dir(dir) {
+        Ok(entries) => entries
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    names.sort();
+    names
+}
+
+/// Uploads `audio` as multipart with `Transfer-Encoding: chunked` (no length said up front)
+/// over a plain TCP connection; returns the response's status line.
+async fn chunked_upload(server: &TestServer, url: &str, key: &str, audio: &[u8]) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = server.base.trim_start_matches("http://");
+    let target = url.trim_start_matches(&server.base);
+    let boundary = "chunked-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"recording\"; \
+         filename=\"r.wav\"\r\nContent-Type: audio/x-wav\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(audio);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let head = format!(
+        "POST {target} HTTP/1.1\r\nHost: {address}\r\nX-Dalal-Key: {key}\r\n\
+         Content-Type: multipart/form-data; boundary={boundary}\r\n\
+         Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    // The server may answer and close before the end: write errors are expected then.
+    for chunk in body.chunks(256 * 1024) {
+        let mut frame = format!("{:x}\r\n", chunk.len()).into_bytes();
+        frame.extend_from_slice(chunk);
+        frame.extend_from_slice(b"\r\n");
+        if stream.write_all(&frame).await.is_err() {
+            break;
+        }
+    }
+    let _ = stream.write_all(b"0\r\n\r\n").await;
+    let mut response = Vec::new();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_end(&mut response),
+    )
+    .await;
+    let text = String::from_utf8_lossy(&response);
+    text.lines().next().unwrap_or_default().to_string()
+}
+
+#[tokio::test]
+async fn a_voicexml_recording_is_uploaded_stored_and_filed_as_one_ticket() {
+    const KEY: &str = "vxml-test-key";
+    let temp = tempfile::tempdir().unwrap();
+    // Not there yet: created on the first recording.
+    let recordings = temp.path().join("spool").join("recordings");
+    let server = start_with(|c| {
+        c.voice.recordings_dir = recordings.clone();
+        c.gateways.insert(
+            "vxml".into(),
+            dalal::security::GatewayAuth {
+                secret: Some(KEY.into()),
+                allow_ips: vec![],
+            },
+        );
+    })
+    .await;
+    let mut c = call(&server, Proto::Vxml, FR_WATER);
+    c.key = Some(KEY);
+    c.start().await;
+    for _ in 1..=3 {
+        c.no_input().await;
+    }
+    let record = c.press("2").await;
+    assert_eq!(record.collect, Collect::Record, "{}", record.xml);
+    record.assert_says("fr/voice-record-prompt");
+    let url = c.upload_url();
+    assert!(
+        url.starts_with(&format!(
+            "{}/voice/vxml/recording?session={}&",
+            server.base, c.session
+        )),
+        "{url}"
+    );
+    let tickets_sql = format!(
+        "SELECT COUNT(*) FROM tickets WHERE phone = '{FR_WATER}' AND note LIKE '%/recordings/%'"
+    );
+    let tickets = || server.count(&tickets_sql);
+
+    // Without the gateway key: refused before anything is read or stored.
+    let audio = wav_recording(2.0); // 32 KB: more than the 16 KiB limit of every other route
+    let keyed = c.key.take();
+    let (status, _, _) = c.upload(&url, &audio).await;
+    assert_eq!(status, 403);
+    c.key = keyed;
+
+    // Above 8 MiB: 413, nothing stored, no ticket, and the call still waits for the recording.
+    let oversized = wav_recording(8.0 * 1024.0 * 1024.0 / 16000.0 + 1.0);
+    let (status, _, body) = c.upload(&url, &oversized).await;
+    assert_eq!(status, 413, "{body}");
+    assert!(body.contains("too large"), "{body}");
+    assert_eq!(files_in(&recordings), Vec::<String>::new());
+    assert_eq!(tickets().await, 0);
+    // The same without a declared length (chunked): cut off at 8 MiB, 413 as well.
+    let status = chunked_upload(&server, &url, KEY, &oversized).await;
+    assert!(status.starts_with("HTTP/1.1 413"), "{status}");
+    assert_eq!(files_in(&recordings), Vec::<String>::new());
+    assert_eq!(tickets().await, 0);
+
+    // Not multipart: a clear 400.
+    let response = server
+        .client
+        .post(&url)
+        .header("X-Dalal-Key", KEY)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("recording=x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 400);
+    assert_eq!(tickets().await, 0);
+
+    // The real upload: stored, filed, and the reference said.
+    let done = c.recorded_vxml(&audio).await;
+    assert_eq!(done.collect, Collect::Hangup, "{}", done.xml);
+    done.assert_says("fr/voice-record-done");
+    let digits: String = done
+        .said
+        .iter()
+        .skip_while(|s| !s.starts_with("fr/voice-record-done"))
+        .filter_map(|s| s.strip_prefix("fr/num-"))
+        .collect();
+    assert!(
+        matches!(parse_typed(&digits), Typed::Reference(_)),
+        "spoken reference {digits:?}: {:?}",
+        done.said
+    );
+    // Said once the ticket row is committed: it is there for anyone reading the CRM now.
+    let reference = format!("RC{digits}");
+    let ticket = server
+        .crm
+        .ticket(&reference)
+        .await
+        .unwrap()
+        .expect("the ticket whose reference the caller heard");
+    assert_eq!(
+        (ticket.channel.as_str(), ticket.phone.as_deref()),
+        ("voice", Some(FR_WATER))
+    );
+    assert_eq!(ticket.account_no.as_deref(), Some("SNW100000"));
+    let note = ticket.note.clone().unwrap_or_default();
+    let stored = files_in(&recordings);
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    let file = &stored[0];
+    assert!(
+        file.ends_with(".wav") && !file.contains(&c.session),
+        "a name of ours: {file}"
+    );
+    assert_eq!(note, format!("voice recording: /recordings/{file}"));
+    assert_eq!(std::fs::read(recordings.join(file)).unwrap(), audio);
+    assert_eq!(tickets().await, 1);
+
+    // Served back to callers with the gateway's key, as WAV.
+    let get = |path: String, key: Option<&'static str>| {
+        let mut request = server.client.get(format!("{}{path}", server.base));
+        if let Some(key) = key {
+            request = request.header("X-Dalal-Key", key);
+        }
+        async move {
+            let r = request.send().await.unwrap();
+            let status = r.status().as_u16();
+            let ct = r
+                .headers()
+                .get("content-type")
+                .map(|v| v.to_str().unwrap().to_string())
+                .unwrap_or_default();
+            (status, ct, r.bytes().await.unwrap())
+        }
+    };
+    let (status, ct, bytes) = get(format!("/recordings/{file}"), Some(KEY)).await;
+    assert_eq!((status, ct.as_str()), (200, "audio/wav"));
+    assert_eq!(bytes.as_ref(), audio.as_slice());
+    let (status, _, _) = get(format!("/recordings/{file}"), None).await;
+    assert_eq!(status, 403, "not without the key");
+    let (status, _, _) = get(format!("/recordings/{file}?key={KEY}"), None).await;
+    assert_eq!(status, 200, "?key= works as on /voice/vxml");
+    for missing in [
+        "/recordings/..%2F..%2FCargo.toml".to_string(),
+        "/recordings/%2E%2E".to_string(),
+        format!("/recordings/{}", file.replace(".wav", ".mp3")),
+        format!("/recordings/.{file}.part"),
+    ] {
+        let (status, _, _) = get(missing.clone(), Some(KEY)).await;
+        assert_eq!(status, 404, "{missing}");
+    }
+
+    // The platform retries the upload (our answer was lost): the same reference, one ticket,
+    // one file.
+    let (status, content_type, body) = c.upload(&url, &audio).await;
+    assert_eq!(status, 200, "{body}");
+    let again = c.read(&content_type, &body).await;
+    again.assert_says("fr/voice-record-done");
+    let again_digits: String = again
+        .said
+        .iter()
+        .skip_while(|s| !s.starts_with("fr/voice-record-done"))
+        .filter_map(|s| s.strip_prefix("fr/num-"))
+        .collect();
+    assert_eq!(again_digits, digits, "the retry hears the same reference");
+    assert_eq!(tickets().await, 1);
+    assert_eq!(files_in(&recordings), stored);
+
+    c.hang_up(140, "NORMAL_CLEARING").await;
+    c.assert_closed("fr", 140, "NORMAL_CLEARING").await;
+    let outcome = c
+        .interaction(&format!("outcome = 'file_complaint:recorded:{reference}'"))
+        .await;
+    assert_eq!(outcome, 1);
+
+    // The larger limit is the recording route's alone: a big form elsewhere is still 413.
+    let big = "x".repeat(20 * 1024);
+    let (status, _, _) = c
+        .raw(
+            "",
+            &[("session", "big"), ("caller", FR_WATER), ("pad", &big)],
+        )
+        .await;
+    assert_eq!(status, 413);
 }

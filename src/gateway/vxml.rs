@@ -8,6 +8,9 @@
 //!
 //! The caller's number: the first request carries `caller` (and `session`); without `caller`
 //! a bootstrap document submits `session.connection.remote.uri`.
+//!
+//! A recorded complaint (`<record>`) is uploaded as `multipart/form-data` to
+//! [`RECORDING_PATH`], the audio in the `recording` part; we store it (`voice::recording`).
 
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesText, Event};
@@ -24,6 +27,10 @@ pub const NAME: &str = "vxml";
 pub const TTS_LANGUAGES: &[&str] = &["en", "fr"];
 
 pub const CONTENT_TYPE: &str = "application/voicexml+xml; charset=utf-8";
+
+/// Where a `<record>` result is submitted (`multipart/form-data`, the audio in `recording`):
+/// the one route with a body limit large enough for audio.
+pub const RECORDING_PATH: &str = "/voice/vxml/recording";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VoiceRequest {
@@ -200,11 +207,8 @@ fn grammar(w: &mut W, digits: bool) {
 pub fn render(turn: &Turn, urls: &Urls, phone: &str) -> String {
     let mut w = Writer::new(Vec::new());
     begin(&mut w, &turn.lang);
-    let base = urls.callback_with(&format!(
-        "session={}&caller={}",
-        enc(&turn.session_id),
-        enc(phone)
-    ));
+    let ids = format!("session={}&caller={}", enc(&turn.session_id), enc(phone));
+    let base = urls.callback_with(&ids);
     let with = |event: &str| format!("{base}&event={event}");
     start(
         &mut w,
@@ -269,11 +273,17 @@ pub fn render(turn: &Turn, urls: &Urls, phone: &str) -> String {
             submit(&mut w, &with("noinput"), None);
             end(&mut w, "noinput");
             start(&mut w, "filled", &[]);
+            // The audio itself is uploaded, to the route that accepts its size.
+            let upload = Urls {
+                callback: format!("{}{RECORDING_PATH}", urls.base),
+                base: urls.base.clone(),
+            }
+            .callback_with(&format!("{ids}&event=recorded"));
             empty(
                 &mut w,
                 "submit",
                 &[
-                    ("next", &with("recorded")),
+                    ("next", &upload),
                     ("method", "post"),
                     ("enctype", "multipart/form-data"),
                     ("namelist", "recording"),

@@ -13,6 +13,7 @@ use crate::engine::{ActionRequest, Engine, KEY_BACK, KEY_MORE, Profile, State, V
 use crate::gateway::mask_msisdn;
 use crate::service::{App, InteractionLog};
 use crate::store::{StoreError, StoreResult};
+use crate::voice::recording::{self, Upload};
 use crate::voice::speech::{PromptIndex, Shapes, Speaker};
 use crate::voice::{Collect, Segment, Turn, keys};
 
@@ -49,6 +50,9 @@ pub mod ids {
     ];
 }
 
+/// Outcome of a call whose recorded complaint was filed, followed by the ticket reference.
+const RECORDED: &str = "file_complaint:recorded:";
+
 /// Longest recorded complaint.
 const MAX_RECORDING_SECS: u32 = 120;
 /// A voice session outlives a USSD one: a recording alone may take two minutes.
@@ -65,8 +69,22 @@ pub enum VoiceEvent {
     NoInput,
     /// A key the platform's grammar rejected.
     NoMatch,
-    /// A recording finished, available at this URL.
+    /// A recording finished, available at this URL (the platform hosts it).
     Recording(String),
+    /// A recording finished and was uploaded with the request (VoiceXML): we store it.
+    Upload(Upload),
+}
+
+/// Why a turn could not be answered (the caller is told the service is unavailable).
+#[derive(Debug, thiserror::Error)]
+enum TurnError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("recording not stored in {}: {source}", dir.display())]
+    Recording {
+        dir: std::path::PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// One voice request, as any gateway delivers it once parsed.
@@ -165,7 +183,11 @@ impl App {
         }
     }
 
-    async fn try_voice_turn(&self, request: &VoiceTurnRequest, key: &str) -> StoreResult<Turn> {
+    async fn try_voice_turn(
+        &self,
+        request: &VoiceTurnRequest,
+        key: &str,
+    ) -> Result<Turn, TurnError> {
         let shapes = Shapes::shared(&self.config.locales_dir);
         let index = PromptIndex::shared(&self.config.voice.prompts_dir);
         let speaker = self.speaker(&shapes, &index, request.tts);
@@ -295,16 +317,39 @@ impl App {
                     (Mode::Offer, _) => {
                         session.mode = Mode::Done;
                     }
-                    (Mode::Recording, VoiceEvent::Recording(url)) => {
-                        let reference = self.file_recording(&session, &caller, url).await?;
-                        session.outcome = Some(format!("file_complaint:recorded:{reference}"));
+                    (Mode::Recording, VoiceEvent::Recording(_) | VoiceEvent::Upload(_)) => {
+                        let url = match &request.event {
+                            VoiceEvent::Upload(upload) => {
+                                self.store_recording(&caller, upload).await?
+                            }
+                            VoiceEvent::Recording(url) => url.clone(),
+                            _ => String::new(),
+                        };
+                        // Said only once the ticket row is committed (create_ticket returns
+                        // after the commit).
+                        let reference = self.file_recording(&session, &caller, &url).await?;
+                        session.outcome = Some(format!("{RECORDED}{reference}"));
                         session.mode = Mode::Done;
+                        let args = BTreeMap::from([("ref".to_string(), Value::text(reference))]);
+                        prefix.extend(speaker.message(&lang, ids::RECORD_DONE, &args));
+                    }
+                    // The platform resends a recording we filed (our answer was lost): the
+                    // caller hears the same reference, nothing more is filed or stored.
+                    (Mode::Done, VoiceEvent::Recording(_) | VoiceEvent::Upload(_))
+                        if session
+                            .outcome
+                            .as_deref()
+                            .is_some_and(|o| o.starts_with(RECORDED)) =>
+                    {
+                        let reference = session.outcome.as_deref().unwrap_or_default()
+                            [RECORDED.len()..]
+                            .to_string();
                         let args = BTreeMap::from([("ref".to_string(), Value::text(reference))]);
                         prefix.extend(speaker.message(&lang, ids::RECORD_DONE, &args));
                     }
                     (Mode::Recording, _)
                     | (Mode::Done, _)
-                    | (Mode::Menu, VoiceEvent::Recording(_)) => {
+                    | (Mode::Menu, VoiceEvent::Recording(_) | VoiceEvent::Upload(_)) => {
                         session.mode = Mode::Done;
                     }
                 }
@@ -428,6 +473,35 @@ impl App {
             Collect::Key
         };
         (out, collect)
+    }
+
+    /// Stores an uploaded recording under `voice.recordings_dir`; returns the URL it is served
+    /// at (`<public_url>/recordings/<file>`, or the path alone without a public URL).
+    async fn store_recording(
+        &self,
+        caller: &Caller<'_>,
+        upload: &Upload,
+    ) -> Result<String, TurnError> {
+        let voice = &self.config.voice;
+        let name = recording::file_name(caller.gateway, caller.session_id, &upload.audio);
+        let path = recording::store(&voice.recordings_dir, &name, upload.audio.clone())
+            .await
+            .map_err(|source| TurnError::Recording {
+                dir: voice.recordings_dir.clone(),
+                source,
+            })?;
+        tracing::info!(
+            session = %caller.session_id,
+            file = %path.display(),
+            bytes = upload.audio.len(),
+            "voice recording stored"
+        );
+        let base = voice
+            .public_url
+            .as_deref()
+            .unwrap_or("")
+            .trim_end_matches('/');
+        Ok(format!("{base}{}{name}", recording::URL_PREFIX))
     }
 
     /// A complaint recorded by voice: a ticket carrying the recording's URL.

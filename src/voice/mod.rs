@@ -8,6 +8,7 @@
 
 pub mod call;
 pub mod numbers;
+pub mod recording;
 pub mod speech;
 
 pub use speech::{Audio, Segment};
