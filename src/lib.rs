@@ -9,6 +9,7 @@ pub mod dial;
 pub mod domain;
 pub mod engine;
 pub mod gateway;
+pub mod generate;
 pub mod http;
 pub mod i18n;
 pub mod import;

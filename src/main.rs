@@ -38,6 +38,21 @@ enum Command {
         #[arg(long)]
         database_url: Option<String>,
     },
+    /// Write a deterministic scale dataset in the crm-demo CSV format (for `import` and `load`).
+    Generate {
+        /// Number of customers.
+        #[arg(long, default_value_t = 1_000_000)]
+        customers: usize,
+        /// Bills per customer (one per month).
+        #[arg(long, default_value_t = 6)]
+        months: usize,
+        /// The same seed always writes the same files.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Folder to write areas.csv, customers.csv, bills.csv, tickets.csv, outages.csv into.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Validate menus and translations; prints file:line problems and fails if any.
     Check,
     /// Voice prompts: coverage report (default), recording script, or placeholder synthesis.
@@ -135,6 +150,20 @@ async fn main() -> ExitCode {
             config.database_url = database_url.unwrap_or(config.database_url);
             import(config, dir).await
         }
+        Command::Generate {
+            customers,
+            months,
+            seed,
+            out,
+        } => {
+            let options = dalal::generate::Options {
+                customers,
+                months,
+                seed,
+            };
+            dalal::generate::generate(&options, &out)
+                .map(|summary| println!("generated {summary} in {}", out.display()))
+        }
         Command::Check => return check(&config),
         Command::Prompts { action } => prompts(&config, action),
         Command::Load {
@@ -184,9 +213,17 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 }
 
 async fn import(config: Config, dir: PathBuf) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
     let dataset = dalal::import::read_dir(&dir).map_err(|e| anyhow::anyhow!("{e}"))?;
+    eprintln!(
+        "read and checked {} rows in {:.1} s",
+        dataset.rows(),
+        started.elapsed().as_secs_f64()
+    );
     let crm = dalal::server::connect_crm(&config).await?;
-    let summary = crm.import(&dataset).await?;
+    let summary = crm
+        .import_with_progress(&dataset, &dalal::import::progress_printer())
+        .await?;
     println!(
         "imported {} areas, {} customers, {} bills, {} tickets, {} outages",
         summary.areas, summary.customers, summary.bills, summary.tickets, summary.outages

@@ -184,6 +184,7 @@ pub async fn build_app(config: Config) -> anyhow::Result<App> {
         }
     });
     Ok(App {
+        interactions: crate::store::batch::InteractionWriter::start(crm.clone()),
         crm,
         sessions,
         menu: Arc::new(menu),
@@ -195,7 +196,6 @@ pub async fn build_app(config: Config) -> anyhow::Result<App> {
     })
 }
 
-/// Serves until SIGINT/SIGTERM, finishing in-flight requests.
 /// Serves until SIGTERM or Ctrl-C, then stops accepting and lets in-flight hops finish (a
 /// customer told "reported" keeps their reference), for at most [`DRAIN_LIMIT`].
 pub async fn serve(app: App, listener: tokio::net::TcpListener) -> anyhow::Result<()> {

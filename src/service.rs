@@ -16,6 +16,7 @@ use crate::gateway::mask_msisdn;
 use crate::i18n::Catalog;
 use crate::menu::Menu;
 use crate::security::{Guard, PhoneLimiter};
+use crate::store::batch::InteractionWriter;
 use crate::store::{CrmStore, SessionStore, StoreError, StoreResult};
 
 /// Longest single input a phone can send in one USSD hop.
@@ -38,6 +39,8 @@ pub struct App {
     pub config: Arc<Config>,
     pub limiter: Arc<PhoneLimiter>,
     pub area_cache: Arc<AreaOutageCache>,
+    /// The interactions log, written with group commit.
+    pub interactions: InteractionWriter,
     /// Authentication rules per gateway name; a gateway without rules is open.
     pub guards: Arc<HashMap<String, Guard>>,
 }
@@ -333,8 +336,8 @@ impl App {
             .find_map(|k| log.state.vars.get(*k).and_then(Value::as_text))
             .filter(|a| !a.is_empty())
             .map(str::to_string);
-        self.crm
-            .record_interaction(&Interaction {
+        self.interactions
+            .record(Interaction {
                 channel: log.channel.into(),
                 gateway: log.gateway.into(),
                 session_id: log.session_id.to_string(),

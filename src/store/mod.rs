@@ -1,5 +1,6 @@
 //! Stores behind small traits: the engine never knows which database or session backend runs.
 
+pub mod batch;
 mod common;
 pub mod memory_sessions;
 pub mod postgres;
@@ -22,6 +23,8 @@ pub enum StoreError {
     SessionBackend(String),
     #[error("corrupt stored value: {0}")]
     Corrupt(String),
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -36,6 +39,22 @@ pub struct ImportSummary {
     pub outages: usize,
 }
 
+/// Rows an import writes per transaction: a big dataset is committed chunk by chunk (the write
+/// lock is never held for minutes, the journal stays small, progress can be shown); a dataset
+/// of at most this many rows, like the demo, is written in one transaction.
+pub const IMPORT_CHUNK_ROWS: usize = 10_000;
+
+/// How far an import has gone: rows written and committed so far, out of all the dataset's
+/// rows (areas, customers, bills, outages, tickets).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImportProgress {
+    pub done: usize,
+    pub total: usize,
+}
+
+/// Called after every committed chunk of an import.
+pub type ProgressFn<'a> = &'a (dyn Fn(ImportProgress) + Send + Sync);
+
 /// The utility's CRM: customers, bills, outages, tickets, and everything the phone channels write.
 #[async_trait]
 pub trait CrmStore: Send + Sync {
@@ -43,8 +62,20 @@ pub trait CrmStore: Send + Sync {
     async fn ping(&self) -> StoreResult<()>;
     /// True when no customer has been loaded yet (the server then loads the demo dataset).
     async fn is_empty(&self) -> StoreResult<bool>;
-    /// Loads a dataset in one transaction; rows already present are updated, never duplicated.
-    async fn import(&self, data: &Dataset) -> StoreResult<ImportSummary>;
+    /// Loads a dataset; rows already present are updated, never duplicated. Tables are written
+    /// in dependency order (areas, customers, bills, outages, tickets) with multi-row inserts,
+    /// committed every [`IMPORT_CHUNK_ROWS`] rows: a dataset of at most that many rows is
+    /// written in one transaction. A bigger import interrupted half-way keeps the chunks already
+    /// committed, and importing the same dataset again completes it (the import is idempotent).
+    async fn import(&self, data: &Dataset) -> StoreResult<ImportSummary> {
+        self.import_with_progress(data, &|_| {}).await
+    }
+    /// [`CrmStore::import`], calling `progress` after every committed chunk.
+    async fn import_with_progress(
+        &self,
+        data: &Dataset,
+        progress: ProgressFn<'_>,
+    ) -> StoreResult<ImportSummary>;
 
     /// Accounts whose `phone` or `alt_phone` is this E.164 number, ordered by account number.
     async fn accounts_for_phone(&self, phone: &str) -> StoreResult<Vec<Account>>;
@@ -117,6 +148,14 @@ pub trait CrmStore: Send + Sync {
 
     /// Inserts or updates the log row of one session (keyed by gateway + session id).
     async fn record_interaction(&self, interaction: &Interaction) -> StoreResult<()>;
+    /// [`record_interaction`](Self::record_interaction) for several sessions (one row each),
+    /// all or nothing.
+    async fn record_interactions(&self, interactions: &[Interaction]) -> StoreResult<()> {
+        for interaction in interactions {
+            self.record_interaction(interaction).await?;
+        }
+        Ok(())
+    }
     async fn interaction(
         &self,
         gateway: &str,

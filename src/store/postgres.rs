@@ -16,6 +16,7 @@
 //! after the other, each seeing what the previous one committed.
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -29,7 +30,9 @@ use super::common::{
     interaction_cols, outage_cols, outage_ticket, report_cols, single, storm_lock_key,
     storm_reports, suspected_cause, suspected_outage_id, ticket_cols, window_start,
 };
-use super::{CrmStore, ImportSummary, StoreError, StoreResult};
+use super::{
+    CrmStore, IMPORT_CHUNK_ROWS, ImportProgress, ImportSummary, ProgressFn, StoreError, StoreResult,
+};
 use crate::domain::*;
 use crate::import::Dataset;
 use crate::reference;
@@ -56,6 +59,37 @@ macro_rules! window_tickets {
         "category = 'outage' AND area_code = $1 AND service = $2 AND created_at >= $3 \
          AND outage_id IS NULL"
     };
+}
+
+/// The upsert of one interaction row. started_at keeps the earliest value: the row may have
+/// been created first by the gateway's end notification.
+macro_rules! upsert_interaction {
+    ($i:expr) => {{
+        let i: &Interaction = $i;
+        sqlx::query(concat!(
+            "INSERT INTO interactions (",
+            interaction_cols!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+             ON CONFLICT (gateway, session_id) DO UPDATE SET channel = excluded.channel, \
+             phone = excluded.phone, account_no = excluded.account_no, \
+             language = excluded.language, path = excluded.path, outcome = excluded.outcome, \
+             hops = excluded.hops, \
+             started_at = LEAST(interactions.started_at, excluded.started_at), \
+             updated_at = excluded.updated_at, ended = excluded.ended"
+        ))
+        .bind(&i.channel)
+        .bind(&i.gateway)
+        .bind(&i.session_id)
+        .bind(&i.phone)
+        .bind(&i.account_no)
+        .bind(&i.language)
+        .bind(&i.path)
+        .bind(&i.outcome)
+        .bind(i.hops)
+        .bind(ts(&i.started_at))
+        .bind(ts(&i.updated_at))
+        .bind(i.ended)
+    }};
 }
 
 pub struct PgCrm {
@@ -539,6 +573,59 @@ async fn open_suspected_outage(
 }
 
 // ---------------------------------------------------------------------------------------------
+// Import: one UNNEST insert per batch, one transaction per chunk
+
+/// Rows per INSERT statement (each column is one array parameter, so any size fits).
+const BATCH_ROWS: usize = 2_500;
+
+/// The transaction an import is writing, committed every [`IMPORT_CHUNK_ROWS`] rows.
+struct ChunkedImport<'a> {
+    crm: &'a PgCrm,
+    tx: Option<Transaction<'static, Postgres>>,
+    /// Rows written in the open transaction.
+    in_tx: usize,
+    /// Rows committed.
+    done: usize,
+    total: usize,
+    progress: ProgressFn<'a>,
+}
+
+impl ChunkedImport<'_> {
+    /// The open transaction's connection (a transaction is begun when none is open).
+    async fn conn(&mut self) -> StoreResult<&mut PgConnection> {
+        if self.tx.is_none() {
+            self.tx = Some(self.crm.pool.begin().await?);
+        }
+        Ok(&mut **self.tx.as_mut().expect("begun above"))
+    }
+
+    /// Counts rows written; commits once the chunk is full.
+    async fn wrote(&mut self, rows: usize) -> StoreResult<()> {
+        self.in_tx += rows;
+        if self.in_tx >= IMPORT_CHUNK_ROWS {
+            self.commit().await?;
+        }
+        Ok(())
+    }
+
+    async fn commit(&mut self) -> StoreResult<()> {
+        if let Some(tx) = self.tx.take() {
+            tx.commit().await?;
+            self.done += std::mem::take(&mut self.in_tx);
+            (self.progress)(ImportProgress {
+                done: self.done,
+                total: self.total,
+            });
+        }
+        Ok(())
+    }
+
+    async fn finish(mut self) -> StoreResult<()> {
+        self.commit().await
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 
 #[async_trait]
 impl CrmStore for PgCrm {
@@ -554,35 +641,55 @@ impl CrmStore for PgCrm {
         Ok(!any)
     }
 
-    async fn import(&self, data: &Dataset) -> StoreResult<ImportSummary> {
-        let mut tx: Transaction<'static, Postgres> = self.pool.begin().await?;
+    async fn import_with_progress(
+        &self,
+        data: &Dataset,
+        progress: ProgressFn<'_>,
+    ) -> StoreResult<ImportSummary> {
+        // One statement per batch: each column is bound as one array and UNNEST turns the
+        // arrays back into rows.
+        let mut w = ChunkedImport {
+            crm: self,
+            tx: None,
+            in_tx: 0,
+            done: 0,
+            total: data.rows(),
+            progress,
+        };
+        fn col<'a, T, U>(batch: &'a [T], f: impl Fn(&'a T) -> U) -> Vec<U> {
+            batch.iter().map(f).collect()
+        }
 
-        for a in &data.areas {
+        for batch in data.areas.chunks(BATCH_ROWS) {
             sqlx::query(concat!(
                 "INSERT INTO areas (",
                 area_cols!(),
-                ") VALUES ($1, $2, $3, $4, $5, $6) \
+                ") SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], \
+                 $5::text[], $6::text[]) \
                  ON CONFLICT (area_code) DO UPDATE SET name = excluded.name, \
                  region = excluded.region, country = excluded.country, \
                  currency = excluded.currency, languages = excluded.languages"
             ))
-            .bind(&a.area_code)
-            .bind(&a.name)
-            .bind(&a.region)
-            .bind(&a.country)
-            .bind(&a.currency)
-            .bind(a.languages.join(" "))
-            .execute(&mut *tx)
+            .bind(col(batch, |a| a.area_code.as_str()))
+            .bind(col(batch, |a| a.name.as_str()))
+            .bind(col(batch, |a| a.region.as_str()))
+            .bind(col(batch, |a| a.country.as_str()))
+            .bind(col(batch, |a| a.currency.as_str()))
+            .bind(col(batch, |a| a.languages.join(" ")))
+            .execute(w.conn().await?)
             .await?;
+            w.wrote(batch.len()).await?;
         }
 
-        for c in &data.customers {
+        for batch in data.customers.chunks(BATCH_ROWS) {
             // An empty language in the CRM keeps a choice the caller made on the phone.
             sqlx::query(concat!(
                 "INSERT INTO customers (",
                 account_cols!(),
                 ", account_digits, meter_digits) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                 SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], \
+                 $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], \
+                 $11::text[], $12::text[]) \
                  ON CONFLICT (account_no) DO UPDATE SET full_name = excluded.full_name, \
                  phone = excluded.phone, alt_phone = excluded.alt_phone, \
                  language = COALESCE(excluded.language, customers.language), \
@@ -591,110 +698,129 @@ impl CrmStore for PgCrm {
                  status = excluded.status, account_digits = excluded.account_digits, \
                  meter_digits = excluded.meter_digits"
             ))
-            .bind(&c.account_no)
-            .bind(&c.full_name)
-            .bind(&c.phone)
-            .bind(&c.alt_phone)
-            .bind(&c.language)
-            .bind(&c.service)
-            .bind(&c.meter_no)
-            .bind(&c.area_code)
-            .bind(&c.tariff)
-            .bind(&c.status)
-            .bind(digits(&c.account_no))
-            .bind(digits(&c.meter_no))
-            .execute(&mut *tx)
+            .bind(col(batch, |c| c.account_no.as_str()))
+            .bind(col(batch, |c| c.full_name.as_str()))
+            .bind(col(batch, |c| c.phone.as_deref()))
+            .bind(col(batch, |c| c.alt_phone.as_deref()))
+            .bind(col(batch, |c| c.language.as_deref()))
+            .bind(col(batch, |c| c.service.as_str()))
+            .bind(col(batch, |c| c.meter_no.as_str()))
+            .bind(col(batch, |c| c.area_code.as_str()))
+            .bind(col(batch, |c| c.tariff.as_str()))
+            .bind(col(batch, |c| c.status.as_str()))
+            .bind(col(batch, |c| digits(&c.account_no)))
+            .bind(col(batch, |c| digits(&c.meter_no)))
+            .execute(w.conn().await?)
             .await?;
+            w.wrote(batch.len()).await?;
         }
 
-        for b in &data.bills {
+        for batch in data.bills.chunks(BATCH_ROWS) {
             sqlx::query(concat!(
                 "INSERT INTO bills (",
                 bill_cols!(),
-                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                ") SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::date[], \
+                 $5::date[], $6::int8[], $7::text[], $8::text[], $9::int8[]) \
                  ON CONFLICT (bill_id) DO UPDATE SET account_no = excluded.account_no, \
                  period = excluded.period, issued_on = excluded.issued_on, \
                  due_on = excluded.due_on, amount_minor = excluded.amount_minor, \
                  currency = excluded.currency, status = excluded.status, \
                  paid_minor = excluded.paid_minor"
             ))
-            .bind(&b.bill_id)
-            .bind(&b.account_no)
-            .bind(&b.period)
-            .bind(b.issued_on)
-            .bind(b.due_on)
-            .bind(b.amount_minor)
-            .bind(&b.currency)
-            .bind(&b.status)
-            .bind(b.paid_minor)
-            .execute(&mut *tx)
+            .bind(col(batch, |b| b.bill_id.as_str()))
+            .bind(col(batch, |b| b.account_no.as_str()))
+            .bind(col(batch, |b| b.period.as_str()))
+            .bind(col(batch, |b| b.issued_on))
+            .bind(col(batch, |b| b.due_on))
+            .bind(col(batch, |b| b.amount_minor))
+            .bind(col(batch, |b| b.currency.as_str()))
+            .bind(col(batch, |b| b.status.as_str()))
+            .bind(col(batch, |b| b.paid_minor))
+            .execute(w.conn().await?)
             .await?;
+            w.wrote(batch.len()).await?;
         }
 
-        for o in &data.outages {
+        for batch in data.outages.chunks(BATCH_ROWS) {
             sqlx::query(concat!(
                 "INSERT INTO outages (",
                 outage_cols!(),
-                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                ") SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], \
+                 $5::timestamptz[], $6::timestamptz[], $7::text[], $8::text[]) \
                  ON CONFLICT (outage_id) DO UPDATE SET area_code = excluded.area_code, \
                  service = excluded.service, kind = excluded.kind, \
                  starts_at = excluded.starts_at, expected_end = excluded.expected_end, \
                  status = excluded.status, cause = excluded.cause"
             ))
-            .bind(&o.outage_id)
-            .bind(&o.area_code)
-            .bind(&o.service)
-            .bind(&o.kind)
-            .bind(ts(&o.starts_at))
-            .bind(opt_ts(&o.expected_end))
-            .bind(&o.status)
-            .bind(&o.cause)
-            .execute(&mut *tx)
+            .bind(col(batch, |o| o.outage_id.as_str()))
+            .bind(col(batch, |o| o.area_code.as_str()))
+            .bind(col(batch, |o| o.service.as_str()))
+            .bind(col(batch, |o| o.kind.as_str()))
+            .bind(col(batch, |o| ts(&o.starts_at)))
+            .bind(col(batch, |o| opt_ts(&o.expected_end)))
+            .bind(col(batch, |o| o.status.as_str()))
+            .bind(col(batch, |o| o.cause.as_deref()))
+            .execute(w.conn().await?)
             .await?;
+            w.wrote(batch.len()).await?;
         }
 
-        for t in &data.tickets {
-            let existed: bool =
-                sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM tickets WHERE ticket_ref = $1)")
-                    .bind(&t.ticket_ref)
-                    .fetch_one(&mut *tx)
-                    .await?;
+        for batch in data.tickets.chunks(BATCH_ROWS) {
+            // Tickets new to the CRM get their `created` event; re-imported ones do not.
+            let existing: HashSet<String> =
+                sqlx::query_scalar("SELECT ticket_ref FROM tickets WHERE ticket_ref = ANY($1)")
+                    .bind(col(batch, |t| t.ticket_ref.as_str()))
+                    .fetch_all(w.conn().await?)
+                    .await?
+                    .into_iter()
+                    .collect();
             sqlx::query(concat!(
                 "INSERT INTO tickets (",
                 ticket_cols!(),
-                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                ") SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], \
+                 $5::text[], $6::text[], $7::timestamptz[], $8::timestamptz[], \
+                 $9::timestamptz[], $10::text[]) \
                  ON CONFLICT (ticket_ref) DO UPDATE SET account_no = excluded.account_no, \
                  phone = excluded.phone, category = excluded.category, \
                  status = excluded.status, channel = excluded.channel, \
                  created_at = excluded.created_at, sla_due_at = excluded.sla_due_at, \
                  updated_at = excluded.updated_at, note = excluded.note"
             ))
-            .bind(&t.ticket_ref)
-            .bind(&t.account_no)
-            .bind(&t.phone)
-            .bind(&t.category)
-            .bind(&t.status)
-            .bind(&t.channel)
-            .bind(ts(&t.created_at))
-            .bind(opt_ts(&t.sla_due_at))
-            .bind(ts(&t.updated_at))
-            .bind(&t.note)
-            .execute(&mut *tx)
+            .bind(col(batch, |t| t.ticket_ref.as_str()))
+            .bind(col(batch, |t| t.account_no.as_deref()))
+            .bind(col(batch, |t| t.phone.as_deref()))
+            .bind(col(batch, |t| t.category.as_str()))
+            .bind(col(batch, |t| t.status.as_str()))
+            .bind(col(batch, |t| t.channel.as_str()))
+            .bind(col(batch, |t| ts(&t.created_at)))
+            .bind(col(batch, |t| opt_ts(&t.sla_due_at)))
+            .bind(col(batch, |t| ts(&t.updated_at)))
+            .bind(col(batch, |t| t.note.as_deref()))
+            .execute(w.conn().await?)
             .await?;
-            if !existed {
+
+            let new: Vec<&Ticket> = batch
+                .iter()
+                .filter(|t| !existing.contains(&t.ticket_ref))
+                .collect();
+            if !new.is_empty() {
+                // WITH ORDINALITY keeps the events (and their ids) in the dataset's order.
                 sqlx::query(
                     "INSERT INTO ticket_events (ticket_ref, at, event, detail) \
-                     VALUES ($1, $2, 'created', $3)",
+                     SELECT r, a, 'created', d \
+                     FROM UNNEST($1::text[], $2::timestamptz[], $3::text[]) \
+                     WITH ORDINALITY AS u(r, a, d, n) ORDER BY n",
                 )
-                .bind(&t.ticket_ref)
-                .bind(ts(&t.created_at))
-                .bind(&t.channel)
-                .execute(&mut *tx)
+                .bind(col(&new, |t| t.ticket_ref.as_str()))
+                .bind(col(&new, |t| ts(&t.created_at)))
+                .bind(col(&new, |t| t.channel.as_str()))
+                .execute(w.conn().await?)
                 .await?;
             }
+            w.wrote(batch.len()).await?;
         }
 
-        tx.commit().await?;
+        w.finish().await?;
         Ok(ImportSummary {
             areas: data.areas.len(),
             customers: data.customers.len(),
@@ -1116,33 +1242,17 @@ impl CrmStore for PgCrm {
     }
 
     async fn record_interaction(&self, i: &Interaction) -> StoreResult<()> {
-        // started_at keeps the earliest value: the row may have been created first by the
-        // gateway's end notification.
-        sqlx::query(concat!(
-            "INSERT INTO interactions (",
-            interaction_cols!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
-             ON CONFLICT (gateway, session_id) DO UPDATE SET channel = excluded.channel, \
-             phone = excluded.phone, account_no = excluded.account_no, \
-             language = excluded.language, path = excluded.path, outcome = excluded.outcome, \
-             hops = excluded.hops, \
-             started_at = LEAST(interactions.started_at, excluded.started_at), \
-             updated_at = excluded.updated_at, ended = excluded.ended"
-        ))
-        .bind(&i.channel)
-        .bind(&i.gateway)
-        .bind(&i.session_id)
-        .bind(&i.phone)
-        .bind(&i.account_no)
-        .bind(&i.language)
-        .bind(&i.path)
-        .bind(&i.outcome)
-        .bind(i.hops)
-        .bind(ts(&i.started_at))
-        .bind(ts(&i.updated_at))
-        .bind(i.ended)
-        .execute(&self.pool)
-        .await?;
+        upsert_interaction!(i).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn record_interactions(&self, rows: &[Interaction]) -> StoreResult<()> {
+        // One transaction, one commit, for the whole batch (see `store::batch`).
+        let mut tx = self.pool.begin().await?;
+        for i in rows {
+            upsert_interaction!(i).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 

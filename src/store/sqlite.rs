@@ -7,12 +7,17 @@
 //! Filing an outage report decides (attach, open a suspected outage, or file a ticket) inside
 //! one such transaction, so concurrent reports of one area are decided one after the other.
 
+use std::collections::HashSet;
 use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::pool::PoolConnection;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
+};
 use sqlx::{AssertSqlSafe, Sqlite, Transaction};
 
 use super::common::{
@@ -20,7 +25,9 @@ use super::common::{
     interaction_cols, outage_cols, outage_ticket, report_cols, single, storm_reports,
     suspected_cause, suspected_outage_id, ticket_cols, window_start,
 };
-use super::{CrmStore, ImportSummary, StoreError, StoreResult};
+use super::{
+    CrmStore, IMPORT_CHUNK_ROWS, ImportProgress, ImportSummary, ProgressFn, StoreError, StoreResult,
+};
 use crate::domain::*;
 use crate::import::Dataset;
 use crate::reference;
@@ -52,8 +59,71 @@ fn countable(table: &str) -> bool {
     COUNTABLE.contains(&table) || table == "counters"
 }
 
+/// The upsert of one interaction row. started_at keeps the earliest value: the row may have
+/// been created first by the gateway's end notification.
+macro_rules! upsert_interaction {
+    ($i:expr) => {{
+        let i: &Interaction = $i;
+        sqlx::query(concat!(
+            "INSERT INTO interactions (",
+            interaction_cols!(),
+            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (gateway, session_id) DO UPDATE SET channel = excluded.channel, \
+             phone = excluded.phone, account_no = excluded.account_no, \
+             language = excluded.language, path = excluded.path, outcome = excluded.outcome, \
+             hops = excluded.hops, started_at = min(interactions.started_at, excluded.started_at), \
+             updated_at = excluded.updated_at, ended = excluded.ended"
+        ))
+        .bind(&i.channel)
+        .bind(&i.gateway)
+        .bind(&i.session_id)
+        .bind(&i.phone)
+        .bind(&i.account_no)
+        .bind(&i.language)
+        .bind(&i.path)
+        .bind(&i.outcome)
+        .bind(i.hops)
+        .bind(ts(&i.started_at))
+        .bind(ts(&i.updated_at))
+        .bind(i.ended)
+    }};
+}
+
 pub struct SqliteCrm {
     pool: SqlitePool,
+    /// SQLite has one writer at a time. Writers queue here, in order, instead of meeting
+    /// SQLITE_BUSY and sleeping in SQLite's busy handler (1, 2, 5, 10... ms naps that
+    /// dominated latency under load).
+    write_turn: std::sync::Arc<tokio::sync::Mutex<()>>,
+}
+
+/// A write transaction holding the writer's turn until it commits or is dropped.
+struct WriteTx {
+    tx: Transaction<'static, Sqlite>,
+    _turn: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl WriteTx {
+    async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+
+    async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.tx.rollback().await
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = sqlx::SqliteConnection;
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
+    }
 }
 
 impl SqliteCrm {
@@ -64,8 +134,21 @@ impl SqliteCrm {
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .busy_timeout(Duration::from_secs(5))
+            // WAL + NORMAL: a commit is durable once written to the WAL, which survives a
+            // crash of dalal (kill -9, tests/faults.rs); only an OS crash or power cut can lose
+            // the last commits. FULL's fsync per commit capped the embedded server at a few
+            // thousand hops/s. Production runs PostgreSQL.
+            .synchronous(SqliteSynchronous::Normal)
+            // 16 MiB of page cache per connection (the default is 2 MiB): the customers and
+            // bills indexes of a large utility stay in memory.
+            .pragma("cache_size", "-16384")
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new().connect_with(options).await?;
+        // Few connections: each is a thread, and on a small machine thread switches cost more
+        // than the parallel reads gain; writers take turns anyway.
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
         Self::with_pool(pool).await
     }
 
@@ -85,7 +168,10 @@ impl SqliteCrm {
 
     async fn with_pool(pool: SqlitePool) -> Result<Self, StoreError> {
         MIGRATOR.run(&pool).await?;
-        Ok(SqliteCrm { pool })
+        Ok(SqliteCrm {
+            pool,
+            write_turn: Default::default(),
+        })
     }
 
     pub fn pool(&self) -> &SqlitePool {
@@ -106,8 +192,12 @@ impl SqliteCrm {
             .await?)
     }
 
-    async fn begin_write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    async fn begin_write(&self) -> StoreResult<WriteTx> {
+        let turn = self.write_turn.clone().lock_owned().await;
+        Ok(WriteTx {
+            tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            _turn: turn,
+        })
     }
 }
 
@@ -532,6 +622,306 @@ async fn open_suspected_outage(
 }
 
 // ---------------------------------------------------------------------------------------------
+// Import: multi-row inserts, one transaction per chunk
+
+/// Rows per INSERT statement (12 columns at most: 6 000 parameters, far below SQLite's 32 766).
+const BATCH_ROWS: usize = 500;
+
+/// `<head> VALUES (?, ...), ... <tail>`: `rows` rows of `columns` parameters.
+fn values_sql(head: &str, columns: usize, rows: usize, tail: &str) -> String {
+    let row = format!("({})", vec!["?"; columns].join(", "));
+    let mut sql = String::with_capacity(head.len() + tail.len() + 16 + rows * (row.len() + 2));
+    sql.push_str(head);
+    sql.push_str(" VALUES ");
+    for i in 0..rows {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&row);
+    }
+    sql.push(' ');
+    sql.push_str(tail);
+    sql
+}
+
+/// Page cache of the connection an import writes through (KiB, as a negative `cache_size`):
+/// the customers' phone and meter indexes take random inserts, which crawl once the indexes
+/// outgrow SQLite's default 2 MiB cache. Set back to [`DEFAULT_CACHE_KIB`] before the
+/// connection returns to the pool, so the server's connections stay small.
+const IMPORT_CACHE_KIB: i64 = 256 * 1024;
+const DEFAULT_CACHE_KIB: i64 = 2_000;
+
+/// One connection of the pool, writing an import in transactions of [`IMPORT_CHUNK_ROWS`] rows.
+/// Transactions are begun and committed by statement (`BEGIN IMMEDIATE`, `COMMIT`) because
+/// several follow each other on this one connection; [`ChunkedImport::close`] rolls back one
+/// left open by an error before the connection goes back to the pool.
+struct ChunkedImport<'a> {
+    conn: PoolConnection<Sqlite>,
+    open: bool,
+    /// Rows written in the open transaction.
+    in_tx: usize,
+    /// Rows committed.
+    done: usize,
+    total: usize,
+    progress: ProgressFn<'a>,
+}
+
+impl<'a> ChunkedImport<'a> {
+    async fn start(
+        crm: &SqliteCrm,
+        total: usize,
+        progress: ProgressFn<'a>,
+    ) -> StoreResult<ChunkedImport<'a>> {
+        let mut conn = crm.pool.acquire().await?;
+        sqlx::query(AssertSqlSafe(format!(
+            "PRAGMA cache_size = -{IMPORT_CACHE_KIB}"
+        )))
+        .execute(&mut *conn)
+        .await?;
+        Ok(ChunkedImport {
+            conn,
+            open: false,
+            in_tx: 0,
+            done: 0,
+            total,
+            progress,
+        })
+    }
+
+    /// The connection, in a transaction (one is begun when none is open).
+    async fn conn(&mut self) -> StoreResult<&mut SqliteConnection> {
+        if !self.open {
+            sqlx::query("BEGIN IMMEDIATE")
+                .execute(&mut *self.conn)
+                .await?;
+            self.open = true;
+        }
+        Ok(&mut *self.conn)
+    }
+
+    /// Counts rows written; commits once the chunk is full.
+    async fn wrote(&mut self, rows: usize) -> StoreResult<()> {
+        self.in_tx += rows;
+        if self.in_tx >= IMPORT_CHUNK_ROWS {
+            self.commit().await?;
+        }
+        Ok(())
+    }
+
+    async fn commit(&mut self) -> StoreResult<()> {
+        if self.open {
+            sqlx::query("COMMIT").execute(&mut *self.conn).await?;
+            self.open = false;
+            self.done += std::mem::take(&mut self.in_tx);
+            (self.progress)(ImportProgress {
+                done: self.done,
+                total: self.total,
+            });
+        }
+        Ok(())
+    }
+
+    /// Rolls back a transaction an error left open and gives the connection its default cache
+    /// back; a connection that cannot be put back in order is closed instead of pooled.
+    async fn close(mut self) {
+        let mut clean = true;
+        if self.open {
+            clean = sqlx::query("ROLLBACK")
+                .execute(&mut *self.conn)
+                .await
+                .is_ok();
+        }
+        let reset = format!("PRAGMA cache_size = -{DEFAULT_CACHE_KIB}");
+        clean &= sqlx::query(AssertSqlSafe(reset))
+            .execute(&mut *self.conn)
+            .await
+            .is_ok();
+        if !clean {
+            self.conn.close_on_drop();
+        }
+    }
+}
+
+/// Writes every table of the dataset, in dependency order, batch by batch.
+async fn write_dataset(w: &mut ChunkedImport<'_>, data: &Dataset) -> StoreResult<()> {
+    for batch in data.areas.chunks(BATCH_ROWS) {
+        let sql = values_sql(
+            concat!("INSERT INTO areas (", area_cols!(), ")"),
+            6,
+            batch.len(),
+            "ON CONFLICT (area_code) DO UPDATE SET name = excluded.name, \
+             region = excluded.region, country = excluded.country, \
+             currency = excluded.currency, languages = excluded.languages",
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for a in batch {
+            q = q
+                .bind(&a.area_code)
+                .bind(&a.name)
+                .bind(&a.region)
+                .bind(&a.country)
+                .bind(&a.currency)
+                .bind(a.languages.join(" "));
+        }
+        q.execute(w.conn().await?).await?;
+        w.wrote(batch.len()).await?;
+    }
+
+    for batch in data.customers.chunks(BATCH_ROWS) {
+        // An empty language in the CRM keeps a choice the caller made on the phone.
+        let sql = values_sql(
+            concat!(
+                "INSERT INTO customers (",
+                account_cols!(),
+                ", account_digits, meter_digits)"
+            ),
+            12,
+            batch.len(),
+            "ON CONFLICT (account_no) DO UPDATE SET full_name = excluded.full_name, \
+             phone = excluded.phone, alt_phone = excluded.alt_phone, \
+             language = COALESCE(excluded.language, customers.language), \
+             service = excluded.service, meter_no = excluded.meter_no, \
+             area_code = excluded.area_code, tariff = excluded.tariff, \
+             status = excluded.status, account_digits = excluded.account_digits, \
+             meter_digits = excluded.meter_digits",
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for c in batch {
+            q = q
+                .bind(&c.account_no)
+                .bind(&c.full_name)
+                .bind(&c.phone)
+                .bind(&c.alt_phone)
+                .bind(&c.language)
+                .bind(&c.service)
+                .bind(&c.meter_no)
+                .bind(&c.area_code)
+                .bind(&c.tariff)
+                .bind(&c.status)
+                .bind(digits(&c.account_no))
+                .bind(digits(&c.meter_no));
+        }
+        q.execute(w.conn().await?).await?;
+        w.wrote(batch.len()).await?;
+    }
+
+    for batch in data.bills.chunks(BATCH_ROWS) {
+        let sql = values_sql(
+            concat!("INSERT INTO bills (", bill_cols!(), ")"),
+            9,
+            batch.len(),
+            "ON CONFLICT (bill_id) DO UPDATE SET account_no = excluded.account_no, \
+             period = excluded.period, issued_on = excluded.issued_on, \
+             due_on = excluded.due_on, amount_minor = excluded.amount_minor, \
+             currency = excluded.currency, status = excluded.status, \
+             paid_minor = excluded.paid_minor",
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for b in batch {
+            q = q
+                .bind(&b.bill_id)
+                .bind(&b.account_no)
+                .bind(&b.period)
+                .bind(date(&b.issued_on))
+                .bind(date(&b.due_on))
+                .bind(b.amount_minor)
+                .bind(&b.currency)
+                .bind(&b.status)
+                .bind(b.paid_minor);
+        }
+        q.execute(w.conn().await?).await?;
+        w.wrote(batch.len()).await?;
+    }
+
+    for batch in data.outages.chunks(BATCH_ROWS) {
+        let sql = values_sql(
+            concat!("INSERT INTO outages (", outage_cols!(), ")"),
+            8,
+            batch.len(),
+            "ON CONFLICT (outage_id) DO UPDATE SET area_code = excluded.area_code, \
+             service = excluded.service, kind = excluded.kind, \
+             starts_at = excluded.starts_at, expected_end = excluded.expected_end, \
+             status = excluded.status, cause = excluded.cause",
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for o in batch {
+            q = q
+                .bind(&o.outage_id)
+                .bind(&o.area_code)
+                .bind(&o.service)
+                .bind(&o.kind)
+                .bind(ts(&o.starts_at))
+                .bind(opt_ts(&o.expected_end))
+                .bind(&o.status)
+                .bind(&o.cause);
+        }
+        q.execute(w.conn().await?).await?;
+        w.wrote(batch.len()).await?;
+    }
+
+    for batch in data.tickets.chunks(BATCH_ROWS) {
+        // Tickets new to the CRM get their `created` event; re-imported ones do not.
+        let sql = format!(
+            "SELECT ticket_ref FROM tickets WHERE ticket_ref IN ({})",
+            vec!["?"; batch.len()].join(", ")
+        );
+        let mut q = sqlx::query_scalar::<_, String>(AssertSqlSafe(sql));
+        for t in batch {
+            q = q.bind(&t.ticket_ref);
+        }
+        let existing: HashSet<String> = q.fetch_all(w.conn().await?).await?.into_iter().collect();
+
+        let sql = values_sql(
+            concat!("INSERT INTO tickets (", ticket_cols!(), ")"),
+            10,
+            batch.len(),
+            "ON CONFLICT (ticket_ref) DO UPDATE SET account_no = excluded.account_no, \
+             phone = excluded.phone, category = excluded.category, \
+             status = excluded.status, channel = excluded.channel, \
+             created_at = excluded.created_at, sla_due_at = excluded.sla_due_at, \
+             updated_at = excluded.updated_at, note = excluded.note",
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for t in batch {
+            q = q
+                .bind(&t.ticket_ref)
+                .bind(&t.account_no)
+                .bind(&t.phone)
+                .bind(&t.category)
+                .bind(&t.status)
+                .bind(&t.channel)
+                .bind(ts(&t.created_at))
+                .bind(opt_ts(&t.sla_due_at))
+                .bind(ts(&t.updated_at))
+                .bind(&t.note);
+        }
+        q.execute(w.conn().await?).await?;
+
+        let new: Vec<&Ticket> = batch
+            .iter()
+            .filter(|t| !existing.contains(&t.ticket_ref))
+            .collect();
+        if !new.is_empty() {
+            let sql = format!(
+                "INSERT INTO ticket_events (ticket_ref, at, event, detail) VALUES {}",
+                vec!["(?, ?, 'created', ?)"; new.len()].join(", ")
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for t in new {
+                q = q
+                    .bind(&t.ticket_ref)
+                    .bind(ts(&t.created_at))
+                    .bind(&t.channel);
+            }
+            q.execute(w.conn().await?).await?;
+        }
+        w.wrote(batch.len()).await?;
+    }
+
+    w.commit().await
+}
+
+// ---------------------------------------------------------------------------------------------
 
 #[async_trait]
 impl CrmStore for SqliteCrm {
@@ -547,146 +937,15 @@ impl CrmStore for SqliteCrm {
         Ok(!any)
     }
 
-    async fn import(&self, data: &Dataset) -> StoreResult<ImportSummary> {
-        let mut tx = self.begin_write().await?;
-
-        for a in &data.areas {
-            sqlx::query(concat!(
-                "INSERT INTO areas (",
-                area_cols!(),
-                ") VALUES (?, ?, ?, ?, ?, ?) \
-                 ON CONFLICT (area_code) DO UPDATE SET name = excluded.name, \
-                 region = excluded.region, country = excluded.country, \
-                 currency = excluded.currency, languages = excluded.languages"
-            ))
-            .bind(&a.area_code)
-            .bind(&a.name)
-            .bind(&a.region)
-            .bind(&a.country)
-            .bind(&a.currency)
-            .bind(a.languages.join(" "))
-            .execute(&mut *tx)
-            .await?;
-        }
-
-        for c in &data.customers {
-            // An empty language in the CRM keeps a choice the caller made on the phone.
-            sqlx::query(concat!(
-                "INSERT INTO customers (",
-                account_cols!(),
-                ", account_digits, meter_digits) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-                 ON CONFLICT (account_no) DO UPDATE SET full_name = excluded.full_name, \
-                 phone = excluded.phone, alt_phone = excluded.alt_phone, \
-                 language = COALESCE(excluded.language, customers.language), \
-                 service = excluded.service, meter_no = excluded.meter_no, \
-                 area_code = excluded.area_code, tariff = excluded.tariff, \
-                 status = excluded.status, account_digits = excluded.account_digits, \
-                 meter_digits = excluded.meter_digits"
-            ))
-            .bind(&c.account_no)
-            .bind(&c.full_name)
-            .bind(&c.phone)
-            .bind(&c.alt_phone)
-            .bind(&c.language)
-            .bind(&c.service)
-            .bind(&c.meter_no)
-            .bind(&c.area_code)
-            .bind(&c.tariff)
-            .bind(&c.status)
-            .bind(digits(&c.account_no))
-            .bind(digits(&c.meter_no))
-            .execute(&mut *tx)
-            .await?;
-        }
-
-        for b in &data.bills {
-            sqlx::query(concat!(
-                "INSERT INTO bills (",
-                bill_cols!(),
-                ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
-                 ON CONFLICT (bill_id) DO UPDATE SET account_no = excluded.account_no, \
-                 period = excluded.period, issued_on = excluded.issued_on, \
-                 due_on = excluded.due_on, amount_minor = excluded.amount_minor, \
-                 currency = excluded.currency, status = excluded.status, \
-                 paid_minor = excluded.paid_minor"
-            ))
-            .bind(&b.bill_id)
-            .bind(&b.account_no)
-            .bind(&b.period)
-            .bind(date(&b.issued_on))
-            .bind(date(&b.due_on))
-            .bind(b.amount_minor)
-            .bind(&b.currency)
-            .bind(&b.status)
-            .bind(b.paid_minor)
-            .execute(&mut *tx)
-            .await?;
-        }
-
-        for o in &data.outages {
-            sqlx::query(concat!(
-                "INSERT INTO outages (",
-                outage_cols!(),
-                ") VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
-                 ON CONFLICT (outage_id) DO UPDATE SET area_code = excluded.area_code, \
-                 service = excluded.service, kind = excluded.kind, \
-                 starts_at = excluded.starts_at, expected_end = excluded.expected_end, \
-                 status = excluded.status, cause = excluded.cause"
-            ))
-            .bind(&o.outage_id)
-            .bind(&o.area_code)
-            .bind(&o.service)
-            .bind(&o.kind)
-            .bind(ts(&o.starts_at))
-            .bind(opt_ts(&o.expected_end))
-            .bind(&o.status)
-            .bind(&o.cause)
-            .execute(&mut *tx)
-            .await?;
-        }
-
-        for t in &data.tickets {
-            let existed: bool =
-                sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM tickets WHERE ticket_ref = ?)")
-                    .bind(&t.ticket_ref)
-                    .fetch_one(&mut *tx)
-                    .await?;
-            sqlx::query(concat!(
-                "INSERT INTO tickets (",
-                ticket_cols!(),
-                ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-                 ON CONFLICT (ticket_ref) DO UPDATE SET account_no = excluded.account_no, \
-                 phone = excluded.phone, category = excluded.category, \
-                 status = excluded.status, channel = excluded.channel, \
-                 created_at = excluded.created_at, sla_due_at = excluded.sla_due_at, \
-                 updated_at = excluded.updated_at, note = excluded.note"
-            ))
-            .bind(&t.ticket_ref)
-            .bind(&t.account_no)
-            .bind(&t.phone)
-            .bind(&t.category)
-            .bind(&t.status)
-            .bind(&t.channel)
-            .bind(ts(&t.created_at))
-            .bind(opt_ts(&t.sla_due_at))
-            .bind(ts(&t.updated_at))
-            .bind(&t.note)
-            .execute(&mut *tx)
-            .await?;
-            if !existed {
-                sqlx::query(
-                    "INSERT INTO ticket_events (ticket_ref, at, event, detail) \
-                     VALUES (?, ?, 'created', ?)",
-                )
-                .bind(&t.ticket_ref)
-                .bind(ts(&t.created_at))
-                .bind(&t.channel)
-                .execute(&mut *tx)
-                .await?;
-            }
-        }
-
-        tx.commit().await?;
+    async fn import_with_progress(
+        &self,
+        data: &Dataset,
+        progress: ProgressFn<'_>,
+    ) -> StoreResult<ImportSummary> {
+        let mut w = ChunkedImport::start(self, data.rows(), progress).await?;
+        let written = write_dataset(&mut w, data).await;
+        w.close().await;
+        written?;
         Ok(ImportSummary {
             areas: data.areas.len(),
             customers: data.customers.len(),
@@ -877,7 +1136,7 @@ impl CrmStore for SqliteCrm {
             tx.rollback().await?;
             return row.try_into();
         }
-        let filed = insert_report(&mut tx, report).await?;
+        let filed = insert_report(&mut tx.tx, report).await?;
         tx.commit().await?;
         Ok(filed)
     }
@@ -889,7 +1148,7 @@ impl CrmStore for SqliteCrm {
     ) -> StoreResult<OutageFiling> {
         // The write lock is taken up front: the whole decision runs alone.
         let mut tx = self.begin_write().await?;
-        if let Some(earlier) = filed_before(&mut tx, &filing.origin_key).await? {
+        if let Some(earlier) = filed_before(&mut tx.tx, &filing.origin_key).await? {
             tx.rollback().await?;
             return Ok(earlier);
         }
@@ -900,12 +1159,12 @@ impl CrmStore for SqliteCrm {
             .await?;
         let outage = match current {
             Some(row) => Some(Outage::try_from(row)?),
-            None => open_suspected_outage(&mut tx, filing, policy).await?,
+            None => open_suspected_outage(&mut tx.tx, filing, policy).await?,
         };
         let filed = match outage {
             Some(outage) => {
                 let report = insert_report(
-                    &mut tx,
+                    &mut tx.tx,
                     &NewOutageReport {
                         origin_key: filing.origin_key.clone(),
                         outage_id: outage.outage_id.clone(),
@@ -920,7 +1179,7 @@ impl CrmStore for SqliteCrm {
             }
             None => OutageFiling::Ticket(
                 insert_ticket(
-                    &mut tx,
+                    &mut tx.tx,
                     &outage_ticket(filing),
                     Some((&filing.area_code, &filing.service)),
                 )
@@ -978,7 +1237,7 @@ impl CrmStore for SqliteCrm {
             tx.rollback().await?;
             return row.try_into();
         }
-        let filed = insert_ticket(&mut tx, ticket, None).await?;
+        let filed = insert_ticket(&mut tx.tx, ticket, None).await?;
         tx.commit().await?;
         Ok(filed)
     }
@@ -1067,32 +1326,19 @@ impl CrmStore for SqliteCrm {
     }
 
     async fn record_interaction(&self, i: &Interaction) -> StoreResult<()> {
-        // started_at keeps the earliest value: the row may have been created first by the
-        // gateway's end notification.
-        sqlx::query(concat!(
-            "INSERT INTO interactions (",
-            interaction_cols!(),
-            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-             ON CONFLICT (gateway, session_id) DO UPDATE SET channel = excluded.channel, \
-             phone = excluded.phone, account_no = excluded.account_no, \
-             language = excluded.language, path = excluded.path, outcome = excluded.outcome, \
-             hops = excluded.hops, started_at = min(interactions.started_at, excluded.started_at), \
-             updated_at = excluded.updated_at, ended = excluded.ended"
-        ))
-        .bind(&i.channel)
-        .bind(&i.gateway)
-        .bind(&i.session_id)
-        .bind(&i.phone)
-        .bind(&i.account_no)
-        .bind(&i.language)
-        .bind(&i.path)
-        .bind(&i.outcome)
-        .bind(i.hops)
-        .bind(ts(&i.started_at))
-        .bind(ts(&i.updated_at))
-        .bind(i.ended)
-        .execute(&self.pool)
-        .await?;
+        let mut tx = self.begin_write().await?;
+        upsert_interaction!(i).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn record_interactions(&self, rows: &[Interaction]) -> StoreResult<()> {
+        // One transaction, one commit, for the whole batch (see `store::batch`).
+        let mut tx = self.begin_write().await?;
+        for i in rows {
+            upsert_interaction!(i).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -1117,6 +1363,7 @@ impl CrmStore for SqliteCrm {
         // One statement: the notification may arrive for a session we never logged (it then
         // gets a row of its own), and never races with the engine's own upsert.
         let now = ts(&Utc::now());
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO interactions (gateway, session_id, channel, phone, account_no, language, \
                path, outcome, hops, started_at, updated_at, ended, end_status, end_duration_ms, \
@@ -1149,8 +1396,9 @@ impl CrmStore for SqliteCrm {
         .bind(&end.date)
         .bind(&end.network_code)
         .bind(&end.service_code)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(())
     }
 }
