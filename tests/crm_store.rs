@@ -170,6 +170,9 @@ on_both! {
     interactions_upsert_and_session_end:
         sqlite_interactions_upsert_and_session_end,
         postgres_interactions_upsert_and_session_end;
+    interaction_batches_insert_and_update_together:
+        sqlite_interaction_batches_insert_and_update_together,
+        postgres_interaction_batches_insert_and_update_together;
     outage_filings_attach_to_a_known_outage:
         sqlite_outage_filings_attach_to_a_known_outage,
         postgres_outage_filings_attach_to_a_known_outage;
@@ -960,6 +963,49 @@ fn interaction(session_id: &str) -> Interaction {
         updated_at: at(2026, 11, 22, 10, 0),
         ended: false,
     }
+}
+
+async fn interaction_batches_insert_and_update_together(crm: &Backend) {
+    load(crm).await;
+    let existing = interaction("ATUid_old");
+    crm.record_interaction(&existing).await.unwrap();
+    // One batch: an update of the existing row (with a later start, which must not win), and
+    // two new sessions, one with nothing optional set.
+    let mut updated = existing.clone();
+    updated.path = "root>bill".into();
+    updated.hops = 2;
+    updated.ended = true;
+    updated.started_at = at(2026, 11, 22, 10, 30);
+    updated.updated_at = at(2026, 11, 22, 10, 31);
+    let mut bare = interaction("ATUid_bare");
+    bare.language = None;
+    bare.channel = "voice".into();
+    let full = Interaction {
+        account_no: Some("SNE100002".into()),
+        outcome: Some("latest_bill:found".into()),
+        ..interaction("ATUid_new")
+    };
+    crm.record_interactions(&[updated.clone(), bare.clone(), full.clone()])
+        .await
+        .unwrap();
+    assert_eq!(crm.count("interactions").await.unwrap(), 3);
+    let get = async |id: &str| {
+        crm.interaction("africastalking", id)
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    assert_eq!(
+        get("ATUid_old").await,
+        Interaction {
+            started_at: existing.started_at,
+            ..updated
+        }
+    );
+    assert_eq!(get("ATUid_bare").await, bare);
+    assert_eq!(get("ATUid_new").await, full);
+    crm.record_interactions(&[]).await.unwrap();
+    assert_eq!(crm.count("interactions").await.unwrap(), 3);
 }
 
 async fn interactions_upsert_and_session_end(crm: &Backend) {

@@ -1247,12 +1247,38 @@ impl CrmStore for PgCrm {
     }
 
     async fn record_interactions(&self, rows: &[Interaction]) -> StoreResult<()> {
-        // One transaction, one commit, for the whole batch (see `store::batch`).
-        let mut tx = self.pool.begin().await?;
-        for i in rows {
-            upsert_interaction!(i).execute(&mut *tx).await?;
+        // One statement for the whole batch (see `store::batch`): one round trip and one
+        // commit. The batch holds one row per session, as ON CONFLICT requires.
+        fn column<T>(rows: &[Interaction], f: impl Fn(&Interaction) -> T) -> Vec<T> {
+            rows.iter().map(f).collect()
         }
-        tx.commit().await?;
+        sqlx::query(concat!(
+            "INSERT INTO interactions (",
+            interaction_cols!(),
+            ") SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], \
+             $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::timestamptz[], \
+             $11::timestamptz[], $12::boolean[]) \
+             ON CONFLICT (gateway, session_id) DO UPDATE SET channel = excluded.channel, \
+             phone = excluded.phone, account_no = excluded.account_no, \
+             language = excluded.language, path = excluded.path, outcome = excluded.outcome, \
+             hops = excluded.hops, \
+             started_at = LEAST(interactions.started_at, excluded.started_at), \
+             updated_at = excluded.updated_at, ended = excluded.ended"
+        ))
+        .bind(column(rows, |i| i.channel.clone()))
+        .bind(column(rows, |i| i.gateway.clone()))
+        .bind(column(rows, |i| i.session_id.clone()))
+        .bind(column(rows, |i| i.phone.clone()))
+        .bind(column(rows, |i| i.account_no.clone()))
+        .bind(column(rows, |i| i.language.clone()))
+        .bind(column(rows, |i| i.path.clone()))
+        .bind(column(rows, |i| i.outcome.clone()))
+        .bind(column(rows, |i| i.hops))
+        .bind(column(rows, |i| ts(&i.started_at)))
+        .bind(column(rows, |i| ts(&i.updated_at)))
+        .bind(column(rows, |i| i.ended))
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
