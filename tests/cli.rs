@@ -1,21 +1,13 @@
 //! The `dalal` binary as an operator uses it: import and its errors.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
-const FIXTURE: &str = "../shared/fixtures/crm-demo";
+use common::process::dalal;
 
-fn dalal(args: &[&str]) -> (bool, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_dalal"))
-        .args(args)
-        .output()
-        .expect("dalal runs");
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
+use common::FIXTURE;
 
 #[test]
 fn import_is_idempotent() {

@@ -4,7 +4,6 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 use std::sync::Mutex;
 
 use dalal::generate::{self, Options, Summary};
@@ -14,6 +13,7 @@ use dalal::store::sqlite::SqliteCrm;
 use dalal::store::{CrmStore, IMPORT_CHUNK_ROWS, ImportProgress};
 
 use common::FIXTURE;
+use common::process::dalal;
 
 const CUSTOMERS: usize = 3_000;
 const FILES: [&str; 5] = [
@@ -34,18 +34,6 @@ fn generate_into(dir: &Path, customers: usize, seed: u64) -> Summary {
         dir,
     )
     .expect("dataset generated")
-}
-
-fn dalal(args: &[&str]) -> (bool, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_dalal"))
-        .args(args)
-        .output()
-        .expect("dalal runs");
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
 }
 
 #[test]

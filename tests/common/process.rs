@@ -332,3 +332,16 @@ pub fn reference_in(reply: &str) -> Option<String> {
         .collect();
     (reference.len() > 4).then_some(reference)
 }
+
+/// Runs the `dalal` binary to completion: success, stdout, stderr.
+pub fn dalal(args: &[&str]) -> (bool, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_dalal"))
+        .args(args)
+        .output()
+        .expect("dalal runs");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
