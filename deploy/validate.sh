@@ -138,6 +138,18 @@ check(pod.get("terminationGracePeriodSeconds") == 30, "deployment: terminationGr
 check("preStop" in (c.get("lifecycle") or {}), "deployment: no preStop hook")
 secret_refs = [e.get("secretRef", {}).get("name") for e in c.get("envFrom", [])]
 check("dalal-env" in secret_refs, "deployment: env not taken from Secret dalal-env")
+mounts = {m.get("name"): m.get("mountPath") for m in c.get("volumeMounts", [])}
+claims = {v.get("name"): (v.get("persistentVolumeClaim") or {}).get("claimName") for v in pod.get("volumes", [])}
+check(mounts.get("recordings") == "/var/lib/dalal/recordings" and claims.get("recordings") == "dalal-recordings",
+      "deployment: the recordings claim is not mounted at /var/lib/dalal/recordings")
+pvc = objs.get(("PersistentVolumeClaim", "dalal-recordings"), {})
+check("ReadWriteMany" in (pvc.get("spec", {}).get("accessModes") or []),
+      "k8s: PersistentVolumeClaim dalal-recordings (ReadWriteMany) missing")
+for name in ("dalal1", "dalal2"):
+    vols = [v for v in services.get(name, {}).get("volumes", []) or [] if isinstance(v, str)]
+    check(any(v.split(":")[:2] == ["recordings", "/var/lib/dalal/recordings"] for v in vols),
+          f"compose: {name} does not mount the shared recordings volume")
+check("recordings" in (compose.get("volumes") or {}), "compose: named volume recordings missing")
 check(set(objs.get(("Secret", "dalal-env"), {}).get("stringData", {})) >= {"DATABASE_URL", "REDIS_URL"},
       "secret.example: DATABASE_URL/REDIS_URL placeholders missing")
 volumes = {v["name"]: v for v in pod.get("volumes", [])}
