@@ -39,9 +39,20 @@ die() {
     log "ERROR: $*"
     exit 1
 }
+# curl and jq drive and report the runs; a fresh Debian machine may lack them.
+missing=()
 for tool in curl jq; do
-    command -v "$tool" >/dev/null || die "$tool is needed (apt-get install $tool)"
+    command -v "$tool" >/dev/null || missing+=("$tool")
 done
+if [[ ${#missing[@]} -gt 0 ]]; then
+    log "installing ${missing[*]} with apt-get"
+    sudo_cmd=()
+    [[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
+    "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q >&2 &&
+        "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+            --no-install-recommends "${missing[@]}" >&2 ||
+        die "${missing[*]} needed and apt-get failed: install them by hand"
+fi
 
 SERVER_PID=""
 SERVICES_UP=0
@@ -137,7 +148,7 @@ load_runs() {
 }
 
 # open_sessions <count>: first hops of <count> sessions from distinct phones of the dataset,
-# 32 at a time; the sessions stay alive in the server (their TTL is 180 s).
+# 16 at a time; the sessions stay alive in the server (their TTL is 180 s).
 open_sessions() {
     local count="$1" bodies="$WORK/sessions.txt"
     # (awk reads the phones itself: `head` would end the pipe early, a failure under pipefail)
