@@ -183,7 +183,7 @@ async fn readyz(State(app): State<App>) -> Response {
 /// Voice gateways and recorded prompts.
 mod voice {
     use super::*;
-    use crate::gateway::{at_voice, twiml, vxml};
+    use crate::gateway::{CallCallback, at_voice, twiml, vxml};
     use crate::voice::Urls;
     use crate::voice::call::{VoiceEvent, VoiceTurnRequest};
     use axum::extract::Path;
@@ -223,6 +223,49 @@ mod voice {
         }
     }
 
+    /// A voice platform that calls back with [`CallCallback`]s.
+    struct Platform {
+        gateway: &'static str,
+        /// Languages its text-to-speech speaks.
+        tts: &'static [&'static str],
+        content_type: &'static str,
+    }
+
+    /// Answers one callback of a platform: the next turn of the call, rendered in its XML, or
+    /// an empty response once the call is over (closing the interaction).
+    async fn answer_call(
+        app: &App,
+        platform: Platform,
+        request: CallCallback,
+        render: impl FnOnce(&crate::voice::Turn) -> String,
+    ) -> Result<Response, ApiError> {
+        match request {
+            CallCallback::Ended(end) => {
+                app.voice_ended(&end).await?;
+                Ok(xml(
+                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>".into(),
+                    platform.content_type,
+                ))
+            }
+            CallCallback::Turn {
+                session_id,
+                phone,
+                event,
+            } => {
+                let turn = app
+                    .voice_turn(VoiceTurnRequest {
+                        gateway: platform.gateway,
+                        session_id,
+                        phone,
+                        event,
+                        tts: platform.tts,
+                    })
+                    .await;
+                Ok(xml(render(&turn), platform.content_type))
+            }
+        }
+    }
+
     pub async fn africastalking(
         State(app): State<App>,
         ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -232,32 +275,17 @@ mod voice {
     ) -> Result<Response, ApiError> {
         admit(&app, at_voice::NAME, &Caller::new(peer, &headers, &query))?;
         let event = query.get("event").map(String::as_str);
+        let request = at_voice::parse(&body, event)?;
         let urls = urls(&app, &headers, "/voice/africastalking");
-        match at_voice::parse(&body, event)? {
-            at_voice::VoiceRequest::Ended(end) => {
-                app.voice_ended(&end).await?;
-                Ok(xml(
-                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>".into(),
-                    "application/xml",
-                ))
-            }
-            at_voice::VoiceRequest::Turn {
-                session_id,
-                phone,
-                event,
-            } => {
-                let turn = app
-                    .voice_turn(VoiceTurnRequest {
-                        gateway: at_voice::NAME,
-                        session_id,
-                        phone,
-                        event,
-                        tts: at_voice::TTS_LANGUAGES,
-                    })
-                    .await;
-                Ok(xml(at_voice::render(&turn, &urls), "application/xml"))
-            }
-        }
+        let platform = Platform {
+            gateway: at_voice::NAME,
+            tts: at_voice::TTS_LANGUAGES,
+            content_type: "application/xml",
+        };
+        answer_call(&app, platform, request, |turn| {
+            at_voice::render(turn, &urls)
+        })
+        .await
     }
 
     pub async fn twilio(
@@ -288,31 +316,13 @@ mod voice {
             base,
         };
         let event = query.get("event").map(String::as_str);
-        match twiml::parse(&body, event)? {
-            twiml::VoiceRequest::Ended(end) => {
-                app.voice_ended(&end).await?;
-                Ok(xml(
-                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>".into(),
-                    "text/xml",
-                ))
-            }
-            twiml::VoiceRequest::Turn {
-                session_id,
-                phone,
-                event,
-            } => {
-                let turn = app
-                    .voice_turn(VoiceTurnRequest {
-                        gateway: twiml::NAME,
-                        session_id,
-                        phone,
-                        event,
-                        tts: twiml::TTS_LANGUAGES,
-                    })
-                    .await;
-                Ok(xml(twiml::render(&turn, &urls), "text/xml"))
-            }
-        }
+        let request = twiml::parse(&body, event)?;
+        let platform = Platform {
+            gateway: twiml::NAME,
+            tts: twiml::TTS_LANGUAGES,
+            content_type: "text/xml",
+        };
+        answer_call(&app, platform, request, |turn| twiml::render(turn, &urls)).await
     }
 
     /// Admits a request with the VoiceXML gateway's authentication (as `/voice/vxml`).

@@ -10,7 +10,7 @@ use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 
 use super::form::Form;
-use super::{GatewayError, normalize_msisdn};
+use super::{CallCallback, GatewayError, normalize_msisdn};
 use crate::domain::SessionEnd;
 use crate::voice::call::VoiceEvent;
 use crate::voice::{Collect, Turn, Urls};
@@ -19,19 +19,6 @@ pub const NAME: &str = "africastalking_voice";
 
 /// Africa's Talking `Say` speaks English only.
 pub const TTS_LANGUAGES: &[&str] = &["en"];
-
-// One per request, parsed and consumed at once: boxing the larger variant buys nothing.
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum VoiceRequest {
-    Turn {
-        session_id: String,
-        phone: String,
-        event: VoiceEvent,
-    },
-    /// `isActive=0`: the call is over.
-    Ended(SessionEnd),
-}
 
 fn session_id(form: &Form) -> Result<String, GatewayError> {
     let id = form.require_non_empty("sessionId")?;
@@ -45,7 +32,7 @@ fn session_id(form: &Form) -> Result<String, GatewayError> {
 }
 
 /// Parses a callback; `event` is the `?event=` of our own `Redirect`s (`noinput`).
-pub fn parse(body: &[u8], event: Option<&str>) -> Result<VoiceRequest, GatewayError> {
+pub fn parse(body: &[u8], event: Option<&str>) -> Result<CallCallback, GatewayError> {
     let form = Form::parse(body)?;
     let session_id = session_id(&form)?;
     let active = form.require("isActive")?;
@@ -70,7 +57,7 @@ pub fn parse(body: &[u8], event: Option<&str>) -> Result<VoiceRequest, GatewayEr
     match active {
         "0" => {
             let text = |name: &str| form.get(name).filter(|s| !s.is_empty()).map(str::to_string);
-            Ok(VoiceRequest::Ended(SessionEnd {
+            Ok(CallCallback::Ended(SessionEnd {
                 gateway: NAME.to_string(),
                 session_id,
                 status: text("hangupCause").unwrap_or_else(|| "NORMAL_CLEARING".into()),
@@ -101,7 +88,7 @@ pub fn parse(body: &[u8], event: Option<&str>) -> Result<VoiceRequest, GatewayEr
                 (None, Some(d), _) => VoiceEvent::Keys(d.trim().to_string()),
                 (None, None, _) => VoiceEvent::Start,
             };
-            Ok(VoiceRequest::Turn {
+            Ok(CallCallback::Turn {
                 session_id,
                 phone,
                 event,
@@ -265,8 +252,8 @@ mod tests {
         ];
         for (label, body, event, expected) in cases {
             let got = parse(body, *event).map(|r| match r {
-                VoiceRequest::Turn { event, .. } => event,
-                VoiceRequest::Ended(_) => panic!("{label}: ended"),
+                CallCallback::Turn { event, .. } => event,
+                CallCallback::Ended(_) => panic!("{label}: ended"),
             });
             assert_eq!(&got, expected, "{label}");
         }
@@ -275,7 +262,7 @@ mod tests {
     #[test]
     fn final_post_closes_with_duration_and_cause() {
         let r = parse(b"isActive=0&sessionId=ATVId_1&direction=Inbound&callerNumber=%2B254711000001&durationInSeconds=42&hangupCause=NORMAL_CLEARING&currencyCode=KES&amount=1.5", None).unwrap();
-        let VoiceRequest::Ended(end) = r else {
+        let CallCallback::Ended(end) = r else {
             panic!("not ended")
         };
         assert_eq!(end.duration_ms, Some(42_000));

@@ -7,6 +7,21 @@ pub mod form;
 pub mod twiml;
 pub mod vxml;
 
+/// A voice platform's callback as Africa's Talking and Twilio send it: a turn of the call, or
+/// the end of it. (VoiceXML has its own, with a bootstrap document.)
+// One per request, parsed and consumed at once: boxing the larger variant buys nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallCallback {
+    Turn {
+        session_id: String,
+        phone: String,
+        event: crate::voice::call::VoiceEvent,
+    },
+    /// The call is over (Africa's Talking `isActive=0`, a final Twilio `CallStatus`).
+    Ended(crate::domain::SessionEnd),
+}
+
 /// Why a gateway request was refused (answered `400` with this one line).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GatewayError {

@@ -11,7 +11,7 @@ use sha1::Sha1;
 
 use super::at_voice::{empty, end, start, text};
 use super::form::Form;
-use super::{GatewayError, normalize_msisdn};
+use super::{CallCallback, GatewayError, normalize_msisdn};
 use crate::domain::SessionEnd;
 use crate::voice::call::VoiceEvent;
 use crate::voice::{Collect, Turn, Urls};
@@ -20,19 +20,6 @@ pub const NAME: &str = "twilio";
 
 /// Languages Twilio's `Say` speaks among ours.
 pub const TTS_LANGUAGES: &[&str] = &["en", "fr"];
-
-// One per request, parsed and consumed at once: boxing the larger variant buys nothing.
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum VoiceRequest {
-    Turn {
-        session_id: String,
-        phone: String,
-        event: VoiceEvent,
-    },
-    /// A final `CallStatus` (completed, busy, failed, no-answer, canceled).
-    Ended(SessionEnd),
-}
 
 /// Every form field, decoded, for the signature (which covers them all).
 pub fn form_pairs(body: &[u8]) -> Result<Vec<(String, String)>, GatewayError> {
@@ -81,7 +68,7 @@ pub fn verify(token: &str, url: &str, params: &[(String, String)], presented: &s
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-pub fn parse(body: &[u8], event: Option<&str>) -> Result<VoiceRequest, GatewayError> {
+pub fn parse(body: &[u8], event: Option<&str>) -> Result<CallCallback, GatewayError> {
     let form = Form::parse(body)?;
     let session_id = form.require_non_empty("CallSid")?;
     if session_id.len() > 128 || session_id.chars().any(char::is_control) {
@@ -104,7 +91,7 @@ pub fn parse(body: &[u8], event: Option<&str>) -> Result<VoiceRequest, GatewayEr
         status,
         "completed" | "busy" | "failed" | "no-answer" | "canceled"
     ) {
-        return Ok(VoiceRequest::Ended(SessionEnd {
+        return Ok(CallCallback::Ended(SessionEnd {
             gateway: NAME.into(),
             session_id: session_id.to_string(),
             status: status.to_string(),
@@ -130,7 +117,7 @@ pub fn parse(body: &[u8], event: Option<&str>) -> Result<VoiceRequest, GatewayEr
         (None, Some(d), _) => VoiceEvent::Keys(d.trim().to_string()),
         (None, None, _) => VoiceEvent::Start,
     };
-    Ok(VoiceRequest::Turn {
+    Ok(CallCallback::Turn {
         session_id: session_id.to_string(),
         phone,
         event,
@@ -285,14 +272,14 @@ mod tests {
         ];
         for (label, body, q, expected) in cases {
             match parse(body, *q).unwrap() {
-                VoiceRequest::Turn { event, phone, .. } => {
+                CallCallback::Turn { event, phone, .. } => {
                     assert_eq!(&event, expected, "{label}");
                     assert_eq!(phone, "+254711000001");
                 }
-                VoiceRequest::Ended(_) => panic!("{label}"),
+                CallCallback::Ended(_) => panic!("{label}"),
             }
         }
-        let VoiceRequest::Ended(end) = parse(
+        let CallCallback::Ended(end) = parse(
             b"CallSid=CA1&From=%2B254711000001&CallStatus=completed&CallDuration=61",
             None,
         )
