@@ -160,6 +160,8 @@ open_sessions() {
             gsub(/\+/, "%2B", phone)
             printf "sessionId=rss-%d&serviceCode=%%2A123%%23&phoneNumber=%s&networkCode=99999&text=\n", NR - 1, phone
         }' "$DATA/customers.csv" >"$bodies"
+    # A dataset smaller than <count> has fewer phones: report what was really opened.
+    OPENED=$(wc -l <"$bodies")
     # One curl per session, 16 at a time (one curl given thousands of parallel transfers fails
     # to initialise them).
     xargs -P 16 -I{} curl -sS -o /dev/null -w '%{http_code}\n' -d '{}' \
@@ -192,11 +194,11 @@ if [[ " $PHASES " == *" memory "* ]]; then
     sleep 1
     after=$(rss_kib)
     {
-        echo "sessions $SESSIONS"
+        echo "sessions $OPENED"
         echo "rss_before_kib $before"
         echo "rss_after_kib $after"
     } >"$OUT/embedded-rss.txt"
-    log "memory: RSS $before KiB idle, $after KiB with $SESSIONS sessions"
+    log "memory: RSS $before KiB idle, $after KiB with $OPENED sessions"
     stop_server
 fi
 
