@@ -103,6 +103,14 @@ pub fn parse(body: &[u8], event: Option<&str>) -> Result<CallCallback, GatewayEr
 
 pub(crate) type W = Writer<Vec<u8>>;
 
+/// A new XML document in memory, its declaration written.
+pub(crate) fn document() -> W {
+    let mut w = Writer::new(Vec::new());
+    w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))
+        .expect("write to memory");
+    w
+}
+
 pub(crate) fn start(w: &mut W, name: &str, attrs: &[(&str, &str)]) {
     let mut e = BytesStart::new(name);
     for (k, v) in attrs {
@@ -125,7 +133,12 @@ pub(crate) fn empty(w: &mut W, name: &str, attrs: &[(&str, &str)]) {
 }
 
 pub(crate) fn text(w: &mut W, name: &str, value: &str) {
-    start(w, name, &[]);
+    text_with(w, name, &[], value);
+}
+
+/// An element with attributes and escaped text content.
+pub(crate) fn text_with(w: &mut W, name: &str, attrs: &[(&str, &str)], value: &str) {
+    start(w, name, attrs);
     w.write_event(Event::Text(BytesText::new(value)))
         .expect("write to memory");
     end(w, name);
@@ -144,9 +157,7 @@ fn prompts(w: &mut W, turn: &Turn, urls: &Urls) {
 
 /// The XML answer to one turn.
 pub fn render(turn: &Turn, urls: &Urls) -> String {
-    let mut w = Writer::new(Vec::new());
-    w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))
-        .expect("write to memory");
+    let mut w = document();
     start(&mut w, "Response", &[]);
     let timeout = turn.timeout_secs.to_string();
     let noinput = urls.callback_with("event=noinput");

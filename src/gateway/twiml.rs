@@ -5,11 +5,10 @@
 
 use base64::Engine as _;
 use hmac::{Hmac, KeyInit, Mac};
-use quick_xml::Writer;
-use quick_xml::events::{BytesDecl, Event};
+use quick_xml::events::Event;
 use sha1::Sha1;
 
-use super::at_voice::{empty, end, start, text};
+use super::at_voice::{document, empty, end, start, text, text_with};
 use super::form::Form;
 use super::{CallCallback, GatewayError, normalize_msisdn};
 use crate::domain::SessionEnd;
@@ -138,22 +137,18 @@ fn prompts(w: &mut super::at_voice::W, turn: &Turn, urls: &Urls) {
     for segment in &turn.segments {
         match &segment.audio {
             Some(audio) => text(w, "Play", &urls.audio(audio, false)),
-            None => {
-                start(w, "Say", &[("language", language(&segment.lang))]);
-                w.write_event(Event::Text(quick_xml::events::BytesText::new(
-                    &segment.text,
-                )))
-                .expect("write to memory");
-                end(w, "Say");
-            }
+            None => text_with(
+                w,
+                "Say",
+                &[("language", language(&segment.lang))],
+                &segment.text,
+            ),
         }
     }
 }
 
 pub fn render(turn: &Turn, urls: &Urls) -> String {
-    let mut w = Writer::new(Vec::new());
-    w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))
-        .expect("write to memory");
+    let mut w = document();
     start(&mut w, "Response", &[]);
     let timeout = turn.timeout_secs.to_string();
     let noinput = urls.callback_with("event=noinput");

@@ -12,10 +12,9 @@
 //! A recorded complaint (`<record>`) is uploaded as `multipart/form-data` to
 //! [`RECORDING_PATH`], the audio in the `recording` part; we store it (`voice::recording`).
 
-use quick_xml::Writer;
-use quick_xml::events::{BytesDecl, BytesText, Event};
+use quick_xml::events::{BytesText, Event};
 
-use super::at_voice::{W, empty, end, start};
+use super::at_voice::{W, document, empty, end, start};
 use super::{GatewayError, normalize_msisdn};
 use crate::voice::call::VoiceEvent;
 use crate::voice::{Collect, Turn, Urls};
@@ -127,11 +126,10 @@ fn xml_lang(lang: &str) -> &str {
     }
 }
 
-fn begin(w: &mut W, lang: &str) {
-    w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))
-        .expect("write to memory");
+fn begin(lang: &str) -> W {
+    let mut w = document();
     start(
-        w,
+        &mut w,
         "vxml",
         &[
             ("version", "2.1"),
@@ -139,6 +137,7 @@ fn begin(w: &mut W, lang: &str) {
             ("xml:lang", xml_lang(lang)),
         ],
     );
+    w
 }
 
 fn finish(mut w: W) -> String {
@@ -205,8 +204,7 @@ fn grammar(w: &mut W, digits: bool) {
 /// The document for one turn. `phone` is carried in the callback URLs (the interpreter
 /// posts it back with each turn).
 pub fn render(turn: &Turn, urls: &Urls, phone: &str) -> String {
-    let mut w = Writer::new(Vec::new());
-    begin(&mut w, &turn.lang);
+    let mut w = begin(&turn.lang);
     let ids = format!("session={}&caller={}", enc(&turn.session_id), enc(phone));
     let base = urls.callback_with(&ids);
     let with = |event: &str| format!("{base}&event={event}");
@@ -320,8 +318,7 @@ pub fn render(turn: &Turn, urls: &Urls, phone: &str) -> String {
 
 /// Asks the interpreter for the caller's number, then comes back.
 pub fn render_bootstrap(session_id: &str, urls: &Urls) -> String {
-    let mut w = Writer::new(Vec::new());
-    begin(&mut w, "en");
+    let mut w = begin("en");
     start(&mut w, "form", &[("id", "bootstrap")]);
     empty(
         &mut w,
@@ -341,8 +338,7 @@ pub fn render_bootstrap(session_id: &str, urls: &Urls) -> String {
 
 /// The answer to `event=hangup`: nothing more to do.
 pub fn render_exit() -> String {
-    let mut w = Writer::new(Vec::new());
-    begin(&mut w, "en");
+    let mut w = begin("en");
     start(&mut w, "form", &[("id", "bye")]);
     start(&mut w, "block", &[]);
     empty(&mut w, "exit", &[]);
