@@ -145,10 +145,41 @@ async fn logs_mask_phone_numbers_and_never_hold_verification_digits() {
         written.contains("+221******21"),
         "hops are logged, with the phone masked:\n{written}"
     );
-    for secret in ["770004321", "786452821", "1595", "100000*"] {
+    // Phones by their full digits (a bare national number is preceded by its country code).
+    for secret in [
+        "221770004321",
+        "221786452821",
+        "770004321",
+        "1595",
+        "100000*",
+    ] {
         assert!(
-            !written.contains(secret),
+            !contains_number(&written, secret),
             "{secret:?} is in the log:\n{written}"
         );
     }
+}
+
+/// Whether `needle` occurs in `log` as a number of its own: not inside a longer run of digits,
+/// such as a timestamp (`12:34:55.159521`) or a timing, which would match by chance.
+fn contains_number(log: &str, needle: &str) -> bool {
+    log.match_indices(needle).any(|(at, _)| {
+        let before = log[..at].chars().next_back();
+        let after = log[at + needle.len()..].chars().next();
+        let digit = |c: Option<char>| c.is_some_and(|c| c.is_ascii_digit());
+        // Only a digit at the needle's own edge can run on into a neighbouring number.
+        let (first, last) = (needle.chars().next(), needle.chars().next_back());
+        let runs_on = (digit(first) && digit(before)) || (digit(last) && digit(after));
+        !runs_on
+    })
+}
+
+#[test]
+fn a_number_inside_a_longer_one_is_not_a_leak() {
+    assert!(contains_number("text=4*1*100000*1595 end", "1595"));
+    assert!(contains_number("1595", "1595"));
+    assert!(contains_number("phone=+221770004321 ", "221770004321"));
+    assert!(contains_number("phone 770004321", "770004321"));
+    assert!(!contains_number("12:34:55.159521Z", "1595"));
+    assert!(contains_number("input 100000*1595", "100000*"));
 }
