@@ -55,6 +55,20 @@ impl AreaOutageCache {
     }
 }
 
+/// The actions that mark what a session achieved, for the interactions log.
+pub fn is_notable(action: &str) -> bool {
+    matches!(
+        action,
+        "latest_bill"
+            | "report_outage"
+            | "find_ticket"
+            | "file_complaint"
+            | "area_outages"
+            | "request_callback"
+            | "verify_account"
+    )
+}
+
 /// Who is asking, for keys and logs.
 #[derive(Debug, Clone)]
 pub struct Caller<'a> {
@@ -120,6 +134,7 @@ impl Actions<'_> {
             "file_complaint" => self.file_complaint(request, state, caller).await,
             "area_outages" => self.area_outages(state).await,
             "request_callback" => self.request_callback(request, state, caller).await,
+            "file_recorded_complaint" => self.file_recorded_complaint(request, state, caller).await,
             // `dalal check` refuses unknown actions; a menu changed behind its back gets here.
             other => {
                 tracing::error!(action = other, "menu names an unknown action");
@@ -463,6 +478,36 @@ impl Actions<'_> {
                 created_at: now,
                 sla_due_at: Some(now + Duration::hours(self.config.sla_hours(category))),
                 note: None,
+            })
+            .await?;
+        Ok(ticket_vars(ActionResult::outcome("filed"), &ticket))
+    }
+
+    /// A complaint recorded by voice: a ticket carrying the recording's URL.
+    async fn file_recorded_complaint(
+        &self,
+        request: &ActionRequest,
+        state: &State,
+        caller: &Caller<'_>,
+    ) -> StoreResult<ActionResult> {
+        let url = text_var(state, "recording_url").unwrap_or_default();
+        let now = Utc::now();
+        let account = ["account", "verified_account", "located_account"]
+            .iter()
+            .find_map(|k| text_var(state, k))
+            .filter(|a| !a.is_empty())
+            .map(str::to_string);
+        let ticket = self
+            .crm
+            .create_ticket(&NewTicket {
+                origin_key: origin_key(caller, request, ""),
+                account_no: account,
+                phone: Some(caller.phone.to_string()),
+                category: "other".into(),
+                channel: caller.channel.to_string(),
+                created_at: now,
+                sla_due_at: Some(now + Duration::hours(self.config.sla_hours("other"))),
+                note: Some(format!("voice recording: {url}")),
             })
             .await?;
         Ok(ticket_vars(ActionResult::outcome("filed"), &ticket))

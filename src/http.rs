@@ -1,27 +1,34 @@
-//! HTTP edge: routes, body limits, and the one place errors become responses.
+//! HTTP edge: routes, reading requests whole, and the one place errors become responses.
+//! Every gateway is served by the same two generic handlers (USSD, voice); registering one is
+//! one line in [`router`].
+
+use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use std::collections::HashMap;
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, Multipart, Path, Request, State};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 
-use crate::gateway::{GatewayError, africastalking};
+use crate::gateway::africastalking::AfricasTalking;
+use crate::gateway::at_voice::AfricasTalkingVoice;
+use crate::gateway::twiml::Twilio;
+use crate::gateway::vxml::VoiceXml;
+use crate::gateway::{
+    GatewayError, Part, Route, UssdGateway, VoiceGateway, VoiceRequest, WireRequest, WireResponse,
+};
+use crate::runner::App;
 use crate::security::Refusal;
-use crate::service::{App, HopInput, UssdHop};
 use crate::store::StoreError;
 
 /// Largest request body accepted: a USSD hop is a few hundred bytes.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
-/// Largest body of the one route that takes audio, the VoiceXML recording upload
-/// ([`vxml::RECORDING_PATH`](crate::gateway::vxml::RECORDING_PATH)): a two-minute complaint in
-/// 8 kHz 16-bit WAV is under 2 MiB.
-pub const MAX_RECORDING_BYTES: usize = 8 * 1024 * 1024;
+/// Text fields of a multipart upload: at most this many, each at most [`MAX_PART_TEXT`] bytes.
+const MAX_PARTS: usize = 64;
+const MAX_PART_TEXT: usize = 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -35,15 +42,15 @@ pub enum ApiError {
     NotFound,
     #[error("bad upload: {0}")]
     BadUpload(String),
-    #[error("payload too large: a recording upload is {MAX_RECORDING_BYTES} bytes at most")]
-    TooLarge,
+    #[error("payload too large: this route accepts {0} bytes at most")]
+    TooLarge(usize),
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = match &self {
             ApiError::BadRequest(_) | ApiError::BadUpload(_) => StatusCode::BAD_REQUEST,
-            ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Unavailable(e) => {
@@ -64,100 +71,230 @@ fn plain(status: StatusCode, body: String) -> Response {
         .into_response()
 }
 
+fn wire(answer: WireResponse) -> Response {
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, answer.content_type),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        answer.body,
+    )
+        .into_response()
+}
+
 pub fn router(app: App) -> Router {
+    let twilio = Twilio {
+        auth_token: app.config.voice.twilio_auth_token.clone(),
+    };
     Router::new()
-        .route("/ussd/africastalking", post(africastalking_ussd))
-        .route("/ussd/africastalking/events", post(africastalking_event))
-        .route("/voice/africastalking", post(voice::africastalking))
-        .route("/voice/twilio", post(voice::twilio))
-        .route("/voice/twilio/status", post(voice::twilio))
-        .route("/voice/vxml", get(voice::vxml).post(voice::vxml))
-        .route(
-            crate::gateway::vxml::RECORDING_PATH,
-            // The only route with a body limit above MAX_BODY_BYTES (the innermost limit wins).
-            post(voice::vxml_recording).layer(DefaultBodyLimit::max(MAX_RECORDING_BYTES)),
-        )
-        .route("/recordings/{file}", get(voice::recording))
-        .route("/audio/{lang}/{file}", get(voice::audio))
+        .merge(ussd_routes(AfricasTalking))
+        .merge(voice_routes(AfricasTalkingVoice))
+        .merge(voice_routes(twilio))
+        .merge(voice_routes(VoiceXml))
+        .route("/recordings/{file}", get(files::recording))
+        .route("/audio/{lang}/{file}", get(files::audio))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(app)
 }
 
-/// Header a gateway may carry its shared secret in (else `?key=` on the callback URL).
-pub const KEY_HEADER: &str = "x-dalal-key";
-
-/// Applies a gateway's authentication rules to a request.
-fn admit(app: &App, gateway: &str, caller: &Caller) -> Result<(), Refusal> {
-    match app.guards.get(gateway) {
-        None => Ok(()),
-        Some(guard) => guard.admit(caller.key.as_deref(), Some(caller.peer.ip())),
+/// A gateway's routes, each answered by `handle` (GET too where the route says so).
+fn routes_of<H, T>(routes: &[Route], handle: H) -> Router<App>
+where
+    H: axum::handler::Handler<T, App> + Clone,
+    T: 'static,
+{
+    let mut router = Router::new();
+    for route in routes {
+        let mut method: MethodRouter<App> = post(handle.clone());
+        if route.get {
+            method = method.get(handle.clone());
+        }
+        if let Some(max) = route.max_body {
+            // The innermost limit wins over the router's default.
+            method = method.layer(DefaultBodyLimit::max(max));
+        }
+        router = router.route(route.path, method);
     }
+    router
 }
 
-/// Where a request came from and the key it presented.
-struct Caller {
-    peer: SocketAddr,
-    key: Option<String>,
+fn ussd_routes<G: UssdGateway>(gateway: G) -> Router<App> {
+    let gateway = Arc::new(gateway);
+    let routes = gateway.routes();
+    let handle = move |State(app): State<App>,
+                       ConnectInfo(peer): ConnectInfo<SocketAddr>,
+                       request: Request| {
+        let gateway = gateway.clone();
+        async move {
+            let request = read_wire(&app, peer, request, None).await?;
+            ussd_request(&app, gateway.as_ref(), request).await
+        }
+    };
+    routes_of(routes, handle)
 }
 
-impl Caller {
-    fn new(peer: SocketAddr, headers: &HeaderMap, query: &HashMap<String, String>) -> Self {
-        let header = headers
-            .get(KEY_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        Caller {
-            peer,
-            key: header.or_else(|| query.get("key").cloned()),
+fn voice_routes<G: VoiceGateway>(gateway: G) -> Router<App> {
+    let gateway = Arc::new(gateway);
+    let routes = gateway.routes();
+    let handle = move |State(app): State<App>,
+                       ConnectInfo(peer): ConnectInfo<SocketAddr>,
+                       request: Request| {
+        let gateway = gateway.clone();
+        async move {
+            let limit = gateway
+                .routes()
+                .iter()
+                .find(|r| r.path == request.uri().path())
+                .and_then(|r| r.max_body);
+            let request = read_wire(&app, peer, request, limit).await?;
+            voice_request(&app, gateway.as_ref(), request).await
+        }
+    };
+    routes_of(routes, handle)
+}
+
+/// One USSD request: authenticate, decode, run, render.
+async fn ussd_request<G: UssdGateway>(
+    app: &App,
+    gateway: &G,
+    request: WireRequest,
+) -> Result<Response, ApiError> {
+    gateway.authenticate(&request, app.guards.get(gateway.name()))?;
+    let inbound = gateway.decode(&request)?;
+    let answer = match app.ussd(gateway.name(), inbound).await? {
+        Some(reply) => gateway.render(&reply),
+        None => gateway.acknowledge_end(),
+    };
+    Ok(wire(answer))
+}
+
+/// One voice request: authenticate, decode, run, render in the platform's XML.
+async fn voice_request<G: VoiceGateway>(
+    app: &App,
+    gateway: &G,
+    request: WireRequest,
+) -> Result<Response, ApiError> {
+    gateway.authenticate(&request, app.guards.get(gateway.name()))?;
+    let body = match gateway.decode(&request)? {
+        VoiceRequest::Answer(body) => body,
+        VoiceRequest::Hop(inbound) => {
+            let urls = gateway.urls(&request);
+            let tts = gateway.tts_languages();
+            match app.voice(gateway.name(), tts, inbound.clone()).await? {
+                Some(turn) => gateway.render(&turn, &urls, &inbound),
+                None => gateway.render_end(),
+            }
+        }
+    };
+    Ok(wire(WireResponse {
+        content_type: gateway.content_type(),
+        body,
+    }))
+}
+
+/// Where the platform reaches us: the configured public URL, else this request's host.
+fn base_url(app: &App, headers: &axum::http::HeaderMap) -> String {
+    match &app.config.voice.public_url {
+        Some(url) => url.trim_end_matches('/').to_string(),
+        None => {
+            let host = headers
+                .get(header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("localhost");
+            format!("http://{host}")
         }
     }
 }
 
-async fn africastalking_ussd(
-    State(app): State<App>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    admit(
-        &app,
-        africastalking::NAME,
-        &Caller::new(peer, &headers, &query),
-    )?;
-    let request = africastalking::parse_ussd(&body)?;
-    let reply = app
-        .ussd_hop(UssdHop {
-            gateway: africastalking::NAME,
-            session_id: request.session_id,
-            phone: request.phone,
-            service_code: request.service_code,
-            input: HopInput::Cumulative(request.text),
+/// Reads a request whole: head, query, and the body (or its multipart fields). `limit` is the
+/// route's own body limit when it has one (multipart uploads are refused above it before a
+/// byte is read, when they say their size).
+async fn read_wire(
+    app: &App,
+    peer: SocketAddr,
+    request: Request,
+    limit: Option<usize>,
+) -> Result<WireRequest, ApiError> {
+    let uri = request.uri().clone();
+    let query: Vec<(String, String)> = uri
+        .query()
+        .map(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .into_owned()
+                .collect()
         })
-        .await;
-    Ok(plain(
-        StatusCode::OK,
-        africastalking::render_ussd(&reply.text, reply.end),
-    ))
+        .unwrap_or_default();
+    let headers = request.headers().clone();
+    let mut wire = WireRequest {
+        peer,
+        method: request.method().clone(),
+        path: uri.path().to_string(),
+        path_and_query: uri
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/")
+            .to_string(),
+        base_url: base_url(app, &headers),
+        headers,
+        query,
+        body: Bytes::new(),
+        parts: Vec::new(),
+    };
+    if wire.is_multipart() {
+        wire.parts = read_parts(app, request, limit.unwrap_or(MAX_BODY_BYTES)).await?;
+    } else {
+        wire.body = Bytes::from_request(request, app)
+            .await
+            .map_err(|e| match e.status() {
+                StatusCode::PAYLOAD_TOO_LARGE => {
+                    ApiError::TooLarge(limit.unwrap_or(MAX_BODY_BYTES))
+                }
+                _ => ApiError::BadUpload(e.body_text()),
+            })?;
+    }
+    Ok(wire)
 }
 
-async fn africastalking_event(
-    State(app): State<App>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    admit(
-        &app,
-        africastalking::NAME,
-        &Caller::new(peer, &headers, &query),
-    )?;
-    let end = africastalking::parse_event(&body)?;
-    app.session_ended(&end).await?;
-    Ok(plain(StatusCode::OK, "OK\n".into()))
+async fn read_parts(app: &App, request: Request, limit: usize) -> Result<Vec<Part>, ApiError> {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(ApiError::TooLarge(limit));
+    }
+    let mut multipart = Multipart::from_request(request, app)
+        .await
+        .map_err(|_| ApiError::BadUpload("multipart/form-data expected".into()))?;
+    let failed = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge(limit)
+        } else {
+            ApiError::BadUpload(e.body_text())
+        }
+    };
+    let mut parts = Vec::new();
+    while let Some(field) = multipart.next_field().await.map_err(failed)? {
+        let name = field.name().unwrap_or_default().to_string();
+        let file_name = field.file_name().map(str::to_string);
+        let data = field.bytes().await.map_err(failed)?;
+        let is_text = file_name.is_none() && name != "recording";
+        if is_text && (data.len() > MAX_PART_TEXT || parts.len() >= MAX_PARTS) {
+            return Err(ApiError::BadUpload(format!(
+                "field `{name}` too long or too many fields"
+            )));
+        }
+        parts.push(Part {
+            name,
+            file_name,
+            data,
+        });
+    }
+    Ok(parts)
 }
 
 async fn healthz() -> Response {
@@ -180,249 +317,20 @@ async fn readyz(State(app): State<App>) -> Response {
     }
 }
 
-/// Voice gateways and recorded prompts.
-mod voice {
+/// Files served as they are: recorded prompts, and recordings uploaded by VoiceXML platforms.
+mod files {
     use super::*;
-    use crate::gateway::{CallCallback, at_voice, twiml, vxml};
-    use crate::voice::Urls;
-    use crate::voice::call::{VoiceEvent, VoiceTurnRequest};
-    use axum::extract::Path;
-    use axum::http::Uri;
-
-    fn xml(body: String, content_type: &'static str) -> Response {
-        (
-            StatusCode::OK,
-            [
-                (header::CONTENT_TYPE, content_type),
-                (header::CACHE_CONTROL, "no-store"),
-            ],
-            body,
-        )
-            .into_response()
-    }
-
-    /// Where the platform reaches us: the configured public URL, else this request's host.
-    fn base(app: &App, headers: &HeaderMap) -> String {
-        match &app.config.voice.public_url {
-            Some(url) => url.trim_end_matches('/').to_string(),
-            None => {
-                let host = headers
-                    .get(header::HOST)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("localhost");
-                format!("http://{host}")
-            }
-        }
-    }
-
-    fn urls(app: &App, headers: &HeaderMap, path: &str) -> Urls {
-        let base = base(app, headers);
-        Urls {
-            callback: format!("{base}{path}"),
-            base,
-        }
-    }
-
-    /// A voice platform that calls back with [`CallCallback`]s.
-    struct Platform {
-        gateway: &'static str,
-        /// Languages its text-to-speech speaks.
-        tts: &'static [&'static str],
-        content_type: &'static str,
-    }
-
-    /// Answers one callback of a platform: the next turn of the call, rendered in its XML, or
-    /// an empty response once the call is over (closing the interaction).
-    async fn answer_call(
-        app: &App,
-        platform: Platform,
-        request: CallCallback,
-        render: impl FnOnce(&crate::voice::Turn) -> String,
-    ) -> Result<Response, ApiError> {
-        match request {
-            CallCallback::Ended(end) => {
-                app.voice_ended(&end).await?;
-                Ok(xml(
-                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>".into(),
-                    platform.content_type,
-                ))
-            }
-            CallCallback::Turn {
-                session_id,
-                phone,
-                event,
-            } => {
-                let turn = app
-                    .voice_turn(VoiceTurnRequest {
-                        gateway: platform.gateway,
-                        session_id,
-                        phone,
-                        event,
-                        tts: platform.tts,
-                    })
-                    .await;
-                Ok(xml(render(&turn), platform.content_type))
-            }
-        }
-    }
-
-    pub async fn africastalking(
-        State(app): State<App>,
-        ConnectInfo(peer): ConnectInfo<SocketAddr>,
-        Query(query): Query<HashMap<String, String>>,
-        headers: HeaderMap,
-        body: Bytes,
-    ) -> Result<Response, ApiError> {
-        admit(&app, at_voice::NAME, &Caller::new(peer, &headers, &query))?;
-        let event = query.get("event").map(String::as_str);
-        let request = at_voice::parse(&body, event)?;
-        let urls = urls(&app, &headers, "/voice/africastalking");
-        let platform = Platform {
-            gateway: at_voice::NAME,
-            tts: at_voice::TTS_LANGUAGES,
-            content_type: "application/xml",
-        };
-        answer_call(&app, platform, request, |turn| {
-            at_voice::render(turn, &urls)
-        })
-        .await
-    }
-
-    pub async fn twilio(
-        State(app): State<App>,
-        Query(query): Query<HashMap<String, String>>,
-        uri: Uri,
-        headers: HeaderMap,
-        body: Bytes,
-    ) -> Result<Response, ApiError> {
-        let base = base(&app, &headers);
-        if let Some(token) = &app.config.voice.twilio_auth_token {
-            let url = format!(
-                "{base}{}",
-                uri.path_and_query().map(|p| p.as_str()).unwrap_or("/")
-            );
-            let presented = headers
-                .get("x-twilio-signature")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default();
-            let params = twiml::form_pairs(&body)?;
-            if !twiml::verify(token, &url, &params, presented) {
-                tracing::warn!("twilio signature mismatch");
-                return Err(ApiError::Forbidden(Refusal::BadKey));
-            }
-        }
-        let urls = Urls {
-            callback: format!("{base}/voice/twilio"),
-            base,
-        };
-        let event = query.get("event").map(String::as_str);
-        let request = twiml::parse(&body, event)?;
-        let platform = Platform {
-            gateway: twiml::NAME,
-            tts: twiml::TTS_LANGUAGES,
-            content_type: "text/xml",
-        };
-        answer_call(&app, platform, request, |turn| twiml::render(turn, &urls)).await
-    }
-
-    /// Admits a request with the VoiceXML gateway's authentication (as `/voice/vxml`).
-    fn admit_vxml(
-        app: &App,
-        peer: SocketAddr,
-        headers: &HeaderMap,
-        query: &[(String, String)],
-    ) -> Result<(), Refusal> {
-        let lookup: HashMap<String, String> = query.iter().cloned().collect();
-        admit(app, vxml::NAME, &Caller::new(peer, headers, &lookup))
-    }
-
-    pub async fn vxml(
-        State(app): State<App>,
-        ConnectInfo(peer): ConnectInfo<SocketAddr>,
-        Query(query): Query<Vec<(String, String)>>,
-        headers: HeaderMap,
-        body: Bytes,
-    ) -> Result<Response, ApiError> {
-        admit_vxml(&app, peer, &headers, &query)?;
-        let mut params = query;
-        let is_form = headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
-        if is_form && !body.is_empty() {
-            params.extend(crate::gateway::twiml::form_pairs(&body)?);
-        }
-        vxml_answer(&app, &headers, params, None).await
-    }
-
-    /// `POST /voice/vxml/recording`: a `<record>` result, uploaded as `multipart/form-data`
-    /// (the audio in the `recording` part, other parts as form fields). The recording is stored
-    /// and filed as a ticket before the reply (which says its reference) is sent.
-    pub async fn vxml_recording(
-        State(app): State<App>,
-        ConnectInfo(peer): ConnectInfo<SocketAddr>,
-        Query(query): Query<Vec<(String, String)>>,
-        headers: HeaderMap,
-        request: axum::extract::Request,
-    ) -> Result<Response, ApiError> {
-        use axum::extract::{FromRequest, Multipart};
-        admit_vxml(&app, peer, &headers, &query)?;
-        // Refused before a byte of it is read when it says its size.
-        let declared = headers
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
-        if declared.is_some_and(|n| n > MAX_RECORDING_BYTES as u64) {
-            return Err(ApiError::TooLarge);
-        }
-        let mut multipart = Multipart::from_request(request, &app)
-            .await
-            .map_err(|_| ApiError::BadUpload("multipart/form-data expected".into()))?;
-        let failed = |e: axum::extract::multipart::MultipartError| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::TooLarge
-            } else {
-                ApiError::BadUpload(e.body_text())
-            }
-        };
-        let mut params = query;
-        let mut audio: Option<Bytes> = None;
-        while let Some(field) = multipart.next_field().await.map_err(failed)? {
-            let name = field.name().unwrap_or_default().to_string();
-            if name == "recording" {
-                if audio.is_some() {
-                    return Err(ApiError::BadUpload("more than one recording".into()));
-                }
-                audio = Some(field.bytes().await.map_err(failed)?);
-            } else if field.file_name().is_some() {
-                // Another file: read past it.
-                field.bytes().await.map_err(failed)?;
-            } else {
-                let value = field.text().await.map_err(failed)?;
-                if value.len() > 1024 || params.len() >= 64 {
-                    return Err(ApiError::BadUpload(format!(
-                        "field `{name}` too long or too many fields"
-                    )));
-                }
-                params.push((name, value));
-            }
-        }
-        let upload = audio
-            .filter(|a| !a.is_empty())
-            .map(|audio| crate::voice::recording::Upload { audio });
-        vxml_answer(&app, &headers, params, Some(upload)).await
-    }
 
     /// `GET /recordings/<file>`: a recording stored from an upload, to callers passing the
     /// VoiceXML gateway's authentication.
     pub async fn recording(
         State(app): State<App>,
         ConnectInfo(peer): ConnectInfo<SocketAddr>,
-        Query(query): Query<Vec<(String, String)>>,
-        headers: HeaderMap,
         Path(file): Path<String>,
+        request: Request,
     ) -> Result<Response, ApiError> {
-        admit_vxml(&app, peer, &headers, &query)?;
+        let request = read_wire(&app, peer, request, None).await?;
+        VoiceXml.authenticate(&request, app.guards.get(VoiceXml.name()))?;
         // Only names we generate: nothing else under the folder is reachable.
         let content_type =
             crate::voice::recording::content_type(&file).ok_or(ApiError::NotFound)?;
@@ -440,77 +348,6 @@ mod voice {
             bytes,
         )
             .into_response())
-    }
-
-    /// One VoiceXML request, parameters merged. `upload`: set on the recording route, with the
-    /// audio if the request carried any.
-    async fn vxml_answer(
-        app: &App,
-        headers: &HeaderMap,
-        params: Vec<(String, String)>,
-        upload: Option<Option<crate::voice::recording::Upload>>,
-    ) -> Result<Response, ApiError> {
-        let urls = urls(app, headers, "/voice/vxml");
-        let new_id = || {
-            use std::sync::atomic::{AtomicU64, Ordering};
-            static NEXT: AtomicU64 = AtomicU64::new(1);
-            format!(
-                "vx{}{}",
-                chrono::Utc::now().timestamp_micros(),
-                NEXT.fetch_add(1, Ordering::Relaxed)
-            )
-        };
-        let body = match vxml::parse(&params, new_id)? {
-            vxml::VoiceRequest::Bootstrap { session_id } => {
-                vxml::render_bootstrap(&session_id, &urls)
-            }
-            vxml::VoiceRequest::Ended {
-                session_id,
-                phone,
-                cause,
-            } => {
-                app.voice_ended(&crate::domain::SessionEnd {
-                    gateway: vxml::NAME.into(),
-                    session_id,
-                    status: cause,
-                    duration_ms: None,
-                    hops_count: None,
-                    input: None,
-                    last_app_response: None,
-                    error_message: None,
-                    cost: None,
-                    phone,
-                    service_code: None,
-                    network_code: None,
-                    date: None,
-                })
-                .await?;
-                vxml::render_exit()
-            }
-            vxml::VoiceRequest::Turn {
-                session_id,
-                phone,
-                event,
-            } => {
-                let event = match upload {
-                    None => event,
-                    Some(Some(upload)) => VoiceEvent::Upload(upload),
-                    // A recording submitted without audio: as if nothing was said.
-                    Some(None) => VoiceEvent::NoInput,
-                };
-                let turn = app
-                    .voice_turn(VoiceTurnRequest {
-                        gateway: vxml::NAME,
-                        session_id,
-                        phone: phone.clone(),
-                        event,
-                        tts: vxml::TTS_LANGUAGES,
-                    })
-                    .await;
-                vxml::render(&turn, &urls, &phone)
-            }
-        };
-        Ok(xml(body, vxml::CONTENT_TYPE))
     }
 
     /// `GET /audio/<lang>/<prompt-id>.wav|.mp3`: a recorded prompt, cacheable.

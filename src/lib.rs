@@ -4,6 +4,7 @@
 //! -> gateway adapter (render) -> response.
 
 pub mod actions;
+pub mod channel;
 pub mod config;
 pub mod dial;
 pub mod domain;
@@ -17,9 +18,9 @@ pub mod load;
 pub mod menu;
 pub mod prompts;
 pub mod reference;
+pub mod runner;
 pub mod security;
 pub mod server;
-pub mod service;
 pub mod store;
 pub mod text;
 pub mod voice;

@@ -12,8 +12,8 @@ use crate::engine::messages;
 use crate::i18n::Catalog;
 use crate::menu::Menu;
 use crate::menu::check::Problem;
-use crate::voice::call::ids;
 use crate::voice::numbers;
+use crate::voice::policy::ids;
 use crate::voice::speech::{self, PromptIndex, SYNTHETIC_MANIFEST, Shapes, Source};
 
 /// Languages espeak-ng can voice among ours (it has no Wolof), with its voice names.

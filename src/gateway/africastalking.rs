@@ -4,10 +4,62 @@
 //! else marks a new session. The end-of-session notification arrives separately at `/events`.
 
 use super::form::Form;
-use super::{GatewayError, normalize_msisdn};
+use super::{GatewayError, Route, UssdGateway, WireRequest, WireResponse, normalize_msisdn};
+use crate::channel::{Event, Inbound, Input};
 use crate::domain::SessionEnd;
+use crate::engine::Reply;
 
 pub const NAME: &str = "africastalking";
+
+/// The end-of-session notification's path, beside the hop callback.
+pub const EVENTS_PATH: &str = "/ussd/africastalking/events";
+
+/// Africa's Talking USSD, as a plug-in of the runner.
+pub struct AfricasTalking;
+
+impl UssdGateway for AfricasTalking {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn routes(&self) -> &'static [Route] {
+        const ROUTES: &[Route] = &[
+            Route::post("/ussd/africastalking"),
+            Route::post(EVENTS_PATH),
+        ];
+        ROUTES
+    }
+
+    fn decode(&self, request: &WireRequest) -> Result<Inbound, GatewayError> {
+        if request.path == EVENTS_PATH {
+            let end = parse_event(&request.body)?;
+            return Ok(Inbound {
+                session_id: end.session_id.clone(),
+                phone: end.phone.clone().unwrap_or_default(),
+                event: Event::End(end),
+            });
+        }
+        let hop = parse_ussd(&request.body)?;
+        // `text` is empty on the first hop, and nothing else marks a new session.
+        let event = if hop.text.is_empty() {
+            Event::Start
+        } else {
+            Event::Input(Input::Cumulative(hop.text))
+        };
+        Ok(Inbound {
+            session_id: hop.session_id,
+            phone: hop.phone,
+            event,
+        })
+    }
+
+    fn render(&self, reply: &Reply) -> WireResponse {
+        WireResponse {
+            content_type: "text/plain; charset=utf-8",
+            body: render_ussd(&reply.text, reply.end),
+        }
+    }
+}
 
 /// Longest session id we keep (AT's are ~40 characters).
 const MAX_SESSION_ID: usize = 128;
@@ -152,6 +204,47 @@ mod tests {
             let got = got.as_ref().map(|(p, t)| (p.as_str(), t.as_str()));
             assert_eq!(&got.map_err(|e| e.clone()), expected, "{label}");
         }
+    }
+
+    /// Labelled wire request -> decoded hop, through the plug-in (path decides hop or end).
+    #[test]
+    fn requests_decode_into_neutral_events() {
+        let request = super::super::case_request;
+        let cases: &[(&str, &str, &[u8], Event)] = &[
+            (
+                "empty text starts a session",
+                "/ussd/africastalking",
+                b"sessionId=s1&serviceCode=*123%23&phoneNumber=%2B254711000001&text=",
+                Event::Start,
+            ),
+            (
+                "later hops carry every input so far",
+                "/ussd/africastalking",
+                b"sessionId=s1&serviceCode=*123%23&phoneNumber=%2B254711000001&text=1*2",
+                Event::Input(Input::Cumulative("1*2".into())),
+            ),
+        ];
+        for (label, path, body, expected) in cases {
+            let inbound = AfricasTalking.decode(&request(path, body)).unwrap();
+            assert_eq!(&inbound.event, expected, "{label}");
+            assert_eq!(inbound.session_id, "s1", "{label}");
+            assert_eq!(inbound.phone, "+254711000001", "{label}");
+        }
+        let end = AfricasTalking
+            .decode(&request(
+                EVENTS_PATH,
+                b"sessionId=s1&status=Incomplete&phoneNumber=%2B254711000001",
+            ))
+            .unwrap();
+        assert!(
+            matches!(&end.event, Event::End(e) if e.status == "Incomplete"),
+            "end: {end:?}"
+        );
+        let screen = AfricasTalking.render(&Reply {
+            text: "Menu".into(),
+            end: false,
+        });
+        assert_eq!(screen.body, "CON Menu");
     }
 
     #[test]

@@ -6,19 +6,64 @@
 //! timeout AT runs the next element, so a `Redirect` (`?event=noinput`) follows it. The last
 //! POST has `isActive=0` with the call's duration and hangup cause.
 
-use quick_xml::Writer;
-use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
-
 use super::form::Form;
-use super::{CallCallback, GatewayError, normalize_msisdn};
+use super::xml::{W, document, empty, end, finish, start, text};
+use super::{GatewayError, Route, VoiceGateway, VoiceRequest, WireRequest, normalize_msisdn};
+use crate::channel::{Event, Inbound, Input, Recording};
 use crate::domain::SessionEnd;
-use crate::voice::call::VoiceEvent;
 use crate::voice::{Collect, Turn, Urls};
 
 pub const NAME: &str = "africastalking_voice";
 
 /// Africa's Talking `Say` speaks English only.
 pub const TTS_LANGUAGES: &[&str] = &["en"];
+
+const PATH: &str = "/voice/africastalking";
+
+/// Africa's Talking voice, as a plug-in of the runner.
+pub struct AfricasTalkingVoice;
+
+impl VoiceGateway for AfricasTalkingVoice {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn routes(&self) -> &'static [Route] {
+        const ROUTES: &[Route] = &[Route::post(PATH)];
+        ROUTES
+    }
+
+    fn tts_languages(&self) -> &'static [&'static str] {
+        TTS_LANGUAGES
+    }
+
+    fn content_type(&self) -> &'static str {
+        "application/xml"
+    }
+
+    fn decode(&self, request: &WireRequest) -> Result<VoiceRequest, GatewayError> {
+        parse(&request.body, request.query_param("event")).map(VoiceRequest::Hop)
+    }
+
+    fn urls(&self, request: &WireRequest) -> Urls {
+        Urls {
+            callback: request.url(PATH),
+            base: request.base_url.clone(),
+        }
+    }
+
+    fn render(&self, turn: &Turn, urls: &Urls, _inbound: &Inbound) -> String {
+        render(turn, urls)
+    }
+
+    fn render_end(&self) -> String {
+        finish({
+            let mut w = document();
+            empty(&mut w, "Response", &[]);
+            w
+        })
+    }
+}
 
 fn session_id(form: &Form) -> Result<String, GatewayError> {
     let id = form.require_non_empty("sessionId")?;
@@ -32,7 +77,7 @@ fn session_id(form: &Form) -> Result<String, GatewayError> {
 }
 
 /// Parses a callback; `event` is the `?event=` of our own `Redirect`s (`noinput`).
-pub fn parse(body: &[u8], event: Option<&str>) -> Result<CallCallback, GatewayError> {
+pub fn parse(body: &[u8], event: Option<&str>) -> Result<Inbound, GatewayError> {
     let form = Form::parse(body)?;
     let session_id = session_id(&form)?;
     let active = form.require("isActive")?;
@@ -57,9 +102,9 @@ pub fn parse(body: &[u8], event: Option<&str>) -> Result<CallCallback, GatewayEr
     match active {
         "0" => {
             let text = |name: &str| form.get(name).filter(|s| !s.is_empty()).map(str::to_string);
-            Ok(CallCallback::Ended(SessionEnd {
+            let end = SessionEnd {
                 gateway: NAME.to_string(),
-                session_id,
+                session_id: session_id.clone(),
                 status: text("hangupCause").unwrap_or_else(|| "NORMAL_CLEARING".into()),
                 duration_ms: form.optional_i64("durationInSeconds")?.map(|s| s * 1000),
                 hops_count: None,
@@ -74,7 +119,12 @@ pub fn parse(body: &[u8], event: Option<&str>) -> Result<CallCallback, GatewayEr
                 service_code: text("destinationNumber"),
                 network_code: None,
                 date: None,
-            }))
+            };
+            Ok(Inbound {
+                session_id,
+                phone: end.phone.clone().unwrap_or_default(),
+                event: Event::End(end),
+            })
         }
         "1" => {
             let phone = phone.ok_or(GatewayError::Missing("callerNumber"))?;
@@ -83,12 +133,12 @@ pub fn parse(body: &[u8], event: Option<&str>) -> Result<CallCallback, GatewayEr
                 .or_else(|| form.get("RecordingUrl"))
                 .filter(|s| !s.is_empty());
             let event = match (recording, form.get("dtmfDigits"), event) {
-                (Some(url), _, _) => VoiceEvent::Recording(url.to_string()),
-                (None, _, Some("noinput")) => VoiceEvent::NoInput,
-                (None, Some(d), _) => VoiceEvent::Keys(d.trim().to_string()),
-                (None, None, _) => VoiceEvent::Start,
+                (Some(url), _, _) => Event::Recording(Recording::Hosted(url.to_string())),
+                (None, _, Some("noinput")) => Event::NoInput,
+                (None, Some(d), _) => Event::Input(Input::Latest(d.trim().to_string())),
+                (None, None, _) => Event::Start,
             };
-            Ok(CallCallback::Turn {
+            Ok(Inbound {
                 session_id,
                 phone,
                 event,
@@ -99,49 +149,6 @@ pub fn parse(body: &[u8], event: Option<&str>) -> Result<CallCallback, GatewayEr
             reason: "expected 0 or 1".into(),
         }),
     }
-}
-
-pub(crate) type W = Writer<Vec<u8>>;
-
-/// A new XML document in memory, its declaration written.
-pub(crate) fn document() -> W {
-    let mut w = Writer::new(Vec::new());
-    w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))
-        .expect("write to memory");
-    w
-}
-
-pub(crate) fn start(w: &mut W, name: &str, attrs: &[(&str, &str)]) {
-    let mut e = BytesStart::new(name);
-    for (k, v) in attrs {
-        e.push_attribute((*k, *v));
-    }
-    w.write_event(Event::Start(e)).expect("write to memory");
-}
-
-pub(crate) fn end(w: &mut W, name: &str) {
-    w.write_event(Event::End(BytesEnd::new(name)))
-        .expect("write to memory");
-}
-
-pub(crate) fn empty(w: &mut W, name: &str, attrs: &[(&str, &str)]) {
-    let mut e = BytesStart::new(name);
-    for (k, v) in attrs {
-        e.push_attribute((*k, *v));
-    }
-    w.write_event(Event::Empty(e)).expect("write to memory");
-}
-
-pub(crate) fn text(w: &mut W, name: &str, value: &str) {
-    text_with(w, name, &[], value);
-}
-
-/// An element with attributes and escaped text content.
-pub(crate) fn text_with(w: &mut W, name: &str, attrs: &[(&str, &str)], value: &str) {
-    start(w, name, attrs);
-    w.write_event(Event::Text(BytesText::new(value)))
-        .expect("write to memory");
-    end(w, name);
 }
 
 fn prompts(w: &mut W, turn: &Turn, urls: &Urls) {
@@ -199,7 +206,7 @@ pub fn render(turn: &Turn, urls: &Urls) -> String {
         Collect::Hangup => prompts(&mut w, turn, urls),
     }
     end(&mut w, "Response");
-    String::from_utf8(w.into_inner()).expect("UTF-8 in, UTF-8 out")
+    finish(w)
 }
 
 #[cfg(test)]
@@ -212,7 +219,7 @@ mod tests {
         &'static str,
         &'static [u8],
         Option<&'static str>,
-        Result<VoiceEvent, GatewayError>,
+        Result<Event, GatewayError>,
     );
 
     #[test]
@@ -222,31 +229,33 @@ mod tests {
                 "call starts",
                 b"isActive=1&sessionId=ATVId_1&direction=Inbound&callerNumber=%2B254711000001&destinationNumber=%2B254711082000",
                 None,
-                Ok(VoiceEvent::Start),
+                Ok(Event::Start),
             ),
             (
                 "a key",
                 b"isActive=1&sessionId=ATVId_1&direction=Inbound&callerNumber=%2B254711000001&dtmfDigits=1",
                 None,
-                Ok(VoiceEvent::Keys("1".into())),
+                Ok(Event::Input(Input::Latest("1".into()))),
             ),
             (
                 "digits ended by #",
                 b"isActive=1&sessionId=ATVId_1&callerNumber=%2B254711000001&dtmfDigits=100012",
                 None,
-                Ok(VoiceEvent::Keys("100012".into())),
+                Ok(Event::Input(Input::Latest("100012".into()))),
             ),
             (
                 "our Redirect after a timeout",
                 b"isActive=1&sessionId=ATVId_1&callerNumber=%2B254711000001",
                 Some("noinput"),
-                Ok(VoiceEvent::NoInput),
+                Ok(Event::NoInput),
             ),
             (
                 "recording (capitalised field)",
                 b"isActive=1&sessionId=ATVId_1&callerNumber=%2B254711000001&RecordingUrl=https%3A%2F%2Frec.example%2Fa.mp3",
                 None,
-                Ok(VoiceEvent::Recording("https://rec.example/a.mp3".into())),
+                Ok(Event::Recording(Recording::Hosted(
+                    "https://rec.example/a.mp3".into(),
+                ))),
             ),
             (
                 "no caller",
@@ -262,18 +271,29 @@ mod tests {
             ),
         ];
         for (label, body, event, expected) in cases {
-            let got = parse(body, *event).map(|r| match r {
-                CallCallback::Turn { event, .. } => event,
-                CallCallback::Ended(_) => panic!("{label}: ended"),
-            });
+            let got = parse(body, *event).map(|r| r.event);
             assert_eq!(&got, expected, "{label}");
         }
     }
 
     #[test]
+    fn our_redirect_after_a_timeout_is_no_input_through_the_plug_in() {
+        let request = crate::gateway::case_request(
+            "/voice/africastalking?event=noinput",
+            b"isActive=1&sessionId=ATVId_1&callerNumber=%2B254711000001",
+        );
+        let VoiceRequest::Hop(inbound) = AfricasTalkingVoice.decode(&request).unwrap() else {
+            panic!("a turn")
+        };
+        assert_eq!(inbound.event, Event::NoInput);
+        let urls = AfricasTalkingVoice.urls(&request);
+        assert_eq!(urls.callback, "https://ivr.example/voice/africastalking");
+    }
+
+    #[test]
     fn final_post_closes_with_duration_and_cause() {
         let r = parse(b"isActive=0&sessionId=ATVId_1&direction=Inbound&callerNumber=%2B254711000001&durationInSeconds=42&hangupCause=NORMAL_CLEARING&currencyCode=KES&amount=1.5", None).unwrap();
-        let CallCallback::Ended(end) = r else {
+        let Event::End(end) = r.event else {
             panic!("not ended")
         };
         assert_eq!(end.duration_ms, Some(42_000));

@@ -71,6 +71,31 @@ fn decode(raw: &[u8]) -> Result<String, std::str::Utf8Error> {
         .map(|s| s.into_owned())
 }
 
+/// Every field of a form body, decoded, sorted by name then value; a repeated field is kept
+/// each time (a signature covers them all).
+pub fn pairs(body: &[u8]) -> Result<Vec<(String, String)>, GatewayError> {
+    Form::parse(body)?; // strict UTF-8 check, naming the field
+    let decode = |raw: &[u8]| {
+        let spaced: Vec<u8> = raw
+            .iter()
+            .map(|&b| if b == b'+' { b' ' } else { b })
+            .collect();
+        percent_decode(&spaced).decode_utf8_lossy().into_owned()
+    };
+    let mut pairs: Vec<(String, String)> = body
+        .split(|&b| b == b'&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let mut parts = pair.splitn(2, |&b| b == b'=');
+            let key = decode(parts.next().unwrap_or_default());
+            let value = decode(parts.next().unwrap_or_default());
+            (key, value)
+        })
+        .collect();
+    pairs.sort();
+    Ok(pairs)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

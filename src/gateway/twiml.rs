@@ -5,14 +5,14 @@
 
 use base64::Engine as _;
 use hmac::{Hmac, KeyInit, Mac};
-use quick_xml::events::Event;
 use sha1::Sha1;
 
-use super::at_voice::{document, empty, end, start, text, text_with};
 use super::form::Form;
-use super::{CallCallback, GatewayError, normalize_msisdn};
+use super::xml::{W, content, document, empty, end, finish, start, text, text_with};
+use super::{GatewayError, Route, VoiceGateway, VoiceRequest, WireRequest, normalize_msisdn};
+use crate::channel::{Event, Inbound, Input, Recording};
 use crate::domain::SessionEnd;
-use crate::voice::call::VoiceEvent;
+use crate::security::{Guard, Refusal};
 use crate::voice::{Collect, Turn, Urls};
 
 pub const NAME: &str = "twilio";
@@ -20,30 +20,72 @@ pub const NAME: &str = "twilio";
 /// Languages Twilio's `Say` speaks among ours.
 pub const TTS_LANGUAGES: &[&str] = &["en", "fr"];
 
+const PATH: &str = "/voice/twilio";
+
+/// Twilio, as a plug-in of the runner. Its requests prove themselves with a signature of the
+/// whole URL and form, made with the account's auth token (when one is configured).
+pub struct Twilio {
+    pub auth_token: Option<String>,
+}
+
+impl VoiceGateway for Twilio {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn routes(&self) -> &'static [Route] {
+        const ROUTES: &[Route] = &[Route::post(PATH), Route::post("/voice/twilio/status")];
+        ROUTES
+    }
+
+    fn tts_languages(&self) -> &'static [&'static str] {
+        TTS_LANGUAGES
+    }
+
+    fn content_type(&self) -> &'static str {
+        "text/xml"
+    }
+
+    fn authenticate(&self, request: &WireRequest, _guard: Option<&Guard>) -> Result<(), Refusal> {
+        let Some(token) = &self.auth_token else {
+            return Ok(());
+        };
+        let url = request.url(&request.path_and_query);
+        let presented = request.header("x-twilio-signature").unwrap_or_default();
+        let params = form_pairs(&request.body).map_err(|_| Refusal::BadKey)?;
+        if verify(token, &url, &params, presented) {
+            Ok(())
+        } else {
+            tracing::warn!("twilio signature mismatch");
+            Err(Refusal::BadKey)
+        }
+    }
+
+    fn decode(&self, request: &WireRequest) -> Result<VoiceRequest, GatewayError> {
+        parse(&request.body, request.query_param("event")).map(VoiceRequest::Hop)
+    }
+
+    fn urls(&self, request: &WireRequest) -> Urls {
+        Urls {
+            callback: request.url(PATH),
+            base: request.base_url.clone(),
+        }
+    }
+
+    fn render(&self, turn: &Turn, urls: &Urls, _inbound: &Inbound) -> String {
+        render(turn, urls)
+    }
+
+    fn render_end(&self) -> String {
+        let mut w = document();
+        empty(&mut w, "Response", &[]);
+        finish(w)
+    }
+}
+
 /// Every form field, decoded, for the signature (which covers them all).
 pub fn form_pairs(body: &[u8]) -> Result<Vec<(String, String)>, GatewayError> {
-    Form::parse(body)?; // strict UTF-8 check, naming the field
-    let decode = |raw: &[u8]| {
-        let spaced: Vec<u8> = raw
-            .iter()
-            .map(|&b| if b == b'+' { b' ' } else { b })
-            .collect();
-        percent_encoding::percent_decode(&spaced)
-            .decode_utf8_lossy()
-            .into_owned()
-    };
-    let mut pairs: Vec<(String, String)> = body
-        .split(|&b| b == b'&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let mut parts = pair.splitn(2, |&b| b == b'=');
-            let key = decode(parts.next().unwrap_or_default());
-            let value = decode(parts.next().unwrap_or_default());
-            (key, value)
-        })
-        .collect();
-    pairs.sort();
-    Ok(pairs)
+    super::form::pairs(body)
 }
 
 /// `base64(HMAC-SHA1(token, url + each POST field's name and value, sorted by name))`.
@@ -67,7 +109,7 @@ pub fn verify(token: &str, url: &str, params: &[(String, String)], presented: &s
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-pub fn parse(body: &[u8], event: Option<&str>) -> Result<CallCallback, GatewayError> {
+pub fn parse(body: &[u8], event: Option<&str>) -> Result<Inbound, GatewayError> {
     let form = Form::parse(body)?;
     let session_id = form.require_non_empty("CallSid")?;
     if session_id.len() > 128 || session_id.chars().any(char::is_control) {
@@ -90,7 +132,7 @@ pub fn parse(body: &[u8], event: Option<&str>) -> Result<CallCallback, GatewayEr
         status,
         "completed" | "busy" | "failed" | "no-answer" | "canceled"
     ) {
-        return Ok(CallCallback::Ended(SessionEnd {
+        let end = SessionEnd {
             gateway: NAME.into(),
             session_id: session_id.to_string(),
             status: status.to_string(),
@@ -103,20 +145,25 @@ pub fn parse(body: &[u8], event: Option<&str>) -> Result<CallCallback, GatewayEr
                 .filter(|s| !s.is_empty())
                 .map(str::to_string),
             cost: None,
-            phone: Some(phone),
+            phone: Some(phone.clone()),
             service_code: form.get("To").map(str::to_string),
             network_code: None,
             date: None,
-        }));
+        };
+        return Ok(Inbound {
+            session_id: session_id.to_string(),
+            phone,
+            event: Event::End(end),
+        });
     }
     let recording = form.get("RecordingUrl").filter(|s| !s.is_empty());
     let event = match (recording, form.get("Digits"), event) {
-        (Some(url), _, _) => VoiceEvent::Recording(url.to_string()),
-        (None, _, Some("noinput")) => VoiceEvent::NoInput,
-        (None, Some(d), _) => VoiceEvent::Keys(d.trim().to_string()),
-        (None, None, _) => VoiceEvent::Start,
+        (Some(url), _, _) => Event::Recording(Recording::Hosted(url.to_string())),
+        (None, _, Some("noinput")) => Event::NoInput,
+        (None, Some(d), _) => Event::Input(Input::Latest(d.trim().to_string())),
+        (None, None, _) => Event::Start,
     };
-    Ok(CallCallback::Turn {
+    Ok(Inbound {
         session_id: session_id.to_string(),
         phone,
         event,
@@ -133,7 +180,7 @@ pub fn language(lang: &str) -> &str {
     }
 }
 
-fn prompts(w: &mut super::at_voice::W, turn: &Turn, urls: &Urls) {
+fn prompts(w: &mut W, turn: &Turn, urls: &Urls) {
     for segment in &turn.segments {
         match &segment.audio {
             Some(audio) => text(w, "Play", &urls.audio(audio, false)),
@@ -169,8 +216,7 @@ pub fn render(turn: &Turn, urls: &Urls) -> String {
             prompts(&mut w, turn, urls);
             end(&mut w, "Gather");
             start(&mut w, "Redirect", &[("method", "POST")]);
-            w.write_event(Event::Text(quick_xml::events::BytesText::new(&noinput)))
-                .expect("write to memory");
+            content(&mut w, &noinput);
             end(&mut w, "Redirect");
         }
         Collect::Record { max_secs } => {
@@ -189,8 +235,7 @@ pub fn render(turn: &Turn, urls: &Urls) -> String {
                 ],
             );
             start(&mut w, "Redirect", &[("method", "POST")]);
-            w.write_event(Event::Text(quick_xml::events::BytesText::new(&noinput)))
-                .expect("write to memory");
+            content(&mut w, &noinput);
             end(&mut w, "Redirect");
         }
         Collect::Transfer(number) => {
@@ -203,7 +248,7 @@ pub fn render(turn: &Turn, urls: &Urls) -> String {
         }
     }
     end(&mut w, "Response");
-    String::from_utf8(w.into_inner()).expect("UTF-8 in, UTF-8 out")
+    finish(w)
 }
 
 #[cfg(test)]
@@ -239,46 +284,44 @@ mod tests {
 
     #[test]
     fn requests() {
-        let cases: &[(&str, &[u8], Option<&str>, VoiceEvent)] = &[
+        let cases: &[(&str, &[u8], Option<&str>, Event)] = &[
             (
                 "start",
                 b"CallSid=CA1&From=%2B254711000001&To=%2B254700000000&CallStatus=ringing",
                 None,
-                VoiceEvent::Start,
+                Event::Start,
             ),
             (
                 "key",
                 b"CallSid=CA1&From=%2B254711000001&Digits=3&CallStatus=in-progress",
                 None,
-                VoiceEvent::Keys("3".into()),
+                Event::Input(Input::Latest("3".into())),
             ),
             (
                 "no input",
                 b"CallSid=CA1&From=%2B254711000001&CallStatus=in-progress",
                 Some("noinput"),
-                VoiceEvent::NoInput,
+                Event::NoInput,
             ),
             (
                 "recording",
                 b"CallSid=CA1&From=%2B254711000001&RecordingUrl=https%3A%2F%2Fapi.twilio.com%2FRE1",
                 None,
-                VoiceEvent::Recording("https://api.twilio.com/RE1".into()),
+                Event::Recording(Recording::Hosted("https://api.twilio.com/RE1".into())),
             ),
         ];
         for (label, body, q, expected) in cases {
-            match parse(body, *q).unwrap() {
-                CallCallback::Turn { event, phone, .. } => {
-                    assert_eq!(&event, expected, "{label}");
-                    assert_eq!(phone, "+254711000001");
-                }
-                CallCallback::Ended(_) => panic!("{label}"),
-            }
+            let inbound = parse(body, *q).unwrap();
+            assert_eq!(&inbound.event, expected, "{label}");
+            assert_eq!(inbound.phone, "+254711000001");
         }
-        let CallCallback::Ended(end) = parse(
+        let Event::End(end) = parse(
             b"CallSid=CA1&From=%2B254711000001&CallStatus=completed&CallDuration=61",
             None,
         )
-        .unwrap() else {
+        .unwrap()
+        .event
+        else {
             panic!("not ended")
         };
         assert_eq!(
@@ -289,6 +332,32 @@ mod tests {
             parse(b"From=%2B254711000001", None),
             Err(GatewayError::Missing("CallSid"))
         );
+    }
+
+    /// The plug-in checks the signature over the public URL and every form field.
+    #[test]
+    fn requests_are_authenticated_by_their_signature() {
+        let body: &'static [u8] = b"CallSid=CA1&From=%2B254711000001&Digits=3";
+        let request = crate::gateway::case_request("/voice/twilio?event=noinput", body);
+        let params = form_pairs(body).unwrap();
+        let url = "https://ivr.example/voice/twilio?event=noinput";
+        let mut signed = request.clone();
+        signed.headers.insert(
+            "x-twilio-signature",
+            signature("token", url, &params).parse().unwrap(),
+        );
+        let twilio = Twilio {
+            auth_token: Some("token".into()),
+        };
+        assert_eq!(twilio.authenticate(&signed, None), Ok(()));
+        assert_eq!(twilio.authenticate(&request, None), Err(Refusal::BadKey));
+        let open = Twilio { auth_token: None };
+        assert_eq!(open.authenticate(&request, None), Ok(()));
+        let VoiceRequest::Hop(inbound) = twilio.decode(&signed).unwrap() else {
+            panic!("a turn")
+        };
+        // Our own Redirect after a timeout: no input, whatever else the form carries.
+        assert_eq!(inbound.event, Event::NoInput);
     }
 
     #[test]

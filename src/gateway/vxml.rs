@@ -12,11 +12,12 @@
 //! A recorded complaint (`<record>`) is uploaded as `multipart/form-data` to
 //! [`RECORDING_PATH`], the audio in the `recording` part; we store it (`voice::recording`).
 
-use quick_xml::events::{BytesText, Event};
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::at_voice::{W, document, empty, end, start};
-use super::{GatewayError, normalize_msisdn};
-use crate::voice::call::VoiceEvent;
+use super::xml::{W, content, document, empty, end, start};
+use super::{GatewayError, Route, VoiceGateway, VoiceRequest, WireRequest, form, normalize_msisdn};
+use crate::channel::{Event, Inbound, Input, Recording, Upload};
+use crate::domain::SessionEnd;
 use crate::voice::{Collect, Turn, Urls};
 
 pub const NAME: &str = "vxml";
@@ -31,14 +32,153 @@ pub const CONTENT_TYPE: &str = "application/voicexml+xml; charset=utf-8";
 /// the one route with a body limit large enough for audio.
 pub const RECORDING_PATH: &str = "/voice/vxml/recording";
 
+/// Largest recording upload: a two-minute complaint in 8 kHz 16-bit WAV is under 2 MiB.
+pub const MAX_RECORDING_BYTES: usize = 8 * 1024 * 1024;
+
+const PATH: &str = "/voice/vxml";
+
+/// VoiceXML platforms, as a plug-in of the runner.
+pub struct VoiceXml;
+
+impl VoiceGateway for VoiceXml {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn routes(&self) -> &'static [Route] {
+        &[
+            Route {
+                path: PATH,
+                get: true,
+                max_body: None,
+            },
+            Route {
+                path: RECORDING_PATH,
+                get: false,
+                max_body: Some(MAX_RECORDING_BYTES),
+            },
+        ]
+    }
+
+    fn tts_languages(&self) -> &'static [&'static str] {
+        TTS_LANGUAGES
+    }
+
+    fn content_type(&self) -> &'static str {
+        CONTENT_TYPE
+    }
+
+    fn decode(&self, request: &WireRequest) -> Result<VoiceRequest, GatewayError> {
+        let mut params = request.query.clone();
+        if request.is_form() && !request.body.is_empty() {
+            params.extend(form::pairs(&request.body)?);
+        }
+        let upload = if request.path == RECORDING_PATH {
+            Some(recording_part(request, &mut params)?)
+        } else {
+            None
+        };
+        Ok(match parse(&params, new_session_id)? {
+            Parsed::Bootstrap { session_id } => {
+                VoiceRequest::Answer(render_bootstrap(&session_id, &self.urls(request)))
+            }
+            Parsed::Ended {
+                session_id,
+                phone,
+                cause,
+            } => VoiceRequest::Hop(Inbound {
+                session_id: session_id.clone(),
+                phone: phone.clone().unwrap_or_default(),
+                event: Event::End(SessionEnd {
+                    gateway: NAME.into(),
+                    session_id,
+                    status: cause,
+                    phone,
+                    ..SessionEnd::default()
+                }),
+            }),
+            Parsed::Turn {
+                session_id,
+                phone,
+                event,
+            } => VoiceRequest::Hop(Inbound {
+                session_id,
+                phone,
+                // On the upload route the audio is the event, whatever else was submitted.
+                event: match upload {
+                    None => event,
+                    Some(Some(upload)) => Event::Recording(Recording::Uploaded(upload)),
+                    Some(None) => Event::Recording(Recording::Empty),
+                },
+            }),
+        })
+    }
+
+    fn urls(&self, request: &WireRequest) -> Urls {
+        Urls {
+            callback: request.url(PATH),
+            base: request.base_url.clone(),
+        }
+    }
+
+    fn render(&self, turn: &Turn, urls: &Urls, inbound: &Inbound) -> String {
+        render(turn, urls, &inbound.phone)
+    }
+
+    fn render_end(&self) -> String {
+        render_exit()
+    }
+}
+
+/// A session id for a call the platform did not name (platform-neutral documents cannot rely
+/// on one): unique within this process and across restarts.
+fn new_session_id() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    format!(
+        "vx{}{}",
+        chrono::Utc::now().timestamp_micros(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// The uploaded audio (the `recording` part), the other text parts added to `params`.
+fn recording_part(
+    request: &WireRequest,
+    params: &mut Vec<(String, String)>,
+) -> Result<Option<Upload>, GatewayError> {
+    if !request.is_multipart() {
+        return Err(GatewayError::NotMultipart);
+    }
+    let mut audio = None;
+    for part in &request.parts {
+        if part.name == "recording" {
+            if audio.is_some() {
+                return Err(GatewayError::Malformed {
+                    field: "recording",
+                    reason: "more than one recording".into(),
+                });
+            }
+            audio = Some(part.data.clone());
+        } else if part.file_name.is_none() {
+            let value = String::from_utf8(part.data.to_vec())
+                .map_err(|_| GatewayError::NotUtf8(part.name.clone()))?;
+            params.push((part.name.clone(), value));
+        }
+    }
+    Ok(audio
+        .filter(|a| !a.is_empty())
+        .map(|audio| Upload { audio }))
+}
+
+#[allow(clippy::large_enum_variant)] // one per request, consumed at once
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum VoiceRequest {
+pub enum Parsed {
     /// No caller number yet: answer with the bootstrap document.
     Bootstrap { session_id: String },
     Turn {
         session_id: String,
         phone: String,
-        event: VoiceEvent,
+        event: Event,
     },
     /// The call is over (`event=hangup`), after `duration` seconds if the platform said.
     Ended {
@@ -52,7 +192,7 @@ pub enum VoiceRequest {
 pub fn parse(
     params: &[(String, String)],
     new_session_id: impl FnOnce() -> String,
-) -> Result<VoiceRequest, GatewayError> {
+) -> Result<Parsed, GatewayError> {
     let get = |name: &str| {
         params
             .iter()
@@ -91,25 +231,25 @@ pub fn parse(
     };
     let event = get("event");
     if event == Some("hangup") {
-        return Ok(VoiceRequest::Ended {
+        return Ok(Parsed::Ended {
             session_id,
             phone,
             cause: get("cause").unwrap_or("hangup").to_string(),
         });
     }
     let Some(phone) = phone else {
-        return Ok(VoiceRequest::Bootstrap { session_id });
+        return Ok(Parsed::Bootstrap { session_id });
     };
     let event = match (event, get("digits"), get("recording")) {
-        (_, _, Some(url)) => VoiceEvent::Recording(url.to_string()),
-        (Some("noinput"), _, _) => VoiceEvent::NoInput,
-        (Some("nomatch"), _, _) => VoiceEvent::NoMatch,
+        (_, _, Some(url)) => Event::Recording(Recording::Hosted(url.to_string())),
+        (Some("noinput"), _, _) => Event::NoInput,
+        (Some("nomatch"), _, _) => Event::NoMatch,
         // DTMF results come back as space-separated tokens ("1 2 3").
-        (_, Some(d), _) => VoiceEvent::Keys(d.split_whitespace().collect()),
-        (Some("input"), None, _) => VoiceEvent::Keys(String::new()),
-        _ => VoiceEvent::Start,
+        (_, Some(d), _) => Event::Input(Input::Latest(d.split_whitespace().collect())),
+        (Some("input"), None, _) => Event::Input(Input::Latest(String::new())),
+        _ => Event::Start,
     };
-    Ok(VoiceRequest::Turn {
+    Ok(Parsed::Turn {
         session_id,
         phone,
         event,
@@ -142,7 +282,7 @@ fn begin(lang: &str) -> W {
 
 fn finish(mut w: W) -> String {
     end(&mut w, "vxml");
-    String::from_utf8(w.into_inner()).expect("UTF-8 in, UTF-8 out")
+    super::xml::finish(w)
 }
 
 fn submit(w: &mut W, next: &str, namelist: Option<&str>) {
@@ -162,8 +302,7 @@ fn prompt(w: &mut W, turn: &Turn, urls: &Urls) {
             None => format!("{}/audio/{}/tts.wav", urls.base, segment.lang),
         };
         start(w, "audio", &[("src", &src)]);
-        w.write_event(Event::Text(BytesText::new(&segment.text)))
-            .expect("write to memory");
+        content(w, &segment.text);
         end(w, "audio");
     }
     end(w, "prompt");
@@ -189,8 +328,7 @@ fn grammar(w: &mut W, digits: bool) {
     start(w, "one-of", &[]);
     for k in keys {
         start(w, "item", &[]);
-        w.write_event(Event::Text(BytesText::new(k)))
-            .expect("write to memory");
+        content(w, k);
         end(w, "item");
     }
     end(w, "one-of");
@@ -368,16 +506,16 @@ mod tests {
         let new = || "generated".to_string();
         assert_eq!(
             parse(&params(&[]), new),
-            Ok(VoiceRequest::Bootstrap {
+            Ok(Parsed::Bootstrap {
                 session_id: "generated".into()
             })
         );
-        type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], VoiceEvent);
+        type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], Event);
         let cases: &[Case] = &[
             (
                 "bootstrap answer",
                 &[("session", "v1"), ("caller", "tel:+221786452821")],
-                VoiceEvent::Start,
+                Event::Start,
             ),
             (
                 "key",
@@ -387,7 +525,7 @@ mod tests {
                     ("event", "input"),
                     ("digits", "1"),
                 ],
-                VoiceEvent::Keys("1".into()),
+                Event::Input(Input::Latest("1".into())),
             ),
             (
                 "tokens",
@@ -397,7 +535,7 @@ mod tests {
                     ("event", "input"),
                     ("digits", "1 2 3"),
                 ],
-                VoiceEvent::Keys("123".into()),
+                Event::Input(Input::Latest("123".into())),
             ),
             (
                 "noinput",
@@ -406,7 +544,7 @@ mod tests {
                     ("caller", "+221786452821"),
                     ("event", "noinput"),
                 ],
-                VoiceEvent::NoInput,
+                Event::NoInput,
             ),
             (
                 "nomatch",
@@ -415,12 +553,12 @@ mod tests {
                     ("caller", "+221786452821"),
                     ("event", "nomatch"),
                 ],
-                VoiceEvent::NoMatch,
+                Event::NoMatch,
             ),
         ];
         for (label, p, expected) in cases {
             match parse(&params(p), new).unwrap() {
-                VoiceRequest::Turn {
+                Parsed::Turn {
                     event,
                     phone,
                     session_id,
@@ -436,10 +574,56 @@ mod tests {
         }
         assert!(matches!(
             parse(&params(&[("session", "v1"), ("event", "hangup")]), new),
-            Ok(VoiceRequest::Ended { .. })
+            Ok(Parsed::Ended { .. })
         ));
         assert!(parse(&params(&[("session", "a b")]), new).is_err());
         assert!(parse(&params(&[("caller", "0711")]), new).is_err());
+    }
+
+    /// Labelled wire requests through the plug-in: a bootstrap is answered by the gateway
+    /// alone; a hang-up ends the session; the recording route wants multipart.
+    #[test]
+    fn plug_in_cases() {
+        let request = crate::gateway::case_request;
+        match VoiceXml.decode(&request("/voice/vxml", b"")).unwrap() {
+            VoiceRequest::Answer(doc) => assert!(doc.contains("session.connection.remote.uri")),
+            other => panic!("bootstrap: {other:?}"),
+        }
+        match VoiceXml
+            .decode(&request(
+                "/voice/vxml?session=v1&caller=%2B221786452821&event=hangup&cause=busy",
+                b"",
+            ))
+            .unwrap()
+        {
+            VoiceRequest::Hop(Inbound {
+                event: Event::End(end),
+                ..
+            }) => assert_eq!(
+                (end.session_id.as_str(), end.status.as_str()),
+                ("v1", "busy")
+            ),
+            other => panic!("hang-up: {other:?}"),
+        }
+        match VoiceXml
+            .decode(&request(
+                "/voice/vxml?session=v1",
+                b"caller=%2B221786452821&event=input&digits=2",
+            ))
+            .unwrap()
+        {
+            VoiceRequest::Hop(inbound) => {
+                assert_eq!(inbound.event, Event::Input(Input::Latest("2".into())))
+            }
+            other => panic!("form body: {other:?}"),
+        }
+        assert_eq!(
+            VoiceXml.decode(&request(
+                "/voice/vxml/recording?session=v1&caller=%2B221786452821",
+                b"recording=x"
+            )),
+            Err(GatewayError::NotMultipart)
+        );
     }
 
     #[test]

@@ -4,11 +4,13 @@
 //! The engine stays the one for USSD (`Profile::VOICE`: at most five choices per spoken
 //! page). This layer adds what only voice has: the key map (`*` repeat, `9` more options,
 //! `#` back, `0` agent), re-prompting, staffed hours, and which recording says what
-//! (`speech`). Gateways (`gateway::at_voice`, `twiml`, `vxml`) render a [`Turn`] as XML.
+//! (`speech`), all pure (`policy`, `screen`); the runner performs what they ask. Gateways
+//! (`gateway::at_voice`, `twiml`, `vxml`) render a [`Turn`] as XML.
 
-pub mod call;
 pub mod numbers;
+pub mod policy;
 pub mod recording;
+pub mod screen;
 pub mod speech;
 
 pub use speech::{Audio, Segment};

@@ -7,7 +7,6 @@
 //! same upload therefore lands on the same file, and the ticket (keyed by the session) is filed
 //! once.
 
-use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -16,18 +15,6 @@ use sha1::{Digest, Sha1};
 
 /// URL path the stored recordings are served under.
 pub const URL_PREFIX: &str = "/recordings/";
-
-/// Audio uploaded with a turn.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Upload {
-    pub audio: Bytes,
-}
-
-impl fmt::Debug for Upload {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Upload({} bytes)", self.audio.len())
-    }
-}
 
 /// Formats we recognise: extension and content type.
 const FORMATS: [(&str, &str); 5] = [

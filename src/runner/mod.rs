@@ -1,0 +1,307 @@
+//! The session runner: one hop of any channel, end to end.
+//!
+//! load the session -> pure step (the engine; for voice, the voice policy beside it) ->
+//! perform the effects the step asks for (actions, a recording to store) -> log the
+//! interaction -> save the session -> hand back the neutral reply the gateway renders.
+//! `ussd` and `voice` hold what differs between the channels; everything else is here.
+
+mod ussd;
+mod voice;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::actions::{Actions, AreaOutageCache, Caller};
+use crate::channel::Channel;
+use crate::config::Config;
+use crate::domain::{Interaction, SessionEnd};
+use crate::engine::{Engine, Reply, State, Step, messages};
+use crate::gateway::{mask_msisdn, redact_keypad_input};
+use crate::i18n::Catalog;
+use crate::menu::Menu;
+use crate::security::{Guard, PhoneLimiter};
+use crate::store::batch::InteractionWriter;
+use crate::store::{CrmStore, SessionStore, StoreError, StoreResult};
+use crate::voice::policy::CallState;
+
+/// Longest a hop may take before the caller is told the service is unavailable: well inside
+/// the shortest aggregator deadline (5 s on some carriers, Hubtel 7 s, Africa's Talking 15 s).
+pub const HOP_DEADLINE: Duration = Duration::from_millis(3500);
+/// Actions one hop may chain before the menu is judged to loop.
+const MAX_ACTIONS_PER_HOP: usize = 16;
+/// How long to spend finding the caller's language for an apology when a store failed.
+const APOLOGY_LOOKUP: Duration = Duration::from_millis(300);
+
+/// Everything a hop needs, shared by all requests.
+#[derive(Clone)]
+pub struct App {
+    pub crm: Arc<dyn CrmStore>,
+    pub sessions: Arc<dyn SessionStore>,
+    pub menu: Arc<Menu>,
+    pub catalog: Arc<Catalog>,
+    pub config: Arc<Config>,
+    pub limiter: Arc<PhoneLimiter>,
+    pub area_cache: Arc<AreaOutageCache>,
+    /// The interactions log, written with group commit.
+    pub interactions: InteractionWriter,
+    /// Authentication rules per gateway name; a gateway without rules is open.
+    pub guards: Arc<HashMap<String, Guard>>,
+}
+
+/// What a session keeps between hops, whichever channel and session store.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Session {
+    state: State,
+    phone: String,
+    hops: i64,
+    started_at: DateTime<Utc>,
+    /// What the session achieved so far, for the interactions log.
+    outcome: Option<String>,
+    /// USSD: the last hop answered, to answer a gateway's resend the same way.
+    #[serde(default)]
+    last: Option<LastHop>,
+    /// Voice: where the call stands besides the menu.
+    #[serde(default)]
+    call: CallState,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct LastHop {
+    /// The gateway's token of that hop (Africa's Talking: the cumulative text).
+    token: String,
+    reply: String,
+    end: bool,
+}
+
+impl Session {
+    fn new(state: State, phone: &str, now: DateTime<Utc>) -> Session {
+        Session {
+            state,
+            phone: phone.to_string(),
+            hops: 0,
+            started_at: now,
+            outcome: None,
+            last: None,
+            call: CallState::default(),
+        }
+    }
+}
+
+/// Which session a hop belongs to.
+struct HopKey<'a> {
+    channel: Channel,
+    gateway: &'a str,
+    session_id: &'a str,
+}
+
+impl HopKey<'_> {
+    fn store_key(&self) -> String {
+        format!(
+            "{}:{}:{}",
+            self.channel.as_str(),
+            self.gateway,
+            self.session_id
+        )
+    }
+}
+
+impl App {
+    /// The CRM actions, as the engine asks for them.
+    pub fn actions(&self) -> Actions<'_> {
+        Actions {
+            crm: self.crm.as_ref(),
+            sessions: self.sessions.as_ref(),
+            area_cache: &self.area_cache,
+            catalog: &self.catalog,
+            config: &self.config,
+        }
+    }
+
+    fn engine(&self, channel: Channel) -> Engine<'_> {
+        let profile = match channel {
+            Channel::Ussd => crate::engine::Profile {
+                transliterate: self.config.transliterate,
+                ..crate::engine::Profile::USSD
+            },
+            Channel::Voice => crate::engine::Profile::VOICE,
+        };
+        Engine::new(&self.menu, &self.catalog, profile)
+    }
+
+    fn session_ttl(&self, channel: Channel) -> Duration {
+        let ttl = Duration::from_secs(self.config.session_ttl_secs);
+        match channel {
+            Channel::Ussd => ttl,
+            // A recording alone may take two minutes.
+            Channel::Voice => ttl.max(Duration::from_secs(600)),
+        }
+    }
+
+    async fn load_session(&self, key: &HopKey<'_>) -> StoreResult<Option<Session>> {
+        match self.sessions.get(&key.store_key()).await? {
+            None => Ok(None),
+            Some(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| StoreError::Corrupt(e.to_string())),
+        }
+    }
+
+    /// Logs the hop and saves the session. An ended session is kept for its TTL too, so a
+    /// resend of the last hop gets the same answer instead of "session expired".
+    async fn finish_hop(
+        &self,
+        key: &HopKey<'_>,
+        session: &mut Session,
+        now: DateTime<Utc>,
+        ended: bool,
+    ) -> StoreResult<()> {
+        session.hops += 1;
+        self.record_interaction(key, session, now, ended).await?;
+        let bytes = serde_json::to_vec(session).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.sessions
+            .put(&key.store_key(), bytes, self.session_ttl(key.channel))
+            .await?;
+        tracing::info!(
+            channel = key.channel.as_str(),
+            session = %key.session_id,
+            phone = %mask_msisdn(&session.phone),
+            screen = %session.state.screen,
+            end = ended,
+            "hop"
+        );
+        Ok(())
+    }
+
+    /// Writes (or updates) the interaction row of a session.
+    async fn record_interaction(
+        &self,
+        key: &HopKey<'_>,
+        session: &Session,
+        now: DateTime<Utc>,
+        ended: bool,
+    ) -> StoreResult<()> {
+        let account = ["account", "verified_account", "located_account"]
+            .iter()
+            .find_map(|k| session.state.vars.get(*k).and_then(|v| v.as_text()))
+            .filter(|a| !a.is_empty())
+            .map(str::to_string);
+        self.interactions
+            .record(Interaction {
+                channel: key.channel.as_str().into(),
+                gateway: key.gateway.into(),
+                session_id: key.session_id.to_string(),
+                phone: session.phone.clone(),
+                account_no: account,
+                language: Some(session.state.lang.clone()),
+                path: session.state.path.join(">"),
+                outcome: session.outcome.clone(),
+                hops: session.hops,
+                started_at: session.started_at,
+                updated_at: now,
+                ended,
+            })
+            .await
+    }
+
+    /// Runs the engine from `step` until it shows a page, performing every action it asks
+    /// for on behalf of `caller`: the same CRM writes for every channel.
+    async fn drive(
+        &self,
+        engine: &Engine<'_>,
+        caller: &Caller<'_>,
+        session: &mut Session,
+        step: Step,
+    ) -> StoreResult<Reply> {
+        let actions = self.actions();
+        let mut step = step;
+        let mut performed = 0;
+        loop {
+            let request = match step {
+                Step::Show(reply) => return Ok(reply),
+                Step::Act(request) => request,
+            };
+            performed += 1;
+            if performed > MAX_ACTIONS_PER_HOP {
+                tracing::error!(node = %request.node, "menu loops through actions");
+                return Ok(Reply {
+                    text: self.say(&session.state.lang, messages::MENU_ERROR),
+                    end: true,
+                });
+            }
+            let result = actions.perform(&request, &session.state, caller).await?;
+            if let Some(outcome) = notable_outcome(&request.name, &result) {
+                session.outcome = Some(outcome);
+            }
+            let (next_state, next) = engine.resume(std::mem::take(&mut session.state), result);
+            session.state = next_state;
+            step = next;
+        }
+    }
+
+    pub(crate) fn say(&self, lang: &str, id: &str) -> String {
+        let text = self.catalog.text(lang, id, &BTreeMap::new());
+        if self.config.transliterate {
+            crate::text::gsm7::transliterate(&text)
+        } else {
+            text
+        }
+    }
+
+    /// The caller's saved language, if the CRM answers quickly; else the default.
+    async fn caller_language(&self, phone: &str) -> String {
+        let lookup = async {
+            let accounts = self.crm.accounts_for_phone(phone).await.ok()?;
+            match accounts.into_iter().find_map(|a| a.language) {
+                Some(lang) => Some(lang),
+                None => self.crm.phone_language(phone).await.ok().flatten(),
+            }
+        };
+        match tokio::time::timeout(APOLOGY_LOOKUP, lookup).await {
+            Ok(Some(lang)) if self.catalog.has_language(&lang) => lang,
+            _ => self.catalog.default_lang().to_string(),
+        }
+    }
+
+    /// The gateway's end-of-session notification: the interaction is closed (whatever screen
+    /// the caller left on), the notification recorded, and the session forgotten.
+    async fn session_ended(&self, key: &HopKey<'_>, end: &SessionEnd) -> StoreResult<()> {
+        let mut end = SessionEnd {
+            input: end.input.as_deref().map(redact_keypad_input),
+            ..end.clone()
+        };
+        let session = match self.load_session(key).await {
+            // A session we cannot read any more still gets its end recorded.
+            Err(StoreError::Corrupt(_)) => None,
+            other => other?,
+        };
+        if key.channel == Channel::Voice
+            && let Some(session) = session
+        {
+            // VoiceXML platforms do not say how long the call lasted: from its first turn.
+            if end.duration_ms.is_none() {
+                end.duration_ms = Some((Utc::now() - session.started_at).num_milliseconds());
+            }
+            self.record_interaction(key, &session, Utc::now(), true)
+                .await?;
+        }
+        self.crm.record_session_end(&end).await?;
+        self.sessions.delete(&key.store_key()).await
+    }
+}
+
+/// What a notable action achieved, as the interactions log records it
+/// (`file_complaint:filed:RC...`).
+fn notable_outcome(action: &str, result: &crate::engine::ActionResult) -> Option<String> {
+    if !crate::actions::is_notable(action) {
+        return None;
+    }
+    let reference = result.vars.get("ref").map(|v| v.display("en"));
+    Some(match reference {
+        Some(r) => format!("{action}:{}:{r}", result.outcome),
+        None => format!("{action}:{}", result.outcome),
+    })
+}

@@ -1,0 +1,272 @@
+//! USSD hops: the resend and expiry rules (pure), then the engine.
+
+use std::collections::BTreeMap;
+
+use chrono::Utc;
+
+use super::{App, HOP_DEADLINE, HopKey, LastHop, Session};
+use crate::actions::Caller;
+use crate::channel::{Channel, Event, Inbound};
+use crate::engine::{Reply, Value, messages};
+use crate::gateway::mask_msisdn;
+use crate::store::StoreError;
+
+/// Longest single input a phone can send in one USSD hop.
+pub const MAX_INPUT_CHARS: usize = 182;
+
+/// What a USSD hop means, given the session as stored. Pure.
+#[derive(Debug, PartialEq, Eq)]
+enum Hop<'a> {
+    /// A new session.
+    Start,
+    /// The gateway resent a hop already answered (or a duplicate start): the same answer,
+    /// no second effect.
+    Resend(&'a LastHop),
+    /// No session for this input, or a session id reused by another phone (which must not
+    /// reach the first caller's data).
+    Expired,
+    /// The caller's newest input.
+    Input(&'a str),
+    TooLong,
+}
+
+fn classify<'a>(stored: Option<&'a Session>, inbound: &'a Inbound) -> Hop<'a> {
+    let Some(session) = stored else {
+        return match inbound.event {
+            Event::Start => Hop::Start,
+            _ => Hop::Expired,
+        };
+    };
+    if session.phone != inbound.phone {
+        return Hop::Expired;
+    }
+    let last_token = session.last.as_ref().map(|l| l.token.as_str());
+    match &inbound.event {
+        Event::Start => session.last.as_ref().map_or(Hop::Expired, Hop::Resend),
+        Event::Input(input) => match (input.resend_token(), &session.last) {
+            (Some(token), Some(last)) if token == last.token => Hop::Resend(last),
+            _ => {
+                let newest = input.newest(last_token.unwrap_or_default());
+                if newest.chars().count() > MAX_INPUT_CHARS {
+                    Hop::TooLong
+                } else {
+                    Hop::Input(newest)
+                }
+            }
+        },
+        _ => Hop::Expired,
+    }
+}
+
+impl App {
+    /// Answers one USSD request of `gateway`: `None` for an end-of-session notification
+    /// (recorded), else the screen. A store failure on a hop becomes a polite `END` in the
+    /// caller's language; on an end notification it is an error (the gateway may resend).
+    pub async fn ussd(
+        &self,
+        gateway: &'static str,
+        inbound: Inbound,
+    ) -> Result<Option<Reply>, StoreError> {
+        let key = HopKey {
+            channel: Channel::Ussd,
+            gateway,
+            session_id: &inbound.session_id,
+        };
+        if let Event::End(end) = &inbound.event {
+            self.session_ended(&key, end).await?;
+            return Ok(None);
+        }
+        Ok(Some(self.ussd_hop(&key, &inbound).await))
+    }
+
+    async fn ussd_hop(&self, key: &HopKey<'_>, inbound: &Inbound) -> Reply {
+        if !self.limiter.allow(&inbound.phone) {
+            tracing::warn!(phone = %mask_msisdn(&inbound.phone), "rate limited");
+            let lang = self.caller_language(&inbound.phone).await;
+            return Reply {
+                text: self.say(&lang, messages::RATE_LIMITED),
+                end: true,
+            };
+        }
+        let outcome = tokio::time::timeout(HOP_DEADLINE, self.try_ussd_hop(key, inbound)).await;
+        let (lang, error) = match outcome {
+            Ok(Ok(reply)) => return reply,
+            Ok(Err((lang, error))) => (lang, error.to_string()),
+            Err(_) => (None, format!("no answer within {HOP_DEADLINE:?}")),
+        };
+        tracing::error!(
+            session = %inbound.session_id,
+            phone = %mask_msisdn(&inbound.phone),
+            %error,
+            "hop failed; caller told the service is unavailable"
+        );
+        let lang = match lang {
+            Some(lang) => lang,
+            None => self.caller_language(&inbound.phone).await,
+        };
+        // Best effort: the store that failed may be the session store itself.
+        let _ = tokio::time::timeout(
+            super::APOLOGY_LOOKUP,
+            self.sessions.delete(&key.store_key()),
+        )
+        .await;
+        Reply {
+            text: self.say(&lang, messages::UNAVAILABLE),
+            end: true,
+        }
+    }
+
+    /// Errors carry the session's language when it is known.
+    async fn try_ussd_hop(
+        &self,
+        key: &HopKey<'_>,
+        inbound: &Inbound,
+    ) -> Result<Reply, (Option<String>, StoreError)> {
+        let default_lang = self.catalog.default_lang().to_string();
+        let stored = self.load_session(key).await.map_err(|e| (None, e))?;
+        let engine = self.engine(Channel::Ussd);
+        let now = Utc::now();
+        let (mut session, step) = match classify(stored.as_ref(), inbound) {
+            Hop::Start => {
+                let vars = BTreeMap::from([("phone".to_string(), Value::text(&inbound.phone))]);
+                let (state, step) = engine.start(&default_lang, vars);
+                (Session::new(state, &inbound.phone, now), step)
+            }
+            Hop::Resend(last) => {
+                return Ok(Reply {
+                    text: last.reply.clone(),
+                    end: last.end,
+                });
+            }
+            Hop::Expired => {
+                return Ok(Reply {
+                    text: self.say(&default_lang, messages::SESSION_EXPIRED),
+                    end: true,
+                });
+            }
+            Hop::TooLong => {
+                let session = stored.clone().expect("classified against a session");
+                let (state, step) =
+                    engine.show(session.state.clone(), Some(messages::INPUT_TOO_LONG));
+                (Session { state, ..session }, step)
+            }
+            Hop::Input(input) => {
+                let session = stored.clone().expect("classified against a session");
+                let (state, step) = engine.input(session.state.clone(), input);
+                (Session { state, ..session }, step)
+            }
+        };
+        let caller = Caller {
+            phone: &inbound.phone,
+            channel: Channel::Ussd.as_str(),
+            gateway: key.gateway,
+            session_id: key.session_id,
+        };
+        let lang_of = |s: &Session| Some(s.state.lang.clone());
+        let reply = self
+            .drive(&engine, &caller, &mut session, step)
+            .await
+            .map_err(|e| (lang_of(&session), e))?;
+        let token = match &inbound.event {
+            Event::Input(input) => input.resend_token().unwrap_or_default().to_string(),
+            _ => String::new(),
+        };
+        session.last = Some(LastHop {
+            token,
+            reply: reply.text.clone(),
+            end: reply.end,
+        });
+        self.finish_hop(key, &mut session, now, reply.end)
+            .await
+            .map_err(|e| (lang_of(&session), e))?;
+        Ok(reply)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::channel::Input;
+    use crate::engine::State;
+    use crate::voice::policy::CallState;
+
+    fn session(phone: &str, last_token: Option<&str>) -> Session {
+        Session {
+            state: State::default(),
+            phone: phone.into(),
+            hops: 1,
+            started_at: Utc::now(),
+            outcome: None,
+            last: last_token.map(|t| LastHop {
+                token: t.into(),
+                reply: "CON menu".into(),
+                end: false,
+            }),
+            call: CallState::default(),
+        }
+    }
+
+    fn inbound(phone: &str, event: Event) -> Inbound {
+        Inbound {
+            session_id: "s".into(),
+            phone: phone.into(),
+            event,
+        }
+    }
+
+    #[test]
+    fn hops_are_classified_against_the_stored_session() {
+        let cumulative = |t: &str| Event::Input(Input::Cumulative(t.into()));
+        let latest = |t: &str| Event::Input(Input::Latest(t.into()));
+        let a = "+221786452821";
+        let stored = session(a, Some("1"));
+        let cases: Vec<(&str, Option<&Session>, Inbound, Hop)> = vec![
+            ("first hop", None, inbound(a, Event::Start), Hop::Start),
+            (
+                "input with no session",
+                None,
+                inbound(a, cumulative("1")),
+                Hop::Expired,
+            ),
+            (
+                "resent hop",
+                Some(&stored),
+                inbound(a, cumulative("1")),
+                Hop::Resend(stored.last.as_ref().unwrap()),
+            ),
+            (
+                "duplicate start",
+                Some(&stored),
+                inbound(a, Event::Start),
+                Hop::Resend(stored.last.as_ref().unwrap()),
+            ),
+            (
+                "new cumulative input",
+                Some(&stored),
+                inbound(a, cumulative("1*2")),
+                Hop::Input("2"),
+            ),
+            (
+                "latest input as it is",
+                Some(&stored),
+                inbound(a, latest("1")),
+                Hop::Input("1"),
+            ),
+            (
+                "another phone on the same session id",
+                Some(&stored),
+                inbound("+221700000000", cumulative("1*2")),
+                Hop::Expired,
+            ),
+            (
+                "input longer than a phone can send",
+                Some(&stored),
+                inbound(a, latest(&"9".repeat(MAX_INPUT_CHARS + 1))),
+                Hop::TooLong,
+            ),
+        ];
+        for (label, stored, inbound, expected) in &cases {
+            assert_eq!(&classify(*stored, inbound), expected, "{label}");
+        }
+    }
+}

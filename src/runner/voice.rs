@@ -1,0 +1,305 @@
+//! Voice turns: the voice policy (pure, `voice::policy`) decides, the runner performs its
+//! effect (the engine and its actions, a call-back, a recorded complaint), then the screen or
+//! the policy's closing words are spoken.
+
+use std::collections::BTreeMap;
+
+use chrono::Utc;
+
+use super::{App, HOP_DEADLINE, HopKey, Session};
+use crate::actions::Caller;
+use crate::channel::{Channel, Event, Inbound, Recording};
+use crate::engine::{ActionRequest, ActionResult, Engine, Value, messages};
+use crate::gateway::mask_msisdn;
+use crate::store::StoreError;
+use crate::voice::policy::{self, Desk, Effect, MenuView, Plan};
+use crate::voice::recording;
+use crate::voice::speech::{PromptIndex, Shapes, Speaker};
+use crate::voice::{Collect, Turn, screen};
+
+/// Why a turn could not be answered (the caller is told the service is unavailable).
+#[derive(Debug, thiserror::Error)]
+enum TurnError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("recording not stored in {}: {source}", dir.display())]
+    Recording {
+        dir: std::path::PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// The menu node voice-only actions are keyed by (one call-back, one recording per call).
+const OFFER_NODE: &str = "voice_offer";
+const RECORDING_NODE: &str = "voice_recording";
+
+impl App {
+    /// Answers one request of a voice platform: `None` once the call is over (recorded), else
+    /// the next turn. A store failure on a turn is said, then the call ends.
+    pub async fn voice(
+        &self,
+        gateway: &'static str,
+        tts: &'static [&'static str],
+        inbound: Inbound,
+    ) -> Result<Option<Turn>, StoreError> {
+        let key = HopKey {
+            channel: Channel::Voice,
+            gateway,
+            session_id: &inbound.session_id,
+        };
+        if let Event::End(end) = &inbound.event {
+            self.session_ended(&key, end).await?;
+            return Ok(None);
+        }
+        let outcome =
+            tokio::time::timeout(HOP_DEADLINE, self.try_voice_turn(&key, tts, &inbound)).await;
+        let error = match outcome {
+            Ok(Ok(turn)) => return Ok(Some(turn)),
+            Ok(Err(e)) => e.to_string(),
+            Err(_) => "no answer in time".to_string(),
+        };
+        tracing::error!(
+            session = %inbound.session_id,
+            phone = %mask_msisdn(&inbound.phone),
+            %error,
+            "voice turn failed; caller told the service is unavailable"
+        );
+        let lang = self.catalog.default_lang().to_string();
+        let (shapes, index) = self.prompt_sources();
+        let speaker = self.speaker(&shapes, &index, tts);
+        Ok(Some(Turn {
+            session_id: inbound.session_id.clone(),
+            segments: speaker.message(&lang, messages::UNAVAILABLE, &BTreeMap::new()),
+            lang,
+            collect: Collect::Hangup,
+            timeout_secs: self.config.voice.key_timeout_secs,
+        }))
+    }
+
+    fn prompt_sources(&self) -> (std::sync::Arc<Shapes>, std::sync::Arc<PromptIndex>) {
+        (
+            Shapes::shared(&self.config.locales_dir),
+            PromptIndex::shared(&self.config.voice.prompts_dir),
+        )
+    }
+
+    fn speaker<'s>(
+        &'s self,
+        shapes: &'s Shapes,
+        index: &'s PromptIndex,
+        tts: &'s [&'s str],
+    ) -> Speaker<'s> {
+        Speaker {
+            catalog: &self.catalog,
+            shapes,
+            index,
+            chains: &self.config.voice.prompt_fallbacks,
+            tts,
+        }
+    }
+
+    fn desk(&self) -> Desk {
+        let voice = &self.config.voice;
+        Desk {
+            agent_number: voice.agent_number.clone(),
+            staffed: policy::staffed(voice, Utc::now()),
+            open_hour: voice.agent_open_hour,
+            close_hour: voice.agent_close_hour,
+            max_retries: voice.max_retries,
+        }
+    }
+
+    async fn try_voice_turn(
+        &self,
+        key: &HopKey<'_>,
+        tts: &'static [&'static str],
+        inbound: &Inbound,
+    ) -> Result<Turn, TurnError> {
+        let (shapes, index) = self.prompt_sources();
+        let speaker = self.speaker(&shapes, &index, tts);
+        let engine = self.engine(Channel::Voice);
+        let now = Utc::now();
+        let caller = Caller {
+            phone: &inbound.phone,
+            channel: Channel::Voice.as_str(),
+            gateway: key.gateway,
+            session_id: key.session_id,
+        };
+        let stored = self
+            .load_session(key)
+            .await?
+            .filter(|s| s.phone == inbound.phone);
+        let (mut session, plan) = match stored {
+            None => {
+                let vars = BTreeMap::from([("phone".to_string(), Value::text(&inbound.phone))]);
+                let (state, step) = engine.start(self.catalog.default_lang(), vars);
+                let mut session = Session::new(state, &inbound.phone, now);
+                self.drive(&engine, &caller, &mut session, step).await?;
+                (session, None)
+            }
+            Some(mut session) => {
+                let plan = self.plan(&engine, &mut session, &inbound.event);
+                (session, Some(plan))
+            }
+        };
+        let mut segments = Vec::new();
+        let mut plan = plan.unwrap_or_else(Plan::nothing);
+        let lang = session.state.lang.clone();
+        for said in &plan.say {
+            segments.extend(speaker.message(&lang, said.id, &said.args));
+        }
+        if let Some(effect) = plan.effect.take() {
+            let result = self.perform(&engine, &caller, &mut session, effect).await?;
+            if let Some(id) = plan.after_effect {
+                segments.extend(speaker.message(&lang, id, &result.vars));
+            }
+        }
+        if let Some(outcome) = plan.outcome.take() {
+            session.outcome = Some(outcome);
+        }
+        let collect = match policy::closing(&mut session.call, &plan) {
+            Some((message, collect)) => {
+                if let Some(id) = message {
+                    segments.extend(speaker.message(&lang, id, &BTreeMap::new()));
+                }
+                collect
+            }
+            None => {
+                let (said, collect) = screen::speak(
+                    &engine,
+                    &speaker,
+                    &session.state,
+                    plan.error,
+                    &self.menu.home,
+                );
+                segments.extend(said);
+                if collect == Collect::Hangup {
+                    session.call.mode = policy::Mode::Done;
+                }
+                collect
+            }
+        };
+        let ended = collect == Collect::Hangup;
+        self.finish_hop(key, &mut session, now, ended).await?;
+        Ok(Turn {
+            session_id: inbound.session_id.clone(),
+            lang: session.state.lang.clone(),
+            segments,
+            collect,
+            timeout_secs: self.config.voice.key_timeout_secs,
+        })
+    }
+
+    /// The voice policy's plan for this event, against the screen the caller hears now.
+    fn plan(&self, engine: &Engine<'_>, session: &mut Session, event: &Event) -> Plan {
+        let state = &session.state;
+        let takes_input = engine
+            .spoken(state, None)
+            .as_ref()
+            .is_some_and(|s| s.takes_input);
+        let understands = |input: &str| engine.understands(state, input);
+        let menu = MenuView {
+            takes_input,
+            understands: &understands,
+        };
+        policy::decide(&mut session.call, event, &menu, &self.desk())
+    }
+
+    /// Performs a plan's effect; returns the variables it produced (`ref` of a filing).
+    async fn perform(
+        &self,
+        engine: &Engine<'_>,
+        caller: &Caller<'_>,
+        session: &mut Session,
+        effect: Effect,
+    ) -> Result<ActionResult, TurnError> {
+        match effect {
+            Effect::Menu(input) => {
+                let (state, step) = engine.input(std::mem::take(&mut session.state), &input);
+                session.state = state;
+                self.drive(engine, caller, session, step).await?;
+                Ok(ActionResult::default())
+            }
+            Effect::RequestCallback => Ok(self
+                .act(caller, session, OFFER_NODE, "request_callback")
+                .await?),
+            Effect::FileRecording(recording) => {
+                let url = match recording {
+                    Recording::Hosted(url) => url,
+                    Recording::Uploaded(upload) => {
+                        self.store_recording(caller, &upload.audio).await?
+                    }
+                    Recording::Empty => String::new(),
+                };
+                session
+                    .state
+                    .vars
+                    .insert("recording_url".into(), Value::text(url));
+                // Said only once the ticket row is committed (the action returns after it).
+                let result = self
+                    .act(caller, session, RECORDING_NODE, "file_recorded_complaint")
+                    .await?;
+                let reference = result.vars.get("ref").map(|r| r.display("en"));
+                // The interactions log has always said it this way; CRM queries rely on it.
+                session.outcome = Some(format!(
+                    "file_complaint:recorded:{}",
+                    reference.as_deref().unwrap_or_default()
+                ));
+                session.call.recorded_ref = reference;
+                Ok(result)
+            }
+        }
+    }
+
+    /// One action outside the menu tree, logged like the menu's own.
+    async fn act(
+        &self,
+        caller: &Caller<'_>,
+        session: &mut Session,
+        node: &str,
+        name: &str,
+    ) -> Result<ActionResult, StoreError> {
+        let request = ActionRequest {
+            node: node.into(),
+            name: name.into(),
+            args: BTreeMap::new(),
+        };
+        let result = self
+            .actions()
+            .perform(&request, &session.state, caller)
+            .await?;
+        if let Some(outcome) = super::notable_outcome(name, &result) {
+            session.outcome = Some(outcome);
+        }
+        Ok(result)
+    }
+
+    /// Stores an uploaded recording under `voice.recordings_dir`; returns the URL it is served
+    /// at (`<public_url>/recordings/<file>`, or the path alone without a public URL).
+    async fn store_recording(
+        &self,
+        caller: &Caller<'_>,
+        audio: &bytes::Bytes,
+    ) -> Result<String, TurnError> {
+        let voice = &self.config.voice;
+        let name = recording::file_name(caller.gateway, caller.session_id, audio);
+        let path = recording::store(&voice.recordings_dir, &name, audio.clone())
+            .await
+            .map_err(|source| TurnError::Recording {
+                dir: voice.recordings_dir.clone(),
+                source,
+            })?;
+        tracing::info!(
+            session = %caller.session_id,
+            file = %path.display(),
+            bytes = audio.len(),
+            "voice recording stored"
+        );
+        let base = voice
+            .public_url
+            .as_deref()
+            .unwrap_or("")
+            .trim_end_matches('/');
+        Ok(format!("{base}{}{name}", recording::URL_PREFIX))
+    }
+}

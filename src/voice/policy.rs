@@ -1,0 +1,399 @@
+//! The voice policy, pure: what a keypress, a silence or a recording means on a call, beside
+//! the menu engine. Keys (`*` repeat, `9` more, `#` back, `0` agent), re-prompts, the offer
+//! after repeated failures (1 call-back, 2 record a complaint), staffed hours (given as input)
+//! and the recording flow. The runner performs the [`Effect`] a [`Plan`] asks for; nothing here
+//! does I/O, so every branch is tested without HTTP or a store.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Datelike, Timelike, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::channel::{Event, Input, Recording};
+use crate::engine::{KEY_BACK, KEY_MORE, Value, messages};
+use crate::voice::{Collect, keys};
+
+/// Voice messages, besides those the menu names (in every locale).
+pub mod ids {
+    pub const PRESS: &str = "voice-press";
+    pub const MORE: &str = "voice-more";
+    pub const BACK: &str = "voice-back";
+    pub const REPEAT: &str = "voice-repeat";
+    pub const AGENT: &str = "voice-agent";
+    pub const AGENT_HOURS: &str = "voice-agent-hours";
+    pub const AGENT_TRANSFER: &str = "voice-agent-transfer";
+    pub const NO_INPUT: &str = "voice-no-input";
+    pub const OFFER: &str = "voice-offer";
+    pub const RECORD_PROMPT: &str = "voice-record-prompt";
+    pub const RECORD_DONE: &str = "voice-record-done";
+    pub const FINISH_HASH: &str = "voice-finish-hash";
+    pub const GOODBYE: &str = "voice-goodbye";
+    pub const CALLBACK_DONE: &str = "callback-done";
+    pub const ALL: [&str; 13] = [
+        PRESS,
+        MORE,
+        BACK,
+        REPEAT,
+        AGENT,
+        AGENT_HOURS,
+        AGENT_TRANSFER,
+        NO_INPUT,
+        OFFER,
+        RECORD_PROMPT,
+        RECORD_DONE,
+        FINISH_HASH,
+        GOODBYE,
+    ];
+}
+
+/// Longest recorded complaint.
+pub const MAX_RECORDING_SECS: u32 = 120;
+
+/// Where a call stands, besides its place in the menu.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Mode {
+    #[default]
+    Menu,
+    /// After repeated failures: 1 call-back, 2 record a complaint.
+    Offer,
+    Recording,
+    Done,
+}
+
+/// What the voice policy remembers between turns (kept in the session).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallState {
+    pub mode: Mode,
+    /// Failed attempts in a row (no key, wrong key).
+    pub failures: u32,
+    /// The reference of the recorded complaint filed, so a resent recording files nothing.
+    pub recorded_ref: Option<String>,
+}
+
+/// The agents' desk, as the runner sees it at this instant.
+#[derive(Debug, Clone)]
+pub struct Desk {
+    pub agent_number: Option<String>,
+    /// Whether agents answer now (see [`staffed`]).
+    pub staffed: bool,
+    pub open_hour: u32,
+    pub close_hour: u32,
+    /// Failures before the offer.
+    pub max_retries: u32,
+}
+
+/// What the menu shows now, as far as the policy needs to know.
+pub struct MenuView<'a> {
+    /// The screen takes typed digits (account, meter, reference) rather than one key.
+    pub takes_input: bool,
+    /// Whether the engine would accept this input on the current screen.
+    pub understands: &'a dyn Fn(&str) -> bool,
+}
+
+/// Work the runner does before anything is said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Feed this input to the menu engine (performing the actions it asks for).
+    Menu(String),
+    /// The `request_callback` action.
+    RequestCallback,
+    /// Store the recording if uploaded, then the `file_recorded_complaint` action.
+    FileRecording(Recording),
+}
+
+/// A message to say.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Said {
+    pub id: &'static str,
+    pub args: BTreeMap<String, Value>,
+}
+
+impl Said {
+    fn plain(id: &'static str) -> Said {
+        Said {
+            id,
+            args: BTreeMap::new(),
+        }
+    }
+}
+
+/// What one turn does: an effect, then what is said, then what the platform collects.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    pub effect: Option<Effect>,
+    /// Said first (after the effect; `after_effect` gets the effect's variables).
+    pub say: Vec<Said>,
+    /// A message said once the effect is done, with the variables it produced (`ref`).
+    pub after_effect: Option<&'static str>,
+    /// The error said before the screen when it is spoken again.
+    pub error: Option<&'static str>,
+    /// What to collect instead of the mode's default.
+    pub collect: Option<Collect>,
+    /// What the call achieved, for the interactions log (when no action says it).
+    pub outcome: Option<String>,
+}
+
+impl Plan {
+    /// Nothing to do but speak the screen (a call's first turn).
+    pub fn nothing() -> Plan {
+        Plan {
+            effect: None,
+            say: Vec::new(),
+            after_effect: None,
+            error: None,
+            collect: None,
+            outcome: None,
+        }
+    }
+}
+
+/// Whether agents answer at `now`, on the clock of the configured country.
+pub fn staffed(config: &crate::config::VoiceConfig, now: DateTime<Utc>) -> bool {
+    let local = now.with_timezone(&crate::text::format::country_offset(&config.agent_country));
+    let day = local.weekday().number_from_monday();
+    config.agent_days.contains(&day)
+        && local.hour() >= config.agent_open_hour
+        && local.hour() < config.agent_close_hour
+}
+
+/// The plan for one event of a call already under way; updates `call`.
+pub fn decide(call: &mut CallState, event: &Event, menu: &MenuView, desk: &Desk) -> Plan {
+    let mut plan = Plan::nothing();
+    let keys = match event {
+        Event::Input(Input::Latest(k) | Input::Cumulative(k)) => Some(k.as_str()),
+        _ => None,
+    };
+    match (call.mode, event) {
+        (_, Event::Start) => {}
+        (Mode::Menu, Event::Input(_)) if keys == Some(keys::REPEAT) => {}
+        (Mode::Menu, Event::Input(_)) if keys == Some(keys::AGENT) => agent(&mut plan, desk),
+        (Mode::Menu, Event::Input(_)) => {
+            let input = menu_input(keys.unwrap_or_default(), menu.takes_input);
+            if !input.is_empty() && (menu.understands)(&input) {
+                call.failures = 0;
+                plan.effect = Some(Effect::Menu(input));
+            } else {
+                call.failures += 1;
+                plan.error = Some(if input.is_empty() {
+                    ids::NO_INPUT
+                } else {
+                    messages::INVALID
+                });
+            }
+        }
+        (Mode::Menu, Event::NoInput | Event::NoMatch) => {
+            call.failures += 1;
+            plan.error = Some(if *event == Event::NoInput {
+                ids::NO_INPUT
+            } else {
+                messages::INVALID
+            });
+        }
+        (Mode::Offer, Event::Input(_)) if keys == Some("1") => {
+            plan.effect = Some(Effect::RequestCallback);
+            plan.after_effect = Some(ids::CALLBACK_DONE);
+            call.mode = Mode::Done;
+        }
+        (Mode::Offer, Event::Input(_)) if keys == Some("2") => {
+            call.mode = Mode::Recording;
+            plan.say.push(Said::plain(ids::RECORD_PROMPT));
+            plan.collect = Some(Collect::Record {
+                max_secs: MAX_RECORDING_SECS,
+            });
+        }
+        (Mode::Offer, Event::Input(_)) if keys == Some(keys::REPEAT) => {}
+        (Mode::Offer, _) => call.mode = Mode::Done,
+        (Mode::Recording, Event::Recording(recording)) => {
+            // Said only once the ticket row is committed: the effect runs first.
+            plan.effect = Some(Effect::FileRecording(recording.clone()));
+            plan.after_effect = Some(ids::RECORD_DONE);
+            call.mode = Mode::Done;
+        }
+        // The platform resends a recording we filed (our answer was lost): the caller hears
+        // the same reference, nothing more is filed or stored.
+        (Mode::Done, Event::Recording(_)) if call.recorded_ref.is_some() => {
+            let reference = call.recorded_ref.clone().unwrap_or_default();
+            plan.say.push(Said {
+                id: ids::RECORD_DONE,
+                args: BTreeMap::from([("ref".to_string(), Value::text(reference))]),
+            });
+        }
+        (Mode::Recording | Mode::Done, _) | (Mode::Menu, Event::Recording(_)) => {
+            call.mode = Mode::Done;
+        }
+        (_, Event::End(_)) => call.mode = Mode::Done,
+    }
+    if call.mode == Mode::Menu && call.failures > desk.max_retries {
+        call.mode = Mode::Offer;
+    }
+    plan
+}
+
+/// A key as the menu engine reads it: `9` is "more", `#` (or an empty entry, `#` being the
+/// end key) is "back", except on screens taking typed digits.
+fn menu_input(keys: &str, takes_input: bool) -> String {
+    match keys {
+        keys::MORE if !takes_input => KEY_MORE.to_string(),
+        keys::BACK | "" if !takes_input => KEY_BACK.to_string(),
+        other => other.trim_end_matches('#').to_string(),
+    }
+}
+
+fn agent(plan: &mut Plan, desk: &Desk) {
+    match (&desk.agent_number, desk.staffed) {
+        (Some(number), true) => {
+            plan.say.push(Said::plain(ids::AGENT_TRANSFER));
+            plan.collect = Some(Collect::Transfer(number.clone()));
+            plan.outcome = Some("agent:transfer".into());
+        }
+        _ => plan.say.push(Said {
+            id: ids::AGENT_HOURS,
+            args: BTreeMap::from([
+                ("open".to_string(), Value::Number(desk.open_hour.into())),
+                ("close".to_string(), Value::Number(desk.close_hour.into())),
+            ]),
+        }),
+    }
+}
+
+/// What the platform collects once the plan is said, by mode, and the message that ends a
+/// call that has nothing more to ask. `None`: speak the menu screen.
+pub fn closing(call: &mut CallState, plan: &Plan) -> Option<(Option<&'static str>, Collect)> {
+    match (call.mode, &plan.collect) {
+        (_, Some(collect)) => Some((None, collect.clone())),
+        (Mode::Offer, None) => Some((Some(ids::OFFER), Collect::Key)),
+        (Mode::Done | Mode::Recording, None) => {
+            call.mode = Mode::Done;
+            Some((Some(ids::GOODBYE), Collect::Hangup))
+        }
+        (Mode::Menu, None) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn desk(staffed: bool) -> Desk {
+        Desk {
+            agent_number: Some("+221330000000".into()),
+            staffed,
+            open_hour: 8,
+            close_hour: 17,
+            max_retries: 2,
+        }
+    }
+
+    fn key(k: &str) -> Event {
+        Event::Input(Input::Latest(k.into()))
+    }
+
+    fn run(call: &mut CallState, event: Event, staffed: bool) -> Plan {
+        let understands = |input: &str| ["1", "2", "0", "98"].contains(&input);
+        let menu = MenuView {
+            takes_input: false,
+            understands: &understands,
+        };
+        decide(call, &event, &menu, &desk(staffed))
+    }
+
+    #[test]
+    fn a_known_key_goes_to_the_menu_and_clears_failures() {
+        let mut call = CallState {
+            failures: 1,
+            ..Default::default()
+        };
+        let plan = run(&mut call, key("1"), true);
+        assert_eq!(plan.effect, Some(Effect::Menu("1".into())));
+        assert_eq!(call.failures, 0);
+        // 9 is "more" and # is "back" in the engine's keys.
+        assert_eq!(
+            run(&mut call, key("9"), true).effect,
+            Some(Effect::Menu("98".into()))
+        );
+        assert_eq!(
+            run(&mut call, key("#"), true).effect,
+            Some(Effect::Menu("0".into()))
+        );
+    }
+
+    #[test]
+    fn failures_reprompt_twice_then_offer_then_record() {
+        let mut call = CallState::default();
+        assert_eq!(
+            run(&mut call, Event::NoInput, true).error,
+            Some(ids::NO_INPUT)
+        );
+        assert_eq!(
+            run(&mut call, key("7"), true).error,
+            Some(messages::INVALID)
+        );
+        assert_eq!(call.mode, Mode::Menu);
+        run(&mut call, Event::NoMatch, true);
+        assert_eq!(call.mode, Mode::Offer);
+        let plan = run(&mut call, key("2"), true);
+        assert_eq!(call.mode, Mode::Recording);
+        assert!(matches!(plan.collect, Some(Collect::Record { .. })));
+        let plan = run(
+            &mut call,
+            Event::Recording(Recording::Hosted("https://r/1".into())),
+            true,
+        );
+        assert_eq!(
+            plan.effect,
+            Some(Effect::FileRecording(Recording::Hosted(
+                "https://r/1".into()
+            )))
+        );
+        assert_eq!(plan.after_effect, Some(ids::RECORD_DONE));
+        assert_eq!(call.mode, Mode::Done);
+    }
+
+    #[test]
+    fn a_resent_recording_repeats_the_reference_and_files_nothing() {
+        let mut call = CallState {
+            mode: Mode::Done,
+            recorded_ref: Some("RC26110000017".into()),
+            ..Default::default()
+        };
+        let plan = run(&mut call, Event::Recording(Recording::Empty), true);
+        assert_eq!(plan.effect, None);
+        assert_eq!(plan.say[0].id, ids::RECORD_DONE);
+        assert_eq!(plan.say[0].args["ref"], Value::text("RC26110000017"));
+    }
+
+    #[test]
+    fn the_agent_key_transfers_only_within_staffed_hours() {
+        let mut call = CallState::default();
+        let plan = run(&mut call, key("0"), true);
+        assert_eq!(
+            plan.collect,
+            Some(Collect::Transfer("+221330000000".into()))
+        );
+        let plan = run(&mut call, key("0"), false);
+        assert_eq!(plan.collect, None);
+        assert_eq!(plan.say[0].id, ids::AGENT_HOURS);
+        assert_eq!(plan.say[0].args["open"], Value::Number(8));
+    }
+
+    #[test]
+    fn the_offer_files_a_callback_on_1_and_ends_on_anything_else() {
+        let mut call = CallState {
+            mode: Mode::Offer,
+            ..Default::default()
+        };
+        let plan = run(&mut call, key("1"), true);
+        assert_eq!(plan.effect, Some(Effect::RequestCallback));
+        assert_eq!(call.mode, Mode::Done);
+        let mut call = CallState {
+            mode: Mode::Offer,
+            ..Default::default()
+        };
+        run(&mut call, Event::NoInput, true);
+        let plan = Plan::nothing();
+        assert_eq!(
+            closing(&mut call, &plan),
+            Some((Some(ids::GOODBYE), Collect::Hangup))
+        );
+    }
+}
