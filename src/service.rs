@@ -95,16 +95,7 @@ fn session_key(gateway: &str, session_id: &str) -> String {
 
 /// The actions that mark what a session achieved, for the interactions log.
 fn notable(action: &str) -> bool {
-    matches!(
-        action,
-        "latest_bill"
-            | "report_outage"
-            | "find_ticket"
-            | "file_complaint"
-            | "area_outages"
-            | "request_callback"
-            | "verify_account"
-    )
+    crate::actions::spec(action).is_some_and(|spec| spec.notable)
 }
 
 impl App {
@@ -331,11 +322,7 @@ impl App {
 
     /// Writes (or updates) the interaction row of a session, whatever the channel.
     pub(crate) async fn record_interaction(&self, log: &InteractionLog<'_>) -> StoreResult<()> {
-        let account = ["account", "verified_account", "located_account"]
-            .iter()
-            .find_map(|k| log.state.vars.get(*k).and_then(Value::as_text))
-            .filter(|a| !a.is_empty())
-            .map(str::to_string);
+        let account = crate::actions::session_account(log.state).map(str::to_string);
         self.interactions
             .record(Interaction {
                 channel: log.channel.into(),

@@ -512,11 +512,7 @@ impl App {
         url: &str,
     ) -> StoreResult<String> {
         let now = Utc::now();
-        let account = ["account", "verified_account", "located_account"]
-            .iter()
-            .find_map(|k| session.state.vars.get(*k).and_then(Value::as_text))
-            .filter(|a| !a.is_empty())
-            .map(str::to_string);
+        let account = crate::actions::session_account(&session.state).map(str::to_string);
         let ticket = self
             .crm
             .create_ticket(&NewTicket {
