@@ -58,6 +58,7 @@ registry!(
     file_complaint,
     area_outages,
     request_callback,
+    file_recorded_complaint,
 );
 
 /// Every action the server knows.
@@ -234,7 +235,7 @@ mod tests {
     #[test]
     fn every_action_has_a_spec_found_by_name() {
         let names: Vec<&str> = specs().iter().map(|s| s.name).collect();
-        assert!(names.contains(&"latest_bill"), "{names:?}");
+        assert!(names.contains(&"file_recorded_complaint"), "{names:?}");
         for name in names {
             assert_eq!(spec(name).map(|s| s.name), Some(name));
         }
