@@ -237,6 +237,28 @@ fn a_variable_another_action_sets_is_enough() {
 }
 
 #[test]
+fn input_kind_looser_than_what_the_action_reads() {
+    let ws = Workspace::new();
+    ws.edit(
+        "menus/main.yaml",
+        "var: typed_meter_digits, kind: digits,",
+        "var: typed_meter_digits, kind: code,",
+    );
+    ws.expect(
+        "input 'typed_meter_digits' takes code, but action 'verify_account' reads it as digits",
+        Some("  verify_meter:"),
+    );
+    // Stricter than needed is fine: digits are a code.
+    let ws = Workspace::new();
+    ws.edit_all(
+        "menus/main.yaml",
+        "var: typed_meter, kind: code,",
+        "var: typed_meter, kind: digits,",
+    );
+    assert_eq!(ws.problems(), Vec::<String>::new());
+}
+
+#[test]
 fn argument_the_action_does_not_take() {
     let ws = Workspace::new();
     ws.edit(

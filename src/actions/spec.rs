@@ -3,7 +3,7 @@
 //! runner reads it to know which actions mark what a session achieved.
 
 /// What an action expects to find in a variable it reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum VarKind {
     /// Any text; the action judges it (e.g. a typed reference, to explain a malformed one).
     Text,

@@ -5,11 +5,11 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use chrono::{NaiveDate, TimeZone, Utc};
 
-use crate::actions::{self, ActionSpec};
+use crate::actions::{self, ActionSpec, VarKind};
 use crate::engine::page::{Nav, Screen};
 use crate::engine::{self, Engine, Item, Profile, State, Value};
 use crate::i18n::Catalog;
-use crate::menu::model::{Menu, Next, Node};
+use crate::menu::model::{InputKind, InputSpec, Menu, Next, Node};
 
 /// One problem, located.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -153,6 +153,7 @@ impl Checker<'_> {
                         format!("input length {}..{} is empty", input.min, input.max),
                     );
                 }
+                self.input_kind(id, input);
             }
             let mut selectable = false;
             if let Some(list) = &node.list {
@@ -218,6 +219,31 @@ impl Checker<'_> {
                     ),
                 );
             }
+        }
+    }
+
+    /// An input must not let through what an action reading its variable cannot take (a
+    /// meter number with symbols, letters where four digits are compared).
+    fn input_kind(&mut self, id: &str, input: &InputSpec) {
+        let readers = known_actions(self.menu).flat_map(|spec| {
+            spec.reads
+                .iter()
+                .filter(|read| read.var == input.var)
+                .map(move |read| (spec.name, read.kind))
+        });
+        let mismatches: BTreeSet<(&str, VarKind)> = readers
+            .filter(|(_, kind)| !input_fits(input.kind, *kind))
+            .collect();
+        for (action, kind) in mismatches {
+            self.report(
+                id,
+                format!(
+                    "input '{}' takes {}, but action '{action}' reads it as {}",
+                    input.var,
+                    name_of(input.kind),
+                    name_of(kind)
+                ),
+            );
         }
     }
 
@@ -340,6 +366,20 @@ impl Checker<'_> {
             }
         }
     }
+}
+
+/// Whether everything an input accepts is a value of `kind`.
+fn input_fits(input: InputKind, kind: VarKind) -> bool {
+    match kind {
+        VarKind::Digits => input == InputKind::Digits,
+        VarKind::Code => matches!(input, InputKind::Digits | InputKind::Code),
+        _ => true,
+    }
+}
+
+/// `Digits` -> `digits`, as menus spell kinds.
+fn name_of(kind: impl std::fmt::Debug) -> String {
+    format!("{kind:?}").to_lowercase()
 }
 
 fn units(page: &str) -> usize {
