@@ -209,16 +209,24 @@ impl Checker<'_> {
                 self.report(id, format!("action '{action}' takes no argument '{key}'"));
             }
         }
-        for read in spec.reads.iter().filter(|r| r.required) {
-            if !self.set_vars.contains(read.var) {
-                self.report(
-                    id,
-                    format!(
-                        "action '{action}' reads variable '{}', which nothing in the menu sets",
-                        read.var
-                    ),
-                );
-            }
+        self.required_reads(id, spec);
+    }
+
+    fn required_reads(&mut self, id: &str, spec: &ActionSpec) {
+        let unset = spec
+            .reads
+            .iter()
+            .filter(|read| read.required && !self.set_vars.contains(read.var));
+        let messages: Vec<String> = unset
+            .map(|read| {
+                format!(
+                    "action '{}' reads variable '{}', which nothing in the menu sets",
+                    spec.name, read.var
+                )
+            })
+            .collect();
+        for message in messages {
+            self.report(id, message);
         }
     }
 
