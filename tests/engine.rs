@@ -106,7 +106,7 @@ fn confirming_a_complaint_asks_for_one_filing() {
     assert_eq!(action(&step), "file_complaint");
     assert_eq!(state.vars["category"], Value::text("reconnection"));
     let result = ActionResult::outcome("filed")
-        .var("ref", Value::text("RC26110000017"))
+        .var("ref", Value::Reference("RC26110000017".into()))
         .var(
             "sla",
             Value::Date(chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()),
@@ -145,4 +145,42 @@ fn transliteration_keeps_pages_in_gsm7() {
         dalal::text::gsm7::encoding(text),
         dalal::text::gsm7::Encoding::Gsm7
     );
+}
+
+#[test]
+fn a_bill_period_shows_as_month_and_year() {
+    let (menu, catalog) = load();
+    let engine = Engine::new(&menu, &catalog, Profile::USSD);
+    let state = at_main(&engine, "en");
+    let (state, step) = engine.input(state, "1");
+    assert_eq!(action(&step), "bill_access");
+    let (state, step) = engine.resume(state, ActionResult::outcome("ok"));
+    assert_eq!(action(&step), "latest_bill");
+    let money = |minor| Value::Money {
+        minor,
+        currency: "KES".into(),
+    };
+    let bill = ActionResult::outcome("found")
+        .var(
+            "period",
+            Value::Period {
+                year: 2026,
+                month: 3,
+            },
+        )
+        .var("amount", money(896850))
+        .var("paid", money(0))
+        .var("balance", money(896850))
+        .var(
+            "due",
+            Value::Date(chrono::NaiveDate::from_ymd_opt(2026, 4, 15).unwrap()),
+        )
+        .var("bill_status", Value::text("unpaid"));
+    let (state, step) = engine.resume(state, bill);
+    assert_eq!(state.screen, "bill_details");
+    let text = shown(&step);
+    assert!(text.contains("03/2026"), "{text}");
+    let json = serde_json::to_string(&state).unwrap();
+    let back: State = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, state);
 }

@@ -41,6 +41,20 @@ impl Workspace {
         std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
     }
 
+    fn edit_all(&self, rel: &str, from: &str, to: &str) {
+        let path = self.path(rel);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from), "{rel} lacks {from:?}");
+        std::fs::write(&path, text.replace(from, to)).unwrap();
+    }
+
+    /// `main.yaml:<line>:` of the first line holding `marker`.
+    fn location_of(&self, marker: &str) -> String {
+        let text = std::fs::read_to_string(self.path("menus/main.yaml")).unwrap();
+        let line = text.lines().position(|l| l.contains(marker)).unwrap() + 1;
+        format!("main.yaml:{line}:")
+    }
+
     fn problems(&self) -> Vec<String> {
         let config = Config {
             menus_dir: self.path("menus"),
@@ -151,6 +165,124 @@ fn dead_end_action_outcome() {
     ws.expect(
         "outcome 'none' of action 'latest_bill' leads nowhere",
         Some("  fetch_bill:"),
+    );
+}
+
+#[test]
+fn next_branch_for_an_outcome_the_action_never_gives() {
+    let ws = Workspace::new();
+    ws.edit(
+        "menus/main.yaml",
+        "      none: no_bill\n",
+        "      nothing: no_bill\n",
+    );
+    ws.expect(
+        "action 'latest_bill' has no outcome 'nothing'",
+        Some("  fetch_bill:"),
+    );
+}
+
+#[test]
+fn renamed_input_variable_an_action_reads() {
+    let ws = Workspace::new();
+    // Both meter prompts feed `find_meter`; renaming their variable must not pass unseen.
+    ws.edit_all("menus/main.yaml", "var: typed_meter,", "var: typed_metre,");
+    let problems = ws.problems();
+    let needle = "action 'find_meter' reads variable 'typed_meter', which nothing in the menu sets";
+    for node in ["  outage_find_meter:", "  area_find_meter:"] {
+        let at = ws.location_of(node);
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains(&at) && p.contains(needle)),
+            "no {at} {needle:?} in {problems:#?}"
+        );
+    }
+    assert_eq!(problems.len(), 2, "{problems:#?}");
+}
+
+#[test]
+fn renamed_option_variable_an_action_reads() {
+    let ws = Workspace::new();
+    ws.edit_all("menus/main.yaml", "set: { lang:", "set: { language:");
+    ws.expect(
+        "action 'save_language' reads variable 'lang', which nothing in the menu sets",
+        Some("  save_language:"),
+    );
+}
+
+#[test]
+fn a_variable_another_action_sets_is_enough() {
+    // `report_outage` reads `area_code`, which only `locate_caller` and `find_meter` set.
+    let ws = Workspace::new();
+    assert_eq!(ws.problems(), Vec::<String>::new());
+    ws.edit_all(
+        "menus/main.yaml",
+        "action: locate_caller",
+        "action: open_tickets",
+    );
+    ws.edit_all(
+        "menus/main.yaml",
+        "action: find_meter",
+        "action: open_tickets",
+    );
+    let problems = ws.problems();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains(&ws.location_of("  file_outage:"))
+                && p.contains("action 'report_outage' reads variable 'area_code'")),
+        "{problems:#?}"
+    );
+}
+
+#[test]
+fn input_kind_looser_than_what_the_action_reads() {
+    let ws = Workspace::new();
+    ws.edit(
+        "menus/main.yaml",
+        "var: typed_meter_digits, kind: digits,",
+        "var: typed_meter_digits, kind: code,",
+    );
+    ws.expect(
+        "input 'typed_meter_digits' takes code, but action 'verify_account' reads it as digits",
+        Some("  verify_meter:"),
+    );
+    // Stricter than needed is fine: digits are a code.
+    let ws = Workspace::new();
+    ws.edit_all(
+        "menus/main.yaml",
+        "var: typed_meter, kind: code,",
+        "var: typed_meter, kind: digits,",
+    );
+    assert_eq!(ws.problems(), Vec::<String>::new());
+}
+
+#[test]
+fn argument_the_action_does_not_take() {
+    let ws = Workspace::new();
+    ws.edit(
+        "menus/main.yaml",
+        "    action: latest_bill\n",
+        "    action: latest_bill\n    args: { months: \"3\" }\n",
+    );
+    ws.expect(
+        "action 'latest_bill' takes no argument 'months'",
+        Some("  fetch_bill:"),
+    );
+}
+
+#[test]
+fn list_no_action_fills() {
+    let ws = Workspace::new();
+    ws.edit(
+        "menus/main.yaml",
+        "list: { from: tickets,",
+        "list: { from: tikets,",
+    );
+    ws.expect(
+        "list 'tikets' is filled by no action of the menu",
+        Some("  ticket_list:"),
     );
 }
 

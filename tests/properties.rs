@@ -10,7 +10,6 @@ use dalal::engine::{ActionResult, Engine, Profile, State, Step, Value};
 use dalal::gateway::{africastalking, at_voice, twiml, vxml};
 use dalal::i18n::Catalog;
 use dalal::menu::Menu;
-use dalal::menu::check::action_outcomes;
 use dalal::text::gsm7::PageBudget;
 
 fn shipped() -> (Menu, Catalog) {
@@ -28,8 +27,14 @@ fn sample_vars() -> BTreeMap<String, Value> {
         .unwrap()
         .to_utc();
     [
-        ("ref", Value::text("RC26110000017")),
-        ("period", Value::text("10/2026")),
+        ("ref", Value::Reference("RC26110000017".into())),
+        (
+            "period",
+            Value::Period {
+                year: 2026,
+                month: 10,
+            },
+        ),
         (
             "amount",
             Value::Money {
@@ -79,7 +84,7 @@ fn ticket_items(n: usize) -> Vec<BTreeMap<String, Value>> {
         .map(|i| {
             let mut item = sample_vars();
             item.insert("id".into(), Value::text(format!("RC2611{i:07}")));
-            item.insert("ref".into(), Value::text(format!("RC2611{i:07}")));
+            item.insert("ref".into(), Value::Reference(format!("RC2611{i:07}")));
             item
         })
         .collect()
@@ -97,7 +102,9 @@ fn settle(
         match step {
             Step::Show(reply) => return (state, reply.text, reply.end),
             Step::Act(request) => {
-                let outcomes = action_outcomes(&request.name).expect("known action");
+                let outcomes = dalal::actions::spec(&request.name)
+                    .expect("known action")
+                    .outcomes;
                 let outcome = outcomes[pick(outcomes.len()) % outcomes.len()];
                 let mut result = ActionResult::outcome(outcome);
                 result.vars = sample_vars();

@@ -5,38 +5,11 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use chrono::{NaiveDate, TimeZone, Utc};
 
+use crate::actions::{self, ActionSpec, VarKind};
 use crate::engine::page::{Nav, Screen};
 use crate::engine::{self, Engine, Item, Profile, State, Value};
 use crate::i18n::Catalog;
-use crate::menu::model::Menu;
-
-/// Actions the server knows, with the outcomes each can report.
-pub const ACTIONS: &[(&str, &[&str])] = &[
-    (
-        "identify_caller",
-        &["choose_language", "choose_account", "ready"],
-    ),
-    ("save_language", &["ok"]),
-    ("use_account", &["ready", "invalid"]),
-    ("bill_access", &["ok", "verify"]),
-    ("verify_account", &["ok", "failed", "locked"]),
-    ("latest_bill", &["found", "none"]),
-    ("locate_caller", &["ok", "need_meter"]),
-    ("find_meter", &["ok", "not_found"]),
-    ("report_outage", &["attached", "ticket"]),
-    ("open_tickets", &["some", "none"]),
-    (
-        "find_ticket",
-        &["found", "outage_report", "typo", "not_found", "malformed"],
-    ),
-    ("file_complaint", &["filed"]),
-    ("area_outages", &["some", "none"]),
-    ("request_callback", &["ok"]),
-];
-
-pub fn action_outcomes(name: &str) -> Option<&'static [&'static str]> {
-    ACTIONS.iter().find(|(n, _)| *n == name).map(|(_, o)| *o)
-}
+use crate::menu::model::{InputKind, InputSpec, Menu, Next, Node};
 
 /// One problem, located.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -54,7 +27,40 @@ impl std::fmt::Display for Problem {
 struct Checker<'a> {
     menu: &'a Menu,
     catalog: &'a Catalog,
+    /// Every variable something in the menu sets, wherever it is (the check does not follow
+    /// paths: a variable set on one branch counts for all).
+    set_vars: BTreeSet<&'a str>,
+    /// Every list an action of the menu fills.
+    filled_lists: BTreeSet<&'static str>,
     problems: Vec<Problem>,
+}
+
+/// The actions a menu names that the server knows.
+fn known_actions(menu: &Menu) -> impl Iterator<Item = &'static ActionSpec> + '_ {
+    menu.nodes
+        .values()
+        .filter_map(|n| n.action.as_deref())
+        .filter_map(actions::spec)
+}
+
+fn variables_set(menu: &Menu) -> BTreeSet<&str> {
+    let mut vars: BTreeSet<&str> = actions::SESSION_VARS.iter().copied().collect();
+    for node in menu.nodes.values() {
+        vars.extend(node.input.iter().map(|i| i.var.as_str()));
+        vars.extend(
+            node.options
+                .iter()
+                .flat_map(|o| o.set.keys().map(String::as_str)),
+        );
+        vars.extend(
+            node.list
+                .iter()
+                .filter_map(|l| l.select.as_ref())
+                .map(|s| s.var.as_str()),
+        );
+    }
+    vars.extend(known_actions(menu).flat_map(|s| s.sets.iter().copied()));
+    vars
 }
 
 impl Checker<'_> {
@@ -105,39 +111,7 @@ impl Checker<'_> {
         }
         for (id, node) in &menu.nodes {
             if let Some(action) = &node.action {
-                if node.text.is_some() || !node.options.is_empty() || node.input.is_some() {
-                    self.report(id, "an action node cannot also be a screen".into());
-                }
-                let Some(next) = &node.next else {
-                    self.report(id, format!("action '{action}' has no `next`: dead end"));
-                    continue;
-                };
-                for t in next.targets() {
-                    self.target(id, t);
-                }
-                match action_outcomes(action) {
-                    None => self.report(id, format!("unknown action '{action}'")),
-                    Some(outcomes) => {
-                        if let crate::menu::Next::ByOutcome(map) = next {
-                            for o in outcomes {
-                                if !map.contains_key(*o) {
-                                    self.report(
-                                        id,
-                                        format!("outcome '{o}' of action '{action}' leads nowhere: dead end"),
-                                    );
-                                }
-                            }
-                            for o in map.keys() {
-                                if !outcomes.contains(&o.as_str()) {
-                                    self.report(
-                                        id,
-                                        format!("action '{action}' has no outcome '{o}'"),
-                                    );
-                                }
-                            }
-                        }
-                    }
-                }
+                self.action_node(id, node, action);
                 continue;
             }
             let mut ids: Vec<&str> = Vec::new();
@@ -179,10 +153,17 @@ impl Checker<'_> {
                         format!("input length {}..{} is empty", input.min, input.max),
                     );
                 }
+                self.input_kind(id, input);
             }
             let mut selectable = false;
             if let Some(list) = &node.list {
                 ids.push(&list.item);
+                if !self.filled_lists.contains(list.from.as_str()) {
+                    self.report(
+                        id,
+                        format!("list '{}' is filled by no action of the menu", list.from),
+                    );
+                }
                 if let Some(select) = &list.select {
                     selectable = true;
                     self.target(id, &select.goto);
@@ -202,6 +183,90 @@ impl Checker<'_> {
                 self.report(id, "screen ends the session but offers choices".into());
             }
             self.message_ids(id, &ids);
+        }
+    }
+
+    fn action_node(&mut self, id: &str, node: &Node, action: &str) {
+        if node.text.is_some() || !node.options.is_empty() || node.input.is_some() {
+            self.report(id, "an action node cannot also be a screen".into());
+        }
+        let Some(next) = &node.next else {
+            self.report(id, format!("action '{action}' has no `next`: dead end"));
+            return;
+        };
+        for t in next.targets() {
+            self.target(id, t);
+        }
+        let Some(spec) = actions::spec(action) else {
+            self.report(id, format!("unknown action '{action}'"));
+            return;
+        };
+        if let Next::ByOutcome(map) = next {
+            self.outcomes(id, spec, map);
+        }
+        for key in node.args.keys() {
+            if !spec.args.contains(&key.as_str()) {
+                self.report(id, format!("action '{action}' takes no argument '{key}'"));
+            }
+        }
+        self.required_reads(id, spec);
+    }
+
+    fn required_reads(&mut self, id: &str, spec: &ActionSpec) {
+        let unset = spec
+            .reads
+            .iter()
+            .filter(|read| read.required && !self.set_vars.contains(read.var));
+        let messages: Vec<String> = unset
+            .map(|read| {
+                format!(
+                    "action '{}' reads variable '{}', which nothing in the menu sets",
+                    spec.name, read.var
+                )
+            })
+            .collect();
+        for message in messages {
+            self.report(id, message);
+        }
+    }
+
+    /// An input must not let through what an action reading its variable cannot take (a
+    /// meter number with symbols, letters where four digits are compared).
+    fn input_kind(&mut self, id: &str, input: &InputSpec) {
+        let readers = known_actions(self.menu).flat_map(|spec| {
+            spec.reads
+                .iter()
+                .filter(|read| read.var == input.var)
+                .map(move |read| (spec.name, read.kind))
+        });
+        let mismatches: BTreeSet<(&str, VarKind)> = readers
+            .filter(|(_, kind)| !input_fits(input.kind, *kind))
+            .collect();
+        for (action, kind) in mismatches {
+            self.report(
+                id,
+                format!(
+                    "input '{}' takes {}, but action '{action}' reads it as {}",
+                    input.var,
+                    name_of(input.kind),
+                    name_of(kind)
+                ),
+            );
+        }
+    }
+
+    fn outcomes(&mut self, id: &str, spec: &ActionSpec, next: &BTreeMap<String, String>) {
+        let action = spec.name;
+        for o in spec.outcomes {
+            if !next.contains_key(*o) {
+                self.report(
+                    id,
+                    format!("outcome '{o}' of action '{action}' leads nowhere: dead end"),
+                );
+            }
+        }
+        for o in next.keys().filter(|o| !spec.gives(o)) {
+            self.report(id, format!("action '{action}' has no outcome '{o}'"));
         }
     }
 
@@ -311,6 +376,20 @@ impl Checker<'_> {
     }
 }
 
+/// Whether everything an input accepts is a value of `kind`.
+fn input_fits(input: InputKind, kind: VarKind) -> bool {
+    match kind {
+        VarKind::Digits => input == InputKind::Digits,
+        VarKind::Code => matches!(input, InputKind::Digits | InputKind::Code),
+        _ => true,
+    }
+}
+
+/// `Digits` -> `digits`, as menus spell kinds.
+fn name_of(kind: impl std::fmt::Debug) -> String {
+    format!("{kind:?}").to_lowercase()
+}
+
 fn units(page: &str) -> usize {
     crate::text::gsm7::cost(page).1
 }
@@ -330,7 +409,13 @@ fn worst_case_states(lang: &str, list: Option<&str>) -> Vec<State> {
     };
     let text = |s: &str| Value::text(s);
     let base: BTreeMap<String, Value> = [
-        ("period", text("12/2026")),
+        (
+            "period",
+            Value::Period {
+                year: 2026,
+                month: 12,
+            },
+        ),
         ("amount", money.clone()),
         ("balance", money.clone()),
         ("paid", money.clone()),
@@ -340,7 +425,7 @@ fn worst_case_states(lang: &str, list: Option<&str>) -> Vec<State> {
         ("start", time.clone()),
         ("end", time.clone()),
         ("restore", time.clone()),
-        ("ref", text("RC26120000001")),
+        ("ref", Value::Reference("RC26120000001".into())),
         ("typed_ref", text("RC2612000000")),
         ("area", text("Kisumu Central West")),
         ("account", text("SNE1000001")),
@@ -399,6 +484,10 @@ pub fn check(menu: &Menu, catalog: &Catalog, profile: Profile) -> Vec<Problem> {
     let mut checker = Checker {
         menu,
         catalog,
+        set_vars: variables_set(menu),
+        filled_lists: known_actions(menu)
+            .flat_map(|s| s.lists.iter().copied())
+            .collect(),
         problems: Vec::new(),
     };
     checker.structure();

@@ -184,11 +184,7 @@ impl App {
         now: DateTime<Utc>,
         ended: bool,
     ) -> StoreResult<()> {
-        let account = ["account", "verified_account", "located_account"]
-            .iter()
-            .find_map(|k| session.state.vars.get(*k).and_then(|v| v.as_text()))
-            .filter(|a| !a.is_empty())
-            .map(str::to_string);
+        let account = crate::actions::session_account(&session.state).map(str::to_string);
         self.interactions
             .record(Interaction {
                 channel: key.channel.as_str().into(),
@@ -296,7 +292,7 @@ impl App {
 /// What a notable action achieved, as the interactions log records it
 /// (`file_complaint:filed:RC...`).
 fn notable_outcome(action: &str, result: &crate::engine::ActionResult) -> Option<String> {
-    if !crate::actions::is_notable(action) {
+    if !crate::actions::spec(action).is_some_and(|spec| spec.notable) {
         return None;
     }
     let reference = result.vars.get("ref").map(|v| v.display("en"));

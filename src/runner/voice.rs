@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use chrono::Utc;
 
 use super::{App, HOP_DEADLINE, HopKey, Session};
-use crate::actions::Caller;
+use crate::actions::{Caller, file_recorded_complaint};
 use crate::channel::{Channel, Event, Inbound, Recording};
 use crate::engine::{ActionRequest, ActionResult, Engine, Value, messages};
 use crate::gateway::mask_msisdn;
@@ -29,9 +29,8 @@ enum TurnError {
     },
 }
 
-/// The menu node voice-only actions are keyed by (one call-back, one recording per call).
+/// The node the offer's call-back is keyed by (one call-back per call).
 const OFFER_NODE: &str = "voice_offer";
-const RECORDING_NODE: &str = "voice_recording";
 
 impl App {
     /// Answers one request of a voice platform: `None` once the call is over (recorded), else
@@ -220,9 +219,14 @@ impl App {
                 self.drive(engine, caller, session, step).await?;
                 Ok(ActionResult::default())
             }
-            Effect::RequestCallback => Ok(self
-                .act(caller, session, OFFER_NODE, "request_callback")
-                .await?),
+            Effect::RequestCallback => {
+                let request = ActionRequest {
+                    node: OFFER_NODE.into(),
+                    name: "request_callback".into(),
+                    args: BTreeMap::new(),
+                };
+                Ok(self.act(caller, session, &request).await?)
+            }
             Effect::FileRecording(recording) => {
                 let url = match recording {
                     Recording::Hosted(url) => url,
@@ -234,11 +238,10 @@ impl App {
                 session
                     .state
                     .vars
-                    .insert("recording_url".into(), Value::text(url));
+                    .insert(file_recorded_complaint::URL_VAR.into(), Value::text(url));
                 // Said only once the ticket row is committed (the action returns after it).
-                let result = self
-                    .act(caller, session, RECORDING_NODE, "file_recorded_complaint")
-                    .await?;
+                let request = file_recorded_complaint::request();
+                let result = self.act(caller, session, &request).await?;
                 let reference = result.vars.get("ref").map(|r| r.display("en"));
                 // The interactions log has always said it this way; CRM queries rely on it.
                 session.outcome = Some(format!(
@@ -256,19 +259,13 @@ impl App {
         &self,
         caller: &Caller<'_>,
         session: &mut Session,
-        node: &str,
-        name: &str,
+        request: &ActionRequest,
     ) -> Result<ActionResult, StoreError> {
-        let request = ActionRequest {
-            node: node.into(),
-            name: name.into(),
-            args: BTreeMap::new(),
-        };
         let result = self
             .actions()
-            .perform(&request, &session.state, caller)
+            .perform(request, &session.state, caller)
             .await?;
-        if let Some(outcome) = super::notable_outcome(name, &result) {
+        if let Some(outcome) = super::notable_outcome(&request.name, &result) {
             session.outcome = Some(outcome);
         }
         Ok(result)

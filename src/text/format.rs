@@ -76,12 +76,17 @@ pub fn date(d: NaiveDate) -> String {
     d.format("%d/%m/%Y").to_string()
 }
 
-/// A billing period `YYYY-MM` shown as `MM/YYYY`.
-pub fn period(p: &str) -> String {
-    match p.split_once('-') {
-        Some((year, month)) => format!("{month}/{year}"),
-        None => p.to_string(),
-    }
+/// A billing period as shown: `MM/YYYY`.
+pub fn period(year: i32, month: u32) -> String {
+    format!("{month:02}/{year}")
+}
+
+/// A billing period as stored, `YYYY-MM`, into (year, month).
+pub fn parse_period(stored: &str) -> Option<(i32, u32)> {
+    let (year, month) = stored.split_once('-')?;
+    let well_formed = year.len() == 4 && month.len() == 2;
+    let (year, month) = (year.parse().ok()?, month.parse().ok()?);
+    (well_formed && (1..=12).contains(&month)).then_some((year, month))
 }
 
 /// The fixed UTC offset of a country, for showing times as the caller's clock reads them.
@@ -124,11 +129,23 @@ mod tests {
     }
 
     #[test]
+    fn stored_periods_parse_only_when_well_formed() {
+        assert_eq!(parse_period("2026-10"), Some((2026, 10)));
+        assert_eq!(parse_period("2027-01"), Some((2027, 1)));
+        for bad in [
+            "2026-13", "2026-00", "2026-1", "26-10", "2026/10", "", "abcd-ef",
+        ] {
+            assert_eq!(parse_period(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
     fn times_follow_the_area_clock() {
         let at = Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap();
         assert_eq!(datetime(at, "KE"), "22/11/2026 12:00");
         assert_eq!(datetime(at, "SN"), "22/11/2026 09:00");
-        assert_eq!(period("2026-10"), "10/2026");
+        assert_eq!(period(2026, 10), "10/2026");
+        assert_eq!(period(2027, 1), "01/2027");
         assert_eq!(
             date(NaiveDate::from_ymd_opt(2026, 11, 2).unwrap()),
             "02/11/2026"

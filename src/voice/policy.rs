@@ -215,7 +215,7 @@ pub fn decide(call: &mut CallState, event: &Event, menu: &MenuView, desk: &Desk)
             let reference = call.recorded_ref.clone().unwrap_or_default();
             plan.say.push(Said {
                 id: ids::RECORD_DONE,
-                args: BTreeMap::from([("ref".to_string(), Value::text(reference))]),
+                args: BTreeMap::from([("ref".to_string(), Value::Reference(reference))]),
             });
         }
         (Mode::Recording | Mode::Done, _) | (Mode::Menu, Event::Recording(_)) => {
@@ -359,7 +359,10 @@ mod tests {
         let plan = run(&mut call, Event::Recording(Recording::Empty), true);
         assert_eq!(plan.effect, None);
         assert_eq!(plan.say[0].id, ids::RECORD_DONE);
-        assert_eq!(plan.say[0].args["ref"], Value::text("RC26110000017"));
+        assert_eq!(
+            plan.say[0].args["ref"],
+            Value::Reference("RC26110000017".into())
+        );
     }
 
     #[test]

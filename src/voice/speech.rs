@@ -429,17 +429,14 @@ pub fn value_pieces(lang: &str, value: &Value) -> Option<Vec<String>> {
             }
             p
         }
+        Value::Period { year, month } => {
+            let mut p = vec![format!("month-{month}")];
+            p.extend(numbers::number(lang, year.unsigned_abs().into()));
+            p
+        }
+        Value::Reference(r) => numbers::spell(lang, r),
         Value::Text(s) => {
-            // A billing period as shown, MM/YYYY.
-            if let Some((m, y)) = s.split_once('/')
-                && let (Ok(m), Ok(y)) = (m.parse::<u32>(), y.parse::<u64>())
-                && (1..=12).contains(&m)
-                && y > 1900
-            {
-                let mut p = vec![format!("month-{m}")];
-                p.extend(numbers::number(lang, y));
-                return Some(p);
-            }
+            // Account and meter numbers read as text: spelled, not said as one big number.
             let code = s.chars().any(|c| c.is_ascii_digit())
                 && s.chars()
                     .all(|c| c.is_ascii_alphanumeric() || "+- ".contains(c));
@@ -591,9 +588,19 @@ mod tests {
             numbers::say("fr", &value_pieces("fr", &d).unwrap()),
             "douze novembre deux mille vingt six"
         );
+        let period = Value::Period {
+            year: 2026,
+            month: 10,
+        };
         assert_eq!(
-            numbers::say("en", &value_pieces("en", &Value::text("10/2026")).unwrap()),
+            numbers::say("en", &value_pieces("en", &period).unwrap()),
             "October two thousand twenty six"
+        );
+        // Text is never parsed back into a period.
+        assert_eq!(value_pieces("en", &Value::text("10/2026")), None);
+        assert_eq!(
+            value_pieces("en", &Value::Reference("RC2".into())).unwrap(),
+            ["letter-r", "letter-c", "num-2"]
         );
         assert_eq!(value_pieces("en", &Value::text("Dakar Plateau")), None);
         assert_eq!(

@@ -1,0 +1,67 @@
+//! Known outages in the caller's area, cached a few seconds per area for storms.
+
+use std::collections::BTreeMap;
+
+use chrono::Utc;
+
+use super::{ActionSpec, Actions, Caller, VarKind, VarRead, text_var};
+use crate::engine::{ActionRequest, ActionResult, State, Value};
+use crate::store::StoreResult;
+
+pub const SPEC: ActionSpec = ActionSpec {
+    name: "area_outages",
+    reads: &[
+        VarRead::required("area_code", VarKind::Area),
+        VarRead::optional("country", VarKind::Country),
+    ],
+    outcomes: &["some", "none"],
+    lists: &["outages"],
+    notable: true,
+    ..ActionSpec::EMPTY
+};
+
+pub(super) async fn perform(
+    actions: &Actions<'_>,
+    _request: &ActionRequest,
+    state: &State,
+    _caller: &Caller<'_>,
+) -> StoreResult<ActionResult> {
+    let area_code = text_var(state, "area_code").unwrap_or_default();
+    let country = text_var(state, "country").unwrap_or_default().to_string();
+    let outages = match actions.area_cache.get(area_code) {
+        Some(cached) => cached,
+        None => {
+            let fresh = actions.crm.area_outages(area_code, Utc::now()).await?;
+            actions.area_cache.put(area_code, fresh.clone());
+            fresh
+        }
+    };
+    if outages.is_empty() {
+        return Ok(ActionResult::outcome("none"));
+    }
+    let items = outages
+        .into_iter()
+        .map(|o| {
+            let time = |at| Value::Time {
+                at,
+                country: country.clone(),
+            };
+            let fields = [
+                ("id", Value::text(&o.outage_id)),
+                ("kind", Value::text(&o.kind)),
+                ("service", Value::text(&o.service)),
+                ("status", Value::text(&o.status)),
+                ("start", time(o.starts_at)),
+                (
+                    "end",
+                    o.expected_end.map(time).unwrap_or_else(|| Value::text("?")),
+                ),
+            ];
+            fields
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect::<BTreeMap<_, _>>()
+        })
+        .collect();
+    Ok(ActionResult::outcome("some").list("outages", items))
+}

@@ -1,0 +1,51 @@
+//! A complaint in the category the caller chose, filed as a ticket.
+
+use chrono::{Duration, Utc};
+
+use super::{
+    ActionSpec, Actions, Caller, TICKET_VARS, VarKind, VarRead, origin_key, text_var, ticket_vars,
+};
+use crate::domain::{NewTicket, TICKET_CATEGORIES};
+use crate::engine::{ActionRequest, ActionResult, State};
+use crate::store::StoreResult;
+
+pub const SPEC: ActionSpec = ActionSpec {
+    name: "file_complaint",
+    reads: &[
+        VarRead::required("category", VarKind::Category),
+        VarRead::optional("account", VarKind::Account),
+    ],
+    outcomes: &["filed"],
+    sets: TICKET_VARS,
+    writes: &["tickets", "ticket_events", "counters"],
+    notable: true,
+    ..ActionSpec::EMPTY
+};
+
+pub(super) async fn perform(
+    actions: &Actions<'_>,
+    request: &ActionRequest,
+    state: &State,
+    caller: &Caller<'_>,
+) -> StoreResult<ActionResult> {
+    let category = text_var(state, "category")
+        .filter(|c| TICKET_CATEGORIES.contains(c))
+        .unwrap_or("other");
+    let now = Utc::now();
+    let ticket = actions
+        .crm
+        .create_ticket(&NewTicket {
+            origin_key: origin_key(caller, request, category),
+            account_no: text_var(state, "account")
+                .filter(|a| !a.is_empty())
+                .map(str::to_string),
+            phone: Some(caller.phone.to_string()),
+            category: category.to_string(),
+            channel: caller.channel.to_string(),
+            created_at: now,
+            sla_due_at: Some(now + Duration::hours(actions.config.sla_hours(category))),
+            note: None,
+        })
+        .await?;
+    Ok(ticket_vars(ActionResult::outcome("filed"), &ticket))
+}

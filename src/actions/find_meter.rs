@@ -1,0 +1,27 @@
+//! Where the caller's supply is, from a meter number they typed.
+
+use super::locate_caller::{LOCATED_VARS, located};
+use super::{ActionSpec, Actions, Caller, VarKind, VarRead, text_var};
+use crate::engine::{ActionRequest, ActionResult, State};
+use crate::store::StoreResult;
+
+pub const SPEC: ActionSpec = ActionSpec {
+    name: "find_meter",
+    reads: &[VarRead::required("typed_meter", VarKind::Code)],
+    outcomes: &["ok", "not_found"],
+    sets: LOCATED_VARS,
+    ..ActionSpec::EMPTY
+};
+
+pub(super) async fn perform(
+    actions: &Actions<'_>,
+    _request: &ActionRequest,
+    state: &State,
+    _caller: &Caller<'_>,
+) -> StoreResult<ActionResult> {
+    let typed = text_var(state, "typed_meter").unwrap_or_default();
+    match actions.crm.account_by_meter(typed).await? {
+        Some(account) => located(actions, &account).await,
+        None => Ok(ActionResult::outcome("not_found")),
+    }
+}

@@ -1,0 +1,53 @@
+//! Where the caller's supply is, from the account the session already knows.
+
+use super::{ActionSpec, Actions, Caller, VarKind, VarRead, text_var};
+use crate::domain::Account;
+use crate::engine::{ActionRequest, ActionResult, State, Value};
+use crate::store::StoreResult;
+
+/// What knowing an account's place gives (shared with `find_meter`).
+pub(super) const LOCATED_VARS: &[&str] =
+    &["located_account", "area_code", "area", "country", "service"];
+
+pub const SPEC: ActionSpec = ActionSpec {
+    name: "locate_caller",
+    reads: &[
+        VarRead::optional("account", VarKind::Account),
+        VarRead::optional("located_account", VarKind::Account),
+    ],
+    outcomes: &["ok", "need_meter"],
+    sets: LOCATED_VARS,
+    ..ActionSpec::EMPTY
+};
+
+/// The `ok` outcome with the account's area, country and service.
+pub(super) async fn located(actions: &Actions<'_>, account: &Account) -> StoreResult<ActionResult> {
+    let area = actions.crm.area(&account.area_code).await?;
+    let (name, country) = area
+        .map(|a| (a.name, a.country))
+        .unwrap_or_else(|| (account.area_code.clone(), String::new()));
+    Ok(ActionResult::outcome("ok")
+        .var("located_account", Value::text(&account.account_no))
+        .var("area_code", Value::text(&account.area_code))
+        .var("area", Value::text(name))
+        .var("country", Value::text(country))
+        .var("service", Value::text(&account.service)))
+}
+
+pub(super) async fn perform(
+    actions: &Actions<'_>,
+    _request: &ActionRequest,
+    state: &State,
+    _caller: &Caller<'_>,
+) -> StoreResult<ActionResult> {
+    let known = text_var(state, "account")
+        .or_else(|| text_var(state, "located_account"))
+        .filter(|a| !a.is_empty());
+    match known {
+        Some(account_no) => match actions.crm.account(account_no).await? {
+            Some(account) => located(actions, &account).await,
+            None => Ok(ActionResult::outcome("need_meter")),
+        },
+        None => Ok(ActionResult::outcome("need_meter")),
+    }
+}

@@ -1,0 +1,252 @@
+//! The effects the engine asks for: CRM reads and writes, performed here and fed back to the
+//! engine as outcomes and variables. Every write is keyed on the gateway session and the menu
+//! node, so a retried hop never files a second ticket.
+//!
+//! Each action is one file holding its `SPEC` (what it reads, sets and writes, its outcomes)
+//! next to its `perform` body; `dalal check` and the runner read the specs, so a menu can
+//! only name what an action really gives. Adding an action = its file + one word in
+//! `registry!` below.
+
+pub mod spec;
+
+use crate::config::Config;
+use crate::domain::{Outage, Ticket};
+use crate::engine::{ActionRequest, ActionResult, State, Value};
+use crate::i18n::Catalog;
+use crate::store::{CrmStore, SessionStore, StoreResult};
+pub use spec::{ActionSpec, VarKind, VarRead};
+
+/// Declares the action modules, their spec table and the dispatch by name, from one list.
+macro_rules! registry {
+    ($($action:ident),+ $(,)?) => {
+        $(pub mod $action;)+
+
+        static SPECS: &[ActionSpec] = &[$($action::SPEC),+];
+
+        // A spec naming another action would dispatch one body under another's contract.
+        $(const _: () = assert!(
+            spec::same_name($action::SPEC.name, stringify!($action)),
+            "an action's SPEC.name differs from its file name"
+        );)+
+
+        async fn dispatch(
+            actions: &Actions<'_>,
+            request: &ActionRequest,
+            state: &State,
+            caller: &Caller<'_>,
+        ) -> Option<StoreResult<ActionResult>> {
+            Some(match request.name.as_str() {
+                $(stringify!($action) => $action::perform(actions, request, state, caller).await,)+
+                _ => return None,
+            })
+        }
+    };
+}
+
+registry!(
+    identify_caller,
+    save_language,
+    use_account,
+    bill_access,
+    verify_account,
+    latest_bill,
+    locate_caller,
+    find_meter,
+    report_outage,
+    open_tickets,
+    find_ticket,
+    file_complaint,
+    area_outages,
+    request_callback,
+    file_recorded_complaint,
+);
+
+/// Every action the server knows.
+pub fn specs() -> &'static [ActionSpec] {
+    SPECS
+}
+
+/// The spec of the action called `name`.
+pub fn spec(name: &str) -> Option<&'static ActionSpec> {
+    SPECS.iter().find(|s| s.name == name)
+}
+
+/// Variables every runner puts in a new session, before the menu's start node.
+pub const SESSION_VARS: &[&str] = &["phone"];
+
+/// Variables that may name the account a session is about, most trusted first: the
+/// caller's own, then one proven by verification, then one found from a meter number.
+const ACCOUNT_VARS: [&str; 3] = ["account", "verified_account", "located_account"];
+
+/// The account a session is about (for the interaction log and recorded complaints).
+pub fn session_account(state: &State) -> Option<&str> {
+    ACCOUNT_VARS
+        .iter()
+        .filter_map(|name| text_var(state, name))
+        .find(|account| !account.is_empty())
+}
+
+/// Each area's outage list, cached for a short time so a storm of callers asking "outages in
+/// my area" costs one query per area every few seconds, not one per caller.
+pub struct AreaOutageCache {
+    ttl: std::time::Duration,
+    entries: std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, Vec<Outage>)>>,
+}
+
+impl AreaOutageCache {
+    pub fn new(ttl: std::time::Duration) -> Self {
+        AreaOutageCache {
+            ttl,
+            entries: Default::default(),
+        }
+    }
+
+    fn get(&self, area_code: &str) -> Option<Vec<Outage>> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .get(area_code)
+            .filter(|(at, _)| at.elapsed() < self.ttl)
+            .map(|(_, outages)| outages.clone())
+    }
+
+    fn put(&self, area_code: &str, outages: Vec<Outage>) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.retain(|_, (at, _)| at.elapsed() < self.ttl);
+        entries.insert(area_code.to_string(), (std::time::Instant::now(), outages));
+    }
+
+    /// Drops an area's entry (a new suspected outage must be heard at once).
+    pub fn forget(&self, area_code: &str) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.remove(area_code);
+    }
+}
+
+/// Who is asking, for keys and logs.
+#[derive(Debug, Clone)]
+pub struct Caller<'a> {
+    pub phone: &'a str,
+    pub channel: &'a str,
+    pub gateway: &'a str,
+    pub session_id: &'a str,
+}
+
+pub struct Actions<'a> {
+    pub crm: &'a dyn CrmStore,
+    /// Outages per area, kept a few seconds: in a storm thousands of callers ask the same.
+    pub area_cache: &'a AreaOutageCache,
+    /// Shared by every instance: holds per-phone counters (wrong verification answers).
+    pub sessions: &'a dyn SessionStore,
+    pub catalog: &'a Catalog,
+    pub config: &'a Config,
+}
+
+impl Actions<'_> {
+    pub async fn perform(
+        &self,
+        request: &ActionRequest,
+        state: &State,
+        caller: &Caller<'_>,
+    ) -> StoreResult<ActionResult> {
+        match dispatch(self, request, state, caller).await {
+            Some(result) => result,
+            // `dalal check` refuses unknown actions; a menu changed behind its back gets here.
+            None => {
+                tracing::error!(action = %request.name, "menu names an unknown action");
+                Ok(ActionResult::outcome("unknown_action"))
+            }
+        }
+    }
+
+    async fn area_name(&self, area_code: &str) -> StoreResult<String> {
+        Ok(self
+            .crm
+            .area(area_code)
+            .await?
+            .map(|a| a.name)
+            .unwrap_or_else(|| area_code.to_string()))
+    }
+}
+
+fn text_var<'s>(state: &'s State, name: &str) -> Option<&'s str> {
+    state.vars.get(name).and_then(Value::as_text)
+}
+
+/// The account whose data this session may show: the caller's own, or one verified.
+fn bill_account(state: &State) -> Option<&str> {
+    text_var(state, "account")
+        .or_else(|| text_var(state, "verified_account"))
+        .filter(|a| !a.is_empty())
+}
+
+/// Idempotency key of a write: one per gateway session, menu node and `extra` (e.g. the
+/// category), so a retried hop finds the row the first attempt wrote.
+fn origin_key(caller: &Caller, request: &ActionRequest, extra: &str) -> String {
+    format!(
+        "{}:{}:{}:{extra}",
+        caller.gateway, caller.session_id, request.node
+    )
+}
+
+/// Variables every ticket-filing or ticket-finding action sets alike.
+const TICKET_VARS: &[&str] = &["ref", "status", "category", "sla", "updated"];
+
+fn ticket_vars(result: ActionResult, ticket: &Ticket) -> ActionResult {
+    let sla = ticket
+        .sla_due_at
+        .map(|t| Value::Date(t.date_naive()))
+        .unwrap_or_else(|| Value::text("-"));
+    result
+        .var("ref", Value::Reference(ticket.ticket_ref.clone()))
+        .var("status", Value::text(&ticket.status))
+        .var("category", Value::text(&ticket.category))
+        .var("sla", sla)
+        .var("updated", Value::Date(ticket.updated_at.date_naive()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(vars: &[(&str, &str)]) -> State {
+        State {
+            vars: vars
+                .iter()
+                .map(|(k, v)| (k.to_string(), Value::text(*v)))
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn session_account_prefers_the_callers_own_and_skips_cleared_ones() {
+        let all = state(&[
+            ("account", "A1"),
+            ("verified_account", "V1"),
+            ("located_account", "L1"),
+        ]);
+        assert_eq!(session_account(&all), Some("A1"));
+        let cleared = state(&[("account", ""), ("located_account", "L1")]);
+        assert_eq!(session_account(&cleared), Some("L1"));
+        assert_eq!(session_account(&state(&[("account", "")])), None);
+        assert_eq!(session_account(&State::default()), None);
+    }
+
+    #[test]
+    fn every_action_has_a_spec_found_by_name() {
+        let names: Vec<&str> = specs().iter().map(|s| s.name).collect();
+        assert!(names.contains(&"file_recorded_complaint"), "{names:?}");
+        for name in names {
+            assert_eq!(spec(name).map(|s| s.name), Some(name));
+        }
+        assert!(spec("no_such_action").is_none());
+    }
+
+    #[test]
+    fn every_spec_has_outcomes_and_unique_names() {
+        for s in specs() {
+            assert!(!s.outcomes.is_empty(), "{} has no outcome", s.name);
+            assert_eq!(specs().iter().filter(|o| o.name == s.name).count(), 1);
+        }
+    }
+}

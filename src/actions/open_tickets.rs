@@ -1,0 +1,40 @@
+//! The caller's open tickets, by phone and by every account of that phone.
+
+use super::{ActionSpec, Actions, Caller, ticket_vars};
+use crate::engine::{ActionRequest, ActionResult, Item, State, Value};
+use crate::store::StoreResult;
+
+pub const SPEC: ActionSpec = ActionSpec {
+    name: "open_tickets",
+    outcomes: &["some", "none"],
+    lists: &["tickets"],
+    ..ActionSpec::EMPTY
+};
+
+pub(super) async fn perform(
+    actions: &Actions<'_>,
+    _request: &ActionRequest,
+    _state: &State,
+    caller: &Caller<'_>,
+) -> StoreResult<ActionResult> {
+    let accounts: Vec<String> = actions
+        .crm
+        .accounts_for_phone(caller.phone)
+        .await?
+        .into_iter()
+        .map(|a| a.account_no)
+        .collect();
+    let tickets = actions.crm.open_tickets(caller.phone, &accounts).await?;
+    if tickets.is_empty() {
+        return Ok(ActionResult::outcome("none"));
+    }
+    let items = tickets
+        .iter()
+        .map(|t| {
+            let mut item: Item = ticket_vars(ActionResult::default(), t).vars;
+            item.insert("id".into(), Value::text(&t.ticket_ref));
+            item
+        })
+        .collect();
+    Ok(ActionResult::outcome("some").list("tickets", items))
+}

@@ -1,0 +1,40 @@
+//! A request to be called back by an agent, in the session's language.
+
+use chrono::Utc;
+
+use super::{ActionSpec, Actions, Caller, VarKind, VarRead, origin_key, text_var};
+use crate::domain::NewCallback;
+use crate::engine::{ActionRequest, ActionResult, State, Value};
+use crate::store::StoreResult;
+
+pub const SPEC: ActionSpec = ActionSpec {
+    name: "request_callback",
+    reads: &[VarRead::optional("account", VarKind::Account)],
+    outcomes: &["ok"],
+    sets: &["callback_id"],
+    writes: &["callback_tasks"],
+    notable: true,
+    ..ActionSpec::EMPTY
+};
+
+pub(super) async fn perform(
+    actions: &Actions<'_>,
+    request: &ActionRequest,
+    state: &State,
+    caller: &Caller<'_>,
+) -> StoreResult<ActionResult> {
+    let id = actions
+        .crm
+        .create_callback(&NewCallback {
+            origin_key: origin_key(caller, request, ""),
+            phone: caller.phone.to_string(),
+            account_no: text_var(state, "account")
+                .filter(|a| !a.is_empty())
+                .map(str::to_string),
+            language: state.lang.clone(),
+            channel: caller.channel.to_string(),
+            created_at: Utc::now(),
+        })
+        .await?;
+    Ok(ActionResult::outcome("ok").var("callback_id", Value::Number(id)))
+}

@@ -1,0 +1,31 @@
+//! The account the caller picked from their list, checked to be really theirs.
+
+use super::{ActionSpec, Actions, Caller, VarKind, VarRead, text_var};
+use crate::engine::{ActionRequest, ActionResult, State, Value};
+use crate::store::StoreResult;
+
+pub const SPEC: ActionSpec = ActionSpec {
+    name: "use_account",
+    reads: &[VarRead::required("account", VarKind::Account)],
+    outcomes: &["ready", "invalid"],
+    sets: &["account"],
+    ..ActionSpec::EMPTY
+};
+
+pub(super) async fn perform(
+    actions: &Actions<'_>,
+    _request: &ActionRequest,
+    state: &State,
+    caller: &Caller<'_>,
+) -> StoreResult<ActionResult> {
+    let chosen = text_var(state, "account").unwrap_or_default();
+    let accounts = actions.crm.accounts_for_phone(caller.phone).await?;
+    // The id came back from the caller's keypad via the list: check it is really theirs.
+    if accounts.iter().any(|a| a.account_no == chosen) {
+        Ok(ActionResult::outcome("ready"))
+    } else {
+        let mut result = ActionResult::outcome("invalid");
+        result.vars.insert("account".into(), Value::text(""));
+        Ok(result)
+    }
+}

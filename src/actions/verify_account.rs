@@ -1,0 +1,86 @@
+//! Proves a caller may see an account's bill: its number and the last four digits of its
+//! meter. Wrong answers are counted per phone across sessions, so redialling cannot
+//! brute-force them.
+
+use super::{ActionSpec, Actions, Caller, VarKind, VarRead, text_var};
+use crate::domain::Account;
+use crate::engine::{ActionRequest, ActionResult, State, Value};
+use crate::store::StoreResult;
+
+/// How long wrong verification answers count against a phone.
+const VERIFY_FAILURE_WINDOW: std::time::Duration = std::time::Duration::from_secs(3600);
+
+pub const SPEC: ActionSpec = ActionSpec {
+    name: "verify_account",
+    reads: &[
+        VarRead::required("typed_account", VarKind::Code),
+        VarRead::required("typed_meter_digits", VarKind::Digits),
+        VarRead::optional("verify_attempts", VarKind::Number),
+    ],
+    outcomes: &["ok", "failed", "locked"],
+    sets: &["verified_account", "verify_attempts", "attempts_left"],
+    notable: true,
+    ..ActionSpec::EMPTY
+};
+
+fn failures_key(phone: &str) -> String {
+    format!("verify-failures:{phone}")
+}
+
+/// Wrong answers given from this phone in the last hour, across sessions and instances.
+async fn phone_failures(actions: &Actions<'_>, phone: &str) -> StoreResult<i64> {
+    Ok(actions
+        .sessions
+        .get(&failures_key(phone))
+        .await?
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0))
+}
+
+async fn count_failure(actions: &Actions<'_>, phone: &str, before: i64) -> StoreResult<()> {
+    let value = (before + 1).to_string().into_bytes();
+    actions
+        .sessions
+        .put(&failures_key(phone), value, VERIFY_FAILURE_WINDOW)
+        .await
+}
+
+pub(super) async fn perform(
+    actions: &Actions<'_>,
+    _request: &ActionRequest,
+    state: &State,
+    caller: &Caller<'_>,
+) -> StoreResult<ActionResult> {
+    let attempts = match state.vars.get("verify_attempts") {
+        Some(Value::Number(n)) => *n,
+        _ => 0,
+    } + 1;
+    let max = actions.config.max_verify_attempts;
+    let phone_failures = phone_failures(actions, caller.phone).await?;
+    if attempts > max || phone_failures >= actions.config.max_verify_failures_per_hour {
+        return Ok(ActionResult::outcome("locked"));
+    }
+    let typed_account = text_var(state, "typed_account").unwrap_or_default();
+    let typed_digits = text_var(state, "typed_meter_digits").unwrap_or_default();
+    let account = actions.crm.account_by_number(typed_account).await?;
+    let matches = account.as_ref().is_some_and(|a: &Account| {
+        let digits: String = a.meter_no.chars().filter(char::is_ascii_digit).collect();
+        digits.len() >= 4 && digits.ends_with(typed_digits) && typed_digits.len() == 4
+    });
+    if !matches {
+        count_failure(actions, caller.phone, phone_failures).await?;
+    }
+    match (matches, account) {
+        (true, Some(account)) => Ok(ActionResult::outcome("ok")
+            .var("verified_account", Value::text(account.account_no))
+            .var("verify_attempts", Value::Number(0))),
+        // The same answer whether the account exists or not: no account enumeration.
+        _ if attempts >= max => {
+            Ok(ActionResult::outcome("locked").var("verify_attempts", Value::Number(attempts)))
+        }
+        _ => Ok(ActionResult::outcome("failed")
+            .var("verify_attempts", Value::Number(attempts))
+            .var("attempts_left", Value::Number(max - attempts))),
+    }
+}
