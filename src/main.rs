@@ -71,7 +71,7 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         duration: u64,
         #[arg(long, value_enum, default_value = "normal")]
-        mix: dalal::load::Mix,
+        mix: dalal::tools::load::Mix,
         /// Areas the storm mix concentrates on.
         #[arg(long, default_value_t = 3)]
         storm_areas: usize,
@@ -156,12 +156,12 @@ async fn main() -> ExitCode {
             seed,
             out,
         } => {
-            let options = dalal::generate::Options {
+            let options = dalal::tools::generate::Options {
                 customers,
                 months,
                 seed,
             };
-            dalal::generate::generate(&options, &out)
+            dalal::tools::generate::generate(&options, &out)
                 .map(|summary| println!("generated {summary} in {}", out.display()))
         }
         Command::Check => return check(&config),
@@ -192,7 +192,7 @@ async fn main() -> ExitCode {
             phone,
             url,
             service_code,
-        } => dalal::dial::run(&url, &phone, &service_code).await,
+        } => dalal::tools::dial::run(&url, &phone, &service_code).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -235,7 +235,7 @@ struct LoadArgs {
     url: String,
     concurrency: usize,
     duration: u64,
-    mix: dalal::load::Mix,
+    mix: dalal::tools::load::Mix,
     storm_areas: usize,
     dataset: Option<PathBuf>,
     json: Option<PathBuf>,
@@ -243,17 +243,17 @@ struct LoadArgs {
 }
 
 async fn load(config: &Config, args: LoadArgs) -> anyhow::Result<()> {
-    dalal::load::check_target(&args.url, args.allow_remote)?;
+    dalal::tools::load::check_target(&args.url, args.allow_remote)?;
     let subscribers = match &args.dataset {
-        Some(dir) => dalal::load::subscribers_from(dir)?,
-        None => dalal::load::demo_subscribers(),
+        Some(dir) => dalal::tools::load::subscribers_from(dir)?,
+        None => dalal::tools::load::demo_subscribers(),
     };
     // Replies that begin with one of the server's error messages count as errors.
     let (_, catalog) = dalal::server::load_menus(config)
         .map_err(|p| anyhow::anyhow!("menus invalid: {}", p.join("; ")))?;
     let error_texts = catalog.error_texts();
-    let report = dalal::load::run(
-        dalal::load::Options {
+    let report = dalal::tools::load::run(
+        dalal::tools::load::Options {
             url: format!("{}/ussd/africastalking", args.url.trim_end_matches('/')),
             concurrency: args.concurrency.max(1),
             duration: std::time::Duration::from_secs(args.duration),
@@ -272,14 +272,17 @@ async fn load(config: &Config, args: LoadArgs) -> anyhow::Result<()> {
 }
 
 fn prompts(config: &Config, action: Option<PromptsAction>) -> anyhow::Result<()> {
-    let prompts = dalal::prompts::Prompts::load(config)?;
+    let prompts = dalal::tools::prompts::Prompts::load(config)?;
     match action.unwrap_or(PromptsAction::Report) {
-        PromptsAction::Report => print!("{}", dalal::prompts::report(config, &prompts)),
+        PromptsAction::Report => print!("{}", dalal::tools::prompts::report(config, &prompts)),
         PromptsAction::Script { lang, all } => {
-            print!("{}", dalal::prompts::script(config, &prompts, &lang, all)?)
+            print!(
+                "{}",
+                dalal::tools::prompts::script(config, &prompts, &lang, all)?
+            )
         }
         PromptsAction::Synth { lang } => {
-            print!("{}", dalal::prompts::synth(config, &prompts, &lang)?)
+            print!("{}", dalal::tools::prompts::synth(config, &prompts, &lang)?)
         }
     }
     Ok(())
@@ -289,7 +292,7 @@ fn check(config: &Config) -> ExitCode {
     let loaded = dalal::server::load_menus(config).and_then(|(menu, catalog)| {
         let mut problems: Vec<String> = dalal::menu::check::check_voice(&menu)
             .iter()
-            .chain(&dalal::prompts::check(config, &menu, &catalog))
+            .chain(&dalal::tools::prompts::check(config, &menu, &catalog))
             .map(ToString::to_string)
             .collect();
         problems.sort();

@@ -6,11 +6,11 @@ mod common;
 use std::path::Path;
 use std::sync::Mutex;
 
-use dalal::generate::{self, Options, Summary};
 use dalal::import;
 use dalal::store::postgres::PgCrm;
 use dalal::store::sqlite::SqliteCrm;
 use dalal::store::{CrmStore, IMPORT_CHUNK_ROWS, ImportProgress};
+use dalal::tools::generate::{self, Options, Summary};
 
 use common::FIXTURE;
 use common::process::dalal;
