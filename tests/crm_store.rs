@@ -1838,6 +1838,25 @@ async fn postgres_two_instances_never_share_a_reference() {
 // Choosing the store
 
 #[tokio::test]
+async fn sqlite_connect_creates_a_file_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("crm.db");
+    let url = format!("sqlite://{}", path.display());
+    let crm = SqliteCrm::connect(&url).await.unwrap();
+    crm.import(&import::read_embedded_demo()).await.unwrap();
+    drop(crm);
+    assert!(path.exists());
+    // Reopening runs the migrations again (a no-op) and sees the data.
+    let crm = SqliteCrm::connect(&url).await.unwrap();
+    assert_eq!(crm.count("customers").await.unwrap(), 240);
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(crm.pool())
+        .await
+        .unwrap();
+    assert_eq!(mode, "wal");
+}
+
+#[tokio::test]
 async fn postgres_database_url_selects_the_postgres_store() {
     let db = TestDatabase::create().await;
     for url in [

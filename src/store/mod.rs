@@ -11,7 +11,6 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::domain::*;
-use crate::import::Dataset;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -34,7 +34,6 @@ use super::{
     CrmStore, IMPORT_CHUNK_ROWS, ImportProgress, ImportSummary, ProgressFn, StoreError, StoreResult,
 };
 use crate::domain::*;
-use crate::import::Dataset;
 use crate::reference;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");

@@ -29,7 +29,6 @@ use super::{
     CrmStore, IMPORT_CHUNK_ROWS, ImportProgress, ImportSummary, ProgressFn, StoreError, StoreResult,
 };
 use crate::domain::*;
-use crate::import::Dataset;
 use crate::reference;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -1423,26 +1422,5 @@ mod tests {
         assert!(crm.count("customers; DROP TABLE areas").await.is_err());
         assert!(crm.is_empty().await.unwrap());
         crm.ping().await.unwrap();
-    }
-
-    #[tokio::test]
-    async fn connect_creates_a_file_database() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("crm.db");
-        let url = format!("sqlite://{}", path.display());
-        let crm = SqliteCrm::connect(&url).await.unwrap();
-        crm.import(&crate::import::read_embedded_demo())
-            .await
-            .unwrap();
-        drop(crm);
-        assert!(path.exists());
-        // Reopening runs the migrations again (a no-op) and sees the data.
-        let crm = SqliteCrm::connect(&url).await.unwrap();
-        assert_eq!(crm.count("customers").await.unwrap(), 240);
-        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
-            .fetch_one(crm.pool())
-            .await
-            .unwrap();
-        assert_eq!(mode, "wal");
     }
 }
