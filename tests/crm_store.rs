@@ -16,6 +16,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use dalal::domain::*;
 use dalal::import::{self, Dataset};
 use dalal::reference::{self, Typed};
+use dalal::store::inspect::CrmInspect;
 use dalal::store::postgres::PgCrm;
 use dalal::store::sqlite::SqliteCrm;
 use dalal::store::{CrmStore, ImportSummary};
@@ -35,7 +36,11 @@ fn fixture() -> Dataset {
 // ---------------------------------------------------------------------------------------------
 // The two backends
 
-/// One of the two stores, with the few extras the tests need beyond [`CrmStore`].
+/// What the scenarios call: the runtime trait and the one for tests.
+trait Crm: CrmStore + CrmInspect {}
+impl<T: CrmStore + CrmInspect> Crm for T {}
+
+/// One of the two stores, with the few extras the tests need beyond [`Crm`].
 enum Backend {
     Sqlite(SqliteCrm),
     // The store is declared first so that its pool goes before its database.
@@ -43,7 +48,7 @@ enum Backend {
 }
 
 impl Deref for Backend {
-    type Target = dyn CrmStore;
+    type Target = dyn Crm;
     fn deref(&self) -> &Self::Target {
         match self {
             Backend::Sqlite(crm) => crm,
@@ -1637,11 +1642,11 @@ async fn postgres_concurrent_filings_get_distinct_references() {
 /// One of two server instances on one database.
 enum Instance {
     Main(Arc<Backend>),
-    Other(Arc<dyn CrmStore>),
+    Other(Arc<dyn Crm>),
 }
 
 impl Deref for Instance {
-    type Target = dyn CrmStore;
+    type Target = dyn Crm;
     fn deref(&self) -> &Self::Target {
         match self {
             Instance::Main(crm) => &***crm,
@@ -1653,7 +1658,7 @@ impl Deref for Instance {
 /// 200 reports of one area and service, filed by 40 tasks at once through two instances (two
 /// pools on one database), some also retried at the same time on the other instance: exactly
 /// 9 tickets, 1 suspected outage, and 191 reports attached to it.
-async fn outage_storm_under_concurrency(crm: Arc<Backend>, other: Arc<dyn CrmStore>) {
+async fn outage_storm_under_concurrency(crm: Arc<Backend>, other: Arc<dyn Crm>) {
     load(&crm).await;
     let before = filing_counts(&crm).await;
     let policy = StormPolicy {
@@ -1759,7 +1764,7 @@ async fn sqlite_outage_storm_under_concurrency() {
     let crm = Arc::new(Backend::sqlite_file(&dir).await);
     // A second pool on the same file: a second server instance.
     let url = format!("sqlite://{}", dir.path().join("crm.db").display());
-    let other: Arc<dyn CrmStore> = Arc::new(SqliteCrm::connect(&url).await.unwrap());
+    let other: Arc<dyn Crm> = Arc::new(SqliteCrm::connect(&url).await.unwrap());
     outage_storm_under_concurrency(crm, other).await;
 }
 
@@ -1770,7 +1775,7 @@ async fn postgres_outage_storm_under_concurrency() {
         Backend::Postgres { _db, .. } => _db.url.clone(),
         Backend::Sqlite(_) => unreachable!(),
     };
-    let other: Arc<dyn CrmStore> = Arc::new(PgCrm::connect(&url).await.unwrap());
+    let other: Arc<dyn Crm> = Arc::new(PgCrm::connect(&url).await.unwrap());
     outage_storm_under_concurrency(Arc::new(crm), other).await;
 }
 

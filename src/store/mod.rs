@@ -2,9 +2,11 @@
 
 pub mod batch;
 mod common;
+pub mod inspect;
 pub mod memory_sessions;
 pub mod postgres;
 pub mod redis_sessions;
+mod rules;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -38,6 +40,19 @@ pub struct ImportSummary {
     pub outages: usize,
 }
 
+impl ImportSummary {
+    /// What importing the whole dataset writes.
+    pub(crate) fn of(data: &Dataset) -> ImportSummary {
+        ImportSummary {
+            areas: data.areas.len(),
+            customers: data.customers.len(),
+            bills: data.bills.len(),
+            tickets: data.tickets.len(),
+            outages: data.outages.len(),
+        }
+    }
+}
+
 /// Rows an import writes per transaction: a big dataset is committed chunk by chunk (the write
 /// lock is never held for minutes, the journal stays small, progress can be shown); a dataset
 /// of at most this many rows, like the demo, is written in one transaction.
@@ -54,7 +69,8 @@ pub struct ImportProgress {
 /// Called after every committed chunk of an import.
 pub type ProgressFn<'a> = &'a (dyn Fn(ImportProgress) + Send + Sync);
 
-/// The utility's CRM: customers, bills, outages, tickets, and everything the phone channels write.
+/// The utility's CRM: customers, bills, outages, tickets, and everything the phone channels
+/// write. What only tests and tools read is in [`inspect::CrmInspect`].
 #[async_trait]
 pub trait CrmStore: Send + Sync {
     /// Reachability check for `/readyz`.
@@ -92,16 +108,10 @@ pub trait CrmStore: Send + Sync {
     /// Saves the choice on every account this phone acts for, and on the phone itself.
     async fn save_language(&self, phone: &str, language: &str) -> StoreResult<()>;
 
-    /// The active or suspected outage of this service in this area (the latest to start), if
-    /// any.
-    async fn active_outage(&self, area_code: &str, service: &str) -> StoreResult<Option<Outage>>;
     /// Outages of an area (any service) that callers should hear about, soonest first: every
     /// active or suspected one (not restored yet, whatever its expected end), and the scheduled
     /// ones that have not ended by `now`.
     async fn area_outages(&self, area_code: &str, now: DateTime<Utc>) -> StoreResult<Vec<Outage>>;
-    /// Attaches a report to a known outage; returns the report's reference. Idempotent on
-    /// `origin_key`.
-    async fn report_outage(&self, report: &NewOutageReport) -> StoreResult<OutageReport>;
     /// Files an outage report atomically (one transaction; serialised per area and service,
     /// across every server instance sharing the database):
     /// 1. a retry (same `origin_key`, in outage_reports or tickets) returns the first filing
@@ -125,8 +135,6 @@ pub trait CrmStore: Send + Sync {
         filing: &NewOutageFiling,
         policy: &StormPolicy,
     ) -> StoreResult<OutageFiling>;
-    /// How many reports are attached to an outage (the affected customers the CRM counts).
-    async fn outage_report_count(&self, outage_id: &str) -> StoreResult<i64>;
     async fn outage_report(&self, reference: &str) -> StoreResult<Option<OutageReport>>;
     async fn outage(&self, outage_id: &str) -> StoreResult<Option<Outage>>;
 
@@ -136,11 +144,6 @@ pub trait CrmStore: Send + Sync {
     /// Tickets not yet resolved or closed, filed from this phone or for these accounts,
     /// newest first.
     async fn open_tickets(&self, phone: &str, account_nos: &[String]) -> StoreResult<Vec<Ticket>>;
-    /// The event history of a ticket: (at, event, detail), oldest first.
-    async fn ticket_events(
-        &self,
-        reference: &str,
-    ) -> StoreResult<Vec<(DateTime<Utc>, String, Option<String>)>>;
 
     /// Creates a call-back task for an agent; returns its id. Idempotent on `origin_key`.
     async fn create_callback(&self, callback: &NewCallback) -> StoreResult<i64>;
@@ -155,11 +158,6 @@ pub trait CrmStore: Send + Sync {
         }
         Ok(())
     }
-    async fn interaction(
-        &self,
-        gateway: &str,
-        session_id: &str,
-    ) -> StoreResult<Option<Interaction>>;
     /// Records the gateway's end-of-session notification against the interaction.
     async fn record_session_end(&self, end: &SessionEnd) -> StoreResult<()>;
 }
