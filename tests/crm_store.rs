@@ -1779,6 +1779,88 @@ async fn postgres_outage_storm_under_concurrency() {
     outage_storm_under_concurrency(Arc::new(crm), other).await;
 }
 
+/// Each of thirty keys filed at the same moment on two instances, for two areas: one where an
+/// outage is active (a report), one where none is (a ticket). Whichever comes first files the
+/// key, once (a report or a ticket, never both), and both calls return that filing.
+async fn one_key_filed_at_once_for_two_areas_is_filed_once(crm: Arc<Backend>, other: Arc<dyn Crm>) {
+    load(&crm).await;
+    let before = filing_counts(&crm).await;
+    // No storm detection: each Kibera filing stays a ticket.
+    let policy = StormPolicy {
+        threshold: 0,
+        ..STORM
+    };
+    let now = at(2026, 11, 20, 8, 30);
+    let mut handles = Vec::new();
+    for i in 0..30 {
+        let (mut first, mut second) = (Instance::Main(crm.clone()), Instance::Other(other.clone()));
+        if i % 2 == 1 {
+            std::mem::swap(&mut first, &mut second);
+        }
+        handles.push(tokio::spawn(async move {
+            let key = format!("two-areas-{i}");
+            // OUT0001 is active in Pikine; Kibera's outage is only scheduled.
+            let pikine = filing(&key, "SN-DKR-PKN", "electricity", now);
+            let kibera = filing(&key, "KE-NBO-KIB", "electricity", now);
+            let (a, b) = tokio::join!(
+                first.file_outage_report(&pikine, &policy),
+                second.file_outage_report(&kibera, &policy)
+            );
+            (a.unwrap(), b.unwrap())
+        }));
+    }
+    let (mut reports, mut tickets) = (0, 0);
+    for h in handles {
+        let (a, b) = h.await.unwrap();
+        assert_eq!(a, b);
+        match a {
+            OutageFiling::Attached { report, .. } => {
+                reports += 1;
+                assert!(
+                    crm.outage_report(&report.reference)
+                        .await
+                        .unwrap()
+                        .is_some()
+                );
+            }
+            OutageFiling::Ticket(ticket) => {
+                tickets += 1;
+                assert!(crm.ticket(&ticket.ticket_ref).await.unwrap().is_some());
+            }
+        }
+    }
+    assert_eq!(reports + tickets, 30);
+    assert_eq!(
+        filing_counts(&crm).await,
+        [
+            before[0] + tickets,
+            before[1] + tickets,
+            before[2] + reports,
+            before[3]
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_one_key_filed_at_once_for_two_areas_is_filed_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let crm = Arc::new(Backend::sqlite_file(&dir).await);
+    let url = format!("sqlite://{}", dir.path().join("crm.db").display());
+    let other: Arc<dyn Crm> = Arc::new(SqliteCrm::connect(&url).await.unwrap());
+    one_key_filed_at_once_for_two_areas_is_filed_once(crm, other).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_one_key_filed_at_once_for_two_areas_is_filed_once() {
+    let crm = Backend::postgres().await;
+    let url = match &crm {
+        Backend::Postgres { _db, .. } => _db.url.clone(),
+        Backend::Sqlite(_) => unreachable!(),
+    };
+    let other: Arc<dyn Crm> = Arc::new(PgCrm::connect(&url).await.unwrap());
+    one_key_filed_at_once_for_two_areas_is_filed_once(Arc::new(crm), other).await;
+}
+
 /// Two server instances (two pools, started at the same moment on a fresh database) file
 /// fifty tickets at once: fifty distinct, valid references; a retry on the other instance
 /// returns the same ticket.

@@ -84,6 +84,15 @@ pub(crate) fn storm_lock_key(area_code: &str, service: &str) -> i64 {
     fnv1a_64(&bytes) as i64
 }
 
+/// The key of the lock that serialises outage filings under one `origin_key` across every
+/// instance sharing a database (whatever area and service each names). Its prefix keeps it
+/// apart from the [`storm_lock_key`]s.
+pub(crate) fn origin_lock_key(origin_key: &str) -> i64 {
+    let mut bytes = b"dalal:outage-filing:".to_vec();
+    bytes.extend_from_slice(origin_key.as_bytes());
+    fnv1a_64(&bytes) as i64
+}
+
 #[derive(sqlx::FromRow)]
 pub(crate) struct AreaRow {
     area_code: String,
@@ -177,5 +186,13 @@ mod tests {
             storm_lock_key("ab", "c"),
             "the separator keeps pairs apart"
         );
+    }
+
+    #[test]
+    fn origin_lock_keys_are_stable_and_apart_from_storm_keys() {
+        let key = origin_lock_key("africastalking:ATUid_1:report");
+        assert_eq!(key, origin_lock_key("africastalking:ATUid_1:report"));
+        assert_ne!(key, origin_lock_key("africastalking:ATUid_2:report"));
+        assert_ne!(origin_lock_key("a"), storm_lock_key("a", ""));
     }
 }

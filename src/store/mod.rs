@@ -112,9 +112,10 @@ pub trait CrmStore: Send + Sync {
     /// active or suspected one (not restored yet, whatever its expected end), and the scheduled
     /// ones that have not ended by `now`.
     async fn area_outages(&self, area_code: &str, now: DateTime<Utc>) -> StoreResult<Vec<Outage>>;
-    /// Files an outage report atomically (one transaction; serialised per area and service,
-    /// across every server instance sharing the database):
-    /// 1. a retry (same `origin_key`, in outage_reports or tickets) returns the first filing
+    /// Files an outage report atomically (one transaction; serialised per `origin_key` and
+    /// per area and service, across every server instance sharing the database):
+    /// 1. a retry (same `origin_key`, in outage_reports or tickets, whatever area and service
+    ///    it names, even while the first filing is still deciding) returns the first filing
     ///    unchanged (the outage as it is now), and writes nothing;
     /// 2. an outage of this area and service with status `active` or `suspected` (the latest
     ///    to start): a report is attached to it (a new reference from the sequence tickets use);

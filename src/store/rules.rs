@@ -5,8 +5,9 @@
 //! drift apart.
 //!
 //! Two guarantees come from the primitives, and the rules rely on nothing else:
-//! - [`OutageRows::lock_filings`] serialises the filings of one area and service, and every
-//!   statement after it sees what earlier holders committed;
+//! - [`OutageRows::lock_origin_key`] and [`OutageRows::lock_filings`] serialise the outage
+//!   filings of one key and of one area and service, and every statement after them sees
+//!   what earlier holders committed;
 //! - an insert keyed on `origin_key` reports a key another transaction holds instead of
 //!   failing: the rules then undo their transaction and return that first filing. So a retry
 //!   racing its original, on any instance, files once and both get the same answer.
@@ -56,6 +57,9 @@ pub(crate) trait TicketRows {
 
 /// Outage, report and storm statements of one dialect.
 pub(crate) trait OutageRows {
+    /// Until the transaction ends, no other outage filing under this key proceeds, whatever
+    /// its area and service.
+    async fn lock_origin_key(&mut self, origin_key: &str) -> StoreResult<()>;
     /// Until the transaction ends, no other filing of this area and service proceeds.
     async fn lock_filings(&mut self, area_code: &str, service: &str) -> StoreResult<()>;
     async fn report_by_origin(&mut self, origin_key: &str) -> StoreResult<Option<OutageReport>>;
@@ -142,7 +146,11 @@ pub(crate) async fn file_outage_report<S: FilingStore>(
     policy: &StormPolicy,
 ) -> StoreResult<OutageFiling> {
     let mut tx = store.begin_filing().await?;
-    // Taken before anything is read: each filing decides on what the previous one committed.
+    // Taken before anything is read, always in this order (so two filings never wait on each
+    // other): a retry waits for its original whatever area it names, and it cannot file a
+    // ticket while the original files a report, two tables no unique key spans; then each
+    // filing of an area and service decides on what the previous one committed.
+    tx.lock_origin_key(&filing.origin_key).await?;
     tx.lock_filings(&filing.area_code, &filing.service).await?;
     if let Some(first) = OutageFiling::find(&mut *tx, &filing.origin_key).await? {
         S::rollback(tx).await?;
@@ -166,8 +174,8 @@ pub(crate) async fn file_outage_report<S: FilingStore>(
                 .map(OutageFiling::Ticket)
         }
     };
-    // A key taken meanwhile was filed under another area or service (a retry of this one
-    // waits on the lock, then finds the first filing): that filing is the answer.
+    // A key taken meanwhile, by another kind of filing (create_ticket), is answered with
+    // what that filing wrote.
     settle(store, tx, written, &filing.origin_key).await
 }
 

@@ -9,7 +9,7 @@ use sqlx::postgres::{PgConnection, PgPool};
 use super::convert::{lookable, opt_ts, storable, ts};
 use crate::domain::{Outage, OutageReport};
 use crate::store::StoreResult;
-use crate::store::common::{outage_cols, report_cols, storm_lock_key};
+use crate::store::common::{origin_lock_key, outage_cols, report_cols, storm_lock_key};
 use crate::store::rules::OutageRows;
 
 /// The active or suspected outage of one area and service, the latest to start first.
@@ -166,6 +166,15 @@ pub(super) async fn outage(pool: &PgPool, outage_id: &str) -> StoreResult<Option
 }
 
 impl OutageRows for PgConnection {
+    /// A transaction-scoped advisory lock on a stable hash of the key.
+    async fn lock_origin_key(&mut self, origin_key: &str) -> StoreResult<()> {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(origin_lock_key(origin_key))
+            .execute(self)
+            .await?;
+        Ok(())
+    }
+
     /// A transaction-scoped advisory lock on a stable hash of the area and service, taken by
     /// every instance sharing the database. It is a statement of its own: each later statement
     /// sees what the previous holder committed.

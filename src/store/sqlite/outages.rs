@@ -150,6 +150,11 @@ pub(super) async fn outage(pool: &SqlitePool, outage_id: &str) -> StoreResult<Op
 
 /// Every statement runs in a `BEGIN IMMEDIATE` transaction of the store's one writer.
 impl OutageRows for SqliteConnection {
+    async fn lock_origin_key(&mut self, _origin_key: &str) -> StoreResult<()> {
+        // The transaction already holds the database's only write lock.
+        Ok(())
+    }
+
     async fn lock_filings(&mut self, _area_code: &str, _service: &str) -> StoreResult<()> {
         // The transaction already holds the database's only write lock.
         Ok(())
