@@ -146,10 +146,10 @@ pub(crate) async fn file_outage_report<S: FilingStore>(
     policy: &StormPolicy,
 ) -> StoreResult<OutageFiling> {
     let mut tx = store.begin_filing().await?;
-    // Taken before anything is read, always in this order (so two filings never wait on each
-    // other): a retry waits for its original whatever area it names, and it cannot file a
-    // ticket while the original files a report, two tables no unique key spans; then each
-    // filing of an area and service decides on what the previous one committed.
+    // Taken before anything is read, always in this order (so no two filings wait on each
+    // other in a circle). A retry waits for its original whatever area it names: otherwise
+    // one could file a ticket while the other files a report, two tables no unique key spans.
+    // Each filing of an area and service then decides on what the previous one committed.
     tx.lock_origin_key(&filing.origin_key).await?;
     tx.lock_filings(&filing.area_code, &filing.service).await?;
     if let Some(first) = OutageFiling::find(&mut *tx, &filing.origin_key).await? {

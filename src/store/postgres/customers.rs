@@ -1,5 +1,6 @@
 //! Areas, customers, bills and languages in PostgreSQL.
 
+use chrono::NaiveDate;
 use sqlx::postgres::{PgConnection, PgPool};
 
 use super::convert::lookable;
@@ -8,7 +9,6 @@ use crate::store::StoreResult;
 use crate::store::common::{
     AccountRow, AreaRow, MIN_LOOKUP_DIGITS, account_cols, area_cols, bill_cols, digits, single,
 };
-use chrono::NaiveDate;
 
 #[derive(sqlx::FromRow)]
 struct BillRow {

@@ -1,7 +1,7 @@
 //! The CRM in PostgreSQL, for several server instances sharing one database. Runtime queries
 //! only; the behaviour is the SQLite store's, checked by the same test bodies on both. The
 //! statements live by aggregate (`customers`, `tickets`, `outages`, `interactions`, `import`);
-//! the filing rules they serve are in [`crate::store::rules`].
+//! the filing rules they serve are in `store/rules.rs`.
 //!
 //! Timestamps are TIMESTAMPTZ written in whole seconds (SQLite keeps whole seconds in its text),
 //! so a value reads back exactly as the SQLite store returns it. Text columns use the "C"
@@ -74,8 +74,8 @@ impl PgCrm {
     }
 }
 
-/// Filings run in READ COMMITTED transactions: after [`rules::OutageRows::lock_filings`] and
-/// after an `ON CONFLICT` wait, each statement sees what other instances committed.
+/// Filings run in READ COMMITTED transactions: after a filing lock and after an `ON CONFLICT`
+/// wait, each statement sees what other instances committed.
 impl FilingStore for PgCrm {
     type Conn = PgConnection;
     type Tx = Transaction<'static, Postgres>;

@@ -1,6 +1,6 @@
 //! The CRM in SQLite: one file, WAL journal, runtime queries only. The statements live by
 //! aggregate (`customers`, `tickets`, `outages`, `interactions`, `import`); the filing rules
-//! they serve are in [`crate::store::rules`].
+//! they serve are in `store/rules.rs`.
 //!
 //! Every write that must be atomic (an import, filing a ticket) runs in a `BEGIN IMMEDIATE`
 //! transaction, which takes the write lock up front: concurrent writers then queue on the busy
