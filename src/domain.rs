@@ -229,3 +229,24 @@ pub struct SessionEnd {
     pub network_code: Option<String>,
     pub date: Option<String>,
 }
+
+/// A whole CRM dataset as plain rows: what `import` parses and the stores write.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Dataset {
+    pub areas: Vec<Area>,
+    pub customers: Vec<Account>,
+    pub bills: Vec<Bill>,
+    pub tickets: Vec<Ticket>,
+    pub outages: Vec<Outage>,
+}
+
+impl Dataset {
+    /// Rows in every table together (what an import writes, ticket events aside).
+    pub fn rows(&self) -> usize {
+        self.areas.len()
+            + self.customers.len()
+            + self.bills.len()
+            + self.tickets.len()
+            + self.outages.len()
+    }
+}

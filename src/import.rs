@@ -13,25 +13,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::*;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Dataset {
-    pub areas: Vec<Area>,
-    pub customers: Vec<Account>,
-    pub bills: Vec<Bill>,
-    pub tickets: Vec<Ticket>,
-    pub outages: Vec<Outage>,
-}
-
-impl Dataset {
-    /// Rows in every table together (what an import writes, ticket events aside).
-    pub fn rows(&self) -> usize {
-        self.areas.len()
-            + self.customers.len()
-            + self.bills.len()
-            + self.tickets.len()
-            + self.outages.len()
-    }
-}
+/// The rows a dataset holds; kept here too so that `import::Dataset` still names it.
+pub use crate::domain::Dataset;
 
 /// One thing wrong with the dataset, located in its file.
 #[derive(Debug, Clone, PartialEq, Eq)]

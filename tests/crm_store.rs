@@ -16,6 +16,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use dalal::domain::*;
 use dalal::import::{self, Dataset};
 use dalal::reference::{self, Typed};
+use dalal::store::inspect::CrmInspect;
 use dalal::store::postgres::PgCrm;
 use dalal::store::sqlite::SqliteCrm;
 use dalal::store::{CrmStore, ImportSummary};
@@ -35,7 +36,11 @@ fn fixture() -> Dataset {
 // ---------------------------------------------------------------------------------------------
 // The two backends
 
-/// One of the two stores, with the few extras the tests need beyond [`CrmStore`].
+/// What the scenarios call: the runtime trait and the one for tests.
+trait Crm: CrmStore + CrmInspect {}
+impl<T: CrmStore + CrmInspect> Crm for T {}
+
+/// One of the two stores, with the few extras the tests need beyond [`Crm`].
 enum Backend {
     Sqlite(SqliteCrm),
     // The store is declared first so that its pool goes before its database.
@@ -43,7 +48,7 @@ enum Backend {
 }
 
 impl Deref for Backend {
-    type Target = dyn CrmStore;
+    type Target = dyn Crm;
     fn deref(&self) -> &Self::Target {
         match self {
             Backend::Sqlite(crm) => crm,
@@ -1637,11 +1642,11 @@ async fn postgres_concurrent_filings_get_distinct_references() {
 /// One of two server instances on one database.
 enum Instance {
     Main(Arc<Backend>),
-    Other(Arc<dyn CrmStore>),
+    Other(Arc<dyn Crm>),
 }
 
 impl Deref for Instance {
-    type Target = dyn CrmStore;
+    type Target = dyn Crm;
     fn deref(&self) -> &Self::Target {
         match self {
             Instance::Main(crm) => &***crm,
@@ -1653,7 +1658,7 @@ impl Deref for Instance {
 /// 200 reports of one area and service, filed by 40 tasks at once through two instances (two
 /// pools on one database), some also retried at the same time on the other instance: exactly
 /// 9 tickets, 1 suspected outage, and 191 reports attached to it.
-async fn outage_storm_under_concurrency(crm: Arc<Backend>, other: Arc<dyn CrmStore>) {
+async fn outage_storm_under_concurrency(crm: Arc<Backend>, other: Arc<dyn Crm>) {
     load(&crm).await;
     let before = filing_counts(&crm).await;
     let policy = StormPolicy {
@@ -1759,7 +1764,7 @@ async fn sqlite_outage_storm_under_concurrency() {
     let crm = Arc::new(Backend::sqlite_file(&dir).await);
     // A second pool on the same file: a second server instance.
     let url = format!("sqlite://{}", dir.path().join("crm.db").display());
-    let other: Arc<dyn CrmStore> = Arc::new(SqliteCrm::connect(&url).await.unwrap());
+    let other: Arc<dyn Crm> = Arc::new(SqliteCrm::connect(&url).await.unwrap());
     outage_storm_under_concurrency(crm, other).await;
 }
 
@@ -1770,8 +1775,90 @@ async fn postgres_outage_storm_under_concurrency() {
         Backend::Postgres { _db, .. } => _db.url.clone(),
         Backend::Sqlite(_) => unreachable!(),
     };
-    let other: Arc<dyn CrmStore> = Arc::new(PgCrm::connect(&url).await.unwrap());
+    let other: Arc<dyn Crm> = Arc::new(PgCrm::connect(&url).await.unwrap());
     outage_storm_under_concurrency(Arc::new(crm), other).await;
+}
+
+/// Each of thirty keys filed at the same moment on two instances, for two areas: one where an
+/// outage is active (a report), one where none is (a ticket). Whichever comes first files the
+/// key, once (a report or a ticket, never both), and both calls return that filing.
+async fn one_key_filed_at_once_for_two_areas_is_filed_once(crm: Arc<Backend>, other: Arc<dyn Crm>) {
+    load(&crm).await;
+    let before = filing_counts(&crm).await;
+    // No storm detection: each Kibera filing stays a ticket.
+    let policy = StormPolicy {
+        threshold: 0,
+        ..STORM
+    };
+    let now = at(2026, 11, 20, 8, 30);
+    let mut handles = Vec::new();
+    for i in 0..30 {
+        let (mut first, mut second) = (Instance::Main(crm.clone()), Instance::Other(other.clone()));
+        if i % 2 == 1 {
+            std::mem::swap(&mut first, &mut second);
+        }
+        handles.push(tokio::spawn(async move {
+            let key = format!("two-areas-{i}");
+            // OUT0001 is active in Pikine; Kibera's outage is only scheduled.
+            let pikine = filing(&key, "SN-DKR-PKN", "electricity", now);
+            let kibera = filing(&key, "KE-NBO-KIB", "electricity", now);
+            let (a, b) = tokio::join!(
+                first.file_outage_report(&pikine, &policy),
+                second.file_outage_report(&kibera, &policy)
+            );
+            (a.unwrap(), b.unwrap())
+        }));
+    }
+    let (mut reports, mut tickets) = (0, 0);
+    for h in handles {
+        let (a, b) = h.await.unwrap();
+        assert_eq!(a, b);
+        match a {
+            OutageFiling::Attached { report, .. } => {
+                reports += 1;
+                assert!(
+                    crm.outage_report(&report.reference)
+                        .await
+                        .unwrap()
+                        .is_some()
+                );
+            }
+            OutageFiling::Ticket(ticket) => {
+                tickets += 1;
+                assert!(crm.ticket(&ticket.ticket_ref).await.unwrap().is_some());
+            }
+        }
+    }
+    assert_eq!(reports + tickets, 30);
+    assert_eq!(
+        filing_counts(&crm).await,
+        [
+            before[0] + tickets,
+            before[1] + tickets,
+            before[2] + reports,
+            before[3]
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_one_key_filed_at_once_for_two_areas_is_filed_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let crm = Arc::new(Backend::sqlite_file(&dir).await);
+    let url = format!("sqlite://{}", dir.path().join("crm.db").display());
+    let other: Arc<dyn Crm> = Arc::new(SqliteCrm::connect(&url).await.unwrap());
+    one_key_filed_at_once_for_two_areas_is_filed_once(crm, other).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_one_key_filed_at_once_for_two_areas_is_filed_once() {
+    let crm = Backend::postgres().await;
+    let url = match &crm {
+        Backend::Postgres { _db, .. } => _db.url.clone(),
+        Backend::Sqlite(_) => unreachable!(),
+    };
+    let other: Arc<dyn Crm> = Arc::new(PgCrm::connect(&url).await.unwrap());
+    one_key_filed_at_once_for_two_areas_is_filed_once(Arc::new(crm), other).await;
 }
 
 /// Two server instances (two pools, started at the same moment on a fresh database) file
@@ -1836,6 +1923,25 @@ async fn postgres_two_instances_never_share_a_reference() {
 
 // ---------------------------------------------------------------------------------------------
 // Choosing the store
+
+#[tokio::test]
+async fn sqlite_connect_creates_a_file_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("crm.db");
+    let url = format!("sqlite://{}", path.display());
+    let crm = SqliteCrm::connect(&url).await.unwrap();
+    crm.import(&import::read_embedded_demo()).await.unwrap();
+    drop(crm);
+    assert!(path.exists());
+    // Reopening runs the migrations again (a no-op) and sees the data.
+    let crm = SqliteCrm::connect(&url).await.unwrap();
+    assert_eq!(crm.count("customers").await.unwrap(), 240);
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(crm.pool())
+        .await
+        .unwrap();
+    assert_eq!(mode, "wal");
+}
 
 #[tokio::test]
 async fn postgres_database_url_selects_the_postgres_store() {

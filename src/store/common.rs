@@ -1,9 +1,7 @@
 //! What the SQL CRM stores share: column lists, keypad-lookup rules and the rows whose columns
 //! have the same types in every database.
 
-use chrono::{DateTime, SubsecRound, Utc};
-
-use crate::domain::{Account, Area, NewOutageFiling, NewTicket, StormPolicy};
+use crate::domain::{Account, Area};
 
 /// A typed number must have at least this many digits to be matched by its digits alone.
 pub(crate) const MIN_LOOKUP_DIGITS: usize = 4;
@@ -67,61 +65,6 @@ pub(crate) use {
     account_cols, area_cols, bill_cols, interaction_cols, outage_cols, report_cols, ticket_cols,
 };
 
-// ---------------------------------------------------------------------------------------------
-// Outage storms: what both stores decide the same way.
-
-/// The earliest `created_at` of an outage ticket that still counts towards a storm when a
-/// report is filed `at` (whole seconds, as the stores keep time). A window too large for the
-/// calendar counts every ticket since 1970.
-pub(crate) fn window_start(at: DateTime<Utc>, window: chrono::Duration) -> DateTime<Utc> {
-    at.trunc_subsecs(0)
-        .checked_sub_signed(window.max(chrono::Duration::zero()))
-        .map(|t| t.max(DateTime::UNIX_EPOCH))
-        .unwrap_or(DateTime::UNIX_EPOCH)
-        .trunc_subsecs(0)
-}
-
-/// How many reports a suspected outage opened now would gather (the `unlinked` window tickets
-/// plus the report being filed), or `None` when they are too few, or detection is off.
-pub(crate) fn storm_reports(unlinked: i64, policy: &StormPolicy) -> Option<i64> {
-    let reports = unlinked.saturating_add(1);
-    (policy.threshold > 0 && reports >= policy.threshold).then_some(reports)
-}
-
-/// `SUS-<area_code>-<service>-<YYYYMMDDHHMMSS>`; a later `attempt` (the id is held by an
-/// earlier suspected outage of the same second, since resolved) appends `-<attempt>`.
-pub(crate) fn suspected_outage_id(
-    area_code: &str,
-    service: &str,
-    at: DateTime<Utc>,
-    attempt: u32,
-) -> String {
-    let id = format!("SUS-{area_code}-{service}-{}", at.format("%Y%m%d%H%M%S"));
-    if attempt > 1 {
-        format!("{id}-{attempt}")
-    } else {
-        id
-    }
-}
-
-pub(crate) fn suspected_cause(reports: i64) -> String {
-    format!("suspected: {reports} reports by phone")
-}
-
-/// The `outage` ticket a report becomes when no outage is known or suspected.
-pub(crate) fn outage_ticket(filing: &NewOutageFiling) -> NewTicket {
-    NewTicket {
-        origin_key: filing.origin_key.clone(),
-        account_no: filing.account_no.clone(),
-        phone: filing.phone.clone(),
-        category: "outage".to_string(),
-        channel: filing.channel.clone(),
-        created_at: filing.created_at,
-        sla_due_at: filing.sla_due_at,
-        note: filing.note.clone(),
-    }
-}
-
 /// 64-bit FNV-1a: stable across processes, versions and machines (unlike `DefaultHasher`).
 pub(crate) fn fnv1a_64(bytes: &[u8]) -> u64 {
     const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
@@ -138,6 +81,15 @@ pub(crate) fn storm_lock_key(area_code: &str, service: &str) -> i64 {
     bytes.extend_from_slice(area_code.as_bytes());
     bytes.push(0xFF);
     bytes.extend_from_slice(service.as_bytes());
+    fnv1a_64(&bytes) as i64
+}
+
+/// The key of the lock that serialises outage filings under one `origin_key` across every
+/// instance sharing a database (whatever area and service each names). Its prefix keeps it
+/// apart from the [`storm_lock_key`]s.
+pub(crate) fn origin_lock_key(origin_key: &str) -> i64 {
+    let mut bytes = b"dalal:outage-filing:".to_vec();
+    bytes.extend_from_slice(origin_key.as_bytes());
     fnv1a_64(&bytes) as i64
 }
 
@@ -215,10 +167,6 @@ mod tests {
         assert_eq!(digits("١٢٣٤5"), "5");
     }
 
-    fn t(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
-    }
-
     #[test]
     fn fnv1a_is_the_published_function() {
         // Test vectors of the FNV reference implementation.
@@ -241,46 +189,10 @@ mod tests {
     }
 
     #[test]
-    fn storm_thresholds_and_windows() {
-        let policy = StormPolicy {
-            threshold: 5,
-            window: chrono::Duration::minutes(15),
-        };
-        assert_eq!(storm_reports(3, &policy), None);
-        assert_eq!(storm_reports(4, &policy), Some(5));
-        assert_eq!(storm_reports(7, &policy), Some(8));
-        let one = StormPolicy {
-            threshold: 1,
-            ..policy
-        };
-        assert_eq!(storm_reports(0, &one), Some(1));
-        for off in [0, -3] {
-            let off = StormPolicy {
-                threshold: off,
-                ..policy
-            };
-            assert_eq!(storm_reports(1_000, &off), None);
-        }
-        assert_eq!(
-            window_start(t("2026-11-22T10:00:00.900Z"), policy.window),
-            t("2026-11-22T09:45:00Z")
-        );
-        assert_eq!(
-            window_start(t("2026-11-22T10:00:00Z"), chrono::Duration::MAX),
-            DateTime::UNIX_EPOCH
-        );
-        assert_eq!(
-            window_start(t("2026-11-22T10:00:00Z"), -chrono::Duration::minutes(5)),
-            t("2026-11-22T10:00:00Z")
-        );
-        assert_eq!(
-            suspected_outage_id("SN-DKR-PKN", "water", t("2026-11-22T10:04:05Z"), 1),
-            "SUS-SN-DKR-PKN-water-20261122100405"
-        );
-        assert_eq!(
-            suspected_outage_id("SN-DKR-PKN", "water", t("2026-11-22T10:04:05Z"), 2),
-            "SUS-SN-DKR-PKN-water-20261122100405-2"
-        );
-        assert_eq!(suspected_cause(5), "suspected: 5 reports by phone");
+    fn origin_lock_keys_are_stable_and_apart_from_storm_keys() {
+        let key = origin_lock_key("africastalking:ATUid_1:report");
+        assert_eq!(key, origin_lock_key("africastalking:ATUid_1:report"));
+        assert_ne!(key, origin_lock_key("africastalking:ATUid_2:report"));
+        assert_ne!(origin_lock_key("a"), storm_lock_key("a", ""));
     }
 }

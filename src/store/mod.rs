@@ -2,16 +2,17 @@
 
 pub mod batch;
 mod common;
+pub mod inspect;
 pub mod memory_sessions;
 pub mod postgres;
 pub mod redis_sessions;
+mod rules;
 pub mod sqlite;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::domain::*;
-use crate::import::Dataset;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -39,6 +40,19 @@ pub struct ImportSummary {
     pub outages: usize,
 }
 
+impl ImportSummary {
+    /// What importing the whole dataset writes.
+    pub(crate) fn of(data: &Dataset) -> ImportSummary {
+        ImportSummary {
+            areas: data.areas.len(),
+            customers: data.customers.len(),
+            bills: data.bills.len(),
+            tickets: data.tickets.len(),
+            outages: data.outages.len(),
+        }
+    }
+}
+
 /// Rows an import writes per transaction: a big dataset is committed chunk by chunk (the write
 /// lock is never held for minutes, the journal stays small, progress can be shown); a dataset
 /// of at most this many rows, like the demo, is written in one transaction.
@@ -55,7 +69,8 @@ pub struct ImportProgress {
 /// Called after every committed chunk of an import.
 pub type ProgressFn<'a> = &'a (dyn Fn(ImportProgress) + Send + Sync);
 
-/// The utility's CRM: customers, bills, outages, tickets, and everything the phone channels write.
+/// The utility's CRM: customers, bills, outages, tickets, and everything the phone channels
+/// write. What only tests and tools read is in [`inspect::CrmInspect`].
 #[async_trait]
 pub trait CrmStore: Send + Sync {
     /// Reachability check for `/readyz`.
@@ -93,19 +108,14 @@ pub trait CrmStore: Send + Sync {
     /// Saves the choice on every account this phone acts for, and on the phone itself.
     async fn save_language(&self, phone: &str, language: &str) -> StoreResult<()>;
 
-    /// The active or suspected outage of this service in this area (the latest to start), if
-    /// any.
-    async fn active_outage(&self, area_code: &str, service: &str) -> StoreResult<Option<Outage>>;
     /// Outages of an area (any service) that callers should hear about, soonest first: every
     /// active or suspected one (not restored yet, whatever its expected end), and the scheduled
     /// ones that have not ended by `now`.
     async fn area_outages(&self, area_code: &str, now: DateTime<Utc>) -> StoreResult<Vec<Outage>>;
-    /// Attaches a report to a known outage; returns the report's reference. Idempotent on
-    /// `origin_key`.
-    async fn report_outage(&self, report: &NewOutageReport) -> StoreResult<OutageReport>;
-    /// Files an outage report atomically (one transaction; serialised per area and service,
-    /// across every server instance sharing the database):
-    /// 1. a retry (same `origin_key`, in outage_reports or tickets) returns the first filing
+    /// Files an outage report atomically (one transaction; serialised per `origin_key` and
+    /// per area and service, across every server instance sharing the database):
+    /// 1. a retry (same `origin_key`, in outage_reports or tickets, whatever area and service
+    ///    it names, even while the first filing is still deciding) returns the first filing
     ///    unchanged (the outage as it is now), and writes nothing;
     /// 2. an outage of this area and service with status `active` or `suspected` (the latest
     ///    to start): a report is attached to it (a new reference from the sequence tickets use);
@@ -126,8 +136,6 @@ pub trait CrmStore: Send + Sync {
         filing: &NewOutageFiling,
         policy: &StormPolicy,
     ) -> StoreResult<OutageFiling>;
-    /// How many reports are attached to an outage (the affected customers the CRM counts).
-    async fn outage_report_count(&self, outage_id: &str) -> StoreResult<i64>;
     async fn outage_report(&self, reference: &str) -> StoreResult<Option<OutageReport>>;
     async fn outage(&self, outage_id: &str) -> StoreResult<Option<Outage>>;
 
@@ -137,11 +145,6 @@ pub trait CrmStore: Send + Sync {
     /// Tickets not yet resolved or closed, filed from this phone or for these accounts,
     /// newest first.
     async fn open_tickets(&self, phone: &str, account_nos: &[String]) -> StoreResult<Vec<Ticket>>;
-    /// The event history of a ticket: (at, event, detail), oldest first.
-    async fn ticket_events(
-        &self,
-        reference: &str,
-    ) -> StoreResult<Vec<(DateTime<Utc>, String, Option<String>)>>;
 
     /// Creates a call-back task for an agent; returns its id. Idempotent on `origin_key`.
     async fn create_callback(&self, callback: &NewCallback) -> StoreResult<i64>;
@@ -156,11 +159,6 @@ pub trait CrmStore: Send + Sync {
         }
         Ok(())
     }
-    async fn interaction(
-        &self,
-        gateway: &str,
-        session_id: &str,
-    ) -> StoreResult<Option<Interaction>>;
     /// Records the gateway's end-of-session notification against the interaction.
     async fn record_session_end(&self, end: &SessionEnd) -> StoreResult<()>;
 }

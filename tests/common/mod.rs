@@ -9,18 +9,68 @@
 pub mod pg;
 pub mod process;
 
+use std::ops::Deref;
 use std::path::Path;
 use std::sync::Arc;
 
 use dalal::config::Config;
-use dalal::store::CrmStore;
+use dalal::domain::Interaction;
+use dalal::store::inspect::CrmInspect;
+use dalal::store::postgres::PgCrm;
+use dalal::store::sqlite::SqliteCrm;
+use dalal::store::{CrmStore, StoreResult};
 use dalal::text::gsm7::PageBudget;
 
 pub const FIXTURE: &str = "../shared/fixtures/crm-demo";
 
+/// The server's own CRM store, and a second handle on its database for what only tests read
+/// ([`CrmInspect`] is not on the server's path).
+pub struct TestCrm {
+    server: Arc<dyn CrmStore>,
+    inspect: Box<dyn CrmInspect>,
+}
+
+impl TestCrm {
+    async fn open(server: Arc<dyn CrmStore>, database_url: &str) -> TestCrm {
+        let inspect: Box<dyn CrmInspect> = if database_url.starts_with("sqlite:") {
+            Box::new(
+                SqliteCrm::connect(database_url)
+                    .await
+                    .expect("SQLite opens"),
+            )
+        } else {
+            Box::new(
+                PgCrm::connect(database_url)
+                    .await
+                    .expect("PostgreSQL connects"),
+            )
+        };
+        TestCrm { server, inspect }
+    }
+
+    pub async fn outage_report_count(&self, outage_id: &str) -> StoreResult<i64> {
+        self.inspect.outage_report_count(outage_id).await
+    }
+
+    pub async fn interaction(
+        &self,
+        gateway: &str,
+        session_id: &str,
+    ) -> StoreResult<Option<Interaction>> {
+        self.inspect.interaction(gateway, session_id).await
+    }
+}
+
+impl Deref for TestCrm {
+    type Target = dyn CrmStore;
+    fn deref(&self) -> &Self::Target {
+        &*self.server
+    }
+}
+
 pub struct TestServer {
     pub base: String,
-    pub crm: Arc<dyn CrmStore>,
+    pub crm: TestCrm,
     pub client: reqwest::Client,
     pub database_url: String,
     _db: Option<pg::TestDatabase>,
@@ -83,8 +133,8 @@ async fn start_on(production: bool, adjust: impl FnOnce(&mut Config)) -> TestSer
     let app = dalal::server::build_app(config).await.expect("app builds");
     let dataset = dalal::import::read_dir(Path::new(FIXTURE)).expect("fixture parses");
     app.crm.import(&dataset).await.expect("fixture imports");
-    let crm = app.crm.clone();
     let database_url = app.config.database_url.clone();
+    let crm = TestCrm::open(app.crm.clone(), &database_url).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { dalal::server::serve(app, listener).await.unwrap() });

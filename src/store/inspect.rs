@@ -1,0 +1,34 @@
+//! Reads (and one write) that only tests and tools need, kept off the runtime [`CrmStore`]
+//! trait: nothing on the request path depends on them, so a new store need not offer them to
+//! serve callers.
+//!
+//! [`CrmStore`]: crate::store::CrmStore
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::StoreResult;
+use crate::domain::*;
+
+/// For tests and tools, not on the request path.
+#[async_trait]
+pub trait CrmInspect: Send + Sync {
+    /// The active or suspected outage of this service in this area (the latest to start), if
+    /// any.
+    async fn active_outage(&self, area_code: &str, service: &str) -> StoreResult<Option<Outage>>;
+    /// Attaches a report to a known outage; returns the report's reference. Idempotent on
+    /// `origin_key`.
+    async fn report_outage(&self, report: &NewOutageReport) -> StoreResult<OutageReport>;
+    /// How many reports are attached to an outage (the affected customers the CRM counts).
+    async fn outage_report_count(&self, outage_id: &str) -> StoreResult<i64>;
+    /// The event history of a ticket: (at, event, detail), oldest first.
+    async fn ticket_events(
+        &self,
+        reference: &str,
+    ) -> StoreResult<Vec<(DateTime<Utc>, String, Option<String>)>>;
+    async fn interaction(
+        &self,
+        gateway: &str,
+        session_id: &str,
+    ) -> StoreResult<Option<Interaction>>;
+}

@@ -1,0 +1,56 @@
+//! How PostgreSQL keeps what the SQLite store keeps: time to the second, and text without NUL.
+
+use std::borrow::Cow;
+
+use chrono::{DateTime, SubsecRound, Utc};
+
+/// Timestamps are kept to the second, as the SQLite store keeps them.
+pub(super) fn ts(t: &DateTime<Utc>) -> DateTime<Utc> {
+    t.trunc_subsecs(0)
+}
+
+pub(super) fn opt_ts(t: &Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+    t.as_ref().map(ts)
+}
+
+/// PostgreSQL text cannot hold a NUL character, so no stored value contains one: a lookup of
+/// such a text finds nothing (as in SQLite, where only imports and our own writes put text,
+/// and none of those is looked up with a NUL) instead of failing on the database's error.
+pub(super) fn lookable(s: &str) -> Option<&str> {
+    (!s.contains('\0')).then_some(s)
+}
+
+/// Free text from a gateway, stored with any NUL replaced (PostgreSQL rejects it).
+pub(super) fn storable(s: &str) -> Cow<'_, str> {
+    if s.contains('\0') {
+        Cow::Owned(s.replace('\0', "\u{FFFD}"))
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+pub(super) fn opt_storable(s: &Option<String>) -> Option<Cow<'_, str>> {
+    s.as_deref().map(storable)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_keep_whole_seconds() {
+        let t = DateTime::parse_from_rfc3339("2026-11-20T06:00:00.987654Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(ts(&t).to_rfc3339(), "2026-11-20T06:00:00+00:00");
+        assert_eq!(opt_ts(&None), None);
+    }
+
+    #[test]
+    fn nul_characters() {
+        assert_eq!(lookable("SNE100001"), Some("SNE100001"));
+        assert_eq!(lookable("SNE\0"), None);
+        assert_eq!(storable("a\0b"), "a\u{FFFD}b");
+        assert!(matches!(storable("ab"), Cow::Borrowed("ab")));
+    }
+}

@@ -1,0 +1,240 @@
+//! The CRM in PostgreSQL, for several server instances sharing one database. Runtime queries
+//! only; the behaviour is the SQLite store's, checked by the same test bodies on both. The
+//! statements live by aggregate (`customers`, `tickets`, `outages`, `interactions`, `import`);
+//! the filing rules they serve are in `store/rules.rs`.
+//!
+//! Timestamps are TIMESTAMPTZ written in whole seconds (SQLite keeps whole seconds in its text),
+//! so a value reads back exactly as the SQLite store returns it. Text columns use the "C"
+//! collation: ordering and case folding are byte by byte and ASCII-only, as in SQLite.
+
+mod convert;
+mod customers;
+mod import;
+mod interactions;
+mod outages;
+mod tickets;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
+use sqlx::{AssertSqlSafe, Postgres, Transaction};
+
+use super::common::COUNTABLE;
+use super::inspect::CrmInspect;
+use super::rules::{self, FilingStore};
+use super::{CrmStore, ImportSummary, ProgressFn, StoreError, StoreResult};
+use crate::domain::*;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// How long a query waits for a pooled connection: a database that is down fails fast.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
+const MAX_CONNECTIONS: u32 = 16;
+
+pub struct PgCrm {
+    pool: PgPool,
+}
+
+impl PgCrm {
+    /// Connects to `url` (`postgres://user:password@host:port/database`) and runs the
+    /// migrations.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_with(PgConnectOptions::from_str(url)?).await
+    }
+
+    pub async fn connect_with(options: PgConnectOptions) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(PgCrm { pool })
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Number of rows in one of the store's tables (a fixed allow-list; for tests and stats).
+    pub async fn count(&self, table: &str) -> StoreResult<i64> {
+        if !COUNTABLE.contains(&table) {
+            return Err(StoreError::Database(sqlx::Error::InvalidArgument(format!(
+                "cannot count unknown table `{table}`"
+            ))));
+        }
+        // The name comes from the fixed list, never from the caller's text.
+        let sql = format!("SELECT COUNT(*) FROM {table}");
+        Ok(sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql))
+            .fetch_one(&self.pool)
+            .await?)
+    }
+}
+
+/// Filings run in READ COMMITTED transactions: after a filing lock and after an `ON CONFLICT`
+/// wait, each statement sees what other instances committed.
+impl FilingStore for PgCrm {
+    type Conn = PgConnection;
+    type Tx = Transaction<'static, Postgres>;
+
+    async fn begin_filing(&self) -> StoreResult<Self::Tx> {
+        Ok(self.pool.begin().await?)
+    }
+
+    async fn commit(tx: Self::Tx) -> StoreResult<()> {
+        Ok(tx.commit().await?)
+    }
+
+    async fn rollback(tx: Self::Tx) -> StoreResult<()> {
+        Ok(tx.rollback().await?)
+    }
+}
+
+#[async_trait]
+impl CrmStore for PgCrm {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn is_empty(&self) -> StoreResult<bool> {
+        customers::is_empty(&self.pool).await
+    }
+
+    async fn import_with_progress(
+        &self,
+        data: &Dataset,
+        progress: ProgressFn<'_>,
+    ) -> StoreResult<ImportSummary> {
+        import::import(&self.pool, data, progress).await
+    }
+
+    async fn accounts_for_phone(&self, phone: &str) -> StoreResult<Vec<Account>> {
+        customers::accounts_for_phone(&self.pool, phone).await
+    }
+
+    async fn account(&self, account_no: &str) -> StoreResult<Option<Account>> {
+        customers::account(&self.pool, account_no).await
+    }
+
+    async fn account_by_number(&self, typed: &str) -> StoreResult<Option<Account>> {
+        customers::account_by_number(&self.pool, typed).await
+    }
+
+    async fn account_by_meter(&self, typed: &str) -> StoreResult<Option<Account>> {
+        customers::account_by_meter(&self.pool, typed).await
+    }
+
+    async fn area(&self, area_code: &str) -> StoreResult<Option<Area>> {
+        customers::area(&self.pool, area_code).await
+    }
+
+    async fn latest_bill(&self, account_no: &str) -> StoreResult<Option<Bill>> {
+        customers::latest_bill(&self.pool, account_no).await
+    }
+
+    async fn phone_language(&self, phone: &str) -> StoreResult<Option<String>> {
+        customers::phone_language(&self.pool, phone).await
+    }
+
+    async fn save_language(&self, phone: &str, language: &str) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        customers::save_language(&mut tx, phone, language).await?;
+        Ok(tx.commit().await?)
+    }
+
+    async fn area_outages(&self, area_code: &str, now: DateTime<Utc>) -> StoreResult<Vec<Outage>> {
+        outages::area_outages(&self.pool, area_code, now).await
+    }
+
+    async fn file_outage_report(
+        &self,
+        filing: &NewOutageFiling,
+        policy: &StormPolicy,
+    ) -> StoreResult<OutageFiling> {
+        rules::file_outage_report(self, filing, policy).await
+    }
+
+    async fn outage_report(&self, reference: &str) -> StoreResult<Option<OutageReport>> {
+        outages::outage_report(&self.pool, reference).await
+    }
+
+    async fn outage(&self, outage_id: &str) -> StoreResult<Option<Outage>> {
+        outages::outage(&self.pool, outage_id).await
+    }
+
+    async fn create_ticket(&self, ticket: &NewTicket) -> StoreResult<Ticket> {
+        rules::create_ticket(self, ticket).await
+    }
+
+    async fn ticket(&self, reference: &str) -> StoreResult<Option<Ticket>> {
+        tickets::ticket(&self.pool, reference).await
+    }
+
+    async fn open_tickets(&self, phone: &str, account_nos: &[String]) -> StoreResult<Vec<Ticket>> {
+        tickets::open_tickets(&self.pool, phone, account_nos).await
+    }
+
+    async fn create_callback(&self, callback: &NewCallback) -> StoreResult<i64> {
+        rules::create_callback(self, callback).await
+    }
+
+    async fn record_interaction(&self, interaction: &Interaction) -> StoreResult<()> {
+        interactions::record_interaction(&self.pool, interaction).await
+    }
+
+    async fn record_interactions(&self, rows: &[Interaction]) -> StoreResult<()> {
+        interactions::record_interactions(&self.pool, rows).await
+    }
+
+    async fn record_session_end(&self, end: &SessionEnd) -> StoreResult<()> {
+        interactions::record_session_end(&self.pool, end).await
+    }
+}
+
+#[async_trait]
+impl CrmInspect for PgCrm {
+    async fn active_outage(&self, area_code: &str, service: &str) -> StoreResult<Option<Outage>> {
+        outages::active_outage(&self.pool, area_code, service).await
+    }
+
+    async fn report_outage(&self, report: &NewOutageReport) -> StoreResult<OutageReport> {
+        rules::report_outage(self, report).await
+    }
+
+    async fn outage_report_count(&self, outage_id: &str) -> StoreResult<i64> {
+        outages::outage_report_count(&self.pool, outage_id).await
+    }
+
+    async fn ticket_events(
+        &self,
+        reference: &str,
+    ) -> StoreResult<Vec<(DateTime<Utc>, String, Option<String>)>> {
+        tickets::ticket_events(&self.pool, reference).await
+    }
+
+    async fn interaction(
+        &self,
+        gateway: &str,
+        session_id: &str,
+    ) -> StoreResult<Option<Interaction>> {
+        interactions::interaction(&self.pool, gateway, session_id).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_database_that_is_down_fails_fast() {
+        // Nothing listens on port 1.
+        let started = std::time::Instant::now();
+        let result = PgCrm::connect("postgres://dalal@127.0.0.1:1/dalal").await;
+        assert!(result.is_err());
+        assert!(started.elapsed() < ACQUIRE_TIMEOUT + Duration::from_secs(3));
+    }
+}

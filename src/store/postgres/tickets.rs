@@ -1,0 +1,208 @@
+//! Tickets, call-back tasks and the reference sequence in PostgreSQL. A key another instance
+//! is filing meanwhile is met with `ON CONFLICT (origin_key) DO NOTHING`, which waits for that
+//! instance's transaction and reports the key taken once it commits.
+
+use chrono::{DateTime, Utc};
+use sqlx::postgres::{PgConnection, PgPool};
+
+use super::convert::{lookable, opt_ts, ts};
+use crate::domain::{NewCallback, Ticket};
+use crate::store::StoreResult;
+use crate::store::common::ticket_cols;
+use crate::store::rules::TicketRows;
+
+#[derive(sqlx::FromRow)]
+struct TicketRow {
+    ticket_ref: String,
+    account_no: Option<String>,
+    phone: Option<String>,
+    category: String,
+    status: String,
+    channel: String,
+    created_at: DateTime<Utc>,
+    sla_due_at: Option<DateTime<Utc>>,
+    updated_at: DateTime<Utc>,
+    note: Option<String>,
+}
+
+impl From<TicketRow> for Ticket {
+    fn from(r: TicketRow) -> Self {
+        Ticket {
+            ticket_ref: r.ticket_ref,
+            account_no: r.account_no,
+            phone: r.phone,
+            category: r.category,
+            status: r.status,
+            channel: r.channel,
+            created_at: r.created_at,
+            sla_due_at: r.sla_due_at,
+            updated_at: r.updated_at,
+            note: r.note,
+        }
+    }
+}
+
+pub(super) async fn ticket(pool: &PgPool, reference: &str) -> StoreResult<Option<Ticket>> {
+    let Some(reference) = lookable(reference) else {
+        return Ok(None);
+    };
+    let row: Option<TicketRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        ticket_cols!(),
+        " FROM tickets WHERE ticket_ref = $1"
+    ))
+    .bind(reference)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(Ticket::from))
+}
+
+pub(super) async fn open_tickets(
+    pool: &PgPool,
+    phone: &str,
+    account_nos: &[String],
+) -> StoreResult<Vec<Ticket>> {
+    // Texts holding a NUL match nothing (no stored value holds one).
+    let phone: Option<&str> = lookable(phone);
+    let mut accounts: Vec<&str> = account_nos
+        .iter()
+        .filter_map(|a| lookable(a.as_str()))
+        .collect();
+    accounts.sort_unstable();
+    accounts.dedup();
+    // One array parameter, however many accounts.
+    let rows: Vec<TicketRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        ticket_cols!(),
+        " FROM tickets WHERE status IN ('open', 'in_progress') \
+           AND (phone = $1 OR account_no = ANY($2)) \
+         ORDER BY created_at DESC, ticket_ref DESC LIMIT 20"
+    ))
+    .bind(phone)
+    .bind(accounts)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(Ticket::from).collect())
+}
+
+pub(super) async fn ticket_events(
+    pool: &PgPool,
+    reference: &str,
+) -> StoreResult<Vec<(DateTime<Utc>, String, Option<String>)>> {
+    let Some(reference) = lookable(reference) else {
+        return Ok(Vec::new());
+    };
+    Ok(sqlx::query_as(
+        "SELECT at, event, detail FROM ticket_events WHERE ticket_ref = $1 ORDER BY at, id",
+    )
+    .bind(reference)
+    .fetch_all(pool)
+    .await?)
+}
+
+impl TicketRows for PgConnection {
+    async fn ticket_by_origin(&mut self, origin_key: &str) -> StoreResult<Option<Ticket>> {
+        let row: Option<TicketRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            ticket_cols!(),
+            " FROM tickets WHERE origin_key = $1"
+        ))
+        .bind(origin_key)
+        .fetch_optional(self)
+        .await?;
+        Ok(row.map(Ticket::from))
+    }
+
+    async fn insert_ticket(
+        &mut self,
+        t: &Ticket,
+        origin_key: &str,
+        area_service: Option<(&str, &str)>,
+    ) -> StoreResult<bool> {
+        let inserted: Option<String> = sqlx::query_scalar(concat!(
+            "INSERT INTO tickets (",
+            ticket_cols!(),
+            ", origin_key, area_code, service) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+             ON CONFLICT (origin_key) DO NOTHING RETURNING ticket_ref"
+        ))
+        .bind(&t.ticket_ref)
+        .bind(&t.account_no)
+        .bind(&t.phone)
+        .bind(&t.category)
+        .bind(&t.status)
+        .bind(&t.channel)
+        .bind(ts(&t.created_at))
+        .bind(opt_ts(&t.sla_due_at))
+        .bind(ts(&t.updated_at))
+        .bind(&t.note)
+        .bind(origin_key)
+        .bind(area_service.map(|(area, _)| area))
+        .bind(area_service.map(|(_, service)| service))
+        .fetch_optional(self)
+        .await?;
+        Ok(inserted.is_some())
+    }
+
+    async fn insert_ticket_event(
+        &mut self,
+        reference: &str,
+        at: DateTime<Utc>,
+        event: &str,
+        detail: &str,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO ticket_events (ticket_ref, at, event, detail) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(reference)
+        .bind(ts(&at))
+        .bind(event)
+        .bind(detail)
+        .execute(self)
+        .await?;
+        Ok(())
+    }
+
+    async fn callback_by_origin(&mut self, origin_key: &str) -> StoreResult<Option<i64>> {
+        Ok(
+            sqlx::query_scalar("SELECT id FROM callback_tasks WHERE origin_key = $1")
+                .bind(origin_key)
+                .fetch_optional(self)
+                .await?,
+        )
+    }
+
+    async fn insert_callback(&mut self, callback: &NewCallback) -> StoreResult<Option<i64>> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO callback_tasks \
+             (phone, account_no, language, channel, status, created_at, origin_key) \
+             VALUES ($1, $2, $3, $4, 'pending', $5, $6) \
+             ON CONFLICT (origin_key) DO NOTHING RETURNING id",
+        )
+        .bind(&callback.phone)
+        .bind(&callback.account_no)
+        .bind(&callback.language)
+        .bind(&callback.channel)
+        .bind(ts(&callback.created_at))
+        .bind(&callback.origin_key)
+        .fetch_optional(self)
+        .await?)
+    }
+
+    /// From `reference_seq`: two instances never draw the same number.
+    async fn next_reference_number(&mut self) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar("SELECT nextval('reference_seq')")
+            .fetch_one(self)
+            .await?)
+    }
+
+    async fn reference_taken(&mut self, reference: &str) -> StoreResult<bool> {
+        Ok(sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM tickets WHERE ticket_ref = $1) \
+                 OR EXISTS (SELECT 1 FROM outage_reports WHERE reference = $1)",
+        )
+        .bind(reference)
+        .fetch_one(self)
+        .await?)
+    }
+}

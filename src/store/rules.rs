@@ -1,0 +1,494 @@
+//! The CRM's filing rules, written once for every database: idempotency on `origin_key`,
+//! reference allocation, the outage-storm decision. Each SQL store supplies only primitives
+//! (plain statements run inside one of its transactions) through [`FilingStore`],
+//! [`TicketRows`] and [`OutageRows`]; every decision is taken here, so the databases cannot
+//! drift apart.
+//!
+//! Two guarantees come from the primitives, and the rules rely on nothing else:
+//! - [`OutageRows::lock_origin_key`] and [`OutageRows::lock_filings`] serialise the outage
+//!   filings of one key and of one area and service, and every statement after them sees
+//!   what earlier holders committed;
+//! - an insert keyed on `origin_key` reports a key another transaction holds instead of
+//!   failing: the rules then undo their transaction and return that first filing. So a retry
+//!   racing its original, on any instance, files once and both get the same answer.
+
+use chrono::{DateTime, SubsecRound, Utc};
+
+use super::{StoreError, StoreResult};
+use crate::domain::*;
+use crate::reference;
+
+/// A SQL store's write transactions, as the rules drive them.
+pub(crate) trait FilingStore: Sync {
+    type Conn: TicketRows + OutageRows + Send;
+    type Tx: std::ops::DerefMut<Target = Self::Conn> + Send;
+
+    async fn begin_filing(&self) -> StoreResult<Self::Tx>;
+    async fn commit(tx: Self::Tx) -> StoreResult<()>;
+    async fn rollback(tx: Self::Tx) -> StoreResult<()>;
+}
+
+/// Ticket, call-back and reference statements of one dialect.
+pub(crate) trait TicketRows {
+    async fn ticket_by_origin(&mut self, origin_key: &str) -> StoreResult<Option<Ticket>>;
+    /// Writes the ticket as given; false (and nothing written) when `origin_key` is taken.
+    /// An outage ticket records its area and service.
+    async fn insert_ticket(
+        &mut self,
+        ticket: &Ticket,
+        origin_key: &str,
+        area_service: Option<(&str, &str)>,
+    ) -> StoreResult<bool>;
+    async fn insert_ticket_event(
+        &mut self,
+        reference: &str,
+        at: DateTime<Utc>,
+        event: &str,
+        detail: &str,
+    ) -> StoreResult<()>;
+    async fn callback_by_origin(&mut self, origin_key: &str) -> StoreResult<Option<i64>>;
+    /// The new task's id; `None` (and nothing written) when `origin_key` is taken.
+    async fn insert_callback(&mut self, callback: &NewCallback) -> StoreResult<Option<i64>>;
+    /// The next number of the sequence tickets and outage reports share.
+    async fn next_reference_number(&mut self) -> StoreResult<i64>;
+    /// True when a ticket or an outage report already holds this reference.
+    async fn reference_taken(&mut self, reference: &str) -> StoreResult<bool>;
+}
+
+/// Outage, report and storm statements of one dialect.
+pub(crate) trait OutageRows {
+    /// Until the transaction ends, no other outage filing under this key proceeds, whatever
+    /// its area and service.
+    async fn lock_origin_key(&mut self, origin_key: &str) -> StoreResult<()>;
+    /// Until the transaction ends, no other filing of this area and service proceeds.
+    async fn lock_filings(&mut self, area_code: &str, service: &str) -> StoreResult<()>;
+    async fn report_by_origin(&mut self, origin_key: &str) -> StoreResult<Option<OutageReport>>;
+    async fn outage(&mut self, outage_id: &str) -> StoreResult<Option<Outage>>;
+    /// The active or suspected outage of this area and service, the latest to start.
+    async fn current_outage(
+        &mut self,
+        area_code: &str,
+        service: &str,
+    ) -> StoreResult<Option<Outage>>;
+    /// Outage tickets of this area and service filed at or after `since`, linked to no outage.
+    async fn count_unlinked_outage_tickets(
+        &mut self,
+        area_code: &str,
+        service: &str,
+        since: DateTime<Utc>,
+    ) -> StoreResult<i64>;
+    async fn area_exists(&mut self, area_code: &str) -> StoreResult<bool>;
+    /// Writes the outage as given; false (and nothing written) when its id is taken.
+    async fn insert_outage(&mut self, outage: &Outage) -> StoreResult<bool>;
+    /// Links the tickets [`Self::count_unlinked_outage_tickets`] counts to the outage.
+    async fn link_outage_tickets(
+        &mut self,
+        area_code: &str,
+        service: &str,
+        since: DateTime<Utc>,
+        outage_id: &str,
+    ) -> StoreResult<()>;
+    /// Writes the report as given; false (and nothing written) when `origin_key` is taken.
+    async fn insert_report(&mut self, report: &OutageReport, origin_key: &str)
+    -> StoreResult<bool>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The rules
+
+/// See [`crate::store::CrmStore::create_ticket`].
+pub(crate) async fn create_ticket<S: FilingStore>(
+    store: &S,
+    ticket: &NewTicket,
+) -> StoreResult<Ticket> {
+    let mut tx = store.begin_filing().await?;
+    if let Some(first) = Ticket::find(&mut *tx, &ticket.origin_key).await? {
+        S::rollback(tx).await?;
+        return Ok(first);
+    }
+    let written = insert_ticket(&mut *tx, ticket, None).await?;
+    settle(store, tx, written, &ticket.origin_key).await
+}
+
+/// See [`crate::store::CrmStore::create_callback`].
+pub(crate) async fn create_callback<S: FilingStore>(
+    store: &S,
+    callback: &NewCallback,
+) -> StoreResult<i64> {
+    let mut tx = store.begin_filing().await?;
+    if let Some(CallbackId(first)) = CallbackId::find(&mut *tx, &callback.origin_key).await? {
+        S::rollback(tx).await?;
+        return Ok(first);
+    }
+    let written = tx.insert_callback(callback).await?.map(CallbackId);
+    let CallbackId(id) = settle(store, tx, written, &callback.origin_key).await?;
+    Ok(id)
+}
+
+/// See [`crate::store::inspect::CrmInspect::report_outage`].
+pub(crate) async fn report_outage<S: FilingStore>(
+    store: &S,
+    report: &NewOutageReport,
+) -> StoreResult<OutageReport> {
+    let mut tx = store.begin_filing().await?;
+    if let Some(first) = OutageReport::find(&mut *tx, &report.origin_key).await? {
+        S::rollback(tx).await?;
+        return Ok(first);
+    }
+    let written = insert_report(&mut *tx, report).await?;
+    settle(store, tx, written, &report.origin_key).await
+}
+
+/// See [`crate::store::CrmStore::file_outage_report`].
+pub(crate) async fn file_outage_report<S: FilingStore>(
+    store: &S,
+    filing: &NewOutageFiling,
+    policy: &StormPolicy,
+) -> StoreResult<OutageFiling> {
+    let mut tx = store.begin_filing().await?;
+    // Taken before anything is read, always in this order (so no two filings wait on each
+    // other in a circle). A retry waits for its original whatever area it names: otherwise
+    // one could file a ticket while the other files a report, two tables no unique key spans.
+    // Each filing of an area and service then decides on what the previous one committed.
+    tx.lock_origin_key(&filing.origin_key).await?;
+    tx.lock_filings(&filing.area_code, &filing.service).await?;
+    if let Some(first) = OutageFiling::find(&mut *tx, &filing.origin_key).await? {
+        S::rollback(tx).await?;
+        return Ok(first);
+    }
+    let outage = match tx
+        .current_outage(&filing.area_code, &filing.service)
+        .await?
+    {
+        Some(outage) => Some(outage),
+        None => open_suspected_outage(&mut *tx, filing, policy).await?,
+    };
+    let written = match outage {
+        Some(outage) => insert_report(&mut *tx, &report_of(filing, &outage.outage_id))
+            .await?
+            .map(|report| OutageFiling::Attached { report, outage }),
+        None => {
+            let area_service = Some((filing.area_code.as_str(), filing.service.as_str()));
+            insert_ticket(&mut *tx, &outage_ticket(filing), area_service)
+                .await?
+                .map(OutageFiling::Ticket)
+        }
+    };
+    // A key taken meanwhile, by another kind of filing (create_ticket), is answered with
+    // what that filing wrote.
+    settle(store, tx, written, &filing.origin_key).await
+}
+
+/// Commits what was written; when `origin_key` turned out to be taken by a concurrent
+/// transaction, undoes everything instead and returns that transaction's filing.
+async fn settle<S: FilingStore, F: Filed>(
+    store: &S,
+    tx: S::Tx,
+    written: Option<F>,
+    origin_key: &str,
+) -> StoreResult<F> {
+    if let Some(filed) = written {
+        S::commit(tx).await?;
+        return Ok(filed);
+    }
+    S::rollback(tx).await?;
+    let mut tx = store.begin_filing().await?;
+    let first = F::find(&mut *tx, origin_key).await;
+    S::rollback(tx).await?;
+    first?
+        .ok_or_else(|| StoreError::Corrupt("origin_key conflicted but no row holds it".to_string()))
+}
+
+/// What a filing returns, found again by its `origin_key`.
+trait Filed: Sized {
+    async fn find<C: TicketRows + OutageRows>(
+        conn: &mut C,
+        origin_key: &str,
+    ) -> StoreResult<Option<Self>>;
+}
+
+impl Filed for Ticket {
+    async fn find<C: TicketRows + OutageRows>(
+        conn: &mut C,
+        origin_key: &str,
+    ) -> StoreResult<Option<Self>> {
+        conn.ticket_by_origin(origin_key).await
+    }
+}
+
+impl Filed for OutageReport {
+    async fn find<C: TicketRows + OutageRows>(
+        conn: &mut C,
+        origin_key: &str,
+    ) -> StoreResult<Option<Self>> {
+        conn.report_by_origin(origin_key).await
+    }
+}
+
+struct CallbackId(i64);
+
+impl Filed for CallbackId {
+    async fn find<C: TicketRows + OutageRows>(
+        conn: &mut C,
+        origin_key: &str,
+    ) -> StoreResult<Option<Self>> {
+        Ok(conn.callback_by_origin(origin_key).await?.map(CallbackId))
+    }
+}
+
+/// A report (with its outage as it is now) or, for a key first used by a ticket, the ticket.
+impl Filed for OutageFiling {
+    async fn find<C: TicketRows + OutageRows>(
+        conn: &mut C,
+        origin_key: &str,
+    ) -> StoreResult<Option<Self>> {
+        if let Some(report) = conn.report_by_origin(origin_key).await? {
+            let outage = conn.outage(&report.outage_id).await?.ok_or_else(|| {
+                StoreError::Corrupt(format!("report of unknown outage {}", report.outage_id))
+            })?;
+            return Ok(Some(OutageFiling::Attached { report, outage }));
+        }
+        Ok(conn
+            .ticket_by_origin(origin_key)
+            .await?
+            .map(OutageFiling::Ticket))
+    }
+}
+
+/// Opens a suspected outage when this report makes a storm (see
+/// [`crate::store::CrmStore::file_outage_report`]) and links the window's tickets to it. The
+/// caller holds the area and service's filing lock, so one storm opens one outage.
+async fn open_suspected_outage<C: TicketRows + OutageRows>(
+    conn: &mut C,
+    filing: &NewOutageFiling,
+    policy: &StormPolicy,
+) -> StoreResult<Option<Outage>> {
+    if policy.threshold <= 0 {
+        // Detection is off.
+        return Ok(None);
+    }
+    let (area_code, service) = (filing.area_code.as_str(), filing.service.as_str());
+    let since = window_start(filing.created_at, policy.window);
+    let unlinked = conn
+        .count_unlinked_outage_tickets(area_code, service, since)
+        .await?;
+    let Some(reports) = storm_reports(unlinked, policy) else {
+        return Ok(None);
+    };
+    // An outage belongs to a known area; reports from anywhere else stay tickets.
+    if !conn.area_exists(area_code).await? {
+        return Ok(None);
+    }
+    let mut outage = Outage {
+        outage_id: String::new(),
+        area_code: area_code.to_string(),
+        service: service.to_string(),
+        kind: "unplanned".to_string(),
+        starts_at: whole_seconds(filing.created_at),
+        expected_end: None,
+        status: "suspected".to_string(),
+        cause: Some(suspected_cause(reports)),
+    };
+    for attempt in 1.. {
+        outage.outage_id = suspected_outage_id(area_code, service, outage.starts_at, attempt);
+        if conn.insert_outage(&outage).await? {
+            break;
+        }
+    }
+    conn.link_outage_tickets(area_code, service, since, &outage.outage_id)
+        .await?;
+    Ok(Some(outage))
+}
+
+/// Files a ticket with its `created` event; `None` when `origin_key` is taken.
+async fn insert_ticket<C: TicketRows>(
+    conn: &mut C,
+    ticket: &NewTicket,
+    area_service: Option<(&str, &str)>,
+) -> StoreResult<Option<Ticket>> {
+    let created_at = whole_seconds(ticket.created_at);
+    let filed = Ticket {
+        ticket_ref: next_reference(conn, created_at).await?,
+        account_no: ticket.account_no.clone(),
+        phone: ticket.phone.clone(),
+        category: ticket.category.clone(),
+        status: "open".to_string(),
+        channel: ticket.channel.clone(),
+        created_at,
+        sla_due_at: ticket.sla_due_at.map(whole_seconds),
+        updated_at: created_at,
+        note: ticket.note.clone(),
+    };
+    if !conn
+        .insert_ticket(&filed, &ticket.origin_key, area_service)
+        .await?
+    {
+        return Ok(None);
+    }
+    conn.insert_ticket_event(&filed.ticket_ref, created_at, "created", &filed.channel)
+        .await?;
+    Ok(Some(filed))
+}
+
+/// Files a report on a known outage; `None` when `origin_key` is taken.
+async fn insert_report<C: TicketRows + OutageRows>(
+    conn: &mut C,
+    report: &NewOutageReport,
+) -> StoreResult<Option<OutageReport>> {
+    let created_at = whole_seconds(report.created_at);
+    let filed = OutageReport {
+        reference: next_reference(conn, created_at).await?,
+        outage_id: report.outage_id.clone(),
+        account_no: report.account_no.clone(),
+        phone: report.phone.clone(),
+        channel: report.channel.clone(),
+        created_at,
+    };
+    let inserted = conn.insert_report(&filed, &report.origin_key).await?;
+    Ok(inserted.then_some(filed))
+}
+
+/// Draws numbers until one makes a reference not taken yet: the sequence wraps after a
+/// million within the reference format, and imported references may use a candidate.
+async fn next_reference<C: TicketRows>(conn: &mut C, at: DateTime<Utc>) -> StoreResult<String> {
+    loop {
+        let number = conn.next_reference_number().await?;
+        let candidate = reference::new_reference(at, number.max(0) as u64);
+        if !conn.reference_taken(&candidate).await? {
+            return Ok(candidate);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pure parts
+
+/// The stores keep time to the second; what a filing returns is what a retry reads back.
+pub(crate) fn whole_seconds(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.trunc_subsecs(0)
+}
+
+/// The earliest `created_at` of an outage ticket that still counts towards a storm when a
+/// report is filed `at` (whole seconds, as the stores keep time). A window too large for the
+/// calendar counts every ticket since 1970.
+pub(crate) fn window_start(at: DateTime<Utc>, window: chrono::Duration) -> DateTime<Utc> {
+    at.trunc_subsecs(0)
+        .checked_sub_signed(window.max(chrono::Duration::zero()))
+        .map(|t| t.max(DateTime::UNIX_EPOCH))
+        .unwrap_or(DateTime::UNIX_EPOCH)
+        .trunc_subsecs(0)
+}
+
+/// How many reports a suspected outage opened now would gather (the `unlinked` window tickets
+/// plus the report being filed), or `None` when they are too few, or detection is off.
+pub(crate) fn storm_reports(unlinked: i64, policy: &StormPolicy) -> Option<i64> {
+    let reports = unlinked.saturating_add(1);
+    (policy.threshold > 0 && reports >= policy.threshold).then_some(reports)
+}
+
+/// `SUS-<area_code>-<service>-<YYYYMMDDHHMMSS>`; a later `attempt` (the id is held by an
+/// earlier suspected outage of the same second, since resolved) appends `-<attempt>`.
+pub(crate) fn suspected_outage_id(
+    area_code: &str,
+    service: &str,
+    at: DateTime<Utc>,
+    attempt: u32,
+) -> String {
+    let id = format!("SUS-{area_code}-{service}-{}", at.format("%Y%m%d%H%M%S"));
+    if attempt > 1 {
+        format!("{id}-{attempt}")
+    } else {
+        id
+    }
+}
+
+pub(crate) fn suspected_cause(reports: i64) -> String {
+    format!("suspected: {reports} reports by phone")
+}
+
+/// The report a filing attaches to a known or suspected outage.
+fn report_of(filing: &NewOutageFiling, outage_id: &str) -> NewOutageReport {
+    NewOutageReport {
+        origin_key: filing.origin_key.clone(),
+        outage_id: outage_id.to_string(),
+        account_no: filing.account_no.clone(),
+        phone: filing.phone.clone(),
+        channel: filing.channel.clone(),
+        created_at: filing.created_at,
+    }
+}
+
+/// The `outage` ticket a report becomes when no outage is known or suspected.
+fn outage_ticket(filing: &NewOutageFiling) -> NewTicket {
+    NewTicket {
+        origin_key: filing.origin_key.clone(),
+        account_no: filing.account_no.clone(),
+        phone: filing.phone.clone(),
+        category: "outage".to_string(),
+        channel: filing.channel.clone(),
+        created_at: filing.created_at,
+        sla_due_at: filing.sla_due_at,
+        note: filing.note.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn storm_thresholds_and_windows() {
+        let policy = StormPolicy {
+            threshold: 5,
+            window: chrono::Duration::minutes(15),
+        };
+        assert_eq!(storm_reports(3, &policy), None);
+        assert_eq!(storm_reports(4, &policy), Some(5));
+        assert_eq!(storm_reports(7, &policy), Some(8));
+        let one = StormPolicy {
+            threshold: 1,
+            ..policy
+        };
+        assert_eq!(storm_reports(0, &one), Some(1));
+        for off in [0, -3] {
+            let off = StormPolicy {
+                threshold: off,
+                ..policy
+            };
+            assert_eq!(storm_reports(1_000, &off), None);
+        }
+        assert_eq!(
+            window_start(t("2026-11-22T10:00:00.900Z"), policy.window),
+            t("2026-11-22T09:45:00Z")
+        );
+        assert_eq!(
+            window_start(t("2026-11-22T10:00:00Z"), chrono::Duration::MAX),
+            DateTime::UNIX_EPOCH
+        );
+        assert_eq!(
+            window_start(t("2026-11-22T10:00:00Z"), -chrono::Duration::minutes(5)),
+            t("2026-11-22T10:00:00Z")
+        );
+        assert_eq!(
+            suspected_outage_id("SN-DKR-PKN", "water", t("2026-11-22T10:04:05Z"), 1),
+            "SUS-SN-DKR-PKN-water-20261122100405"
+        );
+        assert_eq!(
+            suspected_outage_id("SN-DKR-PKN", "water", t("2026-11-22T10:04:05Z"), 2),
+            "SUS-SN-DKR-PKN-water-20261122100405-2"
+        );
+        assert_eq!(suspected_cause(5), "suspected: 5 reports by phone");
+    }
+
+    #[test]
+    fn filings_keep_whole_seconds() {
+        assert_eq!(
+            whole_seconds(t("2026-11-22T10:00:00.987654Z")),
+            t("2026-11-22T10:00:00Z")
+        );
+    }
+}
