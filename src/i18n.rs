@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 
-use crate::engine::value::Value;
+use crate::value::Value;
 
 #[derive(Debug, thiserror::Error)]
 pub enum I18nError {

@@ -5,6 +5,7 @@
 
 pub mod actions;
 pub mod channel;
+pub mod check;
 pub mod config;
 pub mod domain;
 pub mod engine;
@@ -20,4 +21,5 @@ pub mod server;
 pub mod store;
 pub mod text;
 pub mod tools;
+pub mod value;
 pub mod voice;

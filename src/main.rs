@@ -290,7 +290,7 @@ fn prompts(config: &Config, action: Option<PromptsAction>) -> anyhow::Result<()>
 
 fn check(config: &Config) -> ExitCode {
     let loaded = dalal::server::load_menus(config).and_then(|(menu, catalog)| {
-        let mut problems: Vec<String> = dalal::menu::check::check_voice(&menu)
+        let mut problems: Vec<String> = dalal::check::check_voice(&menu)
             .iter()
             .chain(&dalal::tools::prompts::check(config, &menu, &catalog))
             .map(ToString::to_string)

@@ -8,11 +8,12 @@ use std::time::Duration;
 use anyhow::Context;
 
 use crate::actions::AreaOutageCache;
+use crate::check;
 use crate::config::Config;
 use crate::engine::Profile;
 use crate::i18n::Catalog;
 use crate::import;
-use crate::menu::{Menu, check};
+use crate::menu::Menu;
 use crate::runner::App;
 use crate::security::{Guard, PhoneLimiter};
 use crate::store::memory_sessions::MemorySessions;

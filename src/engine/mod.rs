@@ -3,7 +3,6 @@
 //! so the whole menu logic is tested without a database or a network.
 
 pub mod page;
-pub mod value;
 
 use std::collections::BTreeMap;
 
@@ -12,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use crate::i18n::Catalog;
 use crate::menu::model::{InputKind, InputSpec, Menu, Node};
 use crate::text::gsm7::{self, PageBudget};
+pub use crate::value::Value;
 use page::{Nav, Screen};
-pub use value::Value;
 
 /// Fields of one list item (e.g. one ticket); `id` identifies it when the caller picks it.
 pub type Item = BTreeMap<String, Value>;

@@ -7,11 +7,11 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::check::Problem;
 use crate::config::Config;
 use crate::engine::messages;
 use crate::i18n::Catalog;
 use crate::menu::Menu;
-use crate::menu::check::Problem;
 use crate::voice::numbers;
 use crate::voice::policy::ids;
 use crate::voice::speech::{self, PromptIndex, SYNTHETIC_MANIFEST, Shapes, Source};
