@@ -346,6 +346,42 @@ fn fluent_syntax_error_has_a_line() {
 
 // --- voice ------------------------------------------------------------------------------------
 
+/// ARCHITECTURE.md's promise: a language with no voice is locale files only, no Rust (and one
+/// option in the menu, which is data).
+#[test]
+fn a_text_only_language_needs_locale_files_only() {
+    let ws = Workspace::new();
+    std::fs::create_dir(ws.path("locales/ha")).unwrap();
+    std::fs::copy(
+        ws.path("locales/en/main.ftl"),
+        ws.path("locales/ha/main.ftl"),
+    )
+    .unwrap();
+    ws.edit(
+        "locales/ha/main.ftl",
+        "language-name = English",
+        "language-name = Hausa",
+    );
+    let english = "      - { key: \"4\", label: language-name, label_lang: en, set: { lang: en }, goto: save_language }\n";
+    ws.edit(
+        "menus/main.yaml",
+        english,
+        &format!(
+            "{english}      - {{ key: \"5\", label: language-name, label_lang: ha, set: {{ lang: ha }}, goto: save_language }}\n"
+        ),
+    );
+    let (ok, out) = check_binary(&ws, &[], &[]);
+    assert!(ok, "{out}");
+    assert!(out.contains("ha"), "the new language is listed: {out}");
+    // A message missing from it is still found, with its file.
+    ws.edit("locales/ha/main.ftl", "main-title =", "main-titel =");
+    let (ok, out) = check_binary(&ws, &[], &[]);
+    assert!(
+        !ok && out.contains("main-title") && out.contains("ha"),
+        "{out}"
+    );
+}
+
 /// `dalal check` with the workspace's menus and locales and extra environment.
 fn check_binary(ws: &Workspace, args: &[&str], env: &[(&str, &Path)]) -> (bool, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_dalal"));

@@ -302,12 +302,21 @@ pub fn script(config: &Config, prompts: &Prompts, lang: &str, all: bool) -> anyh
     Ok(out)
 }
 
-/// `dalal check` for voice: prompts that no recording and no fallback can say.
+/// Whether the hotline is meant to speak `lang`: it has a prompts folder of its own, or a
+/// prompt fallback chain. A language with neither is text-only (USSD), added with locale files
+/// alone; the hotline reads its text with the platform's speech synthesis, if any.
+pub fn is_voiced(config: &Config, lang: &str) -> bool {
+    config.voice.prompts_dir.join(lang).is_dir() || config.voice.prompt_fallbacks.contains_key(lang)
+}
+
+/// `dalal check` for voice: prompts that no recording and no fallback can say, in every
+/// language the hotline is meant to speak.
 pub fn check(config: &Config, menu: &Menu, catalog: &Catalog) -> Vec<Problem> {
     let shapes = Shapes::load(&config.locales_dir);
     let index = PromptIndex::load(&config.voice.prompts_dir);
     let mut problems = Vec::new();
-    for c in coverage(config, menu, catalog, &shapes, &index) {
+    let coverage = coverage(config, menu, catalog, &shapes, &index);
+    for c in coverage.iter().filter(|c| is_voiced(config, &c.lang)) {
         for (need, f) in &c.missing {
             if *f == Fallback::Nothing {
                 problems.push(Problem {
