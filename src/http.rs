@@ -1,6 +1,6 @@
 //! HTTP edge: routes, reading requests whole, and the one place errors become responses.
-//! Every gateway is served by the same two generic handlers (USSD, voice); registering one is
-//! one line in [`router`].
+//! Every gateway is served by the same two generic handlers (USSD, voice), for each gateway
+//! `gateway::register` declares.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -12,12 +12,10 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 
-use crate::gateway::africastalking::AfricasTalking;
-use crate::gateway::at_voice::AfricasTalkingVoice;
-use crate::gateway::twiml::Twilio;
 use crate::gateway::vxml::VoiceXml;
 use crate::gateway::{
-    GatewayError, Part, Route, UssdGateway, VoiceGateway, VoiceRequest, WireRequest, WireResponse,
+    self, GatewayError, Part, Route, UssdGateway, VoiceGateway, VoiceRequest, WireRequest,
+    WireResponse,
 };
 use crate::runner::App;
 use crate::security::Refusal;
@@ -83,15 +81,24 @@ fn wire(answer: WireResponse) -> Response {
         .into_response()
 }
 
+/// Collects the routes of every gateway `gateway::register` declares.
+struct GatewayRoutes(Router<App>);
+
+impl gateway::Registry for GatewayRoutes {
+    fn ussd<G: UssdGateway>(&mut self, gateway: G) {
+        self.0 = std::mem::take(&mut self.0).merge(ussd_routes(gateway));
+    }
+
+    fn voice<G: VoiceGateway>(&mut self, gateway: G) {
+        self.0 = std::mem::take(&mut self.0).merge(voice_routes(gateway));
+    }
+}
+
 pub fn router(app: App) -> Router {
-    let twilio = Twilio {
-        auth_token: app.config.voice.twilio_auth_token.clone(),
-    };
-    Router::new()
-        .merge(ussd_routes(AfricasTalking))
-        .merge(voice_routes(AfricasTalkingVoice))
-        .merge(voice_routes(twilio))
-        .merge(voice_routes(VoiceXml))
+    let mut gateways = GatewayRoutes(Router::new());
+    gateway::register(&mut gateways, &app.config);
+    gateways
+        .0
         .route("/recordings/{file}", get(files::recording))
         .route("/audio/{lang}/{file}", get(files::audio))
         .route("/healthz", get(healthz))

@@ -15,6 +15,7 @@ pub const NAME: &str = "africastalking";
 pub const EVENTS_PATH: &str = "/ussd/africastalking/events";
 
 /// Africa's Talking USSD, as a plug-in of the runner.
+#[derive(Default)]
 pub struct AfricasTalking;
 
 impl UssdGateway for AfricasTalking {

@@ -21,6 +21,7 @@ pub const TTS_LANGUAGES: &[&str] = &["en"];
 const PATH: &str = "/voice/africastalking";
 
 /// Africa's Talking voice, as a plug-in of the runner.
+#[derive(Default)]
 pub struct AfricasTalkingVoice;
 
 impl VoiceGateway for AfricasTalkingVoice {

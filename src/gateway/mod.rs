@@ -1,12 +1,45 @@
 //! Gateway protocols at the edge: one module per wire format, each a set of pure parse/render
 //! functions. Handlers in `http` call them; nothing here touches a store.
 
-pub mod africastalking;
-pub mod at_voice;
 pub mod form;
-pub mod twiml;
-pub mod vxml;
 pub(crate) mod xml;
+
+/// Declares each gateway's module and registers its plug-in, so adding a gateway is its file
+/// (with its labelled cases) and one line in the list below.
+macro_rules! gateways {
+    ($($kind:ident $module:ident :: $plugin:ident),+ $(,)?) => {
+        $(pub mod $module;)+
+
+        /// Registers every gateway dalal serves with the server's routes.
+        pub fn register(registry: &mut impl Registry, config: &Config) {
+            $(registry.$kind(<$module::$plugin as FromConfig>::from_config(config));)+
+        }
+    };
+}
+
+gateways! {
+    ussd africastalking::AfricasTalking,
+    voice at_voice::AfricasTalkingVoice,
+    voice twiml::Twilio,
+    voice vxml::VoiceXml,
+}
+
+/// Where the gateways are registered (the HTTP layer serves each with its generic handler).
+pub trait Registry {
+    fn ussd<G: UssdGateway>(&mut self, gateway: G);
+    fn voice<G: VoiceGateway>(&mut self, gateway: G);
+}
+
+/// How a gateway is built from the configuration (most need nothing from it).
+pub trait FromConfig {
+    fn from_config(config: &Config) -> Self;
+}
+
+impl<G: Default> FromConfig for G {
+    fn from_config(_: &Config) -> Self {
+        G::default()
+    }
+}
 
 use std::net::SocketAddr;
 
@@ -14,6 +47,7 @@ use axum::http::{HeaderMap, Method, header};
 use bytes::Bytes;
 
 use crate::channel::Inbound;
+use crate::config::Config;
 use crate::engine::Reply;
 use crate::security::{Guard, Refusal};
 use crate::voice::{Turn, Urls};
@@ -152,7 +186,7 @@ pub struct WireResponse {
 }
 
 /// A USSD aggregator: decodes its callbacks into [`Inbound`] hops and renders screens.
-/// Adding one = its file (this trait + its labelled cases) + one line in `http::router`.
+/// Adding one = its file (this trait + its labelled cases) + one line in `gateways!`.
 pub trait UssdGateway: Send + Sync + 'static {
     /// The name sessions, interactions and `[gateways.<name>]` rules are keyed by.
     fn name(&self) -> &'static str;

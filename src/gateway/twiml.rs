@@ -28,6 +28,14 @@ pub struct Twilio {
     pub auth_token: Option<String>,
 }
 
+impl super::FromConfig for Twilio {
+    fn from_config(config: &crate::config::Config) -> Self {
+        Twilio {
+            auth_token: config.voice.twilio_auth_token.clone(),
+        }
+    }
+}
+
 impl VoiceGateway for Twilio {
     fn name(&self) -> &'static str {
         NAME

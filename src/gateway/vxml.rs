@@ -38,6 +38,7 @@ pub const MAX_RECORDING_BYTES: usize = 8 * 1024 * 1024;
 const PATH: &str = "/voice/vxml";
 
 /// VoiceXML platforms, as a plug-in of the runner.
+#[derive(Default)]
 pub struct VoiceXml;
 
 impl VoiceGateway for VoiceXml {
