@@ -113,7 +113,10 @@ mod tests {
         assert_eq!(first.outcome, "filed");
         let reference = first.vars["ref"].display("en");
         let ticket = crm.ticket(&reference).await.unwrap().expect("ticket filed");
-        assert_eq!(ticket.note.as_deref(), Some(&*format!("voice recording: {url}")));
+        assert_eq!(
+            ticket.note.as_deref(),
+            Some(&*format!("voice recording: {url}"))
+        );
         assert_eq!(ticket.category, "other");
         assert_eq!(ticket.channel, "voice");
         assert_eq!(ticket.account_no, None);

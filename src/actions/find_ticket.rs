@@ -10,7 +10,9 @@ pub const SPEC: ActionSpec = ActionSpec {
     name: "find_ticket",
     reads: &[VarRead::required("typed_ref", VarKind::Text)],
     outcomes: &["found", "outage_report", "typo", "not_found", "malformed"],
-    sets: &["ref", "status", "category", "sla", "updated", "area", "restore"],
+    sets: &[
+        "ref", "status", "category", "sla", "updated", "area", "restore",
+    ],
     notable: true,
     ..ActionSpec::EMPTY
 };

@@ -4,8 +4,8 @@
 //!
 //! Each action is one file holding its `SPEC` (what it reads, sets and writes, its outcomes)
 //! next to its `perform` body; `dalal check` and the runner read the specs, so a menu can
-//! only name what an action really gives. Adding an action = its file + one word in
-//! `registry!` below.
+//! only name what an action really gives. Adding an action = its file: the build lists every
+//! file here that declares a `SPEC` (`build.rs`).
 
 pub mod spec;
 
@@ -18,8 +18,8 @@ pub use spec::{ActionSpec, VarKind, VarRead};
 
 /// Declares the action modules, their spec table and the dispatch by name, from one list.
 macro_rules! registry {
-    ($($action:ident),+ $(,)?) => {
-        $(pub mod $action;)+
+    ($($action:ident = $source:literal),+ $(,)?) => {
+        $(#[path = $source] pub mod $action;)+
 
         static SPECS: &[ActionSpec] = &[$($action::SPEC),+];
 
@@ -43,23 +43,8 @@ macro_rules! registry {
     };
 }
 
-registry!(
-    identify_caller,
-    save_language,
-    use_account,
-    bill_access,
-    verify_account,
-    latest_bill,
-    locate_caller,
-    find_meter,
-    report_outage,
-    open_tickets,
-    find_ticket,
-    file_complaint,
-    area_outages,
-    request_callback,
-    file_recorded_complaint,
-);
+// One entry per file of this folder declaring `pub const SPEC: ActionSpec` (see build.rs).
+include!(concat!(env!("OUT_DIR"), "/actions.rs"));
 
 /// Every action the server knows.
 pub fn specs() -> &'static [ActionSpec] {
