@@ -24,9 +24,8 @@ use crate::store::StoreError;
 /// Largest request body accepted: a USSD hop is a few hundred bytes.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
-/// Text fields of a multipart upload: at most this many, each at most [`MAX_PART_TEXT`] bytes.
+/// Fields of a multipart upload, at most (the body limit bounds their size).
 const MAX_PARTS: usize = 64;
-const MAX_PART_TEXT: usize = 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -287,14 +286,13 @@ async fn read_parts(app: &App, request: Request, limit: usize) -> Result<Vec<Par
     let mut parts = Vec::new();
     while let Some(field) = multipart.next_field().await.map_err(failed)? {
         let name = field.name().unwrap_or_default().to_string();
-        let file_name = field.file_name().map(str::to_string);
-        let data = field.bytes().await.map_err(failed)?;
-        let is_text = file_name.is_none() && name != "recording";
-        if is_text && (data.len() > MAX_PART_TEXT || parts.len() >= MAX_PARTS) {
+        if parts.len() >= MAX_PARTS {
             return Err(ApiError::BadUpload(format!(
-                "field `{name}` too long or too many fields"
+                "too many fields (at most {MAX_PARTS})"
             )));
         }
+        let file_name = field.file_name().map(str::to_string);
+        let data = field.bytes().await.map_err(failed)?;
         parts.push(Part {
             name,
             file_name,

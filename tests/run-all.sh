@@ -7,8 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 cargo fmt --all -- --check
-# The action files are modules the build lists (build.rs): cargo fmt does not reach them.
-rustfmt --edition 2024 --check src/actions/*.rs
+# Action and gateway files are modules a list declares (build.rs, gateways!): cargo fmt does
+# not reach them.
+rustfmt --edition 2024 --check src/actions/*.rs src/gateway/*.rs
 cargo clippy --all-targets --locked -- -D warnings
 
 bash tests/services.sh start

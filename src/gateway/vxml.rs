@@ -142,6 +142,9 @@ fn new_session_id() -> String {
     )
 }
 
+/// Longest text field beside the audio: they are ids, numbers and events.
+const MAX_FIELD_BYTES: usize = 1024;
+
 /// The uploaded audio (the `recording` part), the other text parts added to `params`.
 fn recording_part(
     request: &WireRequest,
@@ -161,6 +164,12 @@ fn recording_part(
             }
             audio = Some(part.data.clone());
         } else if part.file_name.is_none() {
+            if part.data.len() > MAX_FIELD_BYTES {
+                return Err(GatewayError::Malformed {
+                    field: "multipart",
+                    reason: format!("field `{}` too long", part.name),
+                });
+            }
             let value = String::from_utf8(part.data.to_vec())
                 .map_err(|_| GatewayError::NotUtf8(part.name.clone()))?;
             params.push((part.name.clone(), value));
