@@ -26,26 +26,59 @@ use crate::store::{CrmStore, SessionStore};
 /// directory. A folder configured explicitly must exist.
 mod shipped {
     pub const MENUS: &[(&str, &str)] = &[("menus/main.yaml", include_str!("../menus/main.yaml"))];
-    pub const LOCALES: &[(&str, &str, &str)] = &[
+    /// Per language, its files (path as reported in errors, text).
+    pub const LOCALES: &[(&str, &[(&str, &str)])] = &[
         (
             "en",
-            "locales/en/main.ftl",
-            include_str!("../locales/en/main.ftl"),
+            &[
+                (
+                    "locales/en/main.ftl",
+                    include_str!("../locales/en/main.ftl"),
+                ),
+                (
+                    "locales/en/voice.ftl",
+                    include_str!("../locales/en/voice.ftl"),
+                ),
+            ],
         ),
         (
             "fr",
-            "locales/fr/main.ftl",
-            include_str!("../locales/fr/main.ftl"),
+            &[
+                (
+                    "locales/fr/main.ftl",
+                    include_str!("../locales/fr/main.ftl"),
+                ),
+                (
+                    "locales/fr/voice.ftl",
+                    include_str!("../locales/fr/voice.ftl"),
+                ),
+            ],
         ),
         (
             "sw",
-            "locales/sw/main.ftl",
-            include_str!("../locales/sw/main.ftl"),
+            &[
+                (
+                    "locales/sw/main.ftl",
+                    include_str!("../locales/sw/main.ftl"),
+                ),
+                (
+                    "locales/sw/voice.ftl",
+                    include_str!("../locales/sw/voice.ftl"),
+                ),
+            ],
         ),
         (
             "wo",
-            "locales/wo/main.ftl",
-            include_str!("../locales/wo/main.ftl"),
+            &[
+                (
+                    "locales/wo/main.ftl",
+                    include_str!("../locales/wo/main.ftl"),
+                ),
+                (
+                    "locales/wo/voice.ftl",
+                    include_str!("../locales/wo/voice.ftl"),
+                ),
+            ],
         ),
     ];
 }
@@ -61,11 +94,12 @@ fn load_catalog(config: &Config) -> Result<Catalog, Vec<crate::i18n::I18nError>>
     tracing::warn!(dir = %config.locales_dir.display(), "locales folder missing: using the shipped translations");
     let languages = shipped::LOCALES
         .iter()
-        .map(|(lang, path, text)| {
-            (
-                lang.to_string(),
-                vec![(PathBuf::from(path), text.to_string())],
-            )
+        .map(|(lang, files)| {
+            let sources = files
+                .iter()
+                .map(|(path, text)| (PathBuf::from(path), text.to_string()))
+                .collect();
+            (lang.to_string(), sources)
         })
         .collect();
     Catalog::from_sources(
