@@ -1,7 +1,8 @@
 //! dalal: a self-service USSD and voice server for public utilities.
 //!
-//! Data flows one way: request -> gateway adapter (parse) -> engine (pure) -> actions (stores)
-//! -> gateway adapter (render) -> response.
+//! Data flows one way: request -> `http` -> `gateway` (decode into a `channel::Inbound`) ->
+//! `runner` (session, pure step by `engine` and `voice::policy`, effects by `actions` on the
+//! `store`s) -> `gateway` (render) -> response. ARCHITECTURE.md walks one hop through the files.
 
 pub mod actions;
 pub mod channel;
