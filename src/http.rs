@@ -85,11 +85,15 @@ struct GatewayRoutes(Router<App>);
 
 impl gateway::Registry for GatewayRoutes {
     fn ussd<G: UssdGateway>(&mut self, gateway: G) {
-        self.0 = std::mem::take(&mut self.0).merge(ussd_routes(gateway));
+        let routes = gateway.routes();
+        let served = gateway_routes(gateway, routes, ussd_request::<G>);
+        self.0 = std::mem::take(&mut self.0).merge(served);
     }
 
     fn voice<G: VoiceGateway>(&mut self, gateway: G) {
-        self.0 = std::mem::take(&mut self.0).merge(voice_routes(gateway));
+        let routes = gateway.routes();
+        let served = gateway_routes(gateway, routes, voice_request::<G>);
+        self.0 = std::mem::take(&mut self.0).merge(served);
     }
 }
 
@@ -106,19 +110,33 @@ pub fn router(app: App) -> Router {
         .with_state(app)
 }
 
-/// A gateway's routes, each answered by `handle` (GET too where the route says so).
-fn routes_of<H, T>(routes: &[Route], handle: H) -> Router<App>
+/// A gateway's routes, each read whole (within its own body limit) and answered by `serve`;
+/// `GET` too where the route says so.
+fn gateway_routes<G, S, F>(gateway: G, routes: &'static [Route], serve: S) -> Router<App>
 where
-    H: axum::handler::Handler<T, App> + Clone,
-    T: 'static,
+    G: Send + Sync + 'static,
+    S: Fn(App, Arc<G>, WireRequest) -> F + Clone + Send + Sync + 'static,
+    F: Future<Output = Result<Response, ApiError>> + Send + 'static,
 {
+    let gateway = Arc::new(gateway);
     let mut router = Router::new();
     for route in routes {
+        let limit = route.max_body;
+        let (gateway, serve) = (gateway.clone(), serve.clone());
+        let handle = move |State(app): State<App>,
+                           ConnectInfo(peer): ConnectInfo<SocketAddr>,
+                           request: Request| {
+            let (gateway, serve) = (gateway.clone(), serve.clone());
+            async move {
+                let request = read_wire(&app, peer, request, limit).await?;
+                serve(app, gateway, request).await
+            }
+        };
         let mut method: MethodRouter<App> = post(handle.clone());
         if route.get {
-            method = method.get(handle.clone());
+            method = method.get(handle);
         }
-        if let Some(max) = route.max_body {
+        if let Some(max) = limit {
             // The innermost limit wins over the router's default.
             method = method.layer(DefaultBodyLimit::max(max));
         }
@@ -127,45 +145,10 @@ where
     router
 }
 
-fn ussd_routes<G: UssdGateway>(gateway: G) -> Router<App> {
-    let gateway = Arc::new(gateway);
-    let routes = gateway.routes();
-    let handle = move |State(app): State<App>,
-                       ConnectInfo(peer): ConnectInfo<SocketAddr>,
-                       request: Request| {
-        let gateway = gateway.clone();
-        async move {
-            let request = read_wire(&app, peer, request, None).await?;
-            ussd_request(&app, gateway.as_ref(), request).await
-        }
-    };
-    routes_of(routes, handle)
-}
-
-fn voice_routes<G: VoiceGateway>(gateway: G) -> Router<App> {
-    let gateway = Arc::new(gateway);
-    let routes = gateway.routes();
-    let handle = move |State(app): State<App>,
-                       ConnectInfo(peer): ConnectInfo<SocketAddr>,
-                       request: Request| {
-        let gateway = gateway.clone();
-        async move {
-            let limit = gateway
-                .routes()
-                .iter()
-                .find(|r| r.path == request.uri().path())
-                .and_then(|r| r.max_body);
-            let request = read_wire(&app, peer, request, limit).await?;
-            voice_request(&app, gateway.as_ref(), request).await
-        }
-    };
-    routes_of(routes, handle)
-}
-
 /// One USSD request: authenticate, decode, run, render.
 async fn ussd_request<G: UssdGateway>(
-    app: &App,
-    gateway: &G,
+    app: App,
+    gateway: Arc<G>,
     request: WireRequest,
 ) -> Result<Response, ApiError> {
     gateway.authenticate(&request, app.guards.get(gateway.name()))?;
@@ -179,8 +162,8 @@ async fn ussd_request<G: UssdGateway>(
 
 /// One voice request: authenticate, decode, run, render in the platform's XML.
 async fn voice_request<G: VoiceGateway>(
-    app: &App,
-    gateway: &G,
+    app: App,
+    gateway: Arc<G>,
     request: WireRequest,
 ) -> Result<Response, ApiError> {
     gateway.authenticate(&request, app.guards.get(gateway.name()))?;
