@@ -21,7 +21,7 @@ enum Hop<'a> {
     Start,
     /// The gateway resent a hop already answered (or a duplicate start): the same answer,
     /// no second effect.
-    Resend(&'a LastHop),
+    Resend(LastHop),
     /// No session for this input, or a session id reused by another phone (which must not
     /// reach the first caller's data).
     Expired,
@@ -30,7 +30,7 @@ enum Hop<'a> {
     TooLong,
 }
 
-fn classify<'a>(stored: Option<&'a Session>, inbound: &'a Inbound) -> Hop<'a> {
+fn classify<'a>(stored: Option<&Session>, inbound: &'a Inbound) -> Hop<'a> {
     let Some(session) = stored else {
         return match inbound.event {
             Event::Start => Hop::Start,
@@ -42,9 +42,9 @@ fn classify<'a>(stored: Option<&'a Session>, inbound: &'a Inbound) -> Hop<'a> {
     }
     let last_token = session.last.as_ref().map(|l| l.token.as_str());
     match &inbound.event {
-        Event::Start => session.last.as_ref().map_or(Hop::Expired, Hop::Resend),
+        Event::Start => session.last.clone().map_or(Hop::Expired, Hop::Resend),
         Event::Input(input) => match (input.resend_token(), &session.last) {
-            (Some(token), Some(last)) if token == last.token => Hop::Resend(last),
+            (Some(token), Some(last)) if token == last.token => Hop::Resend(last.clone()),
             _ => {
                 let newest = input.newest(last_token.unwrap_or_default());
                 if newest.chars().count() > MAX_INPUT_CHARS {
@@ -134,7 +134,7 @@ impl App {
             }
             Hop::Resend(last) => {
                 return Ok(Reply {
-                    text: last.reply.clone(),
+                    text: last.reply,
                     end: last.end,
                 });
             }
@@ -145,14 +145,14 @@ impl App {
                 });
             }
             Hop::TooLong => {
-                let session = stored.clone().expect("classified against a session");
-                let (state, step) =
-                    engine.show(session.state.clone(), Some(messages::INPUT_TOO_LONG));
+                let mut session = stored.expect("classified against a session");
+                let state = std::mem::take(&mut session.state);
+                let (state, step) = engine.show(state, Some(messages::INPUT_TOO_LONG));
                 (Session { state, ..session }, step)
             }
             Hop::Input(input) => {
-                let session = stored.clone().expect("classified against a session");
-                let (state, step) = engine.input(session.state.clone(), input);
+                let mut session = stored.expect("classified against a session");
+                let (state, step) = engine.input(std::mem::take(&mut session.state), input);
                 (Session { state, ..session }, step)
             }
         };
@@ -232,13 +232,13 @@ mod tests {
                 "resent hop",
                 Some(&stored),
                 inbound(a, cumulative("1")),
-                Hop::Resend(stored.last.as_ref().unwrap()),
+                Hop::Resend(stored.last.clone().unwrap()),
             ),
             (
                 "duplicate start",
                 Some(&stored),
                 inbound(a, Event::Start),
-                Hop::Resend(stored.last.as_ref().unwrap()),
+                Hop::Resend(stored.last.clone().unwrap()),
             ),
             (
                 "new cumulative input",
