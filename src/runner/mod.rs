@@ -269,14 +269,17 @@ impl App {
             input: end.input.as_deref().map(redact_keypad_input),
             ..end.clone()
         };
-        let session = match self.load_session(key).await {
-            // A session we cannot read any more still gets its end recorded.
-            Err(StoreError::Corrupt(_)) => None,
-            other => other?,
+        // A call's interaction is closed (channel `voice`, whatever screen the caller hung up
+        // on); a USSD session's rows were written by its hops.
+        let session = match key.channel {
+            Channel::Ussd => None,
+            Channel::Voice => match self.load_session(key).await {
+                // A session we cannot read any more still gets its end recorded.
+                Err(StoreError::Corrupt(_)) => None,
+                other => other?,
+            },
         };
-        if key.channel == Channel::Voice
-            && let Some(session) = session
-        {
+        if let Some(session) = session {
             // VoiceXML platforms do not say how long the call lasted: from its first turn.
             if end.duration_ms.is_none() {
                 end.duration_ms = Some((Utc::now() - session.started_at).num_milliseconds());
