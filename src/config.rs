@@ -25,6 +25,9 @@ pub struct Config {
     pub fallbacks: HashMap<String, Vec<String>>,
     /// Seconds a USSD session lives without a hop (Africa's Talking: 180 s).
     pub session_ttl_secs: u64,
+    /// Seconds between two sweeps recording the sessions callers abandoned (their interaction
+    /// record is written once the session's TTL runs out).
+    pub expiry_sweep_secs: u64,
     /// Spell USSD pages in GSM-7 only (keeps the 182-character page for French and Wolof).
     pub transliterate: bool,
     /// Hours to resolve a ticket, per category.
@@ -137,6 +140,7 @@ impl Default for Config {
             default_language: "fr".into(),
             fallbacks,
             session_ttl_secs: 180,
+            expiry_sweep_secs: 10,
             transliterate: false,
             sla_hours,
             max_verify_attempts: 3,

@@ -179,11 +179,7 @@ pub async fn connect_sessions(config: &Config) -> anyhow::Result<Arc<dyn Session
                 .context("connecting to Redis (REDIS_URL)")?;
             Ok(Arc::new(redis))
         }
-        None => {
-            let memory = Arc::new(MemorySessions::new());
-            memory.spawn_sweeper(Duration::from_secs(30));
-            Ok(memory)
-        }
+        None => Ok(Arc::new(MemorySessions::new())),
     }
 }
 
@@ -218,7 +214,7 @@ pub async fn build_app(config: Config) -> anyhow::Result<App> {
             idle.forget_idle();
         }
     });
-    Ok(App {
+    let app = App {
         interactions: crate::store::batch::InteractionWriter::start(crm.clone()),
         crm,
         sessions,
@@ -228,7 +224,10 @@ pub async fn build_app(config: Config) -> anyhow::Result<App> {
         limiter,
         area_cache,
         guards: Arc::new(guards),
-    })
+    };
+    let sweep = Duration::from_secs(app.config.expiry_sweep_secs.max(1));
+    app.spawn_expiry_sweeper(sweep);
+    Ok(app)
 }
 
 /// Serves until SIGTERM or Ctrl-C, then stops accepting and lets in-flight hops finish (a

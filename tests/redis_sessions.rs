@@ -104,6 +104,68 @@ async fn entries_expire_after_their_ttl() {
 }
 
 #[tokio::test]
+async fn expired_sessions_are_taken_once_across_instances() {
+    let prefix = unique_prefix("take");
+    let one = store(&prefix).await;
+    let two = store(&prefix).await;
+    for i in 0..5 {
+        one.put(&format!("gone-{i}"), vec![i], Duration::from_secs(1))
+            .await
+            .unwrap();
+    }
+    one.put("live", vec![9], HOUR).await.unwrap();
+    // Refreshed before it expires: not taken.
+    one.put("refreshed", vec![7], Duration::from_secs(1))
+        .await
+        .unwrap();
+    assert!(one.take_expired(100).await.unwrap().is_empty());
+    one.put("refreshed", vec![8], HOUR).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert_eq!(
+        one.get("gone-0").await.unwrap(),
+        None,
+        "expired for readers"
+    );
+
+    let (a, b) = tokio::join!(one.take_expired(3), two.take_expired(100));
+    let mut taken: Vec<(String, Vec<u8>)> = a.unwrap().into_iter().chain(b.unwrap()).collect();
+    taken.sort();
+    let expected: Vec<(String, Vec<u8>)> = (0..5).map(|i| (format!("gone-{i}"), vec![i])).collect();
+    assert_eq!(
+        taken, expected,
+        "each expired session to exactly one taker, unprefixed"
+    );
+    assert!(one.take_expired(100).await.unwrap().is_empty());
+    assert_eq!(one.get("live").await.unwrap(), Some(vec![9]));
+    assert_eq!(two.get("refreshed").await.unwrap(), Some(vec![8]));
+    one.delete("live").await.unwrap();
+    one.delete("refreshed").await.unwrap();
+}
+
+#[tokio::test]
+async fn counters_count_across_instances_and_lapse() {
+    let prefix = unique_prefix("count");
+    let one = store(&prefix).await;
+    let two = store(&prefix).await;
+    assert_eq!(one.count("failures").await.unwrap(), 0);
+    assert_eq!(
+        one.increment("failures", Duration::from_secs(1))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        two.increment("failures", Duration::from_secs(1))
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(one.count("failures").await.unwrap(), 2);
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert_eq!(two.count("failures").await.unwrap(), 0, "the window lapsed");
+}
+
+#[tokio::test]
 async fn two_instances_share_sessions() {
     // Two server processes, each with its own store, behind one load balancer.
     let prefix = unique_prefix("shared");

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{TestServer, start};
+use common::{TestServer, start, start_with};
 use dalal::reference::{Typed, parse_typed};
 
 const FR_WATER: &str = "+221786452821"; // SNW100000, fr, Plateau, bill 66 860 FCFA unpaid
@@ -510,6 +510,95 @@ async fn unknown_session_and_overlong_input_get_polite_answers() {
     assert!(reply.contains("Saisie trop longue"), "{reply}");
     let reply = call.press("1").await;
     assert!(reply.contains("Facture"), "the session goes on: {reply}");
+}
+
+#[tokio::test]
+async fn a_session_is_recorded_once_when_it_ends_not_at_every_hop() {
+    let server = start().await;
+    let mut call = server.call(FR_WATER);
+    call.dial().await;
+    let menu = call.press("4").await;
+    assert!(menu.starts_with("CON "), "{menu}");
+    assert!(
+        server
+            .crm
+            .interaction("africastalking", &call.session)
+            .await
+            .unwrap()
+            .is_none(),
+        "a menu hop writes nothing to the CRM"
+    );
+    // The caller walks away; the gateway's end notification closes the record, with the
+    // screen they left on.
+    let body = format!(
+        "sessionId={}&status=Incomplete&durationInMillis=20000&hopsCount=2&input=4&phoneNumber=%2B221786452821&serviceCode=*123%23&networkCode=60801",
+        call.session
+    );
+    let (status, _) = server.post("/ussd/africastalking/events", body).await;
+    assert_eq!(status, 200);
+    let row = server
+        .crm
+        .interaction("africastalking", &call.session)
+        .await
+        .unwrap()
+        .expect("recorded at the end notification");
+    assert_eq!(row.hops, 2);
+    assert!(!row.ended, "left mid-menu");
+    assert!(row.path.ends_with("complaint_category"), "{}", row.path);
+    assert_eq!(row.account_no.as_deref(), Some("SNW100000"));
+}
+
+#[tokio::test]
+async fn an_abandoned_session_is_recorded_when_it_expires() {
+    let server = start_with(|c| {
+        c.session_ttl_secs = 1;
+        c.expiry_sweep_secs = 1;
+    })
+    .await;
+    let mut call = server.call(FR_WATER);
+    call.dial().await;
+    call.press("3").await;
+    assert!(
+        server
+            .crm
+            .interaction("africastalking", &call.session)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let row = loop {
+        if let Some(row) = server
+            .crm
+            .interaction("africastalking", &call.session)
+            .await
+            .unwrap()
+        {
+            break row;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the expired session was never recorded"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert_eq!(row.hops, 2);
+    assert!(!row.ended);
+    assert!(row.path.ends_with("ref_prompt"), "{}", row.path);
+    // Taken once: a later hop finds no session, and no second row appears.
+    let (_, reply) = server.ussd(&call.session, FR_WATER, "3*1").await;
+    assert!(reply.starts_with("END "), "{reply}");
+    assert_eq!(
+        count(
+            &server,
+            &format!(
+                "SELECT COUNT(*) FROM interactions WHERE session_id = '{}'",
+                call.session
+            )
+        )
+        .await,
+        1
+    );
 }
 
 #[tokio::test]

@@ -93,8 +93,10 @@ mod tests {
         let config = Config::default();
         let catalog = Catalog::load(Path::new("locales"), "fr", config.fallbacks.clone()).unwrap();
         let cache = AreaOutageCache::new(std::time::Duration::from_secs(1));
+        let known = std::sync::Mutex::default();
         let actions = Actions {
             crm: &crm,
+            known: &known,
             sessions: &sessions,
             area_cache: &cache,
             catalog: &catalog,

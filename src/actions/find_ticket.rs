@@ -38,7 +38,7 @@ pub(super) async fn perform(
     let Some(outage) = actions.crm.outage(&report.outage_id).await? else {
         return Ok(ActionResult::outcome("not_found"));
     };
-    let area = actions.crm.area(&outage.area_code).await?;
+    let area = actions.area(&outage.area_code).await?;
     let country = area.as_ref().map(|a| a.country.clone()).unwrap_or_default();
     let restore = outage
         .expected_end

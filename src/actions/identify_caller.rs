@@ -22,7 +22,7 @@ pub(super) async fn perform(
     state: &State,
     caller: &Caller<'_>,
 ) -> StoreResult<ActionResult> {
-    let accounts = actions.crm.accounts_for_phone(caller.phone).await?;
+    let accounts = actions.caller_accounts(caller.phone).await?;
     let mut result = ActionResult::outcome("ready").var(
         "caller_known",
         Value::text(if accounts.is_empty() { "no" } else { "yes" }),

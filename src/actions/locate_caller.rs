@@ -22,7 +22,7 @@ pub const SPEC: ActionSpec = ActionSpec {
 
 /// The `ok` outcome with the account's area, country and service.
 pub(super) async fn located(actions: &Actions<'_>, account: &Account) -> StoreResult<ActionResult> {
-    let area = actions.crm.area(&account.area_code).await?;
+    let area = actions.area(&account.area_code).await?;
     let (name, country) = area
         .map(|a| (a.name, a.country))
         .unwrap_or_else(|| (account.area_code.clone(), String::new()));
@@ -44,7 +44,7 @@ pub(super) async fn perform(
         .or_else(|| text_var(state, "located_account"))
         .filter(|a| !a.is_empty());
     match known {
-        Some(account_no) => match actions.crm.account(account_no).await? {
+        Some(account_no) => match actions.account(account_no).await? {
             Some(account) => located(actions, &account).await,
             None => Ok(ActionResult::outcome("need_meter")),
         },

@@ -9,8 +9,13 @@
 
 pub mod spec;
 
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+
 use crate::config::Config;
-use crate::domain::{Outage, Ticket};
+use crate::domain::{Account, Area, Outage, Ticket};
 use crate::engine::{ActionRequest, ActionResult, State, Value};
 use crate::i18n::Catalog;
 use crate::store::{CrmStore, SessionStore, StoreResult};
@@ -116,8 +121,21 @@ pub struct Caller<'a> {
     pub session_id: &'a str,
 }
 
+/// What the CRM said about the caller during this session: read once, kept in the session, so
+/// the hops after the first do not ask the database again. (Within one session's few minutes,
+/// a caller's accounts and the areas' names do not change in a way a screen should follow.)
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+pub struct Known {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    accounts: Option<Vec<Account>>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    areas: BTreeMap<String, Area>,
+}
+
 pub struct Actions<'a> {
     pub crm: &'a dyn CrmStore,
+    /// The session's [`Known`] (a lock only because actions share it by reference).
+    pub known: &'a Mutex<Known>,
     /// Outages per area, kept a few seconds: in a storm thousands of callers ask the same.
     pub area_cache: &'a AreaOutageCache,
     /// Shared by every instance: holds per-phone counters (wrong verification answers).
@@ -143,9 +161,50 @@ impl Actions<'_> {
         }
     }
 
+    fn known(&self) -> std::sync::MutexGuard<'_, Known> {
+        self.known.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The accounts the caller's phone may act for (read once per session).
+    async fn caller_accounts(&self, phone: &str) -> StoreResult<Vec<Account>> {
+        if let Some(accounts) = &self.known().accounts {
+            return Ok(accounts.clone());
+        }
+        let accounts = self.crm.accounts_for_phone(phone).await?;
+        self.known().accounts = Some(accounts.clone());
+        Ok(accounts)
+    }
+
+    /// An account by number: one of the caller's, known already, or read.
+    async fn account(&self, account_no: &str) -> StoreResult<Option<Account>> {
+        let known = self.known().accounts.as_ref().and_then(|accounts| {
+            accounts
+                .iter()
+                .find(|a| a.account_no == account_no)
+                .cloned()
+        });
+        match known {
+            Some(account) => Ok(Some(account)),
+            None => self.crm.account(account_no).await,
+        }
+    }
+
+    /// An area (read once per session).
+    async fn area(&self, area_code: &str) -> StoreResult<Option<Area>> {
+        if let Some(area) = self.known().areas.get(area_code) {
+            return Ok(Some(area.clone()));
+        }
+        let area = self.crm.area(area_code).await?;
+        if let Some(area) = &area {
+            self.known()
+                .areas
+                .insert(area_code.to_string(), area.clone());
+        }
+        Ok(area)
+    }
+
     async fn area_name(&self, area_code: &str) -> StoreResult<String> {
         Ok(self
-            .crm
             .area(area_code)
             .await?
             .map(|a| a.name)

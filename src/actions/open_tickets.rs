@@ -18,8 +18,7 @@ pub(super) async fn perform(
     caller: &Caller<'_>,
 ) -> StoreResult<ActionResult> {
     let accounts: Vec<String> = actions
-        .crm
-        .accounts_for_phone(caller.phone)
+        .caller_accounts(caller.phone)
         .await?
         .into_iter()
         .map(|a| a.account_no)

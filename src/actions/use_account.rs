@@ -19,7 +19,7 @@ pub(super) async fn perform(
     caller: &Caller<'_>,
 ) -> StoreResult<ActionResult> {
     let chosen = text_var(state, "account").unwrap_or_default();
-    let accounts = actions.crm.accounts_for_phone(caller.phone).await?;
+    let accounts = actions.caller_accounts(caller.phone).await?;
     // The id came back from the caller's keypad via the list: check it is really theirs.
     if accounts.iter().any(|a| a.account_no == chosen) {
         Ok(ActionResult::outcome("ready"))

@@ -27,25 +27,6 @@ fn failures_key(phone: &str) -> String {
     format!("verify-failures:{phone}")
 }
 
-/// Wrong answers given from this phone in the last hour, across sessions and instances.
-async fn phone_failures(actions: &Actions<'_>, phone: &str) -> StoreResult<i64> {
-    Ok(actions
-        .sessions
-        .get(&failures_key(phone))
-        .await?
-        .and_then(|b| String::from_utf8(b).ok())
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0))
-}
-
-async fn count_failure(actions: &Actions<'_>, phone: &str, before: i64) -> StoreResult<()> {
-    let value = (before + 1).to_string().into_bytes();
-    actions
-        .sessions
-        .put(&failures_key(phone), value, VERIFY_FAILURE_WINDOW)
-        .await
-}
-
 pub(super) async fn perform(
     actions: &Actions<'_>,
     _request: &ActionRequest,
@@ -57,8 +38,7 @@ pub(super) async fn perform(
         _ => 0,
     } + 1;
     let max = actions.config.max_verify_attempts;
-    let phone_failures = phone_failures(actions, caller.phone).await?;
-    if attempts > max || phone_failures >= actions.config.max_verify_failures_per_hour {
+    if attempts > max {
         return Ok(ActionResult::outcome("locked"));
     }
     let typed_account = text_var(state, "typed_account").unwrap_or_default();
@@ -68,8 +48,22 @@ pub(super) async fn perform(
         let digits: String = a.meter_no.chars().filter(char::is_ascii_digit).collect();
         digits.len() >= 4 && digits.ends_with(typed_digits) && typed_digits.len() == 4
     });
-    if !matches {
-        count_failure(actions, caller.phone, phone_failures).await?;
+    // Wrong answers are counted per phone across sessions and instances. One call to the
+    // session store either way: a right answer reads the count (a phone locked out stays
+    // locked out), a wrong one adds to it and reads the result.
+    let per_hour = actions.config.max_verify_failures_per_hour;
+    let key = failures_key(caller.phone);
+    let locked_out = if matches {
+        actions.sessions.count(&key).await? >= per_hour
+    } else {
+        let failures = actions
+            .sessions
+            .increment(&key, VERIFY_FAILURE_WINDOW)
+            .await?;
+        failures > per_hour
+    };
+    if locked_out {
+        return Ok(ActionResult::outcome("locked"));
     }
     match (matches, account) {
         (true, Some(account)) => Ok(ActionResult::outcome("ok")

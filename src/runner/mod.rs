@@ -1,21 +1,29 @@
 //! The session runner: one hop of any channel, end to end.
 //!
 //! load the session -> pure step (the engine; for voice, the voice policy beside it) ->
-//! perform the effects the step asks for (actions, a recording to store) -> log the
-//! interaction -> save the session -> hand back the neutral reply the gateway renders.
-//! `ussd` and `voice` hold what differs between the channels; everything else is here.
+//! perform the effects the step asks for (actions, a recording to store) -> save the session
+//! -> hand back the neutral reply the gateway renders. `ussd` and `voice` hold what differs
+//! between the channels; everything else is here.
+//!
+//! A menu hop touches no database: what the CRM said about the caller is kept in the session
+//! (`Known`), and the session's interaction record is written once, when it ends (its last
+//! screen, the gateway's end notification, or `expiry` for a session the caller abandoned).
+//! What a caller is promised (a ticket, a report, a call-back) is committed by its action
+//! before the reply, as always.
+
+pub mod expiry;
 
 mod ussd;
 mod voice;
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::actions::{Actions, AreaOutageCache, Caller};
+use crate::actions::{Actions, AreaOutageCache, Caller, Known};
 use crate::channel::Channel;
 use crate::config::Config;
 use crate::domain::{Interaction, SessionEnd};
@@ -67,6 +75,15 @@ struct Session {
     /// Voice: where the call stands besides the menu.
     #[serde(default)]
     call: CallState,
+    /// When the last hop was answered (the interaction record's `updated_at`).
+    #[serde(default = "Utc::now")]
+    last_hop_at: DateTime<Utc>,
+    /// The interaction record is written (the session ended); nothing more to record.
+    #[serde(default)]
+    recorded: bool,
+    /// What the CRM said about the caller, read once per session.
+    #[serde(default)]
+    known: Known,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,6 +104,28 @@ impl Session {
             outcome: None,
             last: None,
             call: CallState::default(),
+            last_hop_at: now,
+            recorded: false,
+            known: Known::default(),
+        }
+    }
+
+    /// The interaction record of this session, as it stands.
+    fn interaction(&self, key: &HopKey<'_>, ended: bool) -> Interaction {
+        let account = crate::actions::session_account(&self.state).map(str::to_string);
+        Interaction {
+            channel: key.channel.as_str().into(),
+            gateway: key.gateway.into(),
+            session_id: key.session_id.to_string(),
+            phone: self.phone.clone(),
+            account_no: account,
+            language: Some(self.state.lang.clone()),
+            path: self.state.path.join(">"),
+            outcome: self.outcome.clone(),
+            hops: self.hops,
+            started_at: self.started_at,
+            updated_at: self.last_hop_at,
+            ended,
         }
     }
 }
@@ -107,17 +146,33 @@ impl HopKey<'_> {
             self.session_id
         )
     }
+
+    /// The key [`Self::store_key`] wrote, read back (gateway names hold no `:`).
+    fn parse(stored: &str) -> Option<HopKey<'_>> {
+        let mut parts = stored.splitn(3, ':');
+        let channel = match parts.next()? {
+            "ussd" => Channel::Ussd,
+            "voice" => Channel::Voice,
+            _ => return None,
+        };
+        Some(HopKey {
+            channel,
+            gateway: parts.next()?,
+            session_id: parts.next()?,
+        })
+    }
 }
 
 impl App {
-    /// The CRM actions, as the engine asks for them.
-    pub fn actions(&self) -> Actions<'_> {
+    /// The CRM actions, as the engine asks for them, for a session that already knows `known`.
+    pub fn actions<'a>(&'a self, known: &'a Mutex<Known>) -> Actions<'a> {
         Actions {
             crm: self.crm.as_ref(),
             sessions: self.sessions.as_ref(),
             area_cache: &self.area_cache,
             catalog: &self.catalog,
             config: &self.config,
+            known,
         }
     }
 
@@ -150,8 +205,9 @@ impl App {
         }
     }
 
-    /// Logs the hop and saves the session. An ended session is kept for its TTL too, so a
-    /// resend of the last hop gets the same answer instead of "session expired".
+    /// Saves the session after a hop; the hop that ends it writes its interaction record
+    /// first. An ended session is kept for its TTL too, so a resend of the last hop gets the
+    /// same answer instead of "session expired".
     async fn finish_hop(
         &self,
         key: &HopKey<'_>,
@@ -160,12 +216,16 @@ impl App {
         ended: bool,
     ) -> StoreResult<()> {
         session.hops += 1;
-        self.record_interaction(key, session, now, ended).await?;
+        session.last_hop_at = now;
+        if ended && !session.recorded {
+            self.record(key, session, true).await?;
+            session.recorded = true;
+        }
         let bytes = serde_json::to_vec(session).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         self.sessions
             .put(&key.store_key(), bytes, self.session_ttl(key.channel))
             .await?;
-        tracing::info!(
+        tracing::debug!(
             channel = key.channel.as_str(),
             session = %key.session_id,
             phone = %mask_msisdn(&session.phone),
@@ -176,31 +236,11 @@ impl App {
         Ok(())
     }
 
-    /// Writes (or updates) the interaction row of a session.
-    async fn record_interaction(
-        &self,
-        key: &HopKey<'_>,
-        session: &Session,
-        now: DateTime<Utc>,
-        ended: bool,
-    ) -> StoreResult<()> {
-        let account = crate::actions::session_account(&session.state).map(str::to_string);
-        self.interactions
-            .record(Interaction {
-                channel: key.channel.as_str().into(),
-                gateway: key.gateway.into(),
-                session_id: key.session_id.to_string(),
-                phone: session.phone.clone(),
-                account_no: account,
-                language: Some(session.state.lang.clone()),
-                path: session.state.path.join(">"),
-                outcome: session.outcome.clone(),
-                hops: session.hops,
-                started_at: session.started_at,
-                updated_at: now,
-                ended,
-            })
-            .await
+    /// Writes the session's interaction record (with group commit).
+    async fn record(&self, key: &HopKey<'_>, session: &Session, ended: bool) -> StoreResult<()> {
+        let row = session.interaction(key, ended);
+        log_recorded(&row, "ended");
+        self.interactions.record(row).await
     }
 
     /// Runs the engine from `step` until it shows a page, performing every action it asks
@@ -212,7 +252,23 @@ impl App {
         session: &mut Session,
         step: Step,
     ) -> StoreResult<Reply> {
-        let actions = self.actions();
+        let known = Mutex::new(std::mem::take(&mut session.known));
+        let reply = self
+            .drive_known(engine, caller, session, step, &known)
+            .await;
+        session.known = known.into_inner().unwrap_or_else(|p| p.into_inner());
+        reply
+    }
+
+    async fn drive_known(
+        &self,
+        engine: &Engine<'_>,
+        caller: &Caller<'_>,
+        session: &mut Session,
+        step: Step,
+        known: &Mutex<Known>,
+    ) -> StoreResult<Reply> {
+        let actions = self.actions(known);
         let mut step = step;
         let mut performed = 0;
         loop {
@@ -269,27 +325,47 @@ impl App {
             input: end.input.as_deref().map(redact_keypad_input),
             ..end.clone()
         };
-        // A call's interaction is closed (channel `voice`, whatever screen the caller hung up
-        // on); a USSD session's rows were written by its hops.
-        let session = match key.channel {
-            Channel::Ussd => None,
-            Channel::Voice => match self.load_session(key).await {
-                // A session we cannot read any more still gets its end recorded.
-                Err(StoreError::Corrupt(_)) => None,
-                other => other?,
-            },
+        let session = match self.load_session(key).await {
+            // A session we cannot read any more still gets its end recorded.
+            Err(StoreError::Corrupt(_)) => None,
+            other => other?,
         };
-        if let Some(session) = session {
+        if let Some(mut session) = session {
             // VoiceXML platforms do not say how long the call lasted: from its first turn.
-            if end.duration_ms.is_none() {
+            if key.channel == Channel::Voice && end.duration_ms.is_none() {
                 end.duration_ms = Some((Utc::now() - session.started_at).num_milliseconds());
             }
-            self.record_interaction(key, &session, Utc::now(), true)
-                .await?;
+            if !session.recorded {
+                // A call is closed whatever screen the caller hung up on; a USSD session
+                // ended only if its last screen said so (else the caller left mid-menu).
+                let ended = match key.channel {
+                    Channel::Voice => true,
+                    Channel::Ussd => session.last.as_ref().is_some_and(|l| l.end),
+                };
+                if key.channel == Channel::Voice {
+                    session.last_hop_at = Utc::now();
+                }
+                self.record(key, &session, ended).await?;
+            }
         }
         self.crm.record_session_end(&end).await?;
         self.sessions.delete(&key.store_key()).await
     }
+}
+
+/// One line per session at the default level (hops log at `debug`): what it did.
+fn log_recorded(row: &Interaction, why: &str) {
+    tracing::info!(
+        channel = %row.channel,
+        gateway = %row.gateway,
+        session = %row.session_id,
+        phone = %mask_msisdn(&row.phone),
+        hops = row.hops,
+        path = %row.path,
+        outcome = row.outcome.as_deref().unwrap_or("-"),
+        why,
+        "session recorded"
+    );
 }
 
 /// What a notable action achieved, as the interactions log records it

@@ -203,6 +203,9 @@ mod tests {
                 end: false,
             }),
             call: CallState::default(),
+            last_hop_at: Utc::now(),
+            recorded: false,
+            known: Default::default(),
         }
     }
 

@@ -178,7 +178,8 @@ impl App {
                 collect
             }
         };
-        let ended = collect == Collect::Hangup;
+        // A transfer hands the caller to an agent: the IVR's part of the call is over.
+        let ended = matches!(collect, Collect::Hangup | Collect::Transfer(_));
         self.finish_hop(key, &mut session, now, ended).await?;
         Ok(Turn {
             session_id: inbound.session_id.clone(),
@@ -261,10 +262,13 @@ impl App {
         session: &mut Session,
         request: &ActionRequest,
     ) -> Result<ActionResult, StoreError> {
+        let known = std::sync::Mutex::new(std::mem::take(&mut session.known));
         let result = self
-            .actions()
+            .actions(&known)
             .perform(request, &session.state, caller)
-            .await?;
+            .await;
+        session.known = known.into_inner().unwrap_or_else(|p| p.into_inner());
+        let result = result?;
         if let Some(outcome) = super::notable_outcome(&request.name, &result) {
             session.outcome = Some(outcome);
         }

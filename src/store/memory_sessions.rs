@@ -1,12 +1,13 @@
 //! Live sessions in process memory: for one server instance, tests and demos.
 //!
-//! Entries expire after their time to live: an expired entry is never returned, and a sweeper
-//! task removes expired entries periodically so abandoned sessions do not pile up.
+//! Entries expire after their time to live: an expired entry is never returned by `get`; it
+//! stays until [`SessionStore::take_expired`] hands it out (the runner records what the
+//! abandoned session did, then forgets it).
 
 use std::collections::HashMap;
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -21,6 +22,8 @@ type Shard = HashMap<String, (Instant, Vec<u8>)>;
 pub struct MemorySessions {
     shards: Vec<Mutex<Shard>>,
     hasher: RandomState,
+    /// Counters (wrong verification answers), with the instant each one lapses.
+    counters: Mutex<HashMap<String, (Instant, i64)>>,
 }
 
 impl Default for MemorySessions {
@@ -34,6 +37,7 @@ impl MemorySessions {
         MemorySessions {
             shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
             hasher: RandomState::new(),
+            counters: Mutex::new(HashMap::new()),
         }
     }
 
@@ -50,69 +54,73 @@ impl MemorySessions {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
-
-    /// Removes every expired entry; returns how many were removed.
-    pub fn sweep(&self) -> usize {
-        let now = Instant::now();
-        self.shards
-            .iter()
-            .map(|s| {
-                let mut shard = lock(s);
-                let before = shard.len();
-                shard.retain(|_, (expires, _)| *expires > now);
-                before - shard.len()
-            })
-            .sum()
-    }
-
-    /// Sweeps expired entries every `every` on the current tokio runtime. The task stops by
-    /// itself once the store is dropped.
-    pub fn spawn_sweeper(self: &Arc<Self>, every: Duration) -> tokio::task::JoinHandle<()> {
-        let weak = Arc::downgrade(self);
-        tokio::spawn(async move {
-            let mut ticker = tokio::time::interval(every);
-            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            ticker.tick().await; // the first tick completes at once
-            loop {
-                ticker.tick().await;
-                let Some(store) = weak.upgrade() else { break };
-                let removed = store.sweep();
-                if removed > 0 {
-                    tracing::debug!(removed, "swept expired sessions");
-                }
-            }
-        })
-    }
 }
 
 /// A poisoned lock only means another thread panicked mid-operation; the map itself is still
 /// consistent (every operation is a single insert, remove or retain).
-fn lock(m: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[async_trait]
 impl SessionStore for MemorySessions {
     async fn get(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
-        let mut shard = self.shard(key);
-        match shard.get(key) {
-            Some((expires, value)) if *expires > Instant::now() => Ok(Some(value.clone())),
-            Some(_) => {
-                shard.remove(key);
-                Ok(None)
-            }
-            None => Ok(None),
-        }
+        let shard = self.shard(key);
+        Ok(match shard.get(key) {
+            Some((expires, value)) if *expires > Instant::now() => Some(value.clone()),
+            _ => None,
+        })
     }
 
     async fn put(&self, key: &str, value: Vec<u8>, ttl: Duration) -> StoreResult<()> {
-        let now = Instant::now();
-        // A TTL too large for the clock is as good as forever.
-        let expires = now
-            .checked_add(ttl)
-            .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600));
-        self.shard(key).insert(key.to_string(), (expires, value));
+        self.shard(key)
+            .insert(key.to_string(), (expiry(Instant::now(), ttl), value));
         Ok(())
+    }
+
+    async fn take_expired(&self, limit: usize) -> StoreResult<Vec<(String, Vec<u8>)>> {
+        let now = Instant::now();
+        let mut taken = Vec::new();
+        for shard in &self.shards {
+            let mut shard = lock(shard);
+            let due: Vec<String> = shard
+                .iter()
+                .filter(|(_, (expires, _))| *expires <= now)
+                .map(|(key, _)| key.clone())
+                .take(limit - taken.len())
+                .collect();
+            for key in due {
+                if let Some((_, value)) = shard.remove(&key) {
+                    taken.push((key, value));
+                }
+            }
+            if taken.len() >= limit {
+                break;
+            }
+        }
+        lock(&self.counters).retain(|_, (lapses, _)| *lapses > now);
+        Ok(taken)
+    }
+
+    async fn count(&self, key: &str) -> StoreResult<i64> {
+        let counters = lock(&self.counters);
+        Ok(match counters.get(key) {
+            Some((lapses, n)) if *lapses > Instant::now() => *n,
+            _ => 0,
+        })
+    }
+
+    async fn increment(&self, key: &str, ttl: Duration) -> StoreResult<i64> {
+        let now = Instant::now();
+        let mut counters = lock(&self.counters);
+        let entry = counters
+            .entry(key.to_string())
+            .or_insert((expiry(now, ttl), 0));
+        if entry.0 <= now {
+            *entry = (expiry(now, ttl), 0);
+        }
+        entry.1 += 1;
+        Ok(entry.1)
     }
 
     async fn delete(&self, key: &str) -> StoreResult<()> {
@@ -123,6 +131,12 @@ impl SessionStore for MemorySessions {
     async fn ping(&self) -> StoreResult<()> {
         Ok(())
     }
+}
+
+/// A TTL too large for the clock is as good as forever.
+fn expiry(now: Instant, ttl: Duration) -> Instant {
+    now.checked_add(ttl)
+        .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
 }
 
 #[cfg(test)]
@@ -153,7 +167,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn entries_expire_on_get() {
+    async fn expired_entries_are_not_returned_but_taken_once() {
         let s = MemorySessions::new();
         s.put("short", vec![1], Duration::from_millis(30))
             .await
@@ -165,7 +179,11 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(60)).await;
         assert_eq!(s.get("short").await.unwrap(), None);
         assert_eq!(s.get("long").await.unwrap(), Some(vec![2]));
-        // The expired entry was dropped by the get.
+        // Kept for whoever records abandoned sessions, handed out once.
+        assert_eq!(s.len(), 2);
+        let taken = s.take_expired(10).await.unwrap();
+        assert_eq!(taken, vec![("short".to_string(), vec![1])]);
+        assert!(s.take_expired(10).await.unwrap().is_empty());
         assert_eq!(s.len(), 1);
     }
 
@@ -191,29 +209,41 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn sweeper_removes_expired_entries_and_stops_with_the_store() {
-        let s = Arc::new(MemorySessions::new());
+    async fn take_expired_honours_its_limit() {
+        let s = MemorySessions::new();
         for i in 0..50 {
-            s.put(&format!("gone{i}"), vec![0], Duration::from_millis(20))
+            s.put(&format!("gone{i}"), vec![0], Duration::from_millis(5))
                 .await
                 .unwrap();
         }
         s.put("kept", vec![1], Duration::from_secs(60))
             .await
             .unwrap();
-        assert_eq!(s.len(), 51);
-        let handle = s.spawn_sweeper(Duration::from_millis(30));
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while s.len() > 1 && Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert_eq!(s.take_expired(20).await.unwrap().len(), 20);
+        assert_eq!(s.take_expired(100).await.unwrap().len(), 30);
         assert_eq!(s.len(), 1);
         assert_eq!(s.get("kept").await.unwrap(), Some(vec![1]));
+    }
 
-        drop(s);
-        tokio::time::timeout(Duration::from_secs(5), handle)
-            .await
-            .expect("sweeper stops once the store is dropped")
-            .unwrap();
+    #[tokio::test]
+    async fn counters_count_until_they_lapse() {
+        let s = MemorySessions::new();
+        assert_eq!(s.count("c").await.unwrap(), 0);
+        assert_eq!(
+            s.increment("c", Duration::from_millis(40)).await.unwrap(),
+            1
+        );
+        assert_eq!(
+            s.increment("c", Duration::from_millis(40)).await.unwrap(),
+            2
+        );
+        assert_eq!(s.count("c").await.unwrap(), 2);
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        assert_eq!(s.count("c").await.unwrap(), 0);
+        assert_eq!(
+            s.increment("c", Duration::from_millis(40)).await.unwrap(),
+            1
+        );
     }
 }

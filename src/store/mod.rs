@@ -164,10 +164,20 @@ pub trait CrmStore: Send + Sync {
 }
 
 /// Live USSD/voice sessions, with a time to live. Values are opaque serialized session states.
+/// A hop costs one call to read and one to write, whatever the store.
 #[async_trait]
 pub trait SessionStore: Send + Sync {
+    /// The value, unless missing or past its time to live.
     async fn get(&self, key: &str) -> StoreResult<Option<Vec<u8>>>;
     async fn put(&self, key: &str, value: Vec<u8>, ttl: std::time::Duration) -> StoreResult<()>;
     async fn delete(&self, key: &str) -> StoreResult<()>;
     async fn ping(&self) -> StoreResult<()>;
+    /// Removes and returns up to `limit` entries past their time to live, each to one caller
+    /// only (whatever the number of instances sharing the store): the runner records what
+    /// those abandoned sessions did before they are forgotten.
+    async fn take_expired(&self, limit: usize) -> StoreResult<Vec<(String, Vec<u8>)>>;
+    /// A counter's value (0 when missing or lapsed).
+    async fn count(&self, key: &str) -> StoreResult<i64>;
+    /// Adds one to a counter that lapses `ttl` after its first count; the new value.
+    async fn increment(&self, key: &str, ttl: std::time::Duration) -> StoreResult<i64>;
 }

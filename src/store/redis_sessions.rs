@@ -5,7 +5,13 @@
 //! returns an error within about a second and a half instead of hanging, so a USSD hop can
 //! still answer the gateway before its deadline.
 //!
-//! Every operation (`SET .. EX`, `GET`, `DEL`, `PING`) is idempotent, so after a connection
+//! A hop costs one round trip to read (`GET`) and one to write (`SET .. PX` and the expiry
+//! index's `ZADD`, pipelined). Each value starts with the instant its session expires, so a
+//! read knows at once whether the session is still live; Redis keeps the key a grace period
+//! longer, until a sweeper takes it (one Lua script: due keys from the index, removed as they
+//! are read, so each goes to one instance) and records what the abandoned session did.
+//!
+//! Every operation (`SET`, `GET`, `DEL`, `PING`) is idempotent, so after a connection
 //! error (the first command after a Redis restart typically meets a broken pipe) it is retried
 //! once. A call that times out also swaps in a fresh manager, so a connection that went silent
 //! (half-open TCP) is not reused forever.
@@ -20,7 +26,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use percent_encoding::percent_decode_str;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{Client, Cmd, FromRedisValue, RedisError};
+use redis::{Client, Cmd, FromRedisValue, Pipeline, RedisError};
 
 use super::{SessionStore, StoreError, StoreResult};
 
@@ -38,6 +44,45 @@ const OPERATION_TIMEOUT: Duration = Duration::from_millis(1500);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// Time to live used for absurdly long requested TTLs (Redis rejects overflowing expiries).
 const MAX_TTL_SECS: u64 = 100 * 365 * 24 * 3600;
+/// How long Redis keeps an expired session for the sweeper before dropping it by itself
+/// (when no instance runs a sweeper, the record of that session is lost, nothing else).
+const SWEEP_GRACE: Duration = Duration::from_secs(15 * 60);
+/// Marks a value that starts with its expiry (8 bytes, milliseconds since the epoch, big
+/// endian); a value without it (written by an older version) is returned as it is.
+const STAMPED: u8 = 0xD5;
+/// Name (after the prefix) of the sorted set of session keys by expiry.
+const EXPIRY_INDEX: &str = "expiry-index";
+/// Takes up to ARGV[2] keys of KEYS[1] due by ARGV[1] (ms): removed from the index and
+/// deleted as they are read, atomically, so two instances never take the same session.
+const TAKE_EXPIRED: &str = r#"
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+local out = {}
+for _, key in ipairs(due) do
+  redis.call('ZREM', KEYS[1], key)
+  local value = redis.call('GET', key)
+  if value then
+    redis.call('DEL', key)
+    table.insert(out, key)
+    table.insert(out, value)
+  end
+end
+return out
+"#;
+
+/// One request to Redis: a command or a pipeline (one round trip either way).
+enum Request<'a> {
+    Cmd(&'a Cmd),
+    Pipe(&'a Pipeline),
+}
+
+impl Request<'_> {
+    async fn send<T: FromRedisValue>(&self, con: &mut ConnectionManager) -> redis::RedisResult<T> {
+        match self {
+            Request::Cmd(cmd) => cmd.query_async(con).await,
+            Request::Pipe(pipe) => pipe.query_async(con).await,
+        }
+    }
+}
 
 pub struct RedisSessions {
     client: Client,
@@ -135,9 +180,13 @@ impl RedisSessions {
 
     /// Runs one idempotent command: retried once after a connection error, bounded in time.
     async fn run<T: FromRedisValue>(&self, what: &str, cmd: &Cmd) -> StoreResult<T> {
+        self.send(what, Request::Cmd(cmd)).await
+    }
+
+    async fn send<T: FromRedisValue>(&self, what: &str, request: Request<'_>) -> StoreResult<T> {
         let attempts = async {
             let (generation, mut con) = self.current();
-            match cmd.query_async::<T>(&mut con).await {
+            match request.send::<T>(&mut con).await {
                 Err(e) if is_connection_error(&e) => {
                     tracing::debug!(
                         command = what,
@@ -148,7 +197,7 @@ impl RedisSessions {
                         self.replace_manager(generation);
                     }
                     let (_, mut con) = self.current();
-                    cmd.query_async::<T>(&mut con).await
+                    request.send::<T>(&mut con).await
                 }
                 other => other,
             }
@@ -185,22 +234,115 @@ impl SessionStore for RedisSessions {
     async fn get(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
         let mut cmd = redis::cmd("GET");
         cmd.arg(self.key(key));
-        self.run("GET", &cmd).await
+        let stored: Option<Vec<u8>> = self.run("GET", &cmd).await?;
+        Ok(stored.and_then(|value| unstamp(value, now_ms())))
     }
 
     async fn put(&self, key: &str, value: Vec<u8>, ttl: Duration) -> StoreResult<()> {
-        let mut cmd = redis::cmd("SET");
-        cmd.arg(self.key(key))
-            .arg(value.as_slice())
+        let key = self.key(key);
+        let expires = now_ms().saturating_add(ttl_secs(ttl) * 1000);
+        let mut pipe = redis::pipe();
+        pipe.cmd("SET")
+            .arg(&key)
+            .arg(stamp(expires, &value))
             .arg("EX")
-            .arg(ttl_secs(ttl));
-        self.run("SET", &cmd).await
+            .arg(ttl_secs(ttl).saturating_add(SWEEP_GRACE.as_secs()))
+            .ignore()
+            .cmd("ZADD")
+            .arg(self.key(EXPIRY_INDEX))
+            .arg(expires)
+            .arg(&key)
+            .ignore();
+        self.send("SET", Request::Pipe(&pipe)).await
     }
 
     async fn delete(&self, key: &str) -> StoreResult<()> {
-        let mut cmd = redis::cmd("DEL");
+        let key = self.key(key);
+        let mut pipe = redis::pipe();
+        pipe.cmd("DEL")
+            .arg(&key)
+            .ignore()
+            .cmd("ZREM")
+            .arg(self.key(EXPIRY_INDEX))
+            .arg(&key)
+            .ignore();
+        self.send("DEL", Request::Pipe(&pipe)).await
+    }
+
+    async fn take_expired(&self, limit: usize) -> StoreResult<Vec<(String, Vec<u8>)>> {
+        let mut cmd = redis::cmd("EVAL");
+        cmd.arg(TAKE_EXPIRED)
+            .arg(1)
+            .arg(self.key(EXPIRY_INDEX))
+            .arg(now_ms())
+            .arg(limit);
+        // Not idempotent (it deletes what it returns), so never retried: one attempt.
+        let flat: Vec<Vec<u8>> = {
+            let (_, mut con) = self.current();
+            match tokio::time::timeout(OPERATION_TIMEOUT, cmd.query_async(&mut con)).await {
+                Ok(Ok(flat)) => flat,
+                Ok(Err(e)) => {
+                    return Err(backend_error(
+                        format!("Redis EVAL on {} failed: {e}", self.display_url),
+                        &self.secrets,
+                    ));
+                }
+                Err(_) => {
+                    return Err(backend_error(
+                        format!("Redis EVAL on {} timed out", self.display_url),
+                        &self.secrets,
+                    ));
+                }
+            }
+        };
+        let mut taken = Vec::with_capacity(flat.len() / 2);
+        let mut items = flat.into_iter();
+        while let (Some(key), Some(value)) = (items.next(), items.next()) {
+            let key = String::from_utf8_lossy(&key);
+            let Some(key) = key.strip_prefix(&self.prefix) else {
+                continue;
+            };
+            let value = match value.split_first() {
+                Some((&STAMPED, rest)) if rest.len() >= 8 => rest[8..].to_vec(),
+                _ => value,
+            };
+            taken.push((key.to_string(), value));
+        }
+        Ok(taken)
+    }
+
+    async fn count(&self, key: &str) -> StoreResult<i64> {
+        let mut cmd = redis::cmd("GET");
         cmd.arg(self.key(key));
-        self.run::<i64>("DEL", &cmd).await.map(|_| ())
+        let value: Option<i64> = self.run("GET", &cmd).await?;
+        Ok(value.unwrap_or(0))
+    }
+
+    async fn increment(&self, key: &str, ttl: Duration) -> StoreResult<i64> {
+        // INCR then EXPIRE NX: the window starts at the first count. Not idempotent, so sent
+        // once; a lost answer loses one count at worst.
+        let key = self.key(key);
+        let mut pipe = redis::pipe();
+        pipe.cmd("INCR")
+            .arg(&key)
+            .cmd("EXPIRE")
+            .arg(&key)
+            .arg(ttl_secs(ttl))
+            .arg("NX")
+            .ignore();
+        let (_, mut con) = self.current();
+        let sent = tokio::time::timeout(OPERATION_TIMEOUT, pipe.query_async::<(i64,)>(&mut con));
+        match sent.await {
+            Ok(Ok((count,))) => Ok(count),
+            Ok(Err(e)) => Err(backend_error(
+                format!("Redis INCR on {} failed: {e}", self.display_url),
+                &self.secrets,
+            )),
+            Err(_) => Err(backend_error(
+                format!("Redis INCR on {} timed out", self.display_url),
+                &self.secrets,
+            )),
+        }
     }
 
     async fn ping(&self) -> StoreResult<()> {
@@ -213,6 +355,32 @@ impl SessionStore for RedisSessions {
                 self.display_url
             )))
         }
+    }
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// The value as stored: marker, expiry, then the session.
+fn stamp(expires_ms: u64, value: &[u8]) -> Vec<u8> {
+    let mut stamped = Vec::with_capacity(9 + value.len());
+    stamped.push(STAMPED);
+    stamped.extend_from_slice(&expires_ms.to_be_bytes());
+    stamped.extend_from_slice(value);
+    stamped
+}
+
+/// The session in a stored value, unless it expired by `now_ms`.
+fn unstamp(stored: Vec<u8>, now_ms: u64) -> Option<Vec<u8>> {
+    match stored.split_first() {
+        Some((&STAMPED, rest)) if rest.len() >= 8 => {
+            let expires = u64::from_be_bytes(rest[..8].try_into().expect("8 bytes"));
+            (expires > now_ms).then(|| rest[8..].to_vec())
+        }
+        _ => Some(stored),
     }
 }
 
@@ -309,6 +477,17 @@ fn mask_url(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stamped_values_expire_and_old_values_pass_through() {
+        let stored = stamp(1_000, b"{}");
+        assert_eq!(unstamp(stored.clone(), 999), Some(b"{}".to_vec()));
+        assert_eq!(unstamp(stored, 1_000), None);
+        assert_eq!(
+            unstamp(b"{\"a\":1}".to_vec(), 5),
+            Some(b"{\"a\":1}".to_vec())
+        );
+    }
 
     #[test]
     fn ttl_is_rounded_up_to_whole_seconds() {

@@ -32,7 +32,14 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 
 /// How long a query waits for a pooled connection: a database that is down fails fast.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
-const MAX_CONNECTIONS: u32 = 16;
+
+/// Connections for this machine: a few per core. More only adds PostgreSQL backends switching
+/// in and out on the same cores (hops queue for a connection for microseconds instead), and
+/// the interactions log shares one connection per batch anyway.
+fn pool_size() -> u32 {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get() as u32);
+    (cores * 3).clamp(4, 32)
+}
 
 pub struct PgCrm {
     pool: PgPool,
@@ -47,8 +54,12 @@ impl PgCrm {
 
     pub async fn connect_with(options: PgConnectOptions) -> Result<Self, StoreError> {
         let pool = PgPoolOptions::new()
-            .max_connections(MAX_CONNECTIONS)
+            .max_connections(pool_size())
             .acquire_timeout(ACQUIRE_TIMEOUT)
+            // No ping before each use: that doubled every query's round trips. A connection
+            // that died is found by the query itself, which fails and is not retried (the hop
+            // apologises); the pool drops the broken connection.
+            .test_before_acquire(false)
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
