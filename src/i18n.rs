@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
+use fluent_syntax::ast;
 
 use crate::value::Value;
 
@@ -46,6 +47,74 @@ pub struct Locale {
     bundle: FluentBundle<FluentResource>,
     /// Message id -> where it is defined.
     pub definitions: BTreeMap<String, Definition>,
+    /// Message id -> what formatting it needs: screens are formatted at every hop, and most
+    /// of their lines (menu options, titles) take no variable at all.
+    needs: HashMap<String, Needs>,
+}
+
+/// What a message needs from the session's variables to be formatted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Needs {
+    /// Nothing: its text, formatted once at load.
+    Static(String),
+    /// These variables only.
+    Vars(Vec<String>),
+    /// Any (it references another message, which sees the same arguments).
+    All,
+}
+
+/// The variables a pattern reads; `None` when it references another message.
+fn pattern_vars<'s>(pattern: &ast::Pattern<&'s str>, vars: &mut Vec<&'s str>) -> Option<()> {
+    for element in &pattern.elements {
+        if let ast::PatternElement::Placeable { expression } = element {
+            expression_vars(expression, vars)?;
+        }
+    }
+    Some(())
+}
+
+fn expression_vars<'s>(
+    expression: &ast::Expression<&'s str>,
+    vars: &mut Vec<&'s str>,
+) -> Option<()> {
+    match expression {
+        ast::Expression::Inline(inline) => inline_vars(inline, vars),
+        ast::Expression::Select { selector, variants } => {
+            inline_vars(selector, vars)?;
+            for variant in variants {
+                pattern_vars(&variant.value, vars)?;
+            }
+            Some(())
+        }
+    }
+}
+
+fn inline_vars<'s>(inline: &ast::InlineExpression<&'s str>, vars: &mut Vec<&'s str>) -> Option<()> {
+    let arguments = |arguments: &ast::CallArguments<&'s str>, vars: &mut Vec<&'s str>| {
+        for positional in &arguments.positional {
+            inline_vars(positional, vars)?;
+        }
+        for named in &arguments.named {
+            inline_vars(&named.value, vars)?;
+        }
+        Some(())
+    };
+    match inline {
+        ast::InlineExpression::VariableReference { id } => {
+            vars.push(id.name);
+            Some(())
+        }
+        ast::InlineExpression::FunctionReference { arguments: a, .. } => arguments(a, vars),
+        // A term sees only the arguments it is given here, never the message's.
+        ast::InlineExpression::TermReference { arguments: a, .. } => match a {
+            Some(a) => arguments(a, vars),
+            None => Some(()),
+        },
+        ast::InlineExpression::Placeable { expression } => expression_vars(expression, vars),
+        ast::InlineExpression::MessageReference { .. } => None,
+        ast::InlineExpression::StringLiteral { .. }
+        | ast::InlineExpression::NumberLiteral { .. } => Some(()),
+    }
 }
 
 pub struct Catalog {
@@ -118,6 +187,7 @@ impl Locale {
         // Bidi isolation marks are not GSM-7 and would push every page to UCS-2.
         bundle.set_use_isolating(false);
         let mut definitions = BTreeMap::new();
+        let mut needs = HashMap::new();
         let mut errors = Vec::new();
         for (path, source) in sources {
             for (id, line) in scan_definitions(&source) {
@@ -150,14 +220,47 @@ impl Locale {
                     r
                 }
             };
+            for entry in resource.entries() {
+                if let ast::Entry::Message(message) = entry
+                    && let Some(value) = &message.value
+                {
+                    let mut vars = Vec::new();
+                    let need = match pattern_vars(value, &mut vars) {
+                        None => Needs::All,
+                        Some(()) if vars.is_empty() => Needs::Static(String::new()),
+                        Some(()) => {
+                            vars.sort_unstable();
+                            vars.dedup();
+                            Needs::Vars(vars.into_iter().map(str::to_string).collect())
+                        }
+                    };
+                    needs.insert(message.id.name.to_string(), need);
+                }
+            }
             // Duplicates are reported above from the scan, with their line.
             let _ = bundle.add_resource(resource);
+        }
+        // Static texts formatted once, now that every message of the locale is in the bundle.
+        for (id, need) in needs.iter_mut() {
+            if let Needs::Static(text) = need {
+                let message = bundle.get_message(id).and_then(|m| m.value());
+                match message {
+                    Some(pattern) => {
+                        let mut ignored = Vec::new();
+                        *text = bundle
+                            .format_pattern(pattern, None, &mut ignored)
+                            .into_owned();
+                    }
+                    None => *need = Needs::All,
+                }
+            }
         }
         if errors.is_empty() {
             Ok(Locale {
                 lang: lang.to_string(),
                 bundle,
                 definitions,
+                needs,
             })
         } else {
             Err(errors)
@@ -170,11 +273,26 @@ impl Locale {
 
     /// Formats a message; `None` when this locale does not define it.
     pub fn format(&self, id: &str, args: &BTreeMap<String, Value>) -> Option<String> {
+        let need = self.needs.get(id);
+        if let Some(Needs::Static(text)) = need {
+            return Some(text.clone());
+        }
         let message = self.bundle.get_message(id)?;
         let pattern = message.value()?;
         let mut fluent_args = FluentArgs::new();
-        for (name, value) in args {
-            fluent_args.set(name.as_str(), to_fluent(value, &self.lang));
+        match need {
+            Some(Needs::Vars(names)) => {
+                for name in names {
+                    if let Some(value) = args.get(name) {
+                        fluent_args.set(name.as_str(), to_fluent(value, &self.lang));
+                    }
+                }
+            }
+            _ => {
+                for (name, value) in args {
+                    fluent_args.set(name.as_str(), to_fluent(value, &self.lang));
+                }
+            }
         }
         let mut errors = Vec::new();
         let text = self
@@ -317,6 +435,36 @@ impl Catalog {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn messages_are_formatted_from_the_variables_they_read() {
+        let src = "plain = Hello\nbill = Due { $amount } on { $due }\n\
+                   count = { $n ->\n    [one] one ticket\n   *[other] { $n } tickets\n}\n\
+                   -brand = Dalal\nbranded = { -brand } for { $who }\nref = { plain } again\n";
+        let locale =
+            Locale::from_sources("en", vec![(PathBuf::from("en/m.ftl"), src.into())]).unwrap();
+        let need = |id: &str| locale.needs.get(id).cloned();
+        assert_eq!(need("plain"), Some(Needs::Static("Hello".into())));
+        assert_eq!(
+            need("bill"),
+            Some(Needs::Vars(vec!["amount".into(), "due".into()]))
+        );
+        assert_eq!(need("count"), Some(Needs::Vars(vec!["n".into()])));
+        assert_eq!(need("branded"), Some(Needs::Vars(vec!["who".into()])));
+        assert_eq!(need("ref"), Some(Needs::All));
+        let args = BTreeMap::from([
+            ("amount".to_string(), Value::text("10 XOF")),
+            ("due".to_string(), Value::text("12/11")),
+            ("n".to_string(), Value::Number(2)),
+            ("who".to_string(), Value::text("you")),
+            ("unused".to_string(), Value::text("x")),
+        ]);
+        assert_eq!(locale.format("plain", &args).unwrap(), "Hello");
+        assert_eq!(locale.format("bill", &args).unwrap(), "Due 10 XOF on 12/11");
+        assert_eq!(locale.format("count", &args).unwrap(), "2 tickets");
+        assert_eq!(locale.format("branded", &args).unwrap(), "Dalal for you");
+        assert_eq!(locale.format("ref", &args).unwrap(), "Hello again");
+    }
 
     #[test]
     fn scans_definitions_with_lines() {
