@@ -76,8 +76,9 @@ pub fn paginate(screen: &Screen, nav: &Nav, budget: &PageBudget, can_go_back: bo
     loop {
         let back = can_go_back || !pages.is_empty();
         let last_footer = footer(nav, false, back);
-        if budget.fits(&join(&units[i..], &last_footer)) {
-            pages.push(join(&units[i..], &last_footer));
+        let rest = join(&units[i..], &last_footer);
+        if budget.fits(&rest) {
+            pages.push(rest);
             return pages;
         }
         let more_footer = footer(nav, true, back);

@@ -41,8 +41,38 @@ impl PageBudget {
     }
 }
 
+/// Septets of each ASCII character (0: not in the alphabet): pages are measured at every hop,
+/// and almost every character of a screen is ASCII.
+const ASCII_SEPTETS: [u8; 128] = ascii_septets();
+
+const fn ascii_septets() -> [u8; 128] {
+    let mut table = [0u8; 128];
+    // In UTF-8 a byte below 128 is always a whole ASCII character.
+    let (basic, extension) = (BASIC.as_bytes(), EXTENSION.as_bytes());
+    let mut i = 0;
+    while i < basic.len() {
+        if basic[i] < 128 {
+            table[basic[i] as usize] = 1;
+        }
+        i += 1;
+    }
+    let mut i = 0;
+    while i < extension.len() {
+        if extension[i] < 128 {
+            table[extension[i] as usize] = 2;
+        }
+        i += 1;
+    }
+    table
+}
+
 fn septets_of(c: char) -> Option<usize> {
-    if BASIC.contains(c) {
+    if c.is_ascii() {
+        match ASCII_SEPTETS[c as usize] {
+            0 => None,
+            n => Some(usize::from(n)),
+        }
+    } else if BASIC.contains(c) {
         Some(1)
     } else if EXTENSION.contains(c) {
         Some(2)
@@ -114,6 +144,21 @@ pub fn transliterate(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_ascii_table_agrees_with_the_alphabet() {
+        for byte in 0u8..128 {
+            let c = char::from(byte);
+            let expected = if BASIC.contains(c) {
+                Some(1)
+            } else if EXTENSION.contains(c) {
+                Some(2)
+            } else {
+                None
+            };
+            assert_eq!(septets_of(c), expected, "{c:?}");
+        }
+    }
 
     #[test]
     fn french_accents_in_and_out_of_gsm7() {
