@@ -165,6 +165,9 @@ on_both! {
     tickets_are_idempotent_on_origin_key:
         sqlite_tickets_are_idempotent_on_origin_key,
         postgres_tickets_are_idempotent_on_origin_key;
+    new_references_pass_over_imported_ones:
+        sqlite_new_references_pass_over_imported_ones,
+        postgres_new_references_pass_over_imported_ones;
     timestamps_keep_whole_seconds:
         sqlite_timestamps_keep_whole_seconds,
         postgres_timestamps_keep_whole_seconds;
@@ -721,6 +724,62 @@ async fn outage_reports_are_idempotent_and_counted(crm: &Backend) {
     };
     assert!(crm.report_outage(&unknown).await.is_err());
     assert_eq!(crm.count("outage_reports").await.unwrap(), 2);
+}
+
+/// The CRM may hold references in dalal's own format (re-imported from an export): a new
+/// filing never reuses one, whichever the table.
+async fn new_references_pass_over_imported_ones(crm: &Backend) {
+    let mut data = fixture();
+    let created = new_ticket("x").created_at;
+    let template = data.tickets[0].clone();
+    let imported: Vec<String> = (0..40)
+        .map(|n| dalal::reference::new_reference(created, n))
+        .collect();
+    for (n, reference) in imported.iter().enumerate() {
+        data.tickets.push(Ticket {
+            ticket_ref: reference.clone(),
+            phone: Some(format!("+22170{n:07}")),
+            ..template.clone()
+        });
+    }
+    crm.import(&data).await.unwrap();
+    let ticket = crm
+        .create_ticket(&new_ticket("fresh-ticket"))
+        .await
+        .unwrap();
+    assert!(
+        !imported.contains(&ticket.ticket_ref),
+        "{} was imported already",
+        ticket.ticket_ref
+    );
+    let policy = StormPolicy {
+        threshold: 0,
+        window: chrono::Duration::minutes(30),
+    };
+    let filed = crm
+        .file_outage_report(
+            &filing("fresh-report", "SN-DKR-PKN", "electricity", created),
+            &policy,
+        )
+        .await
+        .unwrap();
+    let reference = match &filed {
+        OutageFiling::Ticket(t) => t.ticket_ref.clone(),
+        OutageFiling::Attached { report, .. } => report.reference.clone(),
+    };
+    assert!(
+        !imported.contains(&reference),
+        "{reference} was imported already"
+    );
+    assert_ne!(reference, ticket.ticket_ref);
+    assert_eq!(
+        crm.ticket(&ticket.ticket_ref)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        "open"
+    );
 }
 
 async fn tickets_are_idempotent_on_origin_key(crm: &Backend) {

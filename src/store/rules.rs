@@ -26,6 +26,31 @@ pub(crate) trait FilingStore: Sync {
     async fn begin_filing(&self) -> StoreResult<Self::Tx>;
     async fn commit(tx: Self::Tx) -> StoreResult<()>;
     async fn rollback(tx: Self::Tx) -> StoreResult<()>;
+
+    /// A filing transaction holding the outage-filing locks of `origin_key`, then of the area
+    /// and service (see [`OutageRows::lock_origin_key`]). A store may take them with the
+    /// transaction's start, in one round trip.
+    async fn begin_outage_filing(
+        &self,
+        origin_key: &str,
+        area_code: &str,
+        service: &str,
+    ) -> StoreResult<Self::Tx> {
+        let mut tx = self.begin_filing().await?;
+        tx.lock_origin_key(origin_key).await?;
+        tx.lock_filings(area_code, service).await?;
+        Ok(tx)
+    }
+}
+
+/// What an insert keyed on `origin_key` with a new reference did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Insert {
+    Written,
+    /// Nothing written: another ticket or report holds the reference (draw another).
+    ReferenceTaken,
+    /// Nothing written: another filing holds `origin_key`.
+    KeyTaken,
 }
 
 /// Ticket, call-back and reference statements of one dialect.
@@ -53,10 +78,34 @@ pub(crate) trait TicketRows {
     async fn next_reference_number(&mut self) -> StoreResult<i64>;
     /// True when a ticket or an outage report already holds this reference.
     async fn reference_taken(&mut self, reference: &str) -> StoreResult<bool>;
+
+    /// Writes the ticket and its `created` event, unless its reference or `origin_key` is
+    /// taken. A store may check and write in one statement.
+    async fn insert_new_ticket(
+        &mut self,
+        ticket: &Ticket,
+        origin_key: &str,
+        area_service: Option<(&str, &str)>,
+    ) -> StoreResult<Insert> {
+        if self.reference_taken(&ticket.ticket_ref).await? {
+            return Ok(Insert::ReferenceTaken);
+        }
+        if !self.insert_ticket(ticket, origin_key, area_service).await? {
+            return Ok(Insert::KeyTaken);
+        }
+        self.insert_ticket_event(
+            &ticket.ticket_ref,
+            ticket.created_at,
+            "created",
+            &ticket.channel,
+        )
+        .await?;
+        Ok(Insert::Written)
+    }
 }
 
 /// Outage, report and storm statements of one dialect.
-pub(crate) trait OutageRows {
+pub(crate) trait OutageRows: TicketRows {
     /// Until the transaction ends, no other outage filing under this key proceeds, whatever
     /// its area and service.
     async fn lock_origin_key(&mut self, origin_key: &str) -> StoreResult<()>;
@@ -91,6 +140,36 @@ pub(crate) trait OutageRows {
     /// Writes the report as given; false (and nothing written) when `origin_key` is taken.
     async fn insert_report(&mut self, report: &OutageReport, origin_key: &str)
     -> StoreResult<bool>;
+
+    /// What an outage filing decides on, read together: whether a report or ticket already
+    /// holds `origin_key`, and the area and service's current outage. A store may read both
+    /// in one statement.
+    async fn filing_context(
+        &mut self,
+        origin_key: &str,
+        area_code: &str,
+        service: &str,
+    ) -> StoreResult<(bool, Option<Outage>)> {
+        let taken = self.report_by_origin(origin_key).await?.is_some()
+            || self.ticket_by_origin(origin_key).await?.is_some();
+        Ok((taken, self.current_outage(area_code, service).await?))
+    }
+
+    /// Writes the report, unless its reference or `origin_key` is taken. A store may check
+    /// and write in one statement.
+    async fn insert_new_report(
+        &mut self,
+        report: &OutageReport,
+        origin_key: &str,
+    ) -> StoreResult<Insert> {
+        if self.reference_taken(&report.reference).await? {
+            return Ok(Insert::ReferenceTaken);
+        }
+        Ok(match self.insert_report(report, origin_key).await? {
+            true => Insert::Written,
+            false => Insert::KeyTaken,
+        })
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -145,21 +224,22 @@ pub(crate) async fn file_outage_report<S: FilingStore>(
     filing: &NewOutageFiling,
     policy: &StormPolicy,
 ) -> StoreResult<OutageFiling> {
-    let mut tx = store.begin_filing().await?;
-    // Taken before anything is read, always in this order (so no two filings wait on each
-    // other in a circle). A retry waits for its original whatever area it names: otherwise
-    // one could file a ticket while the other files a report, two tables no unique key spans.
-    // Each filing of an area and service then decides on what the previous one committed.
-    tx.lock_origin_key(&filing.origin_key).await?;
-    tx.lock_filings(&filing.area_code, &filing.service).await?;
-    if let Some(first) = OutageFiling::find(&mut *tx, &filing.origin_key).await? {
+    // The locks are taken before anything is read, always in this order (so no two filings
+    // wait on each other in a circle). A retry waits for its original whatever area it names:
+    // otherwise one could file a ticket while the other files a report, two tables no unique
+    // key spans. Each filing of an area and service then decides on what the previous one
+    // committed.
+    let mut tx = store
+        .begin_outage_filing(&filing.origin_key, &filing.area_code, &filing.service)
+        .await?;
+    let (taken, current) = tx
+        .filing_context(&filing.origin_key, &filing.area_code, &filing.service)
+        .await?;
+    if taken && let Some(first) = OutageFiling::find(&mut *tx, &filing.origin_key).await? {
         S::rollback(tx).await?;
         return Ok(first);
     }
-    let outage = match tx
-        .current_outage(&filing.area_code, &filing.service)
-        .await?
-    {
+    let outage = match current {
         Some(outage) => Some(outage),
         None => open_suspected_outage(&mut *tx, filing, policy).await?,
     };
@@ -307,8 +387,8 @@ async fn insert_ticket<C: TicketRows>(
     area_service: Option<(&str, &str)>,
 ) -> StoreResult<Option<Ticket>> {
     let created_at = whole_seconds(ticket.created_at);
-    let filed = Ticket {
-        ticket_ref: next_reference(conn, created_at).await?,
+    let mut filed = Ticket {
+        ticket_ref: String::new(),
         account_no: ticket.account_no.clone(),
         phone: ticket.phone.clone(),
         category: ticket.category.clone(),
@@ -319,15 +399,19 @@ async fn insert_ticket<C: TicketRows>(
         updated_at: created_at,
         note: ticket.note.clone(),
     };
-    if !conn
-        .insert_ticket(&filed, &ticket.origin_key, area_service)
-        .await?
-    {
-        return Ok(None);
+    // Draws numbers until one makes a reference not taken yet: imported references may use
+    // a candidate.
+    loop {
+        filed.ticket_ref = new_reference(conn, created_at).await?;
+        match conn
+            .insert_new_ticket(&filed, &ticket.origin_key, area_service)
+            .await?
+        {
+            Insert::Written => return Ok(Some(filed)),
+            Insert::KeyTaken => return Ok(None),
+            Insert::ReferenceTaken => continue,
+        }
     }
-    conn.insert_ticket_event(&filed.ticket_ref, created_at, "created", &filed.channel)
-        .await?;
-    Ok(Some(filed))
 }
 
 /// Files a report on a known outage; `None` when `origin_key` is taken.
@@ -336,28 +420,29 @@ async fn insert_report<C: TicketRows + OutageRows>(
     report: &NewOutageReport,
 ) -> StoreResult<Option<OutageReport>> {
     let created_at = whole_seconds(report.created_at);
-    let filed = OutageReport {
-        reference: next_reference(conn, created_at).await?,
+    let mut filed = OutageReport {
+        reference: String::new(),
         outage_id: report.outage_id.clone(),
         account_no: report.account_no.clone(),
         phone: report.phone.clone(),
         channel: report.channel.clone(),
         created_at,
     };
-    let inserted = conn.insert_report(&filed, &report.origin_key).await?;
-    Ok(inserted.then_some(filed))
-}
-
-/// Draws numbers until one makes a reference not taken yet: the sequence wraps after a
-/// million within the reference format, and imported references may use a candidate.
-async fn next_reference<C: TicketRows>(conn: &mut C, at: DateTime<Utc>) -> StoreResult<String> {
     loop {
-        let number = conn.next_reference_number().await?;
-        let candidate = reference::new_reference(at, number.max(0) as u64);
-        if !conn.reference_taken(&candidate).await? {
-            return Ok(candidate);
+        filed.reference = new_reference(conn, created_at).await?;
+        match conn.insert_new_report(&filed, &report.origin_key).await? {
+            Insert::Written => return Ok(Some(filed)),
+            Insert::KeyTaken => return Ok(None),
+            Insert::ReferenceTaken => continue,
         }
     }
+}
+
+/// A reference from the next number of the shared sequence (not checked against existing
+/// ones: the inserts refuse a taken reference).
+async fn new_reference<C: TicketRows>(conn: &mut C, at: DateTime<Utc>) -> StoreResult<String> {
+    let number = conn.next_reference_number().await?;
+    Ok(reference::new_reference(at, number.max(0) as u64))
 }
 
 // ---------------------------------------------------------------------------------------------

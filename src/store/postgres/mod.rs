@@ -95,6 +95,25 @@ impl FilingStore for PgCrm {
         Ok(self.pool.begin().await?)
     }
 
+    /// `BEGIN` and both locks in one round trip (a simple query of three statements; the
+    /// keys are integers, so nothing from the caller is spliced into the SQL).
+    async fn begin_outage_filing(
+        &self,
+        origin_key: &str,
+        area_code: &str,
+        service: &str,
+    ) -> StoreResult<Self::Tx> {
+        let origin = super::common::origin_lock_key(origin_key);
+        let area = super::common::storm_lock_key(
+            &convert::storable(area_code),
+            &convert::storable(service),
+        );
+        let sql = format!(
+            "BEGIN; SELECT pg_advisory_xact_lock({origin}); SELECT pg_advisory_xact_lock({area})"
+        );
+        Ok(self.pool.begin_with(AssertSqlSafe(sql)).await?)
+    }
+
     async fn commit(tx: Self::Tx) -> StoreResult<()> {
         Ok(tx.commit().await?)
     }

@@ -10,7 +10,7 @@ use super::convert::{lookable, opt_ts, storable, ts};
 use crate::domain::{Outage, OutageReport};
 use crate::store::StoreResult;
 use crate::store::common::{origin_lock_key, outage_cols, report_cols, storm_lock_key};
-use crate::store::rules::OutageRows;
+use crate::store::rules::{Insert, OutageRows};
 
 /// The active or suspected outage of one area and service, the latest to start first.
 const CURRENT_OUTAGE: &str = concat!(
@@ -287,6 +287,58 @@ impl OutageRows for PgConnection {
         .execute(self)
         .await?;
         Ok(())
+    }
+
+    async fn filing_context(
+        &mut self,
+        origin_key: &str,
+        area_code: &str,
+        service: &str,
+    ) -> StoreResult<(bool, Option<Outage>)> {
+        use sqlx::{FromRow, Row};
+        let row = sqlx::query(concat!(
+            "SELECT (EXISTS (SELECT 1 FROM outage_reports WHERE origin_key = $1)                   OR EXISTS (SELECT 1 FROM tickets WHERE origin_key = $1)) AS taken, o.*              FROM (SELECT 1) AS one LEFT JOIN LATERAL (SELECT ",
+            outage_cols!(),
+            " FROM outages WHERE area_code = $2 AND service = $3                AND status IN ('active', 'suspected')                ORDER BY starts_at DESC, outage_id DESC LIMIT 1) AS o ON true"
+        ))
+        .bind(origin_key)
+        .bind(storable(area_code))
+        .bind(storable(service))
+        .fetch_one(&mut *self)
+        .await?;
+        let taken: bool = row.try_get("taken")?;
+        let current = match row.try_get::<Option<String>, _>("outage_id")? {
+            Some(_) => Some(Outage::from(OutageRow::from_row(&row)?)),
+            None => None,
+        };
+        Ok((taken, current))
+    }
+
+    async fn insert_new_report(
+        &mut self,
+        r: &OutageReport,
+        origin_key: &str,
+    ) -> StoreResult<Insert> {
+        // One statement checks the reference is free and writes (see `Insert`).
+        let (free, written): (bool, bool) = sqlx::query_as(concat!(
+            "WITH free AS (SELECT NOT EXISTS (SELECT 1 FROM tickets WHERE ticket_ref = $1)                  AND NOT EXISTS (SELECT 1 FROM outage_reports WHERE reference = $1) AS ok),              written AS (INSERT INTO outage_reports (",
+            report_cols!(),
+            ", origin_key) SELECT $1, $2, $3, $4, $5, $6, $7 FROM free WHERE free.ok                ON CONFLICT (origin_key) DO NOTHING RETURNING reference)              SELECT (SELECT ok FROM free), EXISTS (SELECT 1 FROM written)"
+        ))
+        .bind(&r.reference)
+        .bind(storable(&r.outage_id))
+        .bind(&r.account_no)
+        .bind(&r.phone)
+        .bind(&r.channel)
+        .bind(ts(&r.created_at))
+        .bind(origin_key)
+        .fetch_one(self)
+        .await?;
+        Ok(match (free, written) {
+            (false, _) => Insert::ReferenceTaken,
+            (true, true) => Insert::Written,
+            (true, false) => Insert::KeyTaken,
+        })
     }
 
     async fn insert_report(&mut self, r: &OutageReport, origin_key: &str) -> StoreResult<bool> {

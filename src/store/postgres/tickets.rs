@@ -9,7 +9,7 @@ use super::convert::{lookable, opt_ts, ts};
 use crate::domain::{NewCallback, Ticket};
 use crate::store::StoreResult;
 use crate::store::common::ticket_cols;
-use crate::store::rules::TicketRows;
+use crate::store::rules::{Insert, TicketRows};
 
 #[derive(sqlx::FromRow)]
 struct TicketRow {
@@ -111,6 +111,41 @@ impl TicketRows for PgConnection {
         .fetch_optional(self)
         .await?;
         Ok(row.map(Ticket::from))
+    }
+
+    async fn insert_new_ticket(
+        &mut self,
+        t: &Ticket,
+        origin_key: &str,
+        area_service: Option<(&str, &str)>,
+    ) -> StoreResult<Insert> {
+        // One statement checks the reference is free, writes the ticket and its `created`
+        // event (see `Insert`).
+        let (free, written): (bool, bool) = sqlx::query_as(concat!(
+            "WITH free AS (SELECT NOT EXISTS (SELECT 1 FROM tickets WHERE ticket_ref = $1)                  AND NOT EXISTS (SELECT 1 FROM outage_reports WHERE reference = $1) AS ok),              written AS (INSERT INTO tickets (",
+            ticket_cols!(),
+            ", origin_key, area_code, service)                SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 FROM free WHERE free.ok                ON CONFLICT (origin_key) DO NOTHING RETURNING ticket_ref),              created AS (INSERT INTO ticket_events (ticket_ref, at, event, detail)                SELECT ticket_ref, $7, 'created', $6 FROM written)              SELECT (SELECT ok FROM free), EXISTS (SELECT 1 FROM written)"
+        ))
+        .bind(&t.ticket_ref)
+        .bind(&t.account_no)
+        .bind(&t.phone)
+        .bind(&t.category)
+        .bind(&t.status)
+        .bind(&t.channel)
+        .bind(ts(&t.created_at))
+        .bind(opt_ts(&t.sla_due_at))
+        .bind(ts(&t.updated_at))
+        .bind(&t.note)
+        .bind(origin_key)
+        .bind(area_service.map(|(area, _)| area))
+        .bind(area_service.map(|(_, service)| service))
+        .fetch_one(self)
+        .await?;
+        Ok(match (free, written) {
+            (false, _) => Insert::ReferenceTaken,
+            (true, true) => Insert::Written,
+            (true, false) => Insert::KeyTaken,
+        })
     }
 
     async fn insert_ticket(
