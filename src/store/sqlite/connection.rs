@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError, TryLockError};
 use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, Params, Row};
@@ -66,7 +66,8 @@ impl Readers {
     }
 
     /// Runs `read` on a free connection. The first free one is taken (the first connections
-    /// serve most reads, so their page caches stay warm); when none is free, waits for one.
+    /// serve most reads, so their page caches stay warm); when none is free, waits for one
+    /// (blocking this thread for the few microseconds of another read).
     pub(super) fn read<T>(
         &self,
         read: impl FnOnce(&Connection) -> StoreResult<T>,
@@ -74,7 +75,11 @@ impl Readers {
         let conn = self
             .conns
             .iter()
-            .find_map(|c| c.try_lock().ok())
+            .find_map(|c| match c.try_lock() {
+                Ok(conn) => Some(conn),
+                Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+                Err(TryLockError::WouldBlock) => None,
+            })
             .unwrap_or_else(|| {
                 let i = self.next.fetch_add(1, Ordering::Relaxed) % self.conns.len();
                 lock(&self.conns[i])

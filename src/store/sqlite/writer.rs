@@ -177,11 +177,11 @@ fn one_transaction(
         );
     }
     for mut job in queued.by_ref() {
-        match exec(conn, "SAVEPOINT job", []) {
+        match exec(conn, Savepoint::Job.begin(), []) {
             Ok(_) => {
                 let done = job.run(conn);
                 if !conn.is_autocommit()
-                    && let Err(e) = end_savepoint(conn, "job", done)
+                    && let Err(e) = Savepoint::Job.end(conn, done)
                 {
                     job.fail(e);
                 }
@@ -204,26 +204,41 @@ fn one_transaction(
     }
 }
 
-/// Keeps (`RELEASE`) or undoes (`ROLLBACK TO`, then `RELEASE`) a savepoint and every savepoint
-/// opened after it, e.g. a filing left open by an error. Kept work that cannot be released is
-/// undone, and the error returned.
-fn end_savepoint(conn: &Connection, name: &str, keep: bool) -> StoreResult<()> {
-    // Savepoint names are fixed words of this module, never callers' text.
-    let (release, rollback) = match name {
-        "job" => ("RELEASE job", "ROLLBACK TO job"),
-        _ => ("RELEASE filing", "ROLLBACK TO filing"),
-    };
-    let kept = if keep {
-        exec(conn, release, []).map(|_| ())
-    } else {
-        Ok(())
-    };
-    if keep && kept.is_ok() {
-        return Ok(());
+/// The savepoints of the writer's transaction: one per job, and one per filing inside it.
+#[derive(Clone, Copy)]
+enum Savepoint {
+    Job,
+    Filing,
+}
+
+impl Savepoint {
+    fn begin(self) -> &'static str {
+        match self {
+            Savepoint::Job => "SAVEPOINT job",
+            Savepoint::Filing => "SAVEPOINT filing",
+        }
     }
-    exec(conn, rollback, [])?;
-    exec(conn, release, [])?;
-    kept
+
+    /// Keeps (`RELEASE`) or undoes (`ROLLBACK TO`, then `RELEASE`) the savepoint and every
+    /// savepoint opened after it, e.g. a filing left open by an error. Kept work that cannot
+    /// be released is undone, and the error returned.
+    fn end(self, conn: &Connection, keep: bool) -> StoreResult<()> {
+        let (release, rollback) = match self {
+            Savepoint::Job => ("RELEASE job", "ROLLBACK TO job"),
+            Savepoint::Filing => ("RELEASE filing", "ROLLBACK TO filing"),
+        };
+        let kept = if keep {
+            exec(conn, release, []).map(|_| ())
+        } else {
+            Ok(())
+        };
+        if keep && kept.is_ok() {
+            return Ok(());
+        }
+        exec(conn, rollback, [])?;
+        exec(conn, release, [])?;
+        kept
+    }
 }
 
 /// Runs a future that never waits: the filing rules over [`Filer`], whose statements run
@@ -270,16 +285,16 @@ impl<'c> FilingStore for Filer<'c> {
     type Tx = Filing<'c>;
 
     async fn begin_filing(&self) -> StoreResult<Filing<'c>> {
-        exec(self.0, "SAVEPOINT filing", [])?;
+        exec(self.0, Savepoint::Filing.begin(), [])?;
         Ok(Filing(Rows(self.0)))
     }
 
     async fn commit(tx: Filing<'c>) -> StoreResult<()> {
-        end_savepoint(tx.0.0, "filing", true)
+        Savepoint::Filing.end(tx.0.0, true)
     }
 
     async fn rollback(tx: Filing<'c>) -> StoreResult<()> {
-        end_savepoint(tx.0.0, "filing", false)
+        Savepoint::Filing.end(tx.0.0, false)
     }
 }
 
