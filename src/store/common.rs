@@ -93,14 +93,15 @@ pub(crate) fn origin_lock_key(origin_key: &str) -> i64 {
     fnv1a_64(&bytes) as i64
 }
 
+/// An area as both databases store it (fields in the order of `area_cols!`).
 #[derive(sqlx::FromRow)]
 pub(crate) struct AreaRow {
-    area_code: String,
-    name: String,
-    region: String,
-    country: String,
-    currency: String,
-    languages: String,
+    pub(crate) area_code: String,
+    pub(crate) name: String,
+    pub(crate) region: String,
+    pub(crate) country: String,
+    pub(crate) currency: String,
+    pub(crate) languages: String,
 }
 
 impl From<AreaRow> for Area {
@@ -116,18 +117,19 @@ impl From<AreaRow> for Area {
     }
 }
 
+/// An account as both databases store it (fields in the order of `account_cols!`).
 #[derive(sqlx::FromRow)]
 pub(crate) struct AccountRow {
-    account_no: String,
-    full_name: String,
-    phone: Option<String>,
-    alt_phone: Option<String>,
-    language: Option<String>,
-    service: String,
-    meter_no: String,
-    area_code: String,
-    tariff: String,
-    status: String,
+    pub(crate) account_no: String,
+    pub(crate) full_name: String,
+    pub(crate) phone: Option<String>,
+    pub(crate) alt_phone: Option<String>,
+    pub(crate) language: Option<String>,
+    pub(crate) service: String,
+    pub(crate) meter_no: String,
+    pub(crate) area_code: String,
+    pub(crate) tariff: String,
+    pub(crate) status: String,
 }
 
 impl From<AccountRow> for Account {

@@ -18,6 +18,9 @@ use crate::domain::*;
 pub enum StoreError {
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// The embedded store's serving connections (rusqlite; sqlx runs its migrations and imports).
+    #[error("SQLite error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     #[error("migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("session store unavailable: {0}")]

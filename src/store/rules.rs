@@ -18,10 +18,12 @@ use super::{StoreError, StoreResult};
 use crate::domain::*;
 use crate::reference;
 
-/// A SQL store's write transactions, as the rules drive them.
-pub(crate) trait FilingStore: Sync {
-    type Conn: TicketRows + OutageRows + Send;
-    type Tx: std::ops::DerefMut<Target = Self::Conn> + Send;
+/// A SQL store's write transactions, as the rules drive them. No `Send` bound: the embedded
+/// store drives the rules on its writer thread, over a connection that never leaves it; a store
+/// whose futures must be `Send` (PostgreSQL's, behind `async_trait`) gets that from its own types.
+pub(crate) trait FilingStore {
+    type Conn: TicketRows + OutageRows;
+    type Tx: std::ops::DerefMut<Target = Self::Conn>;
 
     async fn begin_filing(&self) -> StoreResult<Self::Tx>;
     async fn commit(tx: Self::Tx) -> StoreResult<()>;

@@ -1,7 +1,8 @@
 //! Areas, customers, bills and languages in SQLite.
 
-use sqlx::sqlite::{SqliteConnection, SqlitePool};
+use rusqlite::{Connection, Row, params};
 
+use super::connection::{all, exec, one, optional};
 use super::convert::parse_date;
 use crate::domain::{Account, Area, Bill};
 use crate::store::common::{
@@ -9,7 +10,35 @@ use crate::store::common::{
 };
 use crate::store::{StoreError, StoreResult};
 
-#[derive(sqlx::FromRow)]
+/// A row of `account_cols!`, in its order.
+fn account_row(r: &Row<'_>) -> rusqlite::Result<AccountRow> {
+    Ok(AccountRow {
+        account_no: r.get(0)?,
+        full_name: r.get(1)?,
+        phone: r.get(2)?,
+        alt_phone: r.get(3)?,
+        language: r.get(4)?,
+        service: r.get(5)?,
+        meter_no: r.get(6)?,
+        area_code: r.get(7)?,
+        tariff: r.get(8)?,
+        status: r.get(9)?,
+    })
+}
+
+/// A row of `area_cols!`, in its order.
+fn area_row(r: &Row<'_>) -> rusqlite::Result<AreaRow> {
+    Ok(AreaRow {
+        area_code: r.get(0)?,
+        name: r.get(1)?,
+        region: r.get(2)?,
+        country: r.get(3)?,
+        currency: r.get(4)?,
+        languages: r.get(5)?,
+    })
+}
+
+/// A row of `bill_cols!`, in its order (dates still as text).
 struct BillRow {
     bill_id: String,
     account_no: String,
@@ -20,6 +49,22 @@ struct BillRow {
     currency: String,
     status: String,
     paid_minor: i64,
+}
+
+impl BillRow {
+    fn read(r: &Row<'_>) -> rusqlite::Result<BillRow> {
+        Ok(BillRow {
+            bill_id: r.get(0)?,
+            account_no: r.get(1)?,
+            period: r.get(2)?,
+            issued_on: r.get(3)?,
+            due_on: r.get(4)?,
+            amount_minor: r.get(5)?,
+            currency: r.get(6)?,
+            status: r.get(7)?,
+            paid_minor: r.get(8)?,
+        })
+    }
 }
 
 impl TryFrom<BillRow> for Bill {
@@ -39,56 +84,56 @@ impl TryFrom<BillRow> for Bill {
     }
 }
 
-pub(super) async fn is_empty(pool: &SqlitePool) -> StoreResult<bool> {
-    let any: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM customers)")
-        .fetch_one(pool)
-        .await?;
+pub(super) fn is_empty(conn: &Connection) -> StoreResult<bool> {
+    let any: bool = one(conn, "SELECT EXISTS (SELECT 1 FROM customers)", [], |r| {
+        r.get(0)
+    })?;
     Ok(!any)
 }
 
-pub(super) async fn accounts_for_phone(
-    pool: &SqlitePool,
-    phone: &str,
-) -> StoreResult<Vec<Account>> {
-    let rows: Vec<AccountRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        account_cols!(),
-        " FROM customers WHERE phone = ?1 OR alt_phone = ?1 ORDER BY account_no"
-    ))
-    .bind(phone)
-    .fetch_all(pool)
-    .await?;
+pub(super) fn accounts_for_phone(conn: &Connection, phone: &str) -> StoreResult<Vec<Account>> {
+    let rows = all(
+        conn,
+        concat!(
+            "SELECT ",
+            account_cols!(),
+            " FROM customers WHERE phone = ?1 OR alt_phone = ?1 ORDER BY account_no"
+        ),
+        [phone],
+        account_row,
+    )?;
     Ok(rows.into_iter().map(Account::from).collect())
 }
 
-pub(super) async fn account(pool: &SqlitePool, account_no: &str) -> StoreResult<Option<Account>> {
-    let row: Option<AccountRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        account_cols!(),
-        " FROM customers WHERE account_no = ?"
-    ))
-    .bind(account_no)
-    .fetch_optional(pool)
-    .await?;
+pub(super) fn account(conn: &Connection, account_no: &str) -> StoreResult<Option<Account>> {
+    let row = optional(
+        conn,
+        concat!(
+            "SELECT ",
+            account_cols!(),
+            " FROM customers WHERE account_no = ?"
+        ),
+        [account_no],
+        account_row,
+    )?;
     Ok(row.map(Account::from))
 }
 
-pub(super) async fn account_by_number(
-    pool: &SqlitePool,
-    typed: &str,
-) -> StoreResult<Option<Account>> {
+pub(super) fn account_by_number(conn: &Connection, typed: &str) -> StoreResult<Option<Account>> {
     let typed = typed.trim();
     if typed.is_empty() {
         return Ok(None);
     }
-    let exact: Option<AccountRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        account_cols!(),
-        " FROM customers WHERE account_no = ? COLLATE NOCASE ORDER BY account_no LIMIT 1"
-    ))
-    .bind(typed)
-    .fetch_optional(pool)
-    .await?;
+    let exact = optional(
+        conn,
+        concat!(
+            "SELECT ",
+            account_cols!(),
+            " FROM customers WHERE account_no = ? COLLATE NOCASE ORDER BY account_no LIMIT 1"
+        ),
+        [typed],
+        account_row,
+    )?;
     if let Some(row) = exact {
         return Ok(Some(row.into()));
     }
@@ -98,33 +143,34 @@ pub(super) async fn account_by_number(
     }
     // Two accounts may share their digits (SNE100001, SNW100001): then the digits alone
     // do not say which one the caller meant, and nothing is returned.
-    let rows: Vec<AccountRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        account_cols!(),
-        " FROM customers WHERE account_digits = ? ORDER BY account_no LIMIT 2"
-    ))
-    .bind(&wanted)
-    .fetch_all(pool)
-    .await?;
+    let rows = all(
+        conn,
+        concat!(
+            "SELECT ",
+            account_cols!(),
+            " FROM customers WHERE account_digits = ? ORDER BY account_no LIMIT 2"
+        ),
+        [&wanted],
+        account_row,
+    )?;
     Ok(single(rows))
 }
 
-pub(super) async fn account_by_meter(
-    pool: &SqlitePool,
-    typed: &str,
-) -> StoreResult<Option<Account>> {
+pub(super) fn account_by_meter(conn: &Connection, typed: &str) -> StoreResult<Option<Account>> {
     let typed = typed.trim();
     if typed.is_empty() {
         return Ok(None);
     }
-    let exact: Vec<AccountRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        account_cols!(),
-        " FROM customers WHERE meter_no = ? COLLATE NOCASE ORDER BY account_no LIMIT 2"
-    ))
-    .bind(typed)
-    .fetch_all(pool)
-    .await?;
+    let exact = all(
+        conn,
+        concat!(
+            "SELECT ",
+            account_cols!(),
+            " FROM customers WHERE meter_no = ? COLLATE NOCASE ORDER BY account_no LIMIT 2"
+        ),
+        [typed],
+        account_row,
+    )?;
     if !exact.is_empty() {
         return Ok(single(exact));
     }
@@ -132,69 +178,65 @@ pub(super) async fn account_by_meter(
     if wanted.len() < MIN_LOOKUP_DIGITS {
         return Ok(None);
     }
-    let rows: Vec<AccountRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        account_cols!(),
-        " FROM customers WHERE meter_digits = ? ORDER BY account_no LIMIT 2"
-    ))
-    .bind(&wanted)
-    .fetch_all(pool)
-    .await?;
+    let rows = all(
+        conn,
+        concat!(
+            "SELECT ",
+            account_cols!(),
+            " FROM customers WHERE meter_digits = ? ORDER BY account_no LIMIT 2"
+        ),
+        [&wanted],
+        account_row,
+    )?;
     Ok(single(rows))
 }
 
-pub(super) async fn area(pool: &SqlitePool, area_code: &str) -> StoreResult<Option<Area>> {
-    let row: Option<AreaRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        area_cols!(),
-        " FROM areas WHERE area_code = ?"
-    ))
-    .bind(area_code)
-    .fetch_optional(pool)
-    .await?;
+pub(super) fn area(conn: &Connection, area_code: &str) -> StoreResult<Option<Area>> {
+    let row = optional(
+        conn,
+        concat!("SELECT ", area_cols!(), " FROM areas WHERE area_code = ?"),
+        [area_code],
+        area_row,
+    )?;
     Ok(row.map(Area::from))
 }
 
-pub(super) async fn latest_bill(pool: &SqlitePool, account_no: &str) -> StoreResult<Option<Bill>> {
-    let row: Option<BillRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        bill_cols!(),
-        " FROM bills WHERE account_no = ? \
-         ORDER BY period DESC, issued_on DESC, bill_id DESC LIMIT 1"
-    ))
-    .bind(account_no)
-    .fetch_optional(pool)
-    .await?;
+pub(super) fn latest_bill(conn: &Connection, account_no: &str) -> StoreResult<Option<Bill>> {
+    let row = optional(
+        conn,
+        concat!(
+            "SELECT ",
+            bill_cols!(),
+            " FROM bills WHERE account_no = ? \
+             ORDER BY period DESC, issued_on DESC, bill_id DESC LIMIT 1"
+        ),
+        [account_no],
+        BillRow::read,
+    )?;
     row.map(Bill::try_from).transpose()
 }
 
-pub(super) async fn phone_language(pool: &SqlitePool, phone: &str) -> StoreResult<Option<String>> {
-    Ok(
-        sqlx::query_scalar("SELECT language FROM phone_languages WHERE phone = ?")
-            .bind(phone)
-            .fetch_optional(pool)
-            .await?,
+pub(super) fn phone_language(conn: &Connection, phone: &str) -> StoreResult<Option<String>> {
+    optional(
+        conn,
+        "SELECT language FROM phone_languages WHERE phone = ?",
+        [phone],
+        |r| r.get(0),
     )
 }
 
 /// Saves the choice on every account this phone acts for, and on the phone itself.
-pub(super) async fn save_language(
-    conn: &mut SqliteConnection,
-    phone: &str,
-    language: &str,
-) -> StoreResult<()> {
-    sqlx::query("UPDATE customers SET language = ?2 WHERE phone = ?1 OR alt_phone = ?1")
-        .bind(phone)
-        .bind(language)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query(
+pub(super) fn save_language(conn: &Connection, phone: &str, language: &str) -> StoreResult<()> {
+    exec(
+        conn,
+        "UPDATE customers SET language = ?2 WHERE phone = ?1 OR alt_phone = ?1",
+        params![phone, language],
+    )?;
+    exec(
+        conn,
         "INSERT INTO phone_languages (phone, language) VALUES (?, ?) \
          ON CONFLICT (phone) DO UPDATE SET language = excluded.language",
-    )
-    .bind(phone)
-    .bind(language)
-    .execute(&mut *conn)
-    .await?;
+        params![phone, language],
+    )?;
     Ok(())
 }

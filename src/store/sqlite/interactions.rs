@@ -2,8 +2,9 @@
 //! SQLite.
 
 use chrono::Utc;
-use sqlx::sqlite::{SqliteConnection, SqlitePool};
+use rusqlite::{Connection, Row, params};
 
+use super::connection::{exec, optional};
 use super::convert::{parse_ts, ts};
 use crate::domain::{Interaction, SessionEnd};
 use crate::store::common::interaction_cols;
@@ -11,35 +12,18 @@ use crate::store::{StoreError, StoreResult};
 
 /// The upsert of one interaction row. started_at keeps the earliest value: the row may have
 /// been created first by the gateway's end notification.
-macro_rules! upsert_interaction {
-    ($i:expr) => {{
-        let i: &Interaction = $i;
-        sqlx::query(concat!(
-            "INSERT INTO interactions (",
-            interaction_cols!(),
-            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-             ON CONFLICT (gateway, session_id) DO UPDATE SET channel = excluded.channel, \
-             phone = excluded.phone, account_no = excluded.account_no, \
-             language = excluded.language, path = excluded.path, outcome = excluded.outcome, \
-             hops = excluded.hops, started_at = min(interactions.started_at, excluded.started_at), \
-             updated_at = excluded.updated_at, ended = excluded.ended"
-        ))
-        .bind(&i.channel)
-        .bind(&i.gateway)
-        .bind(&i.session_id)
-        .bind(&i.phone)
-        .bind(&i.account_no)
-        .bind(&i.language)
-        .bind(&i.path)
-        .bind(&i.outcome)
-        .bind(i.hops)
-        .bind(ts(&i.started_at))
-        .bind(ts(&i.updated_at))
-        .bind(i.ended)
-    }};
-}
+const UPSERT_INTERACTION: &str = concat!(
+    "INSERT INTO interactions (",
+    interaction_cols!(),
+    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+     ON CONFLICT (gateway, session_id) DO UPDATE SET channel = excluded.channel, \
+     phone = excluded.phone, account_no = excluded.account_no, \
+     language = excluded.language, path = excluded.path, outcome = excluded.outcome, \
+     hops = excluded.hops, started_at = min(interactions.started_at, excluded.started_at), \
+     updated_at = excluded.updated_at, ended = excluded.ended"
+);
 
-#[derive(sqlx::FromRow)]
+/// A row of `interaction_cols!`, in its order (times still as text).
 struct InteractionRow {
     channel: String,
     gateway: String,
@@ -53,6 +37,25 @@ struct InteractionRow {
     started_at: String,
     updated_at: String,
     ended: bool,
+}
+
+impl InteractionRow {
+    fn read(r: &Row<'_>) -> rusqlite::Result<InteractionRow> {
+        Ok(InteractionRow {
+            channel: r.get(0)?,
+            gateway: r.get(1)?,
+            session_id: r.get(2)?,
+            phone: r.get(3)?,
+            account_no: r.get(4)?,
+            language: r.get(5)?,
+            path: r.get(6)?,
+            outcome: r.get(7)?,
+            hops: r.get(8)?,
+            started_at: r.get(9)?,
+            updated_at: r.get(10)?,
+            ended: r.get(11)?,
+        })
+    }
 }
 
 impl TryFrom<InteractionRow> for Interaction {
@@ -76,41 +79,54 @@ impl TryFrom<InteractionRow> for Interaction {
 }
 
 /// Writes every row (one per session) in the caller's transaction.
-pub(super) async fn record_interactions(
-    conn: &mut SqliteConnection,
-    rows: &[Interaction],
-) -> StoreResult<()> {
+pub(super) fn record_interactions(conn: &Connection, rows: &[Interaction]) -> StoreResult<()> {
     for i in rows {
-        upsert_interaction!(i).execute(&mut *conn).await?;
+        exec(
+            conn,
+            UPSERT_INTERACTION,
+            params![
+                i.channel,
+                i.gateway,
+                i.session_id,
+                i.phone,
+                i.account_no,
+                i.language,
+                i.path,
+                i.outcome,
+                i.hops,
+                ts(&i.started_at),
+                ts(&i.updated_at),
+                i.ended,
+            ],
+        )?;
     }
     Ok(())
 }
 
-pub(super) async fn interaction(
-    pool: &SqlitePool,
+pub(super) fn interaction(
+    conn: &Connection,
     gateway: &str,
     session_id: &str,
 ) -> StoreResult<Option<Interaction>> {
-    let row: Option<InteractionRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        interaction_cols!(),
-        " FROM interactions WHERE gateway = ? AND session_id = ?"
-    ))
-    .bind(gateway)
-    .bind(session_id)
-    .fetch_optional(pool)
-    .await?;
+    let row = optional(
+        conn,
+        concat!(
+            "SELECT ",
+            interaction_cols!(),
+            " FROM interactions WHERE gateway = ? AND session_id = ?"
+        ),
+        [gateway, session_id],
+        InteractionRow::read,
+    )?;
     row.map(Interaction::try_from).transpose()
 }
 
-pub(super) async fn record_session_end(
-    conn: &mut SqliteConnection,
-    end: &SessionEnd,
-) -> StoreResult<()> {
+pub(super) fn record_session_end(conn: &Connection, end: &SessionEnd) -> StoreResult<()> {
     // One statement: the notification may arrive for a session we never logged (it then
     // gets a row of its own), and never races with the engine's own upsert.
     let now = ts(&Utc::now());
-    sqlx::query(
+    exec(
+        conn,
         "INSERT INTO interactions (gateway, session_id, channel, phone, account_no, language, \
            path, outcome, hops, started_at, updated_at, ended, end_status, end_duration_ms, \
            end_hops_count, end_input, end_last_app_response, end_error_message, end_cost, \
@@ -126,23 +142,23 @@ pub(super) async fn record_session_end(
            end_error_message = excluded.end_error_message, end_cost = excluded.end_cost, \
            end_date = excluded.end_date, end_network_code = excluded.end_network_code, \
            end_service_code = excluded.end_service_code",
-    )
-    .bind(&end.gateway)
-    .bind(&end.session_id)
-    .bind(end.phone.as_deref().unwrap_or(""))
-    .bind(end.hops_count.unwrap_or(0))
-    .bind(&now)
-    .bind(&end.status)
-    .bind(end.duration_ms)
-    .bind(end.hops_count)
-    .bind(&end.input)
-    .bind(&end.last_app_response)
-    .bind(&end.error_message)
-    .bind(&end.cost)
-    .bind(&end.date)
-    .bind(&end.network_code)
-    .bind(&end.service_code)
-    .execute(conn)
-    .await?;
+        params![
+            end.gateway,
+            end.session_id,
+            end.phone.as_deref().unwrap_or(""),
+            end.hops_count.unwrap_or(0),
+            now,
+            end.status,
+            end.duration_ms,
+            end.hops_count,
+            end.input,
+            end.last_app_response,
+            end.error_message,
+            end.cost,
+            end.date,
+            end.network_code,
+            end.service_code,
+        ],
+    )?;
     Ok(())
 }

@@ -1,32 +1,40 @@
-//! The CRM in SQLite: one file, WAL journal, runtime queries only. The statements live by
-//! aggregate (`customers`, `tickets`, `outages`, `interactions`, `import`); the filing rules
-//! they serve are in `store/rules.rs`.
+//! The CRM in SQLite: one file, WAL journal. The statements live by aggregate (`customers`,
+//! `tickets`, `outages`, `interactions`, `import`); the filing rules they serve are in
+//! `store/rules.rs`.
 //!
-//! Every write that must be atomic (an import, filing a ticket) runs in a `BEGIN IMMEDIATE`
-//! transaction, which takes the write lock up front: concurrent writers then queue on the busy
-//! timeout instead of failing to upgrade a read lock. So the filings the rules decide run one
-//! after the other, whatever their area.
+//! Two drivers, each for what it is good at. The serving path runs on rusqlite, in place:
+//! reads on the caller's thread (`connection.rs`), writes as units of work on one writer
+//! thread that commits them in groups (`writer.rs`). sqlx's SQLite driver moves every statement
+//! and row through a channel to a thread per connection; on the request path those thread
+//! switches cost the server a quarter of its CPU, SQLite itself 1.5%. sqlx stays for what runs
+//! once: the migrations, imports (`import.rs`), `count`, and [`SqliteCrm::pool`] for tests'
+//! ad-hoc SQL. Both drivers link the same SQLite library and open the same file.
 
+mod connection;
 mod convert;
 mod customers;
 mod import;
 mod interactions;
 mod outages;
 mod tickets;
+mod writer;
 
+use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use sqlx::AssertSqlSafe;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{AssertSqlSafe, Sqlite, Transaction};
 
+use self::connection::{BUSY_TIMEOUT, CACHE_KIB, Readers, TempDatabase};
+use self::writer::{Filer, Writer, complete};
 use super::common::COUNTABLE;
 use super::inspect::CrmInspect;
-use super::rules::{self, FilingStore};
+use super::rules;
 use super::{CrmStore, ImportSummary, ProgressFn, StoreError, StoreResult};
 use crate::domain::*;
 
@@ -38,90 +46,68 @@ fn countable(table: &str) -> bool {
 }
 
 pub struct SqliteCrm {
+    // Declared in the order they close: the writer finishes its queue first, and the
+    // temporary file of `in_memory` goes last.
+    writer: Writer,
+    readers: Readers,
     pool: SqlitePool,
-    /// SQLite has one writer at a time. Writers queue here, in order, instead of meeting
-    /// SQLITE_BUSY and sleeping in SQLite's busy handler (1, 2, 5, 10... ms naps that
-    /// dominated latency under load).
-    write_turn: std::sync::Arc<tokio::sync::Mutex<()>>,
-}
-
-/// A write transaction holding the writer's turn until it commits or is dropped.
-pub(crate) struct WriteTx {
-    tx: Transaction<'static, Sqlite>,
-    _turn: tokio::sync::OwnedMutexGuard<()>,
-}
-
-impl WriteTx {
-    async fn commit(self) -> Result<(), sqlx::Error> {
-        self.tx.commit().await
-    }
-
-    async fn rollback(self) -> Result<(), sqlx::Error> {
-        self.tx.rollback().await
-    }
-}
-
-impl std::ops::Deref for WriteTx {
-    type Target = sqlx::SqliteConnection;
-    fn deref(&self) -> &Self::Target {
-        &self.tx
-    }
-}
-
-impl std::ops::DerefMut for WriteTx {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.tx
-    }
+    _temp: Option<TempDatabase>,
 }
 
 impl SqliteCrm {
     /// Opens (creating it if missing) the database at `url`, e.g. `sqlite://dalal.db` or
-    /// `sqlite:data/dalal.db`, and runs the migrations.
+    /// `sqlite:data/dalal.db`, and runs the migrations. `sqlite::memory:` is a private
+    /// database, as [`SqliteCrm::in_memory`].
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let options = SqliteConnectOptions::from_str(url)?
+        if url.contains(":memory:") || url.contains("mode=memory") {
+            return Self::in_memory().await;
+        }
+        let options = SqliteConnectOptions::from_str(url)?;
+        Self::open(options, None).await
+    }
+
+    /// A fresh private database (for tests): a file in the temporary directory, deleted when
+    /// the store is dropped (the serving connections must all see one database).
+    pub async fn in_memory() -> Result<Self, StoreError> {
+        let temp = TempDatabase::new();
+        let options = SqliteConnectOptions::new().filename(temp.path());
+        Self::open(options, Some(temp)).await
+    }
+
+    async fn open(
+        options: SqliteConnectOptions,
+        temp: Option<TempDatabase>,
+    ) -> Result<Self, StoreError> {
+        // The same settings as the serving connections' (`connection::open`).
+        let options = options
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .busy_timeout(Duration::from_secs(5))
-            // WAL + NORMAL: a commit is durable once written to the WAL, which survives a
-            // crash of dalal (kill -9, tests/faults.rs); only an OS crash or power cut can lose
-            // the last commits. FULL's fsync per commit capped the embedded server at a few
-            // thousand hops/s. Production runs PostgreSQL.
+            .busy_timeout(BUSY_TIMEOUT)
             .synchronous(SqliteSynchronous::Normal)
-            // 16 MiB of page cache per connection (the default is 2 MiB): the customers and
-            // bills indexes of a large utility stay in memory.
-            .pragma("cache_size", "-16384")
+            .pragma("cache_size", format!("-{CACHE_KIB}"))
             .foreign_keys(true);
-        // Few connections: each is a thread, and on a small machine thread switches cost more
-        // than the parallel reads gain; writers take turns anyway.
+        let path = options.get_filename().to_path_buf();
+        // Two connections are plenty for what sqlx still does (each is a thread); they close
+        // when idle, as the server uses them only at startup.
         let pool = SqlitePoolOptions::new()
-            .max_connections(4)
+            .max_connections(2)
+            .idle_timeout(Duration::from_secs(60))
             .connect_with(options)
             .await?;
-        Self::with_pool(pool).await
-    }
-
-    /// A fresh private in-memory database (for tests). The pool holds exactly one connection
-    /// that never expires, so every query sees the same database.
-    pub async fn in_memory() -> Result<Self, StoreError> {
-        let options = SqliteConnectOptions::from_str("sqlite::memory:")?.foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .idle_timeout(None)
-            .max_lifetime(None)
-            .connect_with(options)
-            .await?;
-        Self::with_pool(pool).await
-    }
-
-    async fn with_pool(pool: SqlitePool) -> Result<Self, StoreError> {
         MIGRATOR.run(&pool).await?;
+        Self::serve(&path, pool, temp)
+    }
+
+    fn serve(path: &Path, pool: SqlitePool, temp: Option<TempDatabase>) -> StoreResult<Self> {
         Ok(SqliteCrm {
+            writer: Writer::start(connection::open(path)?)?,
+            readers: Readers::open(path, Readers::default_count())?,
             pool,
-            write_turn: Default::default(),
+            _temp: temp,
         })
     }
 
+    /// The sqlx pool on the same database, for one-off statements (tests, tools).
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
     }
@@ -139,42 +125,18 @@ impl SqliteCrm {
             .fetch_one(&self.pool)
             .await?)
     }
-
-    async fn begin_write(&self) -> StoreResult<WriteTx> {
-        let turn = self.write_turn.clone().lock_owned().await;
-        Ok(WriteTx {
-            tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            _turn: turn,
-        })
-    }
-}
-
-impl FilingStore for SqliteCrm {
-    type Conn = sqlx::SqliteConnection;
-    type Tx = WriteTx;
-
-    async fn begin_filing(&self) -> StoreResult<WriteTx> {
-        self.begin_write().await
-    }
-
-    async fn commit(tx: WriteTx) -> StoreResult<()> {
-        Ok(tx.commit().await?)
-    }
-
-    async fn rollback(tx: WriteTx) -> StoreResult<()> {
-        Ok(tx.rollback().await?)
-    }
 }
 
 #[async_trait]
 impl CrmStore for SqliteCrm {
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        self.readers
+            .read(|c| connection::one(c, "SELECT 1", [], |r| r.get::<_, i64>(0)))?;
         Ok(())
     }
 
     async fn is_empty(&self) -> StoreResult<bool> {
-        customers::is_empty(&self.pool).await
+        self.readers.read(customers::is_empty)
     }
 
     async fn import_with_progress(
@@ -186,41 +148,45 @@ impl CrmStore for SqliteCrm {
     }
 
     async fn accounts_for_phone(&self, phone: &str) -> StoreResult<Vec<Account>> {
-        customers::accounts_for_phone(&self.pool, phone).await
+        self.readers
+            .read(|c| customers::accounts_for_phone(c, phone))
     }
 
     async fn account(&self, account_no: &str) -> StoreResult<Option<Account>> {
-        customers::account(&self.pool, account_no).await
+        self.readers.read(|c| customers::account(c, account_no))
     }
 
     async fn account_by_number(&self, typed: &str) -> StoreResult<Option<Account>> {
-        customers::account_by_number(&self.pool, typed).await
+        self.readers
+            .read(|c| customers::account_by_number(c, typed))
     }
 
     async fn account_by_meter(&self, typed: &str) -> StoreResult<Option<Account>> {
-        customers::account_by_meter(&self.pool, typed).await
+        self.readers.read(|c| customers::account_by_meter(c, typed))
     }
 
     async fn area(&self, area_code: &str) -> StoreResult<Option<Area>> {
-        customers::area(&self.pool, area_code).await
+        self.readers.read(|c| customers::area(c, area_code))
     }
 
     async fn latest_bill(&self, account_no: &str) -> StoreResult<Option<Bill>> {
-        customers::latest_bill(&self.pool, account_no).await
+        self.readers.read(|c| customers::latest_bill(c, account_no))
     }
 
     async fn phone_language(&self, phone: &str) -> StoreResult<Option<String>> {
-        customers::phone_language(&self.pool, phone).await
+        self.readers.read(|c| customers::phone_language(c, phone))
     }
 
     async fn save_language(&self, phone: &str, language: &str) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        customers::save_language(&mut tx, phone, language).await?;
-        Ok(tx.commit().await?)
+        let (phone, language) = (phone.to_string(), language.to_string());
+        self.writer
+            .write(move |c| customers::save_language(c, &phone, &language))
+            .await
     }
 
     async fn area_outages(&self, area_code: &str, now: DateTime<Utc>) -> StoreResult<Vec<Outage>> {
-        outages::area_outages(&self.pool, area_code, now).await
+        self.readers
+            .read(|c| outages::area_outages(c, area_code, now))
     }
 
     async fn file_outage_report(
@@ -228,31 +194,41 @@ impl CrmStore for SqliteCrm {
         filing: &NewOutageFiling,
         policy: &StormPolicy,
     ) -> StoreResult<OutageFiling> {
-        rules::file_outage_report(self, filing, policy).await
+        let (filing, policy) = (filing.clone(), *policy);
+        self.writer
+            .write(move |c| complete(rules::file_outage_report(&Filer(c), &filing, &policy)))
+            .await
     }
 
     async fn outage_report(&self, reference: &str) -> StoreResult<Option<OutageReport>> {
-        outages::outage_report(&self.pool, reference).await
+        self.readers.read(|c| outages::outage_report(c, reference))
     }
 
     async fn outage(&self, outage_id: &str) -> StoreResult<Option<Outage>> {
-        outages::outage(&self.pool, outage_id).await
+        self.readers.read(|c| outages::outage(c, outage_id))
     }
 
     async fn create_ticket(&self, ticket: &NewTicket) -> StoreResult<Ticket> {
-        rules::create_ticket(self, ticket).await
+        let ticket = ticket.clone();
+        self.writer
+            .write(move |c| complete(rules::create_ticket(&Filer(c), &ticket)))
+            .await
     }
 
     async fn ticket(&self, reference: &str) -> StoreResult<Option<Ticket>> {
-        tickets::ticket(&self.pool, reference).await
+        self.readers.read(|c| tickets::ticket(c, reference))
     }
 
     async fn open_tickets(&self, phone: &str, account_nos: &[String]) -> StoreResult<Vec<Ticket>> {
-        tickets::open_tickets(&self.pool, phone, account_nos).await
+        self.readers
+            .read(|c| tickets::open_tickets(c, phone, account_nos))
     }
 
     async fn create_callback(&self, callback: &NewCallback) -> StoreResult<i64> {
-        rules::create_callback(self, callback).await
+        let callback = callback.clone();
+        self.writer
+            .write(move |c| complete(rules::create_callback(&Filer(c), &callback)))
+            .await
     }
 
     async fn record_interaction(&self, interaction: &Interaction) -> StoreResult<()> {
@@ -261,38 +237,46 @@ impl CrmStore for SqliteCrm {
     }
 
     async fn record_interactions(&self, rows: &[Interaction]) -> StoreResult<()> {
-        // One transaction, one commit, for the whole batch (see `store::batch`).
-        let mut tx = self.begin_write().await?;
-        interactions::record_interactions(&mut tx, rows).await?;
-        Ok(tx.commit().await?)
+        // One job, so all or nothing; committed with whatever else is queued (see also
+        // `store::batch`, which gathers the hops' rows into such a slice).
+        let rows = rows.to_vec();
+        self.writer
+            .write(move |c| interactions::record_interactions(c, &rows))
+            .await
     }
 
     async fn record_session_end(&self, end: &SessionEnd) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        interactions::record_session_end(&mut tx, end).await?;
-        Ok(tx.commit().await?)
+        let end = end.clone();
+        self.writer
+            .write(move |c| interactions::record_session_end(c, &end))
+            .await
     }
 }
 
 #[async_trait]
 impl CrmInspect for SqliteCrm {
     async fn active_outage(&self, area_code: &str, service: &str) -> StoreResult<Option<Outage>> {
-        outages::active_outage(&self.pool, area_code, service).await
+        self.readers
+            .read(|c| outages::active_outage(c, area_code, service))
     }
 
     async fn report_outage(&self, report: &NewOutageReport) -> StoreResult<OutageReport> {
-        rules::report_outage(self, report).await
+        let report = report.clone();
+        self.writer
+            .write(move |c| complete(rules::report_outage(&Filer(c), &report)))
+            .await
     }
 
     async fn outage_report_count(&self, outage_id: &str) -> StoreResult<i64> {
-        outages::outage_report_count(&self.pool, outage_id).await
+        self.readers
+            .read(|c| outages::outage_report_count(c, outage_id))
     }
 
     async fn ticket_events(
         &self,
         reference: &str,
     ) -> StoreResult<Vec<(DateTime<Utc>, String, Option<String>)>> {
-        tickets::ticket_events(&self.pool, reference).await
+        self.readers.read(|c| tickets::ticket_events(c, reference))
     }
 
     async fn interaction(
@@ -300,7 +284,8 @@ impl CrmInspect for SqliteCrm {
         gateway: &str,
         session_id: &str,
     ) -> StoreResult<Option<Interaction>> {
-        interactions::interaction(&self.pool, gateway, session_id).await
+        self.readers
+            .read(|c| interactions::interaction(c, gateway, session_id))
     }
 }
 

@@ -1,9 +1,11 @@
 //! Outages, outage reports and the storm primitives in SQLite.
 
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::{SqliteConnection, SqlitePool};
+use rusqlite::{Connection, Row, params};
 
+use super::connection::{all, exec, one, optional};
 use super::convert::{parse_opt_ts, parse_ts, ts};
+use super::writer::Rows;
 use crate::domain::{Outage, OutageReport};
 use crate::store::common::{outage_cols, report_cols};
 use crate::store::rules::OutageRows;
@@ -26,7 +28,7 @@ macro_rules! window_tickets {
     };
 }
 
-#[derive(sqlx::FromRow)]
+/// A row of `outage_cols!`, in its order (times still as text).
 struct OutageRow {
     outage_id: String,
     area_code: String,
@@ -36,6 +38,21 @@ struct OutageRow {
     expected_end: Option<String>,
     status: String,
     cause: Option<String>,
+}
+
+impl OutageRow {
+    fn read(r: &Row<'_>) -> rusqlite::Result<OutageRow> {
+        Ok(OutageRow {
+            outage_id: r.get(0)?,
+            area_code: r.get(1)?,
+            service: r.get(2)?,
+            kind: r.get(3)?,
+            starts_at: r.get(4)?,
+            expected_end: r.get(5)?,
+            status: r.get(6)?,
+            cause: r.get(7)?,
+        })
+    }
 }
 
 impl TryFrom<OutageRow> for Outage {
@@ -54,7 +71,7 @@ impl TryFrom<OutageRow> for Outage {
     }
 }
 
-#[derive(sqlx::FromRow)]
+/// A row of `report_cols!`, in its order (time still as text).
 struct ReportRow {
     reference: String,
     outage_id: String,
@@ -62,6 +79,19 @@ struct ReportRow {
     phone: Option<String>,
     channel: String,
     created_at: String,
+}
+
+impl ReportRow {
+    fn read(r: &Row<'_>) -> rusqlite::Result<ReportRow> {
+        Ok(ReportRow {
+            reference: r.get(0)?,
+            outage_id: r.get(1)?,
+            account_no: r.get(2)?,
+            phone: r.get(3)?,
+            channel: r.get(4)?,
+            created_at: r.get(5)?,
+        })
+    }
 }
 
 impl TryFrom<ReportRow> for OutageReport {
@@ -78,110 +108,109 @@ impl TryFrom<ReportRow> for OutageReport {
     }
 }
 
-pub(super) async fn active_outage(
-    pool: &SqlitePool,
+/// The active or suspected outage of one area and service (readers and the rules).
+pub(super) fn active_outage(
+    conn: &Connection,
     area_code: &str,
     service: &str,
 ) -> StoreResult<Option<Outage>> {
-    let row: Option<OutageRow> = sqlx::query_as(CURRENT_OUTAGE)
-        .bind(area_code)
-        .bind(service)
-        .fetch_optional(pool)
-        .await?;
+    let row = optional(conn, CURRENT_OUTAGE, [area_code, service], OutageRow::read)?;
     row.map(Outage::try_from).transpose()
 }
 
-pub(super) async fn area_outages(
-    pool: &SqlitePool,
+pub(super) fn area_outages(
+    conn: &Connection,
     area_code: &str,
     now: DateTime<Utc>,
 ) -> StoreResult<Vec<Outage>> {
     // An active or suspected outage is listed even past its expected end: it is not
     // restored yet.
-    let rows: Vec<OutageRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        outage_cols!(),
-        " FROM outages WHERE area_code = ? AND (status IN ('active', 'suspected') \
-           OR (status = 'scheduled' AND (expected_end IS NULL OR expected_end > ?))) \
-         ORDER BY starts_at, outage_id"
-    ))
-    .bind(area_code)
-    .bind(ts(&now))
-    .fetch_all(pool)
-    .await?;
+    let rows = all(
+        conn,
+        concat!(
+            "SELECT ",
+            outage_cols!(),
+            " FROM outages WHERE area_code = ? AND (status IN ('active', 'suspected') \
+               OR (status = 'scheduled' AND (expected_end IS NULL OR expected_end > ?))) \
+             ORDER BY starts_at, outage_id"
+        ),
+        params![area_code, ts(&now)],
+        OutageRow::read,
+    )?;
     rows.into_iter().map(Outage::try_from).collect()
 }
 
-pub(super) async fn outage_report_count(pool: &SqlitePool, outage_id: &str) -> StoreResult<i64> {
-    Ok(
-        sqlx::query_scalar("SELECT COUNT(*) FROM outage_reports WHERE outage_id = ?")
-            .bind(outage_id)
-            .fetch_one(pool)
-            .await?,
+pub(super) fn outage_report_count(conn: &Connection, outage_id: &str) -> StoreResult<i64> {
+    one(
+        conn,
+        "SELECT COUNT(*) FROM outage_reports WHERE outage_id = ?",
+        [outage_id],
+        |r| r.get(0),
     )
 }
 
-pub(super) async fn outage_report(
-    pool: &SqlitePool,
+pub(super) fn outage_report(
+    conn: &Connection,
     reference: &str,
 ) -> StoreResult<Option<OutageReport>> {
-    let row: Option<ReportRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        report_cols!(),
-        " FROM outage_reports WHERE reference = ?"
-    ))
-    .bind(reference)
-    .fetch_optional(pool)
-    .await?;
+    let row = optional(
+        conn,
+        concat!(
+            "SELECT ",
+            report_cols!(),
+            " FROM outage_reports WHERE reference = ?"
+        ),
+        [reference],
+        ReportRow::read,
+    )?;
     row.map(OutageReport::try_from).transpose()
 }
 
-pub(super) async fn outage(pool: &SqlitePool, outage_id: &str) -> StoreResult<Option<Outage>> {
-    let row: Option<OutageRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        outage_cols!(),
-        " FROM outages WHERE outage_id = ?"
-    ))
-    .bind(outage_id)
-    .fetch_optional(pool)
-    .await?;
+/// One outage by id (readers and the rules).
+pub(super) fn outage(conn: &Connection, outage_id: &str) -> StoreResult<Option<Outage>> {
+    let row = optional(
+        conn,
+        concat!(
+            "SELECT ",
+            outage_cols!(),
+            " FROM outages WHERE outage_id = ?"
+        ),
+        [outage_id],
+        OutageRow::read,
+    )?;
     row.map(Outage::try_from).transpose()
 }
 
-/// Every statement runs in a `BEGIN IMMEDIATE` transaction of the store's one writer.
-impl OutageRows for SqliteConnection {
+/// Run by the filing rules on the writer thread, inside its transaction.
+impl OutageRows for Rows<'_> {
     async fn lock_origin_key(&mut self, _origin_key: &str) -> StoreResult<()> {
-        // The transaction already holds the database's only write lock.
+        // Nothing to lock: the store's one writer thread runs one filing at a time, in a
+        // `BEGIN IMMEDIATE` transaction that holds the database's only write lock (another
+        // instance on the same file waits for it).
         Ok(())
     }
 
     async fn lock_filings(&mut self, _area_code: &str, _service: &str) -> StoreResult<()> {
-        // The transaction already holds the database's only write lock.
+        // Nothing to lock, for the same reason as `lock_origin_key`.
         Ok(())
     }
 
     async fn report_by_origin(&mut self, origin_key: &str) -> StoreResult<Option<OutageReport>> {
-        let row: Option<ReportRow> = sqlx::query_as(concat!(
-            "SELECT ",
-            report_cols!(),
-            " FROM outage_reports WHERE origin_key = ?"
-        ))
-        .bind(origin_key)
-        .fetch_optional(self)
-        .await?;
+        let row = optional(
+            self.0,
+            concat!(
+                "SELECT ",
+                report_cols!(),
+                " FROM outage_reports WHERE origin_key = ?"
+            ),
+            [origin_key],
+            ReportRow::read,
+        )?;
         row.map(OutageReport::try_from).transpose()
     }
 
     async fn outage(&mut self, outage_id: &str) -> StoreResult<Option<Outage>> {
-        let row: Option<OutageRow> = sqlx::query_as(concat!(
-            "SELECT ",
-            outage_cols!(),
-            " FROM outages WHERE outage_id = ?"
-        ))
-        .bind(outage_id)
-        .fetch_optional(self)
-        .await?;
-        row.map(Outage::try_from).transpose()
+        outage(self.0, outage_id)
     }
 
     async fn current_outage(
@@ -189,12 +218,7 @@ impl OutageRows for SqliteConnection {
         area_code: &str,
         service: &str,
     ) -> StoreResult<Option<Outage>> {
-        let row: Option<OutageRow> = sqlx::query_as(CURRENT_OUTAGE)
-            .bind(area_code)
-            .bind(service)
-            .fetch_optional(self)
-            .await?;
-        row.map(Outage::try_from).transpose()
+        active_outage(self.0, area_code, service)
     }
 
     async fn count_unlinked_outage_tickets(
@@ -203,43 +227,44 @@ impl OutageRows for SqliteConnection {
         service: &str,
         since: DateTime<Utc>,
     ) -> StoreResult<i64> {
-        Ok(sqlx::query_scalar(concat!(
-            "SELECT COUNT(*) FROM tickets WHERE ",
-            window_tickets!()
-        ))
-        .bind(area_code)
-        .bind(service)
-        .bind(ts(&since))
-        .fetch_one(self)
-        .await?)
+        one(
+            self.0,
+            concat!("SELECT COUNT(*) FROM tickets WHERE ", window_tickets!()),
+            params![area_code, service, ts(&since)],
+            |r| r.get(0),
+        )
     }
 
     async fn area_exists(&mut self, area_code: &str) -> StoreResult<bool> {
-        Ok(
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM areas WHERE area_code = ?)")
-                .bind(area_code)
-                .fetch_one(self)
-                .await?,
+        one(
+            self.0,
+            "SELECT EXISTS (SELECT 1 FROM areas WHERE area_code = ?)",
+            [area_code],
+            |r| r.get(0),
         )
     }
 
     async fn insert_outage(&mut self, o: &Outage) -> StoreResult<bool> {
-        let inserted: Option<String> = sqlx::query_scalar(concat!(
-            "INSERT INTO outages (",
-            outage_cols!(),
-            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
-             ON CONFLICT (outage_id) DO NOTHING RETURNING outage_id"
-        ))
-        .bind(&o.outage_id)
-        .bind(&o.area_code)
-        .bind(&o.service)
-        .bind(&o.kind)
-        .bind(ts(&o.starts_at))
-        .bind(o.expected_end.as_ref().map(ts))
-        .bind(&o.status)
-        .bind(&o.cause)
-        .fetch_optional(self)
-        .await?;
+        let inserted: Option<String> = optional(
+            self.0,
+            concat!(
+                "INSERT INTO outages (",
+                outage_cols!(),
+                ") VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
+                 ON CONFLICT (outage_id) DO NOTHING RETURNING outage_id"
+            ),
+            params![
+                o.outage_id,
+                o.area_code,
+                o.service,
+                o.kind,
+                ts(&o.starts_at),
+                o.expected_end.as_ref().map(ts),
+                o.status,
+                o.cause,
+            ],
+            |r| r.get(0),
+        )?;
         Ok(inserted.is_some())
     }
 
@@ -250,35 +275,37 @@ impl OutageRows for SqliteConnection {
         since: DateTime<Utc>,
         outage_id: &str,
     ) -> StoreResult<()> {
-        sqlx::query(concat!(
-            "UPDATE tickets SET outage_id = ?4 WHERE ",
-            window_tickets!()
-        ))
-        .bind(area_code)
-        .bind(service)
-        .bind(ts(&since))
-        .bind(outage_id)
-        .execute(self)
-        .await?;
+        exec(
+            self.0,
+            concat!(
+                "UPDATE tickets SET outage_id = ?4 WHERE ",
+                window_tickets!()
+            ),
+            params![area_code, service, ts(&since), outage_id],
+        )?;
         Ok(())
     }
 
     async fn insert_report(&mut self, r: &OutageReport, origin_key: &str) -> StoreResult<bool> {
-        let inserted: Option<String> = sqlx::query_scalar(concat!(
-            "INSERT INTO outage_reports (",
-            report_cols!(),
-            ", origin_key) VALUES (?, ?, ?, ?, ?, ?, ?) \
-             ON CONFLICT (origin_key) DO NOTHING RETURNING reference"
-        ))
-        .bind(&r.reference)
-        .bind(&r.outage_id)
-        .bind(&r.account_no)
-        .bind(&r.phone)
-        .bind(&r.channel)
-        .bind(ts(&r.created_at))
-        .bind(origin_key)
-        .fetch_optional(self)
-        .await?;
+        let inserted: Option<String> = optional(
+            self.0,
+            concat!(
+                "INSERT INTO outage_reports (",
+                report_cols!(),
+                ", origin_key) VALUES (?, ?, ?, ?, ?, ?, ?) \
+                 ON CONFLICT (origin_key) DO NOTHING RETURNING reference"
+            ),
+            params![
+                r.reference,
+                r.outage_id,
+                r.account_no,
+                r.phone,
+                r.channel,
+                ts(&r.created_at),
+                origin_key,
+            ],
+            |r| r.get(0),
+        )?;
         Ok(inserted.is_some())
     }
 }

@@ -1,10 +1,12 @@
 //! Tickets, call-back tasks and the reference sequence in SQLite.
 
 use chrono::{DateTime, Utc};
-use sqlx::AssertSqlSafe;
-use sqlx::sqlite::{SqliteConnection, SqlitePool};
+use rusqlite::types::ToSql;
+use rusqlite::{Connection, Row, params};
 
+use super::connection::{all, exec, one, optional};
 use super::convert::{opt_ts, parse_opt_ts, parse_ts, ts};
+use super::writer::Rows;
 use crate::domain::{NewCallback, Ticket};
 use crate::store::common::ticket_cols;
 use crate::store::rules::TicketRows;
@@ -13,7 +15,7 @@ use crate::store::{StoreError, StoreResult};
 /// Counter that numbers ticket and outage-report references (they share one namespace).
 const REFERENCE_COUNTER: &str = "reference";
 
-#[derive(sqlx::FromRow)]
+/// A row of `ticket_cols!`, in its order (times still as text).
 struct TicketRow {
     ticket_ref: String,
     account_no: Option<String>,
@@ -25,6 +27,23 @@ struct TicketRow {
     sla_due_at: Option<String>,
     updated_at: String,
     note: Option<String>,
+}
+
+impl TicketRow {
+    fn read(r: &Row<'_>) -> rusqlite::Result<TicketRow> {
+        Ok(TicketRow {
+            ticket_ref: r.get(0)?,
+            account_no: r.get(1)?,
+            phone: r.get(2)?,
+            category: r.get(3)?,
+            status: r.get(4)?,
+            channel: r.get(5)?,
+            created_at: r.get(6)?,
+            sla_due_at: r.get(7)?,
+            updated_at: r.get(8)?,
+            note: r.get(9)?,
+        })
+    }
 }
 
 impl TryFrom<TicketRow> for Ticket {
@@ -45,27 +64,30 @@ impl TryFrom<TicketRow> for Ticket {
     }
 }
 
-pub(super) async fn ticket(pool: &SqlitePool, reference: &str) -> StoreResult<Option<Ticket>> {
-    let row: Option<TicketRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        ticket_cols!(),
-        " FROM tickets WHERE ticket_ref = ?"
-    ))
-    .bind(reference)
-    .fetch_optional(pool)
-    .await?;
+pub(super) fn ticket(conn: &Connection, reference: &str) -> StoreResult<Option<Ticket>> {
+    let row = optional(
+        conn,
+        concat!(
+            "SELECT ",
+            ticket_cols!(),
+            " FROM tickets WHERE ticket_ref = ?"
+        ),
+        [reference],
+        TicketRow::read,
+    )?;
     row.map(Ticket::try_from).transpose()
 }
 
-pub(super) async fn open_tickets(
-    pool: &SqlitePool,
+pub(super) fn open_tickets(
+    conn: &Connection,
     phone: &str,
     account_nos: &[String],
 ) -> StoreResult<Vec<Ticket>> {
     let mut accounts: Vec<&str> = account_nos.iter().map(String::as_str).collect();
     accounts.sort_unstable();
     accounts.dedup();
-    // Only `?` placeholders are added to the text: every value is bound.
+    // Only `?` placeholders are added to the text: every value is bound. (The statement is
+    // cached per number of accounts; a phone acts for one or two.)
     let placeholders = vec!["?"; accounts.len()].join(", ");
     let matches = if accounts.is_empty() {
         "phone = ?".to_string()
@@ -81,39 +103,41 @@ pub(super) async fn open_tickets(
         ),
         matches
     );
-    let mut query = sqlx::query_as::<_, TicketRow>(AssertSqlSafe(sql)).bind(phone);
-    for account in accounts {
-        query = query.bind(account);
-    }
-    let rows = query.fetch_all(pool).await?;
+    let values: Vec<&dyn ToSql> = std::iter::once(&phone as &dyn ToSql)
+        .chain(accounts.iter().map(|a| a as &dyn ToSql))
+        .collect();
+    let rows = all(conn, &sql, values.as_slice(), TicketRow::read)?;
     rows.into_iter().map(Ticket::try_from).collect()
 }
 
-pub(super) async fn ticket_events(
-    pool: &SqlitePool,
-    reference: &str,
-) -> StoreResult<Vec<(DateTime<Utc>, String, Option<String>)>> {
-    let rows: Vec<(String, String, Option<String>)> = sqlx::query_as(
+/// One event of a ticket's history: (at, event, detail).
+type TicketEvent = (DateTime<Utc>, String, Option<String>);
+
+pub(super) fn ticket_events(conn: &Connection, reference: &str) -> StoreResult<Vec<TicketEvent>> {
+    let rows: Vec<(String, String, Option<String>)> = all(
+        conn,
         "SELECT at, event, detail FROM ticket_events WHERE ticket_ref = ? ORDER BY at, id",
-    )
-    .bind(reference)
-    .fetch_all(pool)
-    .await?;
+        [reference],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
     rows.into_iter()
         .map(|(at, event, detail)| Ok((parse_ts(&at)?, event, detail)))
         .collect()
 }
 
-impl TicketRows for SqliteConnection {
+/// Run by the filing rules on the writer thread, inside its transaction.
+impl TicketRows for Rows<'_> {
     async fn ticket_by_origin(&mut self, origin_key: &str) -> StoreResult<Option<Ticket>> {
-        let row: Option<TicketRow> = sqlx::query_as(concat!(
-            "SELECT ",
-            ticket_cols!(),
-            " FROM tickets WHERE origin_key = ?"
-        ))
-        .bind(origin_key)
-        .fetch_optional(self)
-        .await?;
+        let row = optional(
+            self.0,
+            concat!(
+                "SELECT ",
+                ticket_cols!(),
+                " FROM tickets WHERE origin_key = ?"
+            ),
+            [origin_key],
+            TicketRow::read,
+        )?;
         row.map(Ticket::try_from).transpose()
     }
 
@@ -123,27 +147,32 @@ impl TicketRows for SqliteConnection {
         origin_key: &str,
         area_service: Option<(&str, &str)>,
     ) -> StoreResult<bool> {
-        let inserted: Option<String> = sqlx::query_scalar(concat!(
-            "INSERT INTO tickets (",
-            ticket_cols!(),
-            ", origin_key, area_code, service) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-             ON CONFLICT (origin_key) DO NOTHING RETURNING ticket_ref"
-        ))
-        .bind(&t.ticket_ref)
-        .bind(&t.account_no)
-        .bind(&t.phone)
-        .bind(&t.category)
-        .bind(&t.status)
-        .bind(&t.channel)
-        .bind(ts(&t.created_at))
-        .bind(opt_ts(&t.sla_due_at))
-        .bind(ts(&t.updated_at))
-        .bind(&t.note)
-        .bind(origin_key)
-        .bind(area_service.map(|(area, _)| area))
-        .bind(area_service.map(|(_, service)| service))
-        .fetch_optional(self)
-        .await?;
+        let inserted: Option<String> = optional(
+            self.0,
+            concat!(
+                "INSERT INTO tickets (",
+                ticket_cols!(),
+                ", origin_key, area_code, service) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+                 ON CONFLICT (origin_key) DO NOTHING RETURNING ticket_ref"
+            ),
+            params![
+                t.ticket_ref,
+                t.account_no,
+                t.phone,
+                t.category,
+                t.status,
+                t.channel,
+                ts(&t.created_at),
+                opt_ts(&t.sla_due_at),
+                ts(&t.updated_at),
+                t.note,
+                origin_key,
+                area_service.map(|(area, _)| area),
+                area_service.map(|(_, service)| service),
+            ],
+            |r| r.get(0),
+        )?;
         Ok(inserted.is_some())
     }
 
@@ -154,61 +183,59 @@ impl TicketRows for SqliteConnection {
         event: &str,
         detail: &str,
     ) -> StoreResult<()> {
-        sqlx::query(
+        exec(
+            self.0,
             "INSERT INTO ticket_events (ticket_ref, at, event, detail) VALUES (?, ?, ?, ?)",
-        )
-        .bind(reference)
-        .bind(ts(&at))
-        .bind(event)
-        .bind(detail)
-        .execute(self)
-        .await?;
+            params![reference, ts(&at), event, detail],
+        )?;
         Ok(())
     }
 
     async fn callback_by_origin(&mut self, origin_key: &str) -> StoreResult<Option<i64>> {
-        Ok(
-            sqlx::query_scalar("SELECT id FROM callback_tasks WHERE origin_key = ?")
-                .bind(origin_key)
-                .fetch_optional(self)
-                .await?,
+        optional(
+            self.0,
+            "SELECT id FROM callback_tasks WHERE origin_key = ?",
+            [origin_key],
+            |r| r.get(0),
         )
     }
 
     async fn insert_callback(&mut self, callback: &NewCallback) -> StoreResult<Option<i64>> {
-        Ok(sqlx::query_scalar(
+        optional(
+            self.0,
             "INSERT INTO callback_tasks \
              (phone, account_no, language, channel, status, created_at, origin_key) \
              VALUES (?, ?, ?, ?, 'pending', ?, ?) \
              ON CONFLICT (origin_key) DO NOTHING RETURNING id",
+            params![
+                callback.phone,
+                callback.account_no,
+                callback.language,
+                callback.channel,
+                ts(&callback.created_at),
+                callback.origin_key,
+            ],
+            |r| r.get(0),
         )
-        .bind(&callback.phone)
-        .bind(&callback.account_no)
-        .bind(&callback.language)
-        .bind(&callback.channel)
-        .bind(ts(&callback.created_at))
-        .bind(&callback.origin_key)
-        .fetch_optional(self)
-        .await?)
     }
 
     async fn next_reference_number(&mut self) -> StoreResult<i64> {
-        Ok(sqlx::query_scalar(
+        one(
+            self.0,
             "INSERT INTO counters (name, value) VALUES (?1, 1) \
              ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value",
+            [REFERENCE_COUNTER],
+            |r| r.get(0),
         )
-        .bind(REFERENCE_COUNTER)
-        .fetch_one(self)
-        .await?)
     }
 
     async fn reference_taken(&mut self, reference: &str) -> StoreResult<bool> {
-        Ok(sqlx::query_scalar(
+        one(
+            self.0,
             "SELECT EXISTS (SELECT 1 FROM tickets WHERE ticket_ref = ?1) \
                  OR EXISTS (SELECT 1 FROM outage_reports WHERE reference = ?1)",
+            [reference],
+            |r| r.get(0),
         )
-        .bind(reference)
-        .fetch_one(self)
-        .await?)
     }
 }
