@@ -21,7 +21,7 @@ pub(super) async fn perform(
 ) -> StoreResult<ActionResult> {
     let typed = text_var(state, "typed_meter").unwrap_or_default();
     match actions.crm.account_by_meter(typed).await? {
-        Some(account) => located(actions, &account).await,
+        Some(account) => located(actions, &(&account).into()).await,
         None => Ok(ActionResult::outcome("not_found")),
     }
 }

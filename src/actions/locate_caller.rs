@@ -1,7 +1,6 @@
 //! Where the caller's supply is, from the account the session already knows.
 
-use super::{ActionSpec, Actions, Caller, VarKind, VarRead, text_var};
-use crate::domain::Account;
+use super::{ActionSpec, Actions, Caller, CallerAccount, VarKind, VarRead, text_var};
 use crate::engine::{ActionRequest, ActionResult, State, Value};
 use crate::store::StoreResult;
 
@@ -21,7 +20,10 @@ pub const SPEC: ActionSpec = ActionSpec {
 };
 
 /// The `ok` outcome with the account's area, country and service.
-pub(super) async fn located(actions: &Actions<'_>, account: &Account) -> StoreResult<ActionResult> {
+pub(super) async fn located(
+    actions: &Actions<'_>,
+    account: &CallerAccount,
+) -> StoreResult<ActionResult> {
     let area = actions.area(&account.area_code).await?;
     let (name, country) = area
         .map(|a| (a.name, a.country))

@@ -124,12 +124,50 @@ pub struct Caller<'a> {
 /// What the CRM said about the caller during this session: read once, kept in the session, so
 /// the hops after the first do not ask the database again. (Within one session's few minutes,
 /// a caller's accounts and the areas' names do not change in a way a screen should follow.)
+/// Only what screens and filings use is kept: every live session carries it.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct Known {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    accounts: Option<Vec<Account>>,
+    accounts: Option<Vec<CallerAccount>>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    areas: BTreeMap<String, Area>,
+    areas: BTreeMap<String, Place>,
+}
+
+/// An account as a session keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallerAccount {
+    pub account_no: String,
+    /// `electricity` or `water`.
+    pub service: String,
+    pub area_code: String,
+    pub language: Option<String>,
+}
+
+impl From<&Account> for CallerAccount {
+    fn from(account: &Account) -> Self {
+        CallerAccount {
+            account_no: account.account_no.clone(),
+            service: account.service.clone(),
+            area_code: account.area_code.clone(),
+            language: account.language.clone(),
+        }
+    }
+}
+
+/// An area as a session keeps it: its name on screen, its country for local times.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Place {
+    pub name: String,
+    pub country: String,
+}
+
+impl From<&Area> for Place {
+    fn from(area: &Area) -> Self {
+        Place {
+            name: area.name.clone(),
+            country: area.country.clone(),
+        }
+    }
 }
 
 pub struct Actions<'a> {
@@ -166,17 +204,23 @@ impl Actions<'_> {
     }
 
     /// The accounts the caller's phone may act for (read once per session).
-    async fn caller_accounts(&self, phone: &str) -> StoreResult<Vec<Account>> {
+    async fn caller_accounts(&self, phone: &str) -> StoreResult<Vec<CallerAccount>> {
         if let Some(accounts) = &self.known().accounts {
             return Ok(accounts.clone());
         }
-        let accounts = self.crm.accounts_for_phone(phone).await?;
+        let accounts: Vec<CallerAccount> = self
+            .crm
+            .accounts_for_phone(phone)
+            .await?
+            .iter()
+            .map(CallerAccount::from)
+            .collect();
         self.known().accounts = Some(accounts.clone());
         Ok(accounts)
     }
 
     /// An account by number: one of the caller's, known already, or read.
-    async fn account(&self, account_no: &str) -> StoreResult<Option<Account>> {
+    async fn account(&self, account_no: &str) -> StoreResult<Option<CallerAccount>> {
         let known = self.known().accounts.as_ref().and_then(|accounts| {
             accounts
                 .iter()
@@ -185,22 +229,27 @@ impl Actions<'_> {
         });
         match known {
             Some(account) => Ok(Some(account)),
-            None => self.crm.account(account_no).await,
+            None => Ok(self
+                .crm
+                .account(account_no)
+                .await?
+                .as_ref()
+                .map(CallerAccount::from)),
         }
     }
 
-    /// An area (read once per session).
-    async fn area(&self, area_code: &str) -> StoreResult<Option<Area>> {
-        if let Some(area) = self.known().areas.get(area_code) {
-            return Ok(Some(area.clone()));
+    /// An area's name and country (read once per session).
+    async fn area(&self, area_code: &str) -> StoreResult<Option<Place>> {
+        if let Some(place) = self.known().areas.get(area_code) {
+            return Ok(Some(place.clone()));
         }
-        let area = self.crm.area(area_code).await?;
-        if let Some(area) = &area {
+        let place = self.crm.area(area_code).await?.as_ref().map(Place::from);
+        if let Some(place) = &place {
             self.known()
                 .areas
-                .insert(area_code.to_string(), area.clone());
+                .insert(area_code.to_string(), place.clone());
         }
-        Ok(area)
+        Ok(place)
     }
 
     async fn area_name(&self, area_code: &str) -> StoreResult<String> {
