@@ -41,6 +41,10 @@ use crate::voice::policy::CallState;
 pub const HOP_DEADLINE: Duration = Duration::from_millis(3500);
 /// Actions one hop may chain before the menu is judged to loop.
 const MAX_ACTIONS_PER_HOP: usize = 16;
+/// How long an ended USSD session is kept, to answer a gateway's resend of its last hop the
+/// same way. Resends come within seconds; kept for the whole TTL, ended sessions would fill
+/// the in-process store at thousands of sessions per second.
+const ENDED_USSD_KEPT: Duration = Duration::from_secs(15);
 /// How long to spend finding the caller's language for an apology when a store failed.
 const APOLOGY_LOOKUP: Duration = Duration::from_millis(300);
 
@@ -108,6 +112,17 @@ impl Session {
             recorded: false,
             known: Known::default(),
         }
+    }
+
+    /// An ended session keeps its phone, its last answer (for resends) and its times.
+    fn forget_all_but_the_last_answer(&mut self) {
+        self.state = State {
+            lang: std::mem::take(&mut self.state.lang),
+            screen: std::mem::take(&mut self.state.screen),
+            ended: self.state.ended,
+            ..State::default()
+        };
+        self.known = Known::default();
     }
 
     /// The interaction record of this session, as it stands.
@@ -221,10 +236,14 @@ impl App {
             self.record(key, session, true).await?;
             session.recorded = true;
         }
+        let mut ttl = self.session_ttl(key.channel);
+        if ended && key.channel == Channel::Ussd {
+            // Only a resend can come now: it needs the phone and the last answer, no more.
+            session.forget_all_but_the_last_answer();
+            ttl = ttl.min(ENDED_USSD_KEPT);
+        }
         let bytes = serde_json::to_vec(session).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        self.sessions
-            .put(&key.store_key(), bytes, self.session_ttl(key.channel))
-            .await?;
+        self.sessions.put(&key.store_key(), bytes, ttl).await?;
         tracing::debug!(
             channel = key.channel.as_str(),
             session = %key.session_id,

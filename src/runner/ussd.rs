@@ -41,6 +41,13 @@ fn classify<'a>(stored: Option<&Session>, inbound: &'a Inbound) -> Hop<'a> {
         return Hop::Expired;
     }
     let last_token = session.last.as_ref().map(|l| l.token.as_str());
+    // Anything after the last screen gets that screen again (an ended session keeps nothing
+    // else to answer with).
+    if let Some(last) = session.last.as_ref().filter(|l| l.end)
+        && matches!(inbound.event, Event::Start | Event::Input(_))
+    {
+        return Hop::Resend(last.clone());
+    }
     match &inbound.event {
         Event::Start => session.last.clone().map_or(Hop::Expired, Hop::Resend),
         Event::Input(input) => match (input.resend_token(), &session.last) {
@@ -223,6 +230,8 @@ mod tests {
         let latest = |t: &str| Event::Input(Input::Latest(t.into()));
         let a = "+221786452821";
         let stored = session(a, Some("1"));
+        let mut ended = session(a, Some("1*2"));
+        ended.last.as_mut().unwrap().end = true;
         let cases: Vec<(&str, Option<&Session>, Inbound, Hop)> = vec![
             ("first hop", None, inbound(a, Event::Start), Hop::Start),
             (
@@ -260,6 +269,12 @@ mod tests {
                 Some(&stored),
                 inbound("+221700000000", cumulative("1*2")),
                 Hop::Expired,
+            ),
+            (
+                "input after the session ended",
+                Some(&ended),
+                inbound(a, cumulative("1*2*3")),
+                Hop::Resend(ended.last.clone().unwrap()),
             ),
             (
                 "input longer than a phone can send",
