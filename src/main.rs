@@ -124,6 +124,12 @@ fn init_tracing() {
         .init();
 }
 
+/// mimalloc instead of the system allocator: a hop allocates and frees many small buffers
+/// across threads (requests, session JSON, SQLite's page cache), where glibc's malloc spent a
+/// fifth of the server's CPU (bench/RESULTS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
