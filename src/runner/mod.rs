@@ -233,7 +233,15 @@ impl App {
         session.hops += 1;
         session.last_hop_at = now;
         if ended && !session.recorded {
-            self.record(key, session, true).await?;
+            let row = session.interaction(key, true);
+            log_recorded(&row, "ended");
+            match key.channel {
+                // The record is no promise to the caller: their last screen does not wait for
+                // its commit (a crash loses the records still queued, README says so).
+                Channel::Ussd => self.interactions.submit(row).await?,
+                // A call's turns take seconds of speech each: waiting costs the caller nothing.
+                Channel::Voice => self.interactions.record(row).await?,
+            }
             session.recorded = true;
         }
         let mut ttl = self.session_ttl(key.channel);

@@ -16,7 +16,8 @@ const MAX_BATCH: usize = 256;
 
 struct Pending {
     row: Interaction,
-    committed: oneshot::Sender<Result<(), String>>,
+    /// Who waits for the commit, if anyone.
+    committed: Option<oneshot::Sender<Result<(), String>>>,
 }
 
 /// The handle hops write through; cheap to clone.
@@ -38,7 +39,10 @@ impl InteractionWriter {
         let (committed, wait) = oneshot::channel();
         let stopped = || StoreError::Unavailable("interactions writer stopped".into());
         self.queue
-            .send(Pending { row, committed })
+            .send(Pending {
+                row,
+                committed: Some(committed),
+            })
             .await
             .map_err(|_| stopped())?;
         match wait.await {
@@ -46,6 +50,20 @@ impl InteractionWriter {
             Ok(Err(message)) => Err(StoreError::Unavailable(message)),
             Err(_) => Err(stopped()),
         }
+    }
+}
+
+impl InteractionWriter {
+    /// Queues the row and returns at once (waiting only while the queue is full): for records
+    /// nobody waits on. A failed commit is logged; a crash loses what is queued.
+    pub async fn submit(&self, row: Interaction) -> StoreResult<()> {
+        self.queue
+            .send(Pending {
+                row,
+                committed: None,
+            })
+            .await
+            .map_err(|_| StoreError::Unavailable("interactions writer stopped".into()))
     }
 }
 
@@ -57,9 +75,16 @@ async fn write_batches(crm: Arc<dyn CrmStore>, mut incoming: mpsc::Receiver<Pend
             .record_interactions(&rows)
             .await
             .map_err(|e| e.to_string());
+        if let Err(error) = &result
+            && pending.iter().any(|p| p.committed.is_none())
+        {
+            tracing::error!(%error, rows = rows.len(), "interaction records not written");
+        }
         for p in pending.drain(..) {
             // The hop may have given up (deadline): nobody to tell.
-            let _ = p.committed.send(result.clone());
+            if let Some(committed) = p.committed {
+                let _ = committed.send(result.clone());
+            }
         }
     }
 }

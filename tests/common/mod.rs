@@ -59,6 +59,22 @@ impl TestCrm {
     ) -> StoreResult<Option<Interaction>> {
         self.inspect.interaction(gateway, session_id).await
     }
+
+    /// The session's interaction row once written: a USSD session's last screen does not wait
+    /// for its record's commit, so it lands a moment after the reply. Fails after 5 s.
+    pub async fn written_interaction(&self, gateway: &str, session_id: &str) -> Interaction {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            if let Some(row) = self.interaction(gateway, session_id).await.unwrap() {
+                return row;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no interaction row for {gateway}/{session_id} after 5 s"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
 }
 
 impl Deref for TestCrm {
