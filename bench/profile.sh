@@ -62,14 +62,14 @@ wait "$PERF" || true
 
 hops=$(jq .hops "$WORK/load.json")
 {
-    echo "# dalal $PLACEMENT, c=$C, ${SECONDS_RUN} s, $(date -u +%FT%TZ), commit $(git rev-parse --short HEAD)"
+    echo "# dalal $PLACEMENT, c=$C, ${SECONDS_RUN} s, $(date -u +%FT%TZ), commit ${COMMIT:-$(git rev-parse --short HEAD)}"
     echo "# hops/s $(jq .hops_per_s "$WORK/load.json"), p99 $(jq .latency.p99_us "$WORK/load.json") us, errors $(jq .errors "$WORK/load.json")"
     echo "# server CPU per hop (utime+stime, profiled): $(( (ticks_after - ticks_before) * 10000 / hops )) us"
     echo "# self time by shared object, then the top functions"
     perf report -i "$WORK/perf.data" --no-children --sort dso --stdio -g none 2>/dev/null |
-        grep '%' | head -6
+        grep '%' | head -6 || true
     perf report -i "$WORK/perf.data" --no-children --sort dso,symbol --stdio -g none 2>/dev/null |
-        grep '%' | sed 's/  */ /g' | cut -c1-160 | head -40
+        grep '%' | sed 's/  */ /g' | cut -c1-160 | head -40 || true
 } >"$OUT/profile-$PLACEMENT.txt"
 if command -v inferno-collapse-perf >/dev/null; then
     perf script -i "$WORK/perf.data" 2>/dev/null | inferno-collapse-perf |
