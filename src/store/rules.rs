@@ -58,52 +58,20 @@ pub(crate) enum Insert {
 /// Ticket, call-back and reference statements of one dialect.
 pub(crate) trait TicketRows {
     async fn ticket_by_origin(&mut self, origin_key: &str) -> StoreResult<Option<Ticket>>;
-    /// Writes the ticket as given; false (and nothing written) when `origin_key` is taken.
-    /// An outage ticket records its area and service.
-    async fn insert_ticket(
-        &mut self,
-        ticket: &Ticket,
-        origin_key: &str,
-        area_service: Option<(&str, &str)>,
-    ) -> StoreResult<bool>;
-    async fn insert_ticket_event(
-        &mut self,
-        reference: &str,
-        at: DateTime<Utc>,
-        event: &str,
-        detail: &str,
-    ) -> StoreResult<()>;
     async fn callback_by_origin(&mut self, origin_key: &str) -> StoreResult<Option<i64>>;
     /// The new task's id; `None` (and nothing written) when `origin_key` is taken.
     async fn insert_callback(&mut self, callback: &NewCallback) -> StoreResult<Option<i64>>;
     /// The next number of the sequence tickets and outage reports share.
     async fn next_reference_number(&mut self) -> StoreResult<i64>;
-    /// True when a ticket or an outage report already holds this reference.
-    async fn reference_taken(&mut self, reference: &str) -> StoreResult<bool>;
-
-    /// Writes the ticket and its `created` event, unless its reference or `origin_key` is
-    /// taken. A store may check and write in one statement.
+    /// Writes the ticket as given and its `created` event, unless another ticket or an outage
+    /// report holds its reference, or another filing its `origin_key` (then nothing is
+    /// written). An outage ticket records its area and service.
     async fn insert_new_ticket(
         &mut self,
         ticket: &Ticket,
         origin_key: &str,
         area_service: Option<(&str, &str)>,
-    ) -> StoreResult<Insert> {
-        if self.reference_taken(&ticket.ticket_ref).await? {
-            return Ok(Insert::ReferenceTaken);
-        }
-        if !self.insert_ticket(ticket, origin_key, area_service).await? {
-            return Ok(Insert::KeyTaken);
-        }
-        self.insert_ticket_event(
-            &ticket.ticket_ref,
-            ticket.created_at,
-            "created",
-            &ticket.channel,
-        )
-        .await?;
-        Ok(Insert::Written)
-    }
+    ) -> StoreResult<Insert>;
 }
 
 /// Outage, report and storm statements of one dialect.
@@ -139,9 +107,6 @@ pub(crate) trait OutageRows: TicketRows {
         since: DateTime<Utc>,
         outage_id: &str,
     ) -> StoreResult<()>;
-    /// Writes the report as given; false (and nothing written) when `origin_key` is taken.
-    async fn insert_report(&mut self, report: &OutageReport, origin_key: &str)
-    -> StoreResult<bool>;
 
     /// What an outage filing decides on, read together: whether a report or ticket already
     /// holds `origin_key`, and the area and service's current outage. A store may read both
@@ -157,21 +122,13 @@ pub(crate) trait OutageRows: TicketRows {
         Ok((taken, self.current_outage(area_code, service).await?))
     }
 
-    /// Writes the report, unless its reference or `origin_key` is taken. A store may check
-    /// and write in one statement.
+    /// Writes the report as given, unless another report or a ticket holds its reference, or
+    /// another filing its `origin_key` (then nothing is written).
     async fn insert_new_report(
         &mut self,
         report: &OutageReport,
         origin_key: &str,
-    ) -> StoreResult<Insert> {
-        if self.reference_taken(&report.reference).await? {
-            return Ok(Insert::ReferenceTaken);
-        }
-        Ok(match self.insert_report(report, origin_key).await? {
-            true => Insert::Written,
-            false => Insert::KeyTaken,
-        })
-    }
+    ) -> StoreResult<Insert>;
 }
 
 // ---------------------------------------------------------------------------------------------

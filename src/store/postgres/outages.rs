@@ -340,23 +340,4 @@ impl OutageRows for PgConnection {
             (true, false) => Insert::KeyTaken,
         })
     }
-
-    async fn insert_report(&mut self, r: &OutageReport, origin_key: &str) -> StoreResult<bool> {
-        let inserted: Option<String> = sqlx::query_scalar(concat!(
-            "INSERT INTO outage_reports (",
-            report_cols!(),
-            ", origin_key) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-             ON CONFLICT (origin_key) DO NOTHING RETURNING reference"
-        ))
-        .bind(&r.reference)
-        .bind(storable(&r.outage_id))
-        .bind(&r.account_no)
-        .bind(&r.phone)
-        .bind(&r.channel)
-        .bind(ts(&r.created_at))
-        .bind(origin_key)
-        .fetch_optional(self)
-        .await?;
-        Ok(inserted.is_some())
-    }
 }

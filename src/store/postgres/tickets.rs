@@ -148,56 +148,6 @@ impl TicketRows for PgConnection {
         })
     }
 
-    async fn insert_ticket(
-        &mut self,
-        t: &Ticket,
-        origin_key: &str,
-        area_service: Option<(&str, &str)>,
-    ) -> StoreResult<bool> {
-        let inserted: Option<String> = sqlx::query_scalar(concat!(
-            "INSERT INTO tickets (",
-            ticket_cols!(),
-            ", origin_key, area_code, service) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
-             ON CONFLICT (origin_key) DO NOTHING RETURNING ticket_ref"
-        ))
-        .bind(&t.ticket_ref)
-        .bind(&t.account_no)
-        .bind(&t.phone)
-        .bind(&t.category)
-        .bind(&t.status)
-        .bind(&t.channel)
-        .bind(ts(&t.created_at))
-        .bind(opt_ts(&t.sla_due_at))
-        .bind(ts(&t.updated_at))
-        .bind(&t.note)
-        .bind(origin_key)
-        .bind(area_service.map(|(area, _)| area))
-        .bind(area_service.map(|(_, service)| service))
-        .fetch_optional(self)
-        .await?;
-        Ok(inserted.is_some())
-    }
-
-    async fn insert_ticket_event(
-        &mut self,
-        reference: &str,
-        at: DateTime<Utc>,
-        event: &str,
-        detail: &str,
-    ) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO ticket_events (ticket_ref, at, event, detail) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(reference)
-        .bind(ts(&at))
-        .bind(event)
-        .bind(detail)
-        .execute(self)
-        .await?;
-        Ok(())
-    }
-
     async fn callback_by_origin(&mut self, origin_key: &str) -> StoreResult<Option<i64>> {
         Ok(
             sqlx::query_scalar("SELECT id FROM callback_tasks WHERE origin_key = $1")
@@ -229,15 +179,5 @@ impl TicketRows for PgConnection {
         Ok(sqlx::query_scalar("SELECT nextval('reference_seq')")
             .fetch_one(self)
             .await?)
-    }
-
-    async fn reference_taken(&mut self, reference: &str) -> StoreResult<bool> {
-        Ok(sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM tickets WHERE ticket_ref = $1) \
-                 OR EXISTS (SELECT 1 FROM outage_reports WHERE reference = $1)",
-        )
-        .bind(reference)
-        .fetch_one(self)
-        .await?)
     }
 }

@@ -8,7 +8,7 @@ use super::convert::{parse_opt_ts, parse_ts, ts};
 use super::writer::Rows;
 use crate::domain::{Outage, OutageReport};
 use crate::store::common::{outage_cols, report_cols};
-use crate::store::rules::OutageRows;
+use crate::store::rules::{Insert, OutageRows};
 use crate::store::{StoreError, StoreResult};
 
 /// The active or suspected outage of one area and service, the latest to start first.
@@ -286,7 +286,14 @@ impl OutageRows for Rows<'_> {
         Ok(())
     }
 
-    async fn insert_report(&mut self, r: &OutageReport, origin_key: &str) -> StoreResult<bool> {
+    async fn insert_new_report(
+        &mut self,
+        r: &OutageReport,
+        origin_key: &str,
+    ) -> StoreResult<Insert> {
+        if super::tickets::reference_taken(self.0, &r.reference)? {
+            return Ok(Insert::ReferenceTaken);
+        }
         let inserted: Option<String> = optional(
             self.0,
             concat!(
@@ -306,6 +313,9 @@ impl OutageRows for Rows<'_> {
             ],
             |r| r.get(0),
         )?;
-        Ok(inserted.is_some())
+        Ok(match inserted {
+            Some(_) => Insert::Written,
+            None => Insert::KeyTaken,
+        })
     }
 }
