@@ -27,7 +27,7 @@ use crate::actions::{Actions, AreaOutageCache, Caller, Known};
 use crate::channel::Channel;
 use crate::config::Config;
 use crate::domain::{Interaction, SessionEnd};
-use crate::engine::{Engine, Reply, State, Step, messages};
+use crate::engine::{ActionRequest, ActionResult, Engine, Reply, State, Step, messages};
 use crate::gateway::{mask_msisdn, redact_keypad_input};
 use crate::i18n::Catalog;
 use crate::menu::Menu;
@@ -233,15 +233,11 @@ impl App {
         session.hops += 1;
         session.last_hop_at = now;
         if ended && !session.recorded {
-            let row = session.interaction(key, true);
-            log_recorded(&row, "ended");
-            match key.channel {
-                // The record is no promise to the caller: their last screen does not wait for
-                // its commit (a crash loses the records still queued, README says so).
-                Channel::Ussd => self.interactions.submit(row).await?,
-                // A call's turns take seconds of speech each: waiting costs the caller nothing.
-                Channel::Voice => self.interactions.record(row).await?,
-            }
+            // The record is no promise to the caller: a USSD session's last screen does not
+            // wait for its commit (a crash loses the records still queued, README says so). A
+            // call's turns take seconds of speech each: waiting costs the caller nothing.
+            let wait = key.channel == Channel::Voice;
+            self.record(key, session, true, "ended", wait).await?;
             session.recorded = true;
         }
         let mut ttl = self.session_ttl(key.channel);
@@ -263,11 +259,23 @@ impl App {
         Ok(())
     }
 
-    /// Writes the session's interaction record (with group commit).
-    async fn record(&self, key: &HopKey<'_>, session: &Session, ended: bool) -> StoreResult<()> {
+    /// Writes the session's interaction record with group commit: returns once it is
+    /// committed if `wait`, else once it is queued.
+    async fn record(
+        &self,
+        key: &HopKey<'_>,
+        session: &Session,
+        ended: bool,
+        why: &str,
+        wait: bool,
+    ) -> StoreResult<()> {
         let row = session.interaction(key, ended);
-        log_recorded(&row, "ended");
-        self.interactions.record(row).await
+        log_recorded(&row, why);
+        if wait {
+            self.interactions.record(row).await
+        } else {
+            self.interactions.submit(row).await
+        }
     }
 
     /// Runs the engine from `step` until it shows a page, performing every action it asks
@@ -279,23 +287,6 @@ impl App {
         session: &mut Session,
         step: Step,
     ) -> StoreResult<Reply> {
-        let known = Mutex::new(std::mem::take(&mut session.known));
-        let reply = self
-            .drive_known(engine, caller, session, step, &known)
-            .await;
-        session.known = known.into_inner().unwrap_or_else(|p| p.into_inner());
-        reply
-    }
-
-    async fn drive_known(
-        &self,
-        engine: &Engine<'_>,
-        caller: &Caller<'_>,
-        session: &mut Session,
-        step: Step,
-        known: &Mutex<Known>,
-    ) -> StoreResult<Reply> {
-        let actions = self.actions(known);
         let mut step = step;
         let mut performed = 0;
         loop {
@@ -311,14 +302,32 @@ impl App {
                     end: true,
                 });
             }
-            let result = actions.perform(&request, &session.state, caller).await?;
-            if let Some(outcome) = notable_outcome(&request.name, &result) {
-                session.outcome = Some(outcome);
-            }
+            let result = self.act(caller, session, &request).await?;
             let (next_state, next) = engine.resume(std::mem::take(&mut session.state), result);
             session.state = next_state;
             step = next;
         }
+    }
+
+    /// Performs one action with what the session already knows of the caller (and keeps what
+    /// the action learnt); a notable result becomes the session's outcome.
+    async fn act(
+        &self,
+        caller: &Caller<'_>,
+        session: &mut Session,
+        request: &ActionRequest,
+    ) -> StoreResult<ActionResult> {
+        let known = Mutex::new(std::mem::take(&mut session.known));
+        let result = self
+            .actions(&known)
+            .perform(request, &session.state, caller)
+            .await;
+        session.known = known.into_inner().unwrap_or_else(|p| p.into_inner());
+        let result = result?;
+        if let Some(outcome) = notable_outcome(&request.name, &result) {
+            session.outcome = Some(outcome);
+        }
+        Ok(result)
     }
 
     pub(crate) fn say(&self, lang: &str, id: &str) -> String {
@@ -372,7 +381,8 @@ impl App {
                 if key.channel == Channel::Voice {
                     session.last_hop_at = Utc::now();
                 }
-                self.record(key, &session, ended).await?;
+                self.record(key, &session, ended, "end notification", true)
+                    .await?;
             }
         }
         self.crm.record_session_end(&end).await?;

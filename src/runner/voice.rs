@@ -255,26 +255,6 @@ impl App {
         }
     }
 
-    /// One action outside the menu tree, logged like the menu's own.
-    async fn act(
-        &self,
-        caller: &Caller<'_>,
-        session: &mut Session,
-        request: &ActionRequest,
-    ) -> Result<ActionResult, StoreError> {
-        let known = std::sync::Mutex::new(std::mem::take(&mut session.known));
-        let result = self
-            .actions(&known)
-            .perform(request, &session.state, caller)
-            .await;
-        session.known = known.into_inner().unwrap_or_else(|p| p.into_inner());
-        let result = result?;
-        if let Some(outcome) = super::notable_outcome(&request.name, &result) {
-            session.outcome = Some(outcome);
-        }
-        Ok(result)
-    }
-
     /// Stores an uploaded recording under `voice.recordings_dir`; returns the URL it is served
     /// at (`<public_url>/recordings/<file>`, or the path alone without a public URL).
     async fn store_recording(
