@@ -69,6 +69,13 @@ end
 return out
 "#;
 
+/// Whether a request may be sent again after a connection error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Retry {
+    Once,
+    Never,
+}
+
 /// One request to Redis: a command or a pipeline (one round trip either way).
 enum Request<'a> {
     Cmd(&'a Cmd),
@@ -180,14 +187,21 @@ impl RedisSessions {
 
     /// Runs one idempotent command: retried once after a connection error, bounded in time.
     async fn run<T: FromRedisValue>(&self, what: &str, cmd: &Cmd) -> StoreResult<T> {
-        self.send(what, Request::Cmd(cmd)).await
+        self.send(what, Request::Cmd(cmd), Retry::Once).await
     }
 
-    async fn send<T: FromRedisValue>(&self, what: &str, request: Request<'_>) -> StoreResult<T> {
+    /// Sends one request, bounded in time; an idempotent one (`Retry::Once`) is sent again
+    /// after a connection error.
+    async fn send<T: FromRedisValue>(
+        &self,
+        what: &str,
+        request: Request<'_>,
+        retry: Retry,
+    ) -> StoreResult<T> {
         let attempts = async {
             let (generation, mut con) = self.current();
             match request.send::<T>(&mut con).await {
-                Err(e) if is_connection_error(&e) => {
+                Err(e) if retry == Retry::Once && is_connection_error(&e) => {
                     tracing::debug!(
                         command = what,
                         error = %scrub(&e.to_string(), &self.secrets),
@@ -253,7 +267,7 @@ impl SessionStore for RedisSessions {
             .arg(expires)
             .arg(&key)
             .ignore();
-        self.send("SET", Request::Pipe(&pipe)).await
+        self.send("SET", Request::Pipe(&pipe), Retry::Once).await
     }
 
     async fn delete(&self, key: &str) -> StoreResult<()> {
@@ -266,7 +280,7 @@ impl SessionStore for RedisSessions {
             .arg(self.key(EXPIRY_INDEX))
             .arg(&key)
             .ignore();
-        self.send("DEL", Request::Pipe(&pipe)).await
+        self.send("DEL", Request::Pipe(&pipe), Retry::Once).await
     }
 
     async fn take_expired(&self, limit: usize) -> StoreResult<Vec<(String, Vec<u8>)>> {
@@ -276,25 +290,8 @@ impl SessionStore for RedisSessions {
             .arg(self.key(EXPIRY_INDEX))
             .arg(now_ms())
             .arg(limit);
-        // Not idempotent (it deletes what it returns), so never retried: one attempt.
-        let flat: Vec<Vec<u8>> = {
-            let (_, mut con) = self.current();
-            match tokio::time::timeout(OPERATION_TIMEOUT, cmd.query_async(&mut con)).await {
-                Ok(Ok(flat)) => flat,
-                Ok(Err(e)) => {
-                    return Err(backend_error(
-                        format!("Redis EVAL on {} failed: {e}", self.display_url),
-                        &self.secrets,
-                    ));
-                }
-                Err(_) => {
-                    return Err(backend_error(
-                        format!("Redis EVAL on {} timed out", self.display_url),
-                        &self.secrets,
-                    ));
-                }
-            }
-        };
+        // Not idempotent (it deletes what it returns): never sent twice.
+        let flat: Vec<Vec<u8>> = self.send("EVAL", Request::Cmd(&cmd), Retry::Never).await?;
         let mut taken = Vec::with_capacity(flat.len() / 2);
         let mut items = flat.into_iter();
         while let (Some(key), Some(value)) = (items.next(), items.next()) {
@@ -330,19 +327,10 @@ impl SessionStore for RedisSessions {
             .arg(ttl_secs(ttl))
             .arg("NX")
             .ignore();
-        let (_, mut con) = self.current();
-        let sent = tokio::time::timeout(OPERATION_TIMEOUT, pipe.query_async::<(i64,)>(&mut con));
-        match sent.await {
-            Ok(Ok((count,))) => Ok(count),
-            Ok(Err(e)) => Err(backend_error(
-                format!("Redis INCR on {} failed: {e}", self.display_url),
-                &self.secrets,
-            )),
-            Err(_) => Err(backend_error(
-                format!("Redis INCR on {} timed out", self.display_url),
-                &self.secrets,
-            )),
-        }
+        let (count,): (i64,) = self
+            .send("INCR", Request::Pipe(&pipe), Retry::Never)
+            .await?;
+        Ok(count)
     }
 
     async fn ping(&self) -> StoreResult<()> {
