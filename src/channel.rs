@@ -59,14 +59,19 @@ pub enum Input {
     Cumulative(String),
     /// Only the newest input.
     Latest(String),
+    /// Only the newest input, with the gateway's number for the hop (Hubtel's `Sequence`):
+    /// a resent hop carries the same number.
+    Numbered { text: String, hop: String },
 }
 
 impl Input {
-    /// What identifies this hop among the gateway's resends: the whole cumulative text.
-    /// Gateways sending the newest input only give nothing to tell a resend from a new input.
+    /// What identifies this hop among the gateway's resends: the whole cumulative text, or
+    /// the hop's number. Gateways sending the newest input alone give nothing to tell a resend
+    /// from a new input.
     pub fn resend_token(&self) -> Option<&str> {
         match self {
             Input::Cumulative(text) => Some(text),
+            Input::Numbered { hop, .. } => Some(hop),
             Input::Latest(_) => None,
         }
     }
@@ -74,7 +79,7 @@ impl Input {
     /// The caller's newest input, given the previous hop's token (empty on the first input).
     pub fn newest<'t>(&'t self, previous: &str) -> &'t str {
         match self {
-            Input::Latest(text) => text,
+            Input::Latest(text) | Input::Numbered { text, .. } => text,
             Input::Cumulative(text) => newest_of_cumulative(previous, text),
         }
     }
@@ -142,5 +147,13 @@ mod tests {
         assert_eq!(input.newest("9"), "1*2");
         assert_eq!(input.resend_token(), None);
         assert_eq!(Input::Cumulative("1*2".into()).resend_token(), Some("1*2"));
+        let numbered = Input::Numbered {
+            text: "2".into(),
+            hop: "3".into(),
+        };
+        assert_eq!(
+            (numbered.newest("1"), numbered.resend_token()),
+            ("2", Some("3"))
+        );
     }
 }

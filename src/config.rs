@@ -44,10 +44,31 @@ pub struct Config {
     pub area_cache_secs: u64,
     /// Hops allowed per phone number per minute (0 = no limit).
     pub rate_limit_per_minute: u32,
-    /// Caller authentication per gateway (e.g. `[gateways.africastalking] secret = "..."`).
-    pub gateways: BTreeMap<String, crate::security::GatewayAuth>,
+    /// Per gateway: caller authentication, the network's country, deadline, outbound URL
+    /// (e.g. `[gateways.hubtel] secret = "..."`).
+    pub gateways: BTreeMap<String, GatewaySettings>,
     /// Voice IVR: key timeouts, staffed hours, public URLs, audio prompts.
     pub voice: VoiceConfig,
+}
+
+/// `[gateways.<name>]`: everything optional; a gateway with no section is open, with its
+/// built-in deadline and country.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GatewaySettings {
+    /// Shared secret, sent as `?key=` on the callback URL or an `X-Dalal-Key` header.
+    pub secret: Option<String>,
+    /// Addresses or networks (CIDR) the gateway calls from.
+    pub allow_ips: Vec<String>,
+    /// Country of the numbers the gateway sends in national form (`0244123456`): an ISO code
+    /// (`GH`) or a calling code (`233`). Each gateway has a default (Hubtel: Ghana).
+    pub country: Option<String>,
+    /// Milliseconds the aggregator waits for a screen (dalal answers well inside it).
+    pub deadline_ms: Option<u64>,
+    /// Asynchronous gateways (MTN MADAPI): where dalal POSTs its screens.
+    pub outbound_url: Option<String>,
+    /// Asynchronous gateways: the API key sent with each screen (`DALAL_<NAME>_API_KEY`).
+    pub api_key: Option<String>,
 }
 
 /// `[voice]`: everything optional.
@@ -196,13 +217,17 @@ impl Config {
         if let Some(v) = env("DALAL_LOCALES_DIR") {
             config.locales_dir = v.into();
         }
-        // Secrets come from the environment so they stay out of files and logs.
-        if let Some(v) = env("DALAL_AFRICASTALKING_KEY") {
-            config
-                .gateways
-                .entry("africastalking".into())
-                .or_default()
-                .secret = Some(v);
+        // Secrets come from the environment so they stay out of files and logs:
+        // `DALAL_<GATEWAY>_KEY` (what the gateway presents) and `DALAL_<GATEWAY>_API_KEY`
+        // (what dalal presents to an asynchronous gateway).
+        for (name, value) in std::env::vars().filter(|(_, v)| !v.is_empty()) {
+            if let Some((gateway, secret)) = gateway_secret_variable(&name) {
+                let settings = config.gateways.entry(gateway).or_default();
+                match secret {
+                    GatewaySecret::Key => settings.secret = Some(value),
+                    GatewaySecret::ApiKey => settings.api_key = Some(value),
+                }
+            }
         }
         if let Some(v) = env("DALAL_TWILIO_AUTH_TOKEN") {
             config.voice.twilio_auth_token = Some(v);
@@ -216,7 +241,52 @@ impl Config {
         Ok(config)
     }
 
+    /// A gateway's settings (the defaults when it has no section).
+    pub fn gateway(&self, name: &str) -> GatewaySettings {
+        self.gateways.get(name).cloned().unwrap_or_default()
+    }
+
     pub fn sla_hours(&self, category: &str) -> i64 {
         self.sla_hours.get(category).copied().unwrap_or(168)
+    }
+}
+
+enum GatewaySecret {
+    Key,
+    ApiKey,
+}
+
+/// `DALAL_HUBTEL_KEY` -> (`hubtel`, Key); `DALAL_MTN_API_KEY` -> (`mtn`, ApiKey).
+fn gateway_secret_variable(name: &str) -> Option<(String, GatewaySecret)> {
+    let rest = name.strip_prefix("DALAL_")?;
+    let (gateway, secret) = match rest.strip_suffix("_API_KEY") {
+        Some(gateway) => (gateway, GatewaySecret::ApiKey),
+        None => (rest.strip_suffix("_KEY")?, GatewaySecret::Key),
+    };
+    let valid = !gateway.is_empty()
+        && gateway
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+    valid.then(|| (gateway.to_ascii_lowercase(), secret))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gateway_secrets_come_from_named_variables() {
+        let parsed = |n: &str| {
+            gateway_secret_variable(n).map(|(g, s)| (g, matches!(s, GatewaySecret::ApiKey)))
+        };
+        assert_eq!(parsed("DALAL_HUBTEL_KEY"), Some(("hubtel".into(), false)));
+        assert_eq!(
+            parsed("DALAL_AFRICASTALKING_KEY"),
+            Some(("africastalking".into(), false))
+        );
+        assert_eq!(parsed("DALAL_MTN_API_KEY"), Some(("mtn".into(), true)));
+        assert_eq!(parsed("DALAL_REDIS_KEY_PREFIX"), None);
+        assert_eq!(parsed("DALAL__KEY"), None);
+        assert_eq!(parsed("HUBTEL_KEY"), None);
     }
 }

@@ -4,6 +4,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -14,10 +15,11 @@ use axum::routing::{MethodRouter, get, post};
 
 use crate::gateway::vxml::VoiceXml;
 use crate::gateway::{
-    self, GatewayError, Part, Route, UssdGateway, VoiceGateway, VoiceRequest, WireRequest,
-    WireResponse,
+    self, GatewayError, Part, PushGateway, Route, UssdGateway, VoiceGateway, VoiceRequest,
+    WireRequest, WireResponse, mask_msisdn,
 };
-use crate::runner::App;
+use crate::push::{Delivery, Pusher};
+use crate::runner::{App, hop_budget};
 use crate::security::Refusal;
 use crate::store::StoreError;
 
@@ -81,27 +83,57 @@ fn wire(answer: WireResponse) -> Response {
 }
 
 /// Collects the routes of every gateway `gateway::register` declares.
-struct GatewayRoutes(Router<App>);
+struct GatewayRoutes<'a> {
+    router: Router<App>,
+    config: &'a crate::config::Config,
+}
 
-impl gateway::Registry for GatewayRoutes {
+impl GatewayRoutes<'_> {
+    /// How long the aggregator waits: its settings' `deadline_ms`, else the gateway's own.
+    fn deadline<G: UssdGateway>(&self, gateway: &G) -> Duration {
+        self.config
+            .gateways
+            .get(gateway.name())
+            .and_then(|s| s.deadline_ms)
+            .map(Duration::from_millis)
+            .unwrap_or_else(|| gateway.deadline())
+    }
+
+    fn add(&mut self, served: Router<App>) {
+        self.router = std::mem::take(&mut self.router).merge(served);
+    }
+}
+
+impl gateway::Registry for GatewayRoutes<'_> {
     fn ussd<G: UssdGateway>(&mut self, gateway: G) {
-        let routes = gateway.routes();
-        let served = gateway_routes(gateway, routes, ussd_request::<G>);
-        self.0 = std::mem::take(&mut self.0).merge(served);
+        let (routes, deadline) = (gateway.routes(), self.deadline(&gateway));
+        let serve = move |app, gateway, request| ussd_request::<G>(app, gateway, deadline, request);
+        self.add(gateway_routes(gateway, routes, serve));
+    }
+
+    fn ussd_push<G: PushGateway>(&mut self, gateway: G) {
+        let (routes, deadline) = (gateway.routes(), self.deadline(&gateway));
+        let pusher = Arc::new(Pusher::new());
+        let serve = move |app, gateway, request| {
+            ussd_push_request::<G>(app, gateway, pusher.clone(), deadline, request)
+        };
+        self.add(gateway_routes(gateway, routes, serve));
     }
 
     fn voice<G: VoiceGateway>(&mut self, gateway: G) {
         let routes = gateway.routes();
-        let served = gateway_routes(gateway, routes, voice_request::<G>);
-        self.0 = std::mem::take(&mut self.0).merge(served);
+        self.add(gateway_routes(gateway, routes, voice_request::<G>));
     }
 }
 
 pub fn router(app: App) -> Router {
-    let mut gateways = GatewayRoutes(Router::new());
+    let mut gateways = GatewayRoutes {
+        router: Router::new(),
+        config: &app.config,
+    };
     gateway::register(&mut gateways, &app.config);
     gateways
-        .0
+        .router
         .route("/recordings/{file}", get(files::recording))
         .route("/audio/{lang}/{file}", get(files::audio))
         .route("/healthz", get(healthz))
@@ -149,15 +181,81 @@ where
 async fn ussd_request<G: UssdGateway>(
     app: App,
     gateway: Arc<G>,
+    deadline: Duration,
     request: WireRequest,
 ) -> Result<Response, ApiError> {
     gateway.authenticate(&request, app.guards.get(gateway.name()))?;
-    let inbound = gateway.decode(&request)?;
-    let answer = match app.ussd(gateway.name(), inbound).await? {
-        Some(reply) => gateway.render(&reply),
-        None => gateway.acknowledge_end(),
+    let (inbound, echo) = gateway.decode(&request)?;
+    let answer = match app
+        .ussd(gateway.name(), hop_budget(deadline), inbound)
+        .await?
+    {
+        Some(reply) => gateway.render(&reply, &echo),
+        None => gateway.acknowledge_end(&echo),
     };
     Ok(wire(answer))
+}
+
+/// One request of an asynchronous gateway: authenticate, decode, acknowledge at once; the
+/// hop runs on, and its screen is pushed to the aggregator before the deadline, or dropped.
+async fn ussd_push_request<G: PushGateway>(
+    app: App,
+    gateway: Arc<G>,
+    pusher: Arc<Pusher>,
+    deadline: Duration,
+    request: WireRequest,
+) -> Result<Response, ApiError> {
+    let arrived = tokio::time::Instant::now();
+    gateway.authenticate(&request, app.guards.get(gateway.name()))?;
+    let (inbound, echo) = gateway.decode(&request)?;
+    if matches!(inbound.event, crate::channel::Event::End(_)) {
+        app.ussd(gateway.name(), hop_budget(deadline), inbound)
+            .await?;
+        return Ok(wire(gateway.acknowledge_end(&echo)));
+    }
+    let acknowledgement = gateway.acknowledge(&echo);
+    // The screen is named by the request it answers: a resent request is the same screen.
+    let screen = format!("{}:{:016x}", inbound.session_id, fingerprint(&request.body));
+    tokio::spawn(async move {
+        let phone = mask_msisdn(&inbound.phone);
+        let session = inbound.session_id.clone();
+        let reply = match app
+            .ussd(gateway.name(), hop_budget(deadline), inbound)
+            .await
+        {
+            Ok(Some(reply)) => reply,
+            Ok(None) => return,
+            Err(error) => {
+                tracing::error!(%session, %phone, %error, "hop failed; no screen to push");
+                return;
+            }
+        };
+        let push = gateway.push(&reply, &echo);
+        match pusher.deliver(&screen, &push, arrived + deadline).await {
+            Delivery::Delivered { attempts } => {
+                tracing::debug!(%session, %phone, attempts, "screen pushed");
+            }
+            Delivery::AlreadySent => {
+                tracing::info!(%session, %phone, "resent request: screen already pushed");
+            }
+            Delivery::Late => tracing::warn!(
+                %session, %phone, elapsed = ?arrived.elapsed(), ?deadline,
+                "screen ready after the deadline: dropped, not pushed"
+            ),
+            Delivery::Failed { attempts, error } => {
+                tracing::error!(%session, %phone, attempts, %error, "screen not delivered");
+            }
+        }
+    });
+    Ok(wire(acknowledgement))
+}
+
+/// A request body's fingerprint, to know a resent request.
+fn fingerprint(body: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    body.hash(&mut hasher);
+    hasher.finish()
 }
 
 /// One voice request: authenticate, decode, run, render in the platform's XML.

@@ -6,19 +6,9 @@ use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
+use crate::config::GatewaySettings;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use ipnet::IpNet;
-use serde::Deserialize;
-
-/// How one gateway proves it is the gateway. Empty means open (the embedded demo).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct GatewayAuth {
-    /// Shared secret, sent as `?key=` on the callback URL or an `X-Dalal-Key` header.
-    pub secret: Option<String>,
-    /// Addresses or networks (CIDR) the gateway calls from.
-    pub allow_ips: Vec<String>,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
@@ -41,7 +31,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 impl Guard {
-    pub fn new(auth: &GatewayAuth) -> Result<Guard, String> {
+    pub fn new(auth: &GatewaySettings) -> Result<Guard, String> {
         let networks = auth
             .allow_ips
             .iter()
@@ -119,9 +109,10 @@ mod tests {
 
     #[test]
     fn secret_and_allowlist() {
-        let guard = Guard::new(&GatewayAuth {
+        let guard = Guard::new(&GatewaySettings {
             secret: Some("s3cret".into()),
             allow_ips: vec!["10.1.0.0/16".into(), "192.0.2.7".into()],
+            ..Default::default()
         })
         .unwrap();
         let inside = Some("10.1.2.3".parse().unwrap());
@@ -137,9 +128,9 @@ mod tests {
             Ok(())
         );
         assert!(
-            Guard::new(&GatewayAuth {
-                secret: None,
-                allow_ips: vec!["nope".into()]
+            Guard::new(&GatewaySettings {
+                allow_ips: vec!["nope".into()],
+                ..Default::default()
             })
             .is_err()
         );

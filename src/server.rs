@@ -197,6 +197,10 @@ pub async fn build_app(config: Config) -> anyhow::Result<App> {
         tracing::info!(?summary, "empty database: demo dataset loaded");
     }
     let sessions = connect_sessions(&config).await?;
+    let problems = crate::gateway::check_settings(&config);
+    if !problems.is_empty() {
+        anyhow::bail!("gateway settings are invalid:\n{}", problems.join("\n"));
+    }
     let mut guards = HashMap::new();
     for (gateway, auth) in &config.gateways {
         let guard = Guard::new(auth).map_err(|e| anyhow::anyhow!("gateways.{gateway}: {e}"))?;

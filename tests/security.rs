@@ -2,7 +2,7 @@
 
 mod common;
 
-use dalal::security::GatewayAuth;
+use dalal::config::GatewaySettings;
 
 const PHONE: &str = "+221786452821";
 
@@ -18,9 +18,10 @@ async fn a_configured_secret_is_required_as_query_or_header() {
     let server = common::start_with(|c| {
         c.gateways.insert(
             "africastalking".into(),
-            GatewayAuth {
+            GatewaySettings {
                 secret: Some("s3cret".into()),
                 allow_ips: vec![],
+                ..Default::default()
             },
         );
     })
@@ -64,9 +65,10 @@ async fn an_ip_allowlist_refuses_other_addresses() {
     let open = common::start_with(|c| {
         c.gateways.insert(
             "africastalking".into(),
-            GatewayAuth {
+            GatewaySettings {
                 secret: None,
                 allow_ips: vec!["127.0.0.0/8".into()],
+                ..Default::default()
             },
         );
     })
@@ -76,9 +78,10 @@ async fn an_ip_allowlist_refuses_other_addresses() {
     let closed = common::start_with(|c| {
         c.gateways.insert(
             "africastalking".into(),
-            GatewayAuth {
+            GatewaySettings {
                 secret: None,
                 allow_ips: vec!["10.0.0.0/8".into()],
+                ..Default::default()
             },
         );
     })

@@ -1550,9 +1550,10 @@ async fn a_voicexml_recording_is_uploaded_stored_and_filed_as_one_ticket() {
         c.voice.recordings_dir = recordings.clone();
         c.gateways.insert(
             "vxml".into(),
-            dalal::security::GatewayAuth {
+            dalal::config::GatewaySettings {
                 secret: Some(KEY.into()),
                 allow_ips: vec![],
+                ..Default::default()
             },
         );
     })

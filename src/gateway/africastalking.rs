@@ -4,6 +4,7 @@
 //! else marks a new session. The end-of-session notification arrives separately at `/events`.
 
 use super::form::Form;
+use super::simulate::{Screen, SimHop, SimRequest, Simulate};
 use super::{GatewayError, Route, UssdGateway, WireRequest, WireResponse, normalize_msisdn};
 use crate::channel::{Event, Inbound, Input};
 use crate::domain::SessionEnd;
@@ -19,6 +20,8 @@ pub const EVENTS_PATH: &str = "/ussd/africastalking/events";
 pub struct AfricasTalking;
 
 impl UssdGateway for AfricasTalking {
+    type Echo = ();
+
     fn name(&self) -> &'static str {
         NAME
     }
@@ -31,14 +34,15 @@ impl UssdGateway for AfricasTalking {
         ROUTES
     }
 
-    fn decode(&self, request: &WireRequest) -> Result<Inbound, GatewayError> {
+    fn decode(&self, request: &WireRequest) -> Result<(Inbound, ()), GatewayError> {
         if request.path == EVENTS_PATH {
             let end = parse_event(&request.body)?;
-            return Ok(Inbound {
+            let inbound = Inbound {
                 session_id: end.session_id.clone(),
                 phone: end.phone.clone().unwrap_or_default(),
                 event: Event::End(end),
-            });
+            };
+            return Ok((inbound, ()));
         }
         let hop = parse_ussd(&request.body)?;
         // `text` is empty on the first hop, and nothing else marks a new session.
@@ -47,20 +51,64 @@ impl UssdGateway for AfricasTalking {
         } else {
             Event::Input(Input::Cumulative(hop.text))
         };
-        Ok(Inbound {
+        let inbound = Inbound {
             session_id: hop.session_id,
             phone: hop.phone,
             event,
-        })
+        };
+        Ok((inbound, ()))
     }
 
-    fn render(&self, reply: &Reply) -> WireResponse {
+    fn render(&self, reply: &Reply, _: &()) -> WireResponse {
         WireResponse {
             content_type: "text/plain; charset=utf-8",
             body: render_ussd(&reply.text, reply.end),
         }
     }
 }
+
+/// Africa's Talking's side: form POSTs with every input so far in `text`.
+impl Simulate for AfricasTalking {
+    fn hop_request(&self, hop: &SimHop<'_>) -> SimRequest {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("sessionId", hop.session_id)
+            .append_pair("serviceCode", hop.service_code)
+            .append_pair("phoneNumber", hop.phone)
+            .append_pair("networkCode", "63902")
+            .append_pair("text", &hop.inputs.join("*"))
+            .finish();
+        SimRequest::post("/ussd/africastalking", FORM, body)
+    }
+
+    fn read_screen(&self, body: &str) -> Result<Screen, String> {
+        if let Some(text) = body.strip_prefix("CON ") {
+            Ok(Screen {
+                text: text.into(),
+                end: false,
+            })
+        } else if let Some(text) = body.strip_prefix("END ") {
+            Ok(Screen {
+                text: text.into(),
+                end: true,
+            })
+        } else {
+            Err(format!("neither CON nor END: {body:?}"))
+        }
+    }
+
+    fn end_request(&self, hop: &SimHop<'_>) -> Option<SimRequest> {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("sessionId", hop.session_id)
+            .append_pair("status", "Incomplete")
+            .append_pair("phoneNumber", hop.phone)
+            .append_pair("serviceCode", hop.service_code)
+            .append_pair("input", &hop.inputs.join("*"))
+            .finish();
+        Some(SimRequest::post(EVENTS_PATH, FORM, body))
+    }
+}
+
+const FORM: &str = "application/x-www-form-urlencoded";
 
 /// Longest session id we keep (AT's are ~40 characters).
 const MAX_SESSION_ID: usize = 128;
@@ -89,7 +137,7 @@ fn session_id(form: &Form) -> Result<String, GatewayError> {
 
 fn phone(form: &Form, field: &'static str) -> Result<String, GatewayError> {
     let raw = form.require_non_empty(field)?;
-    normalize_msisdn(raw).ok_or(GatewayError::Malformed {
+    normalize_msisdn(raw, None).ok_or(GatewayError::Malformed {
         field,
         reason: "not an E.164 phone number".into(),
     })
@@ -226,12 +274,12 @@ mod tests {
             ),
         ];
         for (label, path, body, expected) in cases {
-            let inbound = AfricasTalking.decode(&request(path, body)).unwrap();
+            let (inbound, ()) = AfricasTalking.decode(&request(path, body)).unwrap();
             assert_eq!(&inbound.event, expected, "{label}");
             assert_eq!(inbound.session_id, "s1", "{label}");
             assert_eq!(inbound.phone, "+254711000001", "{label}");
         }
-        let end = AfricasTalking
+        let (end, ()) = AfricasTalking
             .decode(&request(
                 EVENTS_PATH,
                 b"sessionId=s1&status=Incomplete&phoneNumber=%2B254711000001",
@@ -241,10 +289,13 @@ mod tests {
             matches!(&end.event, Event::End(e) if e.status == "Incomplete"),
             "end: {end:?}"
         );
-        let screen = AfricasTalking.render(&Reply {
-            text: "Menu".into(),
-            end: false,
-        });
+        let screen = AfricasTalking.render(
+            &Reply {
+                text: "Menu".into(),
+                end: false,
+            },
+            &(),
+        );
         assert_eq!(screen.body, "CON Menu");
     }
 

@@ -89,7 +89,7 @@ pub fn parse(body: &[u8], event: Option<&str>) -> Result<Inbound, GatewayError> 
     };
     let phone = match form.get(phone_field) {
         Some(raw) if !raw.is_empty() => {
-            Some(normalize_msisdn(raw).ok_or(GatewayError::Malformed {
+            Some(normalize_msisdn(raw, None).ok_or(GatewayError::Malformed {
                 field: if phone_field == "callerNumber" {
                     "callerNumber"
                 } else {

@@ -2,7 +2,12 @@
 //! functions. Handlers in `http` call them; nothing here touches a store.
 
 pub mod form;
+pub mod json;
+pub mod phone;
+pub mod simulate;
 pub(crate) mod xml;
+
+pub use phone::{CallingCode, mask_msisdn, normalize_msisdn};
 
 /// Declares each gateway's module and registers its plug-in, so adding a gateway is its file
 /// (with its labelled cases) and one line in the list below.
@@ -14,7 +19,62 @@ macro_rules! gateways {
         pub fn register(registry: &mut impl Registry, config: &Config) {
             $(registry.$kind(<$module::$plugin as FromConfig>::from_config(config));)+
         }
+
+        /// Plays the USSD aggregator named `name` (for `dalal dial` and `dalal load`).
+        pub fn simulator(name: &str, config: &Config) -> Option<simulate::Simulator> {
+            $(if let Some(found) = gateways!(@simulator $kind $module::$plugin, name, config) {
+                return Some(found);
+            })+
+            None
+        }
+
+        /// The names of the USSD gateways, for help texts and errors.
+        pub fn ussd_gateway_names() -> Vec<&'static str> {
+            [$(gateways!(@ussd_name $kind $module)),+].into_iter().flatten().collect()
+        }
+
+        /// Decodes `request` as the USSD gateway `name` would (for the parsers' fuzz tests and
+        /// tools): `None` when no USSD gateway has that name.
+        pub fn decode_ussd(
+            name: &str,
+            config: &Config,
+            request: &WireRequest,
+        ) -> Option<(&'static [Route], Result<Inbound, GatewayError>)> {
+            $(if let Some(found) = gateways!(@decode $kind $module::$plugin, name, config, request) {
+                return Some(found);
+            })+
+            None
+        }
+
+        /// Every gateway's name (what `[gateways.<name>]` may be).
+        pub const GATEWAY_NAMES: &[&str] = &[$($module::NAME),+];
     };
+    (@simulator ussd $module:ident :: $plugin:ident, $name:ident, $config:ident) => {
+        ($name == $module::NAME).then(|| simulate::Simulator::new(
+            <$module::$plugin as FromConfig>::from_config($config),
+            simulate::Delivery::InResponse,
+        ))
+    };
+    (@simulator ussd_push $module:ident :: $plugin:ident, $name:ident, $config:ident) => {
+        ($name == $module::NAME).then(|| simulate::Simulator::new(
+            <$module::$plugin as FromConfig>::from_config($config),
+            simulate::Delivery::Pushed,
+        ))
+    };
+    (@simulator voice $module:ident :: $plugin:ident, $name:ident, $config:ident) => {
+        None::<simulate::Simulator>
+    };
+    (@decode voice $module:ident :: $plugin:ident, $name:ident, $config:ident, $request:ident) => {
+        None
+    };
+    (@decode $kind:ident $module:ident :: $plugin:ident, $name:ident, $config:ident, $request:ident) => {
+        ($name == $module::NAME).then(|| {
+            let gateway = <$module::$plugin as FromConfig>::from_config($config);
+            (gateway.routes(), gateway.decode($request).map(|(inbound, _)| inbound))
+        })
+    };
+    (@ussd_name voice $module:ident) => { None };
+    (@ussd_name $kind:ident $module:ident) => { Some($module::NAME) };
 }
 
 gateways! {
@@ -27,6 +87,7 @@ gateways! {
 /// Where the gateways are registered (the HTTP layer serves each with its generic handler).
 pub trait Registry {
     fn ussd<G: UssdGateway>(&mut self, gateway: G);
+    fn ussd_push<G: PushGateway>(&mut self, gateway: G);
     fn voice<G: VoiceGateway>(&mut self, gateway: G);
 }
 
@@ -41,7 +102,49 @@ impl<G: Default> FromConfig for G {
     }
 }
 
+/// The country of the national numbers a gateway sends: its `country` setting, else
+/// `default` (settings are checked at startup by [`check_settings`]).
+pub fn country_setting(
+    config: &Config,
+    name: &str,
+    default: Option<CallingCode>,
+) -> Option<CallingCode> {
+    match config.gateways.get(name).and_then(|s| s.country.as_deref()) {
+        Some(country) => CallingCode::parse(country).ok().or(default),
+        None => default,
+    }
+}
+
+/// What is wrong in the `[gateways.<name>]` sections, one line each.
+pub fn check_settings(config: &Config) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (name, settings) in &config.gateways {
+        if !GATEWAY_NAMES.contains(&name.as_str()) {
+            problems.push(format!(
+                "gateways.{name}: no such gateway (known: {})",
+                GATEWAY_NAMES.join(", ")
+            ));
+        }
+        if let Some(Err(e)) = settings.country.as_deref().map(CallingCode::parse) {
+            problems.push(format!("gateways.{name}.country: {e}"));
+        }
+        if settings.deadline_ms == Some(0) {
+            problems.push(format!("gateways.{name}.deadline_ms: must be above 0"));
+        }
+        if let Some(url) = &settings.outbound_url {
+            match url::Url::parse(url) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+                _ => problems.push(format!(
+                    "gateways.{name}.outbound_url: '{url}' is not an http(s) URL"
+                )),
+            }
+        }
+    }
+    problems
+}
+
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use axum::http::{HeaderMap, Method, header};
 use bytes::Bytes;
@@ -124,30 +227,57 @@ impl WireRequest {
     }
 }
 
-/// A request as a gateway's labelled cases write it: a POST of `body` to `path?query`.
+impl WireRequest {
+    /// A request as an aggregator would send it from loopback (labelled cases, fuzzing).
+    pub fn simulated(
+        method: Method,
+        path_and_query: &str,
+        content_type: Option<&str>,
+        body: impl Into<Bytes>,
+    ) -> WireRequest {
+        let (path, query) = path_and_query
+            .split_once('?')
+            .unwrap_or((path_and_query, ""));
+        let mut headers = HeaderMap::new();
+        if let Some(value) = content_type.and_then(|c| c.parse().ok()) {
+            headers.insert(header::CONTENT_TYPE, value);
+        }
+        WireRequest {
+            peer: SocketAddr::from(([127, 0, 0, 1], 9)),
+            method,
+            path: path.into(),
+            path_and_query: path_and_query.into(),
+            headers,
+            query: url::form_urlencoded::parse(query.as_bytes())
+                .into_owned()
+                .collect(),
+            body: body.into(),
+            parts: Vec::new(),
+            base_url: "https://ivr.example".into(),
+        }
+    }
+}
+
+/// A request as a gateway's labelled cases write it: a form POST of `body` to `path?query`.
 #[cfg(test)]
 pub(crate) fn case_request(path_and_query: &str, body: &'static [u8]) -> WireRequest {
-    let (path, query) = path_and_query
-        .split_once('?')
-        .unwrap_or((path_and_query, ""));
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        header::CONTENT_TYPE,
-        "application/x-www-form-urlencoded".parse().unwrap(),
-    );
-    WireRequest {
-        peer: "127.0.0.1:9".parse().unwrap(),
-        method: Method::POST,
-        path: path.into(),
-        path_and_query: path_and_query.into(),
-        headers,
-        query: url::form_urlencoded::parse(query.as_bytes())
-            .into_owned()
-            .collect(),
-        body: Bytes::from_static(body),
-        parts: Vec::new(),
-        base_url: "https://ivr.example".into(),
-    }
+    let form = Some("application/x-www-form-urlencoded");
+    WireRequest::simulated(Method::POST, path_and_query, form, Bytes::from_static(body))
+}
+
+/// A JSON POST of `body` to `path?query`, for the labelled cases of JSON gateways.
+#[cfg(test)]
+#[allow(dead_code)] // until a JSON gateway's cases use it
+pub(crate) fn case_json(path_and_query: &str, body: &str) -> WireRequest {
+    let json = Some("application/json");
+    WireRequest::simulated(Method::POST, path_and_query, json, body.to_string())
+}
+
+/// A `GET` of `path?query`, for the labelled cases of gateways that call with a query.
+#[cfg(test)]
+#[allow(dead_code)] // until a GET gateway's cases use it
+pub(crate) fn case_get(path_and_query: &str) -> WireRequest {
+    WireRequest::simulated(Method::GET, path_and_query, None, Bytes::new())
 }
 
 /// The key and address rules shared by most gateways (`[gateways.<name>]` in the config).
@@ -185,25 +315,56 @@ pub struct WireResponse {
     pub body: String,
 }
 
+/// How long an aggregator waits for a screen unless its gateway says otherwise.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(5);
+
 /// A USSD aggregator: decodes its callbacks into [`Inbound`] hops and renders screens.
-/// Adding one = its file (this trait + its labelled cases) + one line in `gateways!`.
-pub trait UssdGateway: Send + Sync + 'static {
+/// Adding one = its file (this trait, [`simulate::Simulate`], its labelled cases) + one line
+/// in `gateways!`.
+pub trait UssdGateway: simulate::Simulate + Send + Sync + 'static {
+    /// What an answer must repeat from the request it answers (ids, a client state): `()`
+    /// for most gateways.
+    type Echo: Send + Sync + 'static;
     /// The name sessions, interactions and `[gateways.<name>]` rules are keyed by.
     fn name(&self) -> &'static str;
     fn routes(&self) -> &'static [Route];
+    /// How long the aggregator waits for a screen (`deadline_ms` in its settings overrides
+    /// it); dalal answers, or apologises, well inside it.
+    fn deadline(&self) -> Duration {
+        DEFAULT_DEADLINE
+    }
     /// Whether the request really comes from the aggregator.
     fn authenticate(&self, request: &WireRequest, guard: Option<&Guard>) -> Result<(), Refusal> {
         admit_by_key(request, guard)
     }
-    fn decode(&self, request: &WireRequest) -> Result<Inbound, GatewayError>;
-    fn render(&self, reply: &Reply) -> WireResponse;
+    fn decode(&self, request: &WireRequest) -> Result<(Inbound, Self::Echo), GatewayError>;
+    fn render(&self, reply: &Reply, echo: &Self::Echo) -> WireResponse;
     /// The answer to an end-of-session notification, once recorded.
-    fn acknowledge_end(&self) -> WireResponse {
+    fn acknowledge_end(&self, _echo: &Self::Echo) -> WireResponse {
         WireResponse {
             content_type: "text/plain; charset=utf-8",
             body: "OK\n".into(),
         }
     }
+}
+
+/// An asynchronous aggregator (MTN MADAPI): each request is acknowledged at once, and the
+/// screen goes to the aggregator in a request of its own, within its deadline.
+pub trait PushGateway: UssdGateway {
+    /// The immediate answer to a hop (its screen follows as a [`Push`]).
+    fn acknowledge(&self, echo: &Self::Echo) -> WireResponse;
+    /// The request that delivers `reply`.
+    fn push(&self, reply: &Reply, echo: &Self::Echo) -> Push;
+}
+
+/// A request dalal sends to an aggregator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Push {
+    pub url: String,
+    /// Besides `Content-Type` (an API key, for instance).
+    pub headers: Vec<(&'static str, String)>,
+    pub content_type: &'static str,
+    pub body: String,
 }
 
 /// What a voice platform's request asks for.
@@ -245,31 +406,18 @@ pub enum GatewayError {
     NotUtf8(String),
     #[error("body is not application/x-www-form-urlencoded")]
     NotForm,
+    #[error("body is not JSON: {0}")]
+    NotJson(String),
     #[error("bad upload: multipart/form-data expected")]
     NotMultipart,
 }
 
-/// A phone number in E.164 (`+` and 8 to 15 digits, no leading zero). Gateways that drop the
-/// `+` (`254711000000`) are accepted; national formats (`0711...`) are not.
-pub fn normalize_msisdn(raw: &str) -> Option<String> {
-    // A literal `+` in a form body decodes to a space: accept it as the plus it was.
-    let raw = raw.trim();
-    let digits = raw.strip_prefix('+').unwrap_or(raw);
-    let valid = (8..=15).contains(&digits.len())
-        && digits.bytes().all(|b| b.is_ascii_digit())
-        && !digits.starts_with('0');
-    valid.then(|| format!("+{digits}"))
-}
-
-/// A phone number safe to log: country code and last two digits only.
-pub fn mask_msisdn(phone: &str) -> String {
-    let digits: Vec<char> = phone.chars().filter(char::is_ascii_digit).collect();
-    if digits.len() < 6 {
-        return "***".to_string();
-    }
-    let head: String = digits[..3].iter().collect();
-    let tail: String = digits[digits.len() - 2..].iter().collect();
-    format!("+{head}******{tail}")
+/// A newest-input-only gateway's input as the caller meant it: spaces around it and a
+/// leading `*` (some phones and gateways send `*1` for `1`) dropped.
+pub fn clean_input(input: &str) -> &str {
+    let input = input.trim();
+    let input = input.strip_prefix('*').unwrap_or(input);
+    input.trim()
 }
 
 /// A gateway's record of what the caller typed, without what proves or names an account:
@@ -298,36 +446,15 @@ mod tests {
     }
 
     #[test]
-    fn msisdn_normalisation() {
-        assert_eq!(
-            normalize_msisdn("+254711000000").as_deref(),
-            Some("+254711000000")
-        );
-        assert_eq!(
-            normalize_msisdn("254711000000").as_deref(),
-            Some("+254711000000")
-        );
-        assert_eq!(
-            normalize_msisdn(" 254711000000").as_deref(),
-            Some("+254711000000")
-        );
-        for bad in [
-            "",
-            "+",
-            "0711000000",
-            "+2547110000001234",
-            "+25471100000a",
-            "12345",
-            "+221 77 000 00 00",
+    fn newest_inputs_are_cleaned() {
+        for (raw, clean) in [
+            ("1", "1"),
+            (" 1 ", "1"),
+            ("*1", "1"),
+            ("* 2", "2"),
+            ("", ""),
         ] {
-            assert_eq!(normalize_msisdn(bad), None, "{bad}");
+            assert_eq!(clean_input(raw), clean, "{raw:?}");
         }
-    }
-
-    #[test]
-    fn masking_hides_the_subscriber_number() {
-        let masked = mask_msisdn("+221786452821");
-        assert_eq!(masked, "+221******21");
-        assert!(!masked.contains("786452"));
     }
 }

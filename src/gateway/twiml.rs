@@ -131,7 +131,7 @@ pub fn parse(body: &[u8], event: Option<&str>) -> Result<Inbound, GatewayError> 
         .is_some_and(|d| d.starts_with("outbound"));
     let field = if outbound { "To" } else { "From" };
     let raw = form.require_non_empty(if outbound { "To" } else { "From" })?;
-    let phone = normalize_msisdn(raw).ok_or(GatewayError::Malformed {
+    let phone = normalize_msisdn(raw, None).ok_or(GatewayError::Malformed {
         field: if field == "To" { "To" } else { "From" },
         reason: "not an E.164 phone number".into(),
     })?;

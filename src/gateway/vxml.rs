@@ -233,7 +233,7 @@ pub fn parse(
             // `tel:+221...` or `sip:+221...@host` from session.connection.remote.uri.
             let raw = raw.trim_start_matches("tel:").trim_start_matches("sip:");
             let raw = raw.split(['@', ';']).next().unwrap_or(raw);
-            Some(normalize_msisdn(raw).ok_or(GatewayError::Malformed {
+            Some(normalize_msisdn(raw, None).ok_or(GatewayError::Malformed {
                 field: "caller",
                 reason: "not an E.164 phone number".into(),
             })?)

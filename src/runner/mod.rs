@@ -36,9 +36,16 @@ use crate::store::batch::InteractionWriter;
 use crate::store::{CrmStore, SessionStore, StoreError, StoreResult};
 use crate::voice::policy::CallState;
 
-/// Longest a hop may take before the caller is told the service is unavailable: well inside
-/// the shortest aggregator deadline (5 s on some carriers, Hubtel 7 s, Africa's Talking 15 s).
+/// Longest a voice turn may take before the caller is told the service is unavailable: well
+/// inside the platforms' own timeouts. (A USSD hop's budget comes from its gateway's
+/// deadline: see [`hop_budget`].)
 pub const HOP_DEADLINE: Duration = Duration::from_millis(3500);
+
+/// How long a USSD hop may take, given how long its aggregator waits: the rest is left for
+/// the network, and for an asynchronous gateway, for delivering the screen.
+pub fn hop_budget(aggregator_deadline: Duration) -> Duration {
+    aggregator_deadline * 7 / 10
+}
 /// Actions one hop may chain before the menu is judged to loop.
 const MAX_ACTIONS_PER_HOP: usize = 16;
 /// How long an ended USSD session is kept, to answer a gateway's resend of its last hop the

@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 
 use chrono::Utc;
 
-use super::{App, HOP_DEADLINE, HopKey, LastHop, Session};
+use std::time::Duration;
+
+use super::{App, HopKey, LastHop, Session};
 use crate::actions::Caller;
 use crate::channel::{Channel, Event, Inbound};
 use crate::engine::{Reply, Value, messages};
@@ -67,11 +69,13 @@ fn classify<'a>(stored: Option<&Session>, inbound: &'a Inbound) -> Hop<'a> {
 
 impl App {
     /// Answers one USSD request of `gateway`: `None` for an end-of-session notification
-    /// (recorded), else the screen. A store failure on a hop becomes a polite `END` in the
-    /// caller's language; on an end notification it is an error (the gateway may resend).
+    /// (recorded), else the screen. A hop taking longer than `budget`, or failing on a store,
+    /// is answered with a polite `END` in the caller's language; on an end notification a
+    /// failure is an error (the gateway may resend).
     pub async fn ussd(
         &self,
         gateway: &'static str,
+        budget: Duration,
         inbound: Inbound,
     ) -> Result<Option<Reply>, StoreError> {
         let key = HopKey {
@@ -83,10 +87,10 @@ impl App {
             self.session_ended(&key, end).await?;
             return Ok(None);
         }
-        Ok(Some(self.ussd_hop(&key, &inbound).await))
+        Ok(Some(self.ussd_hop(&key, budget, &inbound).await))
     }
 
-    async fn ussd_hop(&self, key: &HopKey<'_>, inbound: &Inbound) -> Reply {
+    async fn ussd_hop(&self, key: &HopKey<'_>, budget: Duration, inbound: &Inbound) -> Reply {
         if !self.limiter.allow(&inbound.phone) {
             tracing::warn!(phone = %mask_msisdn(&inbound.phone), "rate limited");
             let lang = self.caller_language(&inbound.phone).await;
@@ -95,11 +99,11 @@ impl App {
                 end: true,
             };
         }
-        let outcome = tokio::time::timeout(HOP_DEADLINE, self.try_ussd_hop(key, inbound)).await;
+        let outcome = tokio::time::timeout(budget, self.try_ussd_hop(key, inbound)).await;
         let (lang, error) = match outcome {
             Ok(Ok(reply)) => return reply,
             Ok(Err((lang, error))) => (lang, error.to_string()),
-            Err(_) => (None, format!("no answer within {HOP_DEADLINE:?}")),
+            Err(_) => (None, format!("no answer within {budget:?}")),
         };
         tracing::error!(
             session = %inbound.session_id,

@@ -160,7 +160,9 @@ pub fn staffed(config: &crate::config::VoiceConfig, now: DateTime<Utc>) -> bool 
 pub fn decide(call: &mut CallState, event: &Event, menu: &MenuView, desk: &Desk) -> Plan {
     let mut plan = Plan::nothing();
     let keys = match event {
-        Event::Input(Input::Latest(k) | Input::Cumulative(k)) => Some(k.as_str()),
+        Event::Input(Input::Latest(k) | Input::Cumulative(k) | Input::Numbered { text: k, .. }) => {
+            Some(k.as_str())
+        }
         _ => None,
     };
     match (call.mode, event) {
