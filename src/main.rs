@@ -83,6 +83,14 @@ enum Command {
         json: Option<PathBuf>,
         #[arg(long)]
         allow_remote: bool,
+        /// The aggregator whose protocol the subscribers speak (africastalking, hubtel, nalo,
+        /// arkesel, infobip, safaricom, mtn).
+        #[arg(long, default_value = "africastalking")]
+        gateway: String,
+        /// Where an asynchronous gateway's (mtn) screens are received: the server's
+        /// `[gateways.mtn] outbound_url` must point here.
+        #[arg(long, default_value = "127.0.0.1:9099")]
+        inbox: std::net::SocketAddr,
     },
     /// A phone simulator: dial the short code against a running server over HTTP.
     Dial {
@@ -93,6 +101,14 @@ enum Command {
         url: String,
         #[arg(long, default_value = "*123#")]
         service_code: String,
+        /// The aggregator whose protocol to speak (africastalking, hubtel, nalo, arkesel,
+        /// infobip, safaricom, mtn).
+        #[arg(long, default_value = "africastalking")]
+        gateway: String,
+        /// Where an asynchronous gateway's (mtn) screens are received: the server's
+        /// `[gateways.mtn] outbound_url` must point here.
+        #[arg(long, default_value = "127.0.0.1:9099")]
+        inbox: std::net::SocketAddr,
     },
 }
 
@@ -181,6 +197,8 @@ async fn main() -> ExitCode {
             dataset,
             json,
             allow_remote,
+            gateway,
+            inbox,
         } => {
             let options = LoadArgs {
                 url,
@@ -191,6 +209,8 @@ async fn main() -> ExitCode {
                 dataset,
                 json,
                 allow_remote,
+                gateway,
+                inbox,
             };
             load(&config, options).await
         }
@@ -198,7 +218,18 @@ async fn main() -> ExitCode {
             phone,
             url,
             service_code,
-        } => dalal::tools::dial::run(&url, &phone, &service_code).await,
+            gateway,
+            inbox,
+        } => {
+            let options = dalal::tools::dial::Options {
+                base_url: url,
+                phone,
+                service_code,
+                gateway,
+                inbox,
+            };
+            dalal::tools::dial::run(&config, options).await
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -246,6 +277,8 @@ struct LoadArgs {
     dataset: Option<PathBuf>,
     json: Option<PathBuf>,
     allow_remote: bool,
+    gateway: String,
+    inbox: std::net::SocketAddr,
 }
 
 async fn load(config: &Config, args: LoadArgs) -> anyhow::Result<()> {
@@ -259,8 +292,11 @@ async fn load(config: &Config, args: LoadArgs) -> anyhow::Result<()> {
         .map_err(|p| anyhow::anyhow!("menus invalid: {}", p.join("; ")))?;
     let error_texts = catalog.error_texts();
     let report = dalal::tools::load::run(
+        config,
         dalal::tools::load::Options {
-            url: format!("{}/ussd/africastalking", args.url.trim_end_matches('/')),
+            url: args.url.trim_end_matches('/').to_string(),
+            gateway: args.gateway,
+            inbox: args.inbox,
             concurrency: args.concurrency.max(1),
             duration: std::time::Duration::from_secs(args.duration),
             mix: args.mix,

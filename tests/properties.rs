@@ -120,6 +120,38 @@ fn settle(
     panic!("the engine chained more than 32 actions");
 }
 
+/// Decodes one request as gateway `name`; the gateway's routes and whether it decoded.
+fn decode_as(
+    name: &str,
+    config: &dalal::config::Config,
+    method: &str,
+    path_and_query: &str,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> (&'static [dalal::gateway::Route], bool) {
+    let method = method.parse().unwrap();
+    let request = dalal::gateway::WireRequest::simulated(method, path_and_query, content_type, body.to_vec());
+    let (routes, decoded) = dalal::gateway::decode_ussd(name, config, &request).expect("a USSD gateway");
+    (routes, decoded.is_ok())
+}
+
+/// Field names the JSON gateways read (their own spellings), mixed with junk.
+const FIELD_NAMES: &str = "SessionId|Mobile|ServiceCode|Type|Message|Operator|Sequence|ClientState|USERID|MSISDN|USERDATA|MSGTYPE|NETWORK|SESSIONID|sessionID|userID|newSession|msisdn|userData|network|shortCode|text|sessionId|messageType|serviceCode|ussdString|[a-z]{1,6}";
+
+fn json_value() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::Value;
+    prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(|n| Value::from(n)),
+        any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+        ".{0,40}".prop_map(Value::String),
+        "[0-9+ ]{0,16}".prop_map(Value::String),
+        prop::collection::vec(any::<u8>(), 0..3).prop_map(|v| Value::from(v)),
+        Just(serde_json::json!({"a": 1})),
+    ]
+}
+
 fn input_strategy() -> impl Strategy<Value = String> {
     prop_oneof![
         4 => (0u8..10).prop_map(|d| d.to_string()),
@@ -176,6 +208,39 @@ proptest! {
         if let Ok(pairs) = twiml::form_pairs(&body) {
             let _ = twiml::signature("token", "https://ivr.example.org/voice/twilio", &pairs);
             let _ = vxml::parse(&pairs, || "new".to_string());
+        }
+    }
+
+    #[test]
+    fn every_ussd_gateway_refuses_junk_without_panicking(
+        body in prop::collection::vec(any::<u8>(), 0..512),
+        query in "[A-Za-z_=&%0-9*#+]{0,80}",
+    ) {
+        let config = dalal::config::Config::default();
+        for name in dalal::gateway::ussd_gateway_names() {
+            let (routes, _) = decode_as(name, &config, "POST", "/", None, &body);
+            for route in routes {
+                let path = route.path.replace('{', "").replace('}', "");
+                for content_type in ["application/json", "application/x-www-form-urlencoded"] {
+                    decode_as(name, &config, "POST", &path, Some(content_type), &body);
+                }
+                decode_as(name, &config, "GET", &format!("{path}?{query}"), None, &[]);
+            }
+        }
+    }
+
+    #[test]
+    fn every_json_gateway_survives_any_value_in_any_field(
+        fields in prop::collection::vec((FIELD_NAMES, json_value()), 0..10),
+    ) {
+        let config = dalal::config::Config::default();
+        let body = serde_json::Value::Object(fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect()).to_string();
+        for name in dalal::gateway::ussd_gateway_names() {
+            let (routes, _) = decode_as(name, &config, "POST", "/", None, &[]);
+            for route in routes {
+                let path = route.path.replace('{', "").replace('}', "");
+                decode_as(name, &config, "POST", &path, Some("application/json"), body.as_bytes());
+            }
         }
     }
 

@@ -1,9 +1,15 @@
-//! `dalal dial`: a feature phone in the terminal. It speaks the real Africa's Talking protocol
-//! to a running server, so what you see is what a customer's handset would show.
+//! `dalal dial`: a feature phone in the terminal. It speaks a real aggregator's protocol
+//! (Africa's Talking unless `--gateway` names another) to a running server, so what you see
+//! is what a customer's handset would show through that aggregator.
 
 use std::io::Write;
+use std::net::SocketAddr;
 
 use tokio::io::{AsyncBufReadExt, BufReader};
+
+use super::aggregator::Aggregator;
+use crate::config::Config;
+use crate::gateway::simulate::SimHop;
 
 fn session_id() -> String {
     let nanos = std::time::SystemTime::now()
@@ -13,48 +19,51 @@ fn session_id() -> String {
     format!("dial-{}-{nanos}", std::process::id())
 }
 
-fn encode(value: &str) -> String {
-    percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC).to_string()
+pub struct Options {
+    pub base_url: String,
+    pub phone: String,
+    pub service_code: String,
+    pub gateway: String,
+    /// Where an asynchronous gateway's screens are received.
+    pub inbox: SocketAddr,
 }
 
-pub async fn run(base_url: &str, phone: &str, service_code: &str) -> anyhow::Result<()> {
-    let client = reqwest::Client::new();
-    let url = format!("{}/ussd/africastalking", base_url.trim_end_matches('/'));
+pub async fn run(config: &Config, options: Options) -> anyhow::Result<()> {
+    let phone = crate::gateway::normalize_msisdn(&options.phone, None).ok_or_else(|| {
+        anyhow::anyhow!("{}: not a phone number in E.164 (+221...)", options.phone)
+    })?;
+    let aggregator =
+        Aggregator::new(&options.gateway, config, &options.base_url, options.inbox, 1).await?;
+    if let Some(url) = aggregator.inbox_url() {
+        println!(
+            "Screens of {} are pushed: the server's [gateways.{}] outbound_url must be {url}",
+            options.gateway, options.gateway
+        );
+    }
     let session = session_id();
     let mut inputs: Vec<String> = Vec::new();
     let mut stdin = BufReader::new(tokio::io::stdin()).lines();
-    println!("Dialling {service_code} from {phone} (type a choice and Enter; Ctrl-D hangs up)");
+    println!(
+        "Dialling {} from {phone} through {} (type a choice and Enter; Ctrl-D hangs up)",
+        options.service_code, options.gateway
+    );
     loop {
-        let text = inputs.join("*");
-        let body = format!(
-            "sessionId={}&serviceCode={}&phoneNumber={}&networkCode=99999&text={}",
-            encode(&session),
-            encode(service_code),
-            encode(phone),
-            encode(&text)
-        );
-        let response = client
-            .post(&url)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
-            .await?;
-        let status = response.status();
-        let reply = response.text().await?;
-        if !status.is_success() {
-            anyhow::bail!("server answered {status}: {}", reply.trim());
-        }
-        let (end, screen) = match reply.split_once(' ') {
-            Some(("END", rest)) => (true, rest),
-            Some(("CON", rest)) => (false, rest),
-            _ => anyhow::bail!("reply without CON/END prefix: {reply:?}"),
+        let hop = SimHop {
+            session_id: &session,
+            phone: &phone,
+            service_code: &options.service_code,
+            inputs: &inputs,
         };
+        let answer = aggregator
+            .hop(&hop)
+            .await
+            .map_err(|e| anyhow::anyhow!("no screen: {e}"))?;
         println!("+--------------------------------");
-        for line in screen.lines() {
+        for line in answer.screen.text.lines() {
             println!("| {line}");
         }
         println!("+--------------------------------");
-        if end {
+        if answer.screen.end {
             println!("(session ended)");
             return Ok(());
         }
@@ -63,6 +72,7 @@ pub async fn run(base_url: &str, phone: &str, service_code: &str) -> anyhow::Res
         match stdin.next_line().await? {
             Some(line) => inputs.push(line.trim().to_string()),
             None => {
+                let _ = aggregator.hang_up(&hop).await;
                 println!("(hung up)");
                 return Ok(());
             }

@@ -1,5 +1,7 @@
-//! `dalal load`: virtual subscribers running whole USSD sessions against a server over the real
-//! Africa's Talking protocol, checking every reply, and measuring per-hop latency.
+//! `dalal load`: virtual subscribers running whole USSD sessions against a server over a real
+//! aggregator's protocol (Africa's Talking unless `--gateway` names another), checking every
+//! screen, and measuring per-hop latency (for an asynchronous gateway, until the screen is
+//! pushed).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -12,6 +14,9 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 use tokio::sync::Mutex;
 
+use super::aggregator::{Aggregator, HopError};
+use crate::config::Config;
+use crate::gateway::simulate::{Screen, SimHop};
 use crate::text::gsm7::PageBudget;
 
 /// One caller the load tool can impersonate.
@@ -60,7 +65,12 @@ impl Scenario {
 }
 
 pub struct Options {
+    /// The server's base URL.
     pub url: String,
+    /// The aggregator whose protocol the subscribers speak.
+    pub gateway: String,
+    /// Where an asynchronous gateway's screens are received.
+    pub inbox: std::net::SocketAddr,
     pub concurrency: usize,
     pub duration: Duration,
     pub mix: Mix,
@@ -73,6 +83,7 @@ pub struct Options {
 #[derive(Debug, Serialize)]
 pub struct Report {
     pub url: String,
+    pub gateway: String,
     pub mix: Mix,
     pub concurrency: usize,
     pub seconds: f64,
@@ -95,7 +106,7 @@ pub struct Latency {
 
 impl std::fmt::Display for Report {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(f, "target        {}", self.url)?;
+        writeln!(f, "target        {} ({})", self.url, self.gateway)?;
         writeln!(
             f,
             "mix           {:?}, concurrency {}",
@@ -211,67 +222,15 @@ impl Dice {
     }
 }
 
-struct Hop {
-    body: String,
-    micros: u64,
-}
-
-async fn send(
-    client: &reqwest::Client,
-    url: &str,
-    session: &str,
-    phone: &str,
-    text: &str,
-) -> Result<Hop, String> {
-    let enc = |s: &str| {
-        percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
-    };
-    let form = format!(
-        "sessionId={}&serviceCode=%2A123%23&phoneNumber={}&networkCode=99999&text={}",
-        enc(session),
-        enc(phone),
-        enc(text)
-    );
-    let started = Instant::now();
-    let response = client
-        .post(url)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form)
-        .send()
-        .await
-        .map_err(|e| {
-            if e.is_timeout() {
-                "timeout".to_string()
-            } else {
-                "connection".to_string()
-            }
-        })?;
-    let status = response.status();
-    let body = response
-        .text()
-        .await
-        .map_err(|_| "connection".to_string())?;
-    let micros = started.elapsed().as_micros() as u64;
-    if !status.is_success() {
-        return Err(format!("http_{}", status.as_u16()));
-    }
-    Ok(Hop { body, micros })
-}
-
-/// Checks a reply is a well-formed page; returns whether it ends the session.
-fn judge(body: &str, error_texts: &[String]) -> Result<bool, &'static str> {
-    let (end, text) = match body.split_at_checked(4) {
-        Some(("CON ", text)) => (false, text),
-        Some(("END ", text)) => (true, text),
-        _ => return Err("no_con_end_prefix"),
-    };
-    if !PageBudget::USSD.fits(text) {
+/// Checks a screen is a well-formed page; returns whether it ends the session.
+fn judge(screen: &Screen, error_texts: &[String]) -> Result<bool, &'static str> {
+    if !PageBudget::USSD.fits(&screen.text) {
         return Err("page_over_budget");
     }
-    if error_texts.iter().any(|e| text.starts_with(e.as_str())) {
+    if error_texts.iter().any(|e| screen.text.starts_with(e.as_str())) {
         return Err("error_screen");
     }
-    Ok(end)
+    Ok(screen.end)
 }
 
 /// The inputs of a scenario after the main menu, given what the screens say.
@@ -294,7 +253,7 @@ fn next_input(scenario: Scenario, step: usize, screen: &str, dice: &mut Dice) ->
 
 async fn subscriber_loop(
     worker: usize,
-    client: reqwest::Client,
+    aggregator: Arc<Aggregator>,
     options: Arc<Options>,
     callers: Arc<Vec<Subscriber>>,
     error_texts: Arc<Vec<String>>,
@@ -312,21 +271,23 @@ async fn subscriber_loop(
         let mut step = 0;
         let mut warmup = 0;
         loop {
-            let text = inputs.join("*");
-            let hop = match send(&client, &options.url, &session, &caller.phone, &text).await {
-                Ok(hop) => hop,
-                Err(kind) => {
-                    shared.error(&kind).await;
+            let hop = SimHop {
+                session_id: &session,
+                phone: &caller.phone,
+                service_code: "*123#",
+                inputs: &inputs,
+            };
+            let answer = match aggregator.hop(&hop).await {
+                Ok(answer) => answer,
+                Err(error) => {
+                    shared.error(&error_kind(&error)).await;
                     break;
                 }
             };
             shared.hops.fetch_add(1, Ordering::Relaxed);
-            shared
-                .latency
-                .lock()
-                .await
-                .saturating_record(hop.micros.max(1));
-            let ended = match judge(&hop.body, &error_texts) {
+            let micros = answer.elapsed.as_micros() as u64;
+            shared.latency.lock().await.saturating_record(micros.max(1));
+            let ended = match judge(&answer.screen, &error_texts) {
                 Ok(ended) => ended,
                 Err(kind) => {
                     shared.error(kind).await;
@@ -342,7 +303,7 @@ async fn subscriber_loop(
                 break;
             }
             // Before the main menu: a language to choose, or one of several accounts.
-            if !hop.body.contains("\n7. ") && step == 0 {
+            if !answer.screen.text.contains("\n7. ") && step == 0 {
                 warmup += 1;
                 if warmup > 3 {
                     shared.error("never_reached_main_menu").await;
@@ -351,7 +312,7 @@ async fn subscriber_loop(
                 inputs.push((1 + dice.roll() % 2).to_string());
                 continue;
             }
-            match next_input(scenario, step, &hop.body, &mut dice) {
+            match next_input(scenario, step, &answer.screen.text, &mut dice) {
                 Some(input) => inputs.push(input),
                 None => {
                     shared.error("session_did_not_end").await;
@@ -363,8 +324,20 @@ async fn subscriber_loop(
     }
 }
 
+/// A hop's failure as the report counts it.
+fn error_kind(error: &HopError) -> String {
+    match error {
+        HopError::Unreadable(_) => "unreadable_screen".into(),
+        other => other.to_string(),
+    }
+}
+
 /// Runs the load and returns its figures.
-pub async fn run(options: Options, error_texts: Vec<String>) -> anyhow::Result<Report> {
+pub async fn run(
+    config: &Config,
+    options: Options,
+    error_texts: Vec<String>,
+) -> anyhow::Result<Report> {
     anyhow::ensure!(
         !options.subscribers.is_empty(),
         "no subscribers to dial from"
@@ -373,10 +346,21 @@ pub async fn run(options: Options, error_texts: Vec<String>) -> anyhow::Result<R
         Mix::Normal => options.subscribers.clone(),
         Mix::Storm => storm_callers(&options.subscribers, options.storm_areas),
     };
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(15))
-        .pool_max_idle_per_host(options.concurrency)
-        .build()?;
+    let aggregator = Aggregator::new(
+        &options.gateway,
+        config,
+        &options.url,
+        options.inbox,
+        options.concurrency,
+    )
+    .await?;
+    if let Some(url) = aggregator.inbox_url() {
+        eprintln!(
+            "screens of {} are pushed: the server's [gateways.{}] outbound_url must be {url}",
+            options.gateway, options.gateway
+        );
+    }
+    let aggregator = Arc::new(aggregator);
     let shared = Arc::new(Shared {
         hops: AtomicU64::new(0),
         sessions: AtomicU64::new(0),
@@ -392,7 +376,7 @@ pub async fn run(options: Options, error_texts: Vec<String>) -> anyhow::Result<R
         .map(|worker| {
             tokio::spawn(subscriber_loop(
                 worker,
-                client.clone(),
+                aggregator.clone(),
                 options.clone(),
                 callers.clone(),
                 error_texts.clone(),
@@ -412,6 +396,7 @@ pub async fn run(options: Options, error_texts: Vec<String>) -> anyhow::Result<R
     let sessions = shared.sessions.load(Ordering::Relaxed);
     Ok(Report {
         url: options.url.clone(),
+        gateway: options.gateway.clone(),
         mix: options.mix,
         concurrency: options.concurrency,
         seconds,
@@ -462,15 +447,18 @@ mod tests {
     #[test]
     fn replies_are_judged() {
         let errors = vec!["Service indisponible".to_string()];
-        assert_eq!(judge("CON Menu\n1. x", &errors), Ok(false));
-        assert_eq!(judge("END Bye", &errors), Ok(true));
-        assert_eq!(judge("Menu", &errors), Err("no_con_end_prefix"));
+        let screen = |text: &str, end| Screen {
+            text: text.into(),
+            end,
+        };
+        assert_eq!(judge(&screen("Menu\n1. x", false), &errors), Ok(false));
+        assert_eq!(judge(&screen("Bye", true), &errors), Ok(true));
         assert_eq!(
-            judge(&format!("CON {}", "a".repeat(200)), &errors),
+            judge(&screen(&"a".repeat(200), false), &errors),
             Err("page_over_budget")
         );
         assert_eq!(
-            judge("END Service indisponible. Merci", &errors),
+            judge(&screen("Service indisponible. Merci", true), &errors),
             Err("error_screen")
         );
     }

@@ -1,0 +1,124 @@
+//! `dalal dial --gateway` and `dalal load --gateway` against a real `dalal serve`, as an
+//! operator tries a deployment the way each aggregator will call it.
+
+mod common;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use common::process::{Instance, free_port};
+
+const FR_WATER: &str = "+221786452821"; // bill 66 860 FCFA
+
+/// A server on a fresh SQLite file whose MTN screens go to `inbox_port`.
+async fn server(dir: &Path, inbox_port: u16) -> Instance {
+    let config = dir.join("dalal.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "database_url = \"sqlite:{}\"\n[gateways.mtn]\noutbound_url = \"http://127.0.0.1:{inbox_port}/\"\napi_key = \"k-1\"\n",
+            dir.join("crm.db").display()
+        ),
+    )
+    .unwrap();
+    let instance = Instance::spawn(&[("DALAL_CONFIG", config.to_str().unwrap())]);
+    instance.ready(&reqwest::Client::new()).await;
+    instance
+}
+
+/// Runs `dalal` with `input` on its standard input.
+fn dalal_typing(args: &[String], input: &str) -> (bool, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dalal"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("dalal runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn dial_speaks_each_gateway_and_shows_the_bill() {
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = free_port();
+    let server = server(dir.path(), inbox).await;
+    for gateway in dalal::gateway::ussd_gateway_names() {
+        let args: Vec<String> = [
+            "dial",
+            FR_WATER,
+            "--url",
+            &server.base,
+            "--gateway",
+            gateway,
+            "--inbox",
+            &format!("127.0.0.1:{inbox}"),
+        ]
+        .map(String::from)
+        .to_vec();
+        let (ok, out, err) = tokio::task::spawn_blocking(move || dalal_typing(&args, "1\n"))
+            .await
+            .unwrap();
+        assert!(ok, "{gateway}: {err}\n{out}");
+        assert!(out.contains("Bienvenue. Choisissez:"), "{gateway}: {out}");
+        assert!(out.contains("66 860 FCFA"), "{gateway}: {out}");
+        assert!(out.contains("(session ended)"), "{gateway}: {out}");
+    }
+}
+
+#[tokio::test]
+async fn dial_names_the_gateways_when_given_an_unknown_one() {
+    let args = ["dial", FR_WATER, "--gateway", "nope"].map(String::from).to_vec();
+    let (ok, _, err) = dalal_typing(&args, "");
+    assert!(!ok);
+    assert!(err.contains("no USSD gateway named 'nope'"), "{err}");
+    assert!(err.contains("africastalking"), "{err}");
+}
+
+#[tokio::test]
+async fn load_runs_whole_sessions_over_hubtel_and_mtn() {
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = free_port();
+    let server = server(dir.path(), inbox).await;
+    for gateway in ["hubtel", "mtn"] {
+        let json = dir.path().join(format!("{gateway}.json"));
+        let args: Vec<String> = [
+            "load",
+            "--url",
+            &server.base,
+            "--gateway",
+            gateway,
+            "--inbox",
+            &format!("127.0.0.1:{inbox}"),
+            "--duration",
+            "2",
+            "--concurrency",
+            "4",
+            "--json",
+            json.to_str().unwrap(),
+        ]
+        .map(String::from)
+        .to_vec();
+        let (ok, out, err) = tokio::task::spawn_blocking(move || dalal_typing(&args, ""))
+            .await
+            .unwrap();
+        assert!(ok, "{gateway}: {err}\n{out}");
+        let report: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        assert_eq!(report["gateway"], gateway);
+        assert!(report["sessions"].as_u64().unwrap() > 10, "{gateway}: {report}");
+        assert_eq!(report["errors"], 0, "{gateway}: {report}");
+    }
+}
