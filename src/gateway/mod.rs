@@ -79,6 +79,8 @@ macro_rules! gateways {
 
 gateways! {
     ussd africastalking::AfricasTalking,
+    ussd hubtel::Hubtel,
+    ussd nalo::Nalo,
     voice at_voice::AfricasTalkingVoice,
     voice twiml::Twilio,
     voice vxml::VoiceXml,
