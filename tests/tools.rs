@@ -122,3 +122,19 @@ async fn load_runs_whole_sessions_over_hubtel_and_mtn() {
         assert_eq!(report["errors"], 0, "{gateway}: {report}");
     }
 }
+
+#[test]
+fn the_shipped_config_loads_with_every_gateway_setting_valid() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let config = dalal::config::Config::load(Some(&root.join("deploy/dalal.toml"))).unwrap();
+    assert_eq!(dalal::gateway::check_settings(&config), Vec::<String>::new());
+    // Every commented section names a gateway dalal has.
+    let text = std::fs::read_to_string(root.join("deploy/dalal.toml")).unwrap();
+    for line in text.lines().filter(|l| l.starts_with("# [gateways.")) {
+        let name = &line["# [gateways.".len()..line.find(']').unwrap()];
+        assert!(
+            dalal::gateway::GATEWAY_NAMES.contains(&name),
+            "deploy/dalal.toml documents an unknown gateway: {name}"
+        );
+    }
+}
