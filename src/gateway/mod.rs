@@ -79,6 +79,7 @@ macro_rules! gateways {
 
 gateways! {
     ussd africastalking::AfricasTalking,
+    ussd_push mtn::Mtn,
     voice at_voice::AfricasTalkingVoice,
     voice twiml::Twilio,
     voice vxml::VoiceXml,
