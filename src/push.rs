@@ -12,6 +12,9 @@ use crate::gateway::Push;
 
 /// First pause before a retry; each further pause doubles.
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+/// Least time an attempt needs to reach the aggregator and be answered: a screen with less
+/// time left could only arrive late, so it is not sent.
+const MIN_ATTEMPT: Duration = Duration::from_millis(5);
 /// Longest an attempt waits to connect.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -20,7 +23,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 pub enum Delivery {
     /// The aggregator accepted it (after `attempts` sends).
     Delivered { attempts: u32 },
-    /// The screen was ready after its deadline: not sent.
+    /// The screen was ready after its deadline, or too close to it to arrive in time: not
+    /// sent.
     Late,
     /// This screen was already sent, or is being sent (a resent hop): not sent again.
     AlreadySent,
@@ -59,7 +63,7 @@ impl Pusher {
     /// Sends `push` before `deadline`. `screen` names the screen (the session and the request
     /// it answers): a screen is sent once, however often the aggregator resends its request.
     pub async fn deliver(&self, screen: &str, push: &Push, deadline: Instant) -> Delivery {
-        if Instant::now() >= deadline {
+        if Instant::now() + MIN_ATTEMPT >= deadline {
             return Delivery::Late;
         }
         if !self.claim(screen, deadline) {
@@ -75,7 +79,7 @@ impl Pusher {
                 Err(Attempt::Retry(error)) => error,
             };
             // A retry that could not finish before the deadline would only arrive late.
-            if Instant::now() + backoff >= deadline {
+            if Instant::now() + backoff + MIN_ATTEMPT >= deadline {
                 return Delivery::Failed { attempts, error };
             }
             tokio::time::sleep(backoff).await;

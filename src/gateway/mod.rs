@@ -81,6 +81,7 @@ gateways! {
     ussd africastalking::AfricasTalking,
     ussd hubtel::Hubtel,
     ussd nalo::Nalo,
+    ussd_push mtn::Mtn,
     voice at_voice::AfricasTalkingVoice,
     voice twiml::Twilio,
     voice vxml::VoiceXml,
