@@ -79,6 +79,9 @@ macro_rules! gateways {
 
 gateways! {
     ussd africastalking::AfricasTalking,
+    ussd infobip::Infobip,
+    ussd arkesel::Arkesel,
+    ussd safaricom::Safaricom,
     voice at_voice::AfricasTalkingVoice,
     voice twiml::Twilio,
     voice vxml::VoiceXml,
