@@ -166,7 +166,10 @@ where
         };
         let mut method: MethodRouter<App> = post(handle.clone());
         if route.get {
-            method = method.get(handle);
+            method = method.get(handle.clone());
+        }
+        if route.put {
+            method = method.put(handle);
         }
         if let Some(max) = limit {
             // The innermost limit wins over the router's default.
@@ -190,7 +193,7 @@ async fn ussd_request<G: UssdGateway>(
         .ussd(gateway.name(), hop_budget(deadline), inbound)
         .await?
     {
-        Some(reply) => gateway.render(&reply, &echo),
+        Some(answer) => gateway.render(&answer.reply, &echo),
         None => gateway.acknowledge_end(&echo),
     };
     Ok(wire(answer))
@@ -214,29 +217,37 @@ async fn ussd_push_request<G: PushGateway>(
         return Ok(wire(gateway.acknowledge_end(&echo)));
     }
     let acknowledgement = gateway.acknowledge(&echo);
-    // The screen is named by the request it answers: a resent request is the same screen.
-    let screen = format!("{}:{:016x}", inbound.session_id, fingerprint(&request.body));
+    // A resent request (the same body) while the first is being answered is acknowledged, not
+    // run: it would apply the caller's input twice and push a second screen.
+    let request_id = format!("{}:{:016x}", inbound.session_id, fingerprint(&request.body));
+    if !pusher.claim(&request_id, arrived + deadline) {
+        tracing::info!(session = %inbound.session_id, "resent request: being answered");
+        return Ok(wire(acknowledgement));
+    }
     tokio::spawn(async move {
         let phone = mask_msisdn(&inbound.phone);
         let session = inbound.session_id.clone();
-        let reply = match app
+        let answer = app
             .ussd(gateway.name(), hop_budget(deadline), inbound)
-            .await
-        {
-            Ok(Some(reply)) => reply,
+            .await;
+        // The hop is done: the same request from now on is a new input (the caller may press
+        // the same key on the screen about to be pushed) or a resend the session recognises.
+        pusher.answered(&request_id);
+        let reply = match answer {
+            // A hop resent after its screen went out: that screen is not pushed twice.
+            Ok(Some(answer)) if answer.repeated => {
+                return tracing::info!(%session, %phone, "resent request: screen already pushed");
+            }
+            Ok(Some(answer)) => answer.reply,
             Ok(None) => return,
             Err(error) => {
-                tracing::error!(%session, %phone, %error, "hop failed; no screen to push");
-                return;
+                return tracing::error!(%session, %phone, %error, "hop failed; no screen to push");
             }
         };
         let push = gateway.push(&reply, &echo);
-        match pusher.deliver(&screen, &push, arrived + deadline).await {
+        match pusher.deliver(&push, arrived + deadline).await {
             Delivery::Delivered { attempts } => {
                 tracing::debug!(%session, %phone, attempts, "screen pushed");
-            }
-            Delivery::AlreadySent => {
-                tracing::info!(%session, %phone, "resent request: screen already pushed");
             }
             Delivery::Late => tracing::warn!(
                 %session, %phone, elapsed = ?arrived.elapsed(), ?deadline,

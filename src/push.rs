@@ -1,6 +1,7 @@
 //! Delivering screens to asynchronous aggregators (MTN MADAPI): one pooled HTTP client, a
 //! deadline per screen, retries with backoff while the aggregator says it failed, and each
-//! screen sent at most once.
+//! request answered once: a request resent while its screen is on its way is neither run
+//! again nor answered twice.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -26,8 +27,6 @@ pub enum Delivery {
     /// The screen was ready after its deadline, or too close to it to arrive in time: not
     /// sent.
     Late,
-    /// This screen was already sent, or is being sent (a resent hop): not sent again.
-    AlreadySent,
     /// Every attempt failed, or the aggregator refused it; the last error.
     Failed { attempts: u32, error: String },
 }
@@ -35,8 +34,8 @@ pub enum Delivery {
 /// Sends screens; shared by every hop of one gateway.
 pub struct Pusher {
     client: reqwest::Client,
-    /// Screens sent or being sent, until their deadline has passed.
-    sent: Mutex<HashMap<String, Instant>>,
+    /// Requests being answered, or just answered, and until when.
+    answering: Mutex<HashMap<String, Instant>>,
 }
 
 impl Default for Pusher {
@@ -56,18 +55,14 @@ impl Pusher {
             .expect("an HTTP client with no TLS settings builds");
         Pusher {
             client,
-            sent: Mutex::new(HashMap::new()),
+            answering: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Sends `push` before `deadline`. `screen` names the screen (the session and the request
-    /// it answers): a screen is sent once, however often the aggregator resends its request.
-    pub async fn deliver(&self, screen: &str, push: &Push, deadline: Instant) -> Delivery {
+    /// Sends `push` before `deadline`.
+    pub async fn deliver(&self, push: &Push, deadline: Instant) -> Delivery {
         if Instant::now() + MIN_ATTEMPT >= deadline {
             return Delivery::Late;
-        }
-        if !self.claim(screen, deadline) {
-            return Delivery::AlreadySent;
         }
         let mut attempts = 0;
         let mut backoff = FIRST_BACKOFF;
@@ -87,20 +82,27 @@ impl Pusher {
         }
     }
 
-    /// Marks `screen` as sent; false when it already was (and its deadline has not passed).
-    fn claim(&self, screen: &str, deadline: Instant) -> bool {
+    /// Takes on answering `request` (a session and its request's fingerprint) until `until`;
+    /// false when it is already being answered: a resend.
+    pub fn claim(&self, request: &str, until: Instant) -> bool {
         let now = Instant::now();
-        let mut sent = self.sent.lock().expect("pusher lock");
-        if sent.len() > 1024 {
-            sent.retain(|_, until| *until > now);
+        let mut answering = self.answering.lock().expect("pusher lock");
+        if answering.len() > 1024 {
+            answering.retain(|_, until| *until > now);
         }
-        match sent.get(screen) {
-            Some(until) if *until > now => false,
+        match answering.get(request) {
+            Some(busy_until) if *busy_until > now => false,
             _ => {
-                sent.insert(screen.to_string(), deadline);
+                answering.insert(request.to_string(), until);
                 true
             }
         }
+    }
+
+    /// `request` is answered: the same request again is a new input (a caller may well press
+    /// the same key on the next screen), or a resend the session store recognises.
+    pub fn answered(&self, request: &str) {
+        self.answering.lock().expect("pusher lock").remove(request);
     }
 
     async fn send_once(&self, push: &Push, deadline: Instant) -> Result<(), Attempt> {

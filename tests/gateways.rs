@@ -52,7 +52,10 @@ impl Inbox {
         };
         let app = axum::Router::new().fallback(axum::routing::post(record));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/v1/messages/ussd/outbound", listener.local_addr().unwrap());
+        let url = format!(
+            "http://{}/v1/messages/ussd/outbound",
+            listener.local_addr().unwrap()
+        );
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         Inbox {
             url,
@@ -192,13 +195,20 @@ impl Phone<'_> {
         let a = self.aggregator;
         let request = a.side.hop_request(&self.hop());
         let (status, body) = a.send(&request).await;
-        assert_eq!(status, 200, "{}: {request:?} answered {status}: {body}", a.name);
+        assert_eq!(
+            status, 200,
+            "{}: {request:?} answered {status}: {body}",
+            a.name
+        );
         let screen_body = match &a.inbox {
             None => body,
             Some(inbox) => {
                 let pushed = inbox.next_for(&self.session).await;
                 assert_eq!(
-                    pushed.headers.get("x-api-key").and_then(|v| v.to_str().ok()),
+                    pushed
+                        .headers
+                        .get("x-api-key")
+                        .and_then(|v| v.to_str().ok()),
                     Some(API_KEY),
                     "{}: the push carries the API key",
                     a.name
@@ -210,7 +220,11 @@ impl Phone<'_> {
             .side
             .read_screen(&screen_body)
             .unwrap_or_else(|e| panic!("{}: unreadable screen {screen_body:?}: {e}", a.name));
-        assert_page(&format!("{} {}", if screen.end { "END" } else { "CON" }, screen.text));
+        assert_page(&format!(
+            "{} {}",
+            if screen.end { "END" } else { "CON" },
+            screen.text
+        ));
         self.last = Some(screen.clone());
         screen
     }
@@ -226,7 +240,9 @@ impl Phone<'_> {
 
 /// A reference in a screen: `RC` and digits.
 fn reference_in(text: &str) -> String {
-    let start = text.find("RC").unwrap_or_else(|| panic!("no reference in {text:?}"));
+    let start = text
+        .find("RC")
+        .unwrap_or_else(|| panic!("no reference in {text:?}"));
     text[start..]
         .chars()
         .take_while(char::is_ascii_alphanumeric)
@@ -235,7 +251,10 @@ fn reference_in(text: &str) -> String {
 
 fn names() -> Vec<&'static str> {
     let names = dalal::gateway::ussd_gateway_names();
-    assert!(names.len() >= 1, "every aggregator is registered: {names:?}");
+    assert!(
+        names.len() >= 7,
+        "every aggregator is registered: {names:?}"
+    );
     names
 }
 
@@ -246,7 +265,10 @@ async fn a_bill_check_over_every_gateway() {
         let mut phone = aggregator.phone(FR_WATER);
         let menu = phone.dial().await;
         assert!(!menu.end, "{name}: {menu:?}");
-        assert!(menu.text.starts_with("Bienvenue. Choisissez:"), "{name}: {menu:?}");
+        assert!(
+            menu.text.starts_with("Bienvenue. Choisissez:"),
+            "{name}: {menu:?}"
+        );
         let bill = phone.press("1").await;
         assert!(bill.end, "{name}: {bill:?}");
         assert!(bill.text.contains("66 860 FCFA"), "{name}: {bill:?}");
@@ -257,7 +279,11 @@ async fn a_bill_check_over_every_gateway() {
             .await;
         assert_eq!(interaction.gateway, name);
         assert_eq!(interaction.phone, FR_WATER, "{name}: the phone as E.164");
-        assert_eq!(interaction.account_no.as_deref(), Some("SNW100000"), "{name}");
+        assert_eq!(
+            interaction.account_no.as_deref(),
+            Some("SNW100000"),
+            "{name}"
+        );
     }
 }
 
@@ -268,7 +294,10 @@ async fn an_outage_report_over_every_gateway_is_committed_once() {
         let mut phone = aggregator.phone(FR_WATER);
         phone.dial().await;
         let asked = phone.press("2").await;
-        assert!(asked.text.contains("coupure d'eau à Plateau"), "{name}: {asked:?}");
+        assert!(
+            asked.text.contains("coupure d'eau à Plateau"),
+            "{name}: {asked:?}"
+        );
         let reported = phone.press("1").await;
         assert!(reported.end, "{name}: {reported:?}");
         let reference = reference_in(&reported.text);
@@ -321,7 +350,10 @@ async fn a_complaint_filed_over_every_gateway_can_be_followed() {
         let mut follow = aggregator.phone(EN_POWER);
         follow.dial().await;
         let found = follow.walk(&["3", "1", &reference[2..]]).await;
-        assert!(found.text.contains("Meter fault: open"), "{name}: {found:?}");
+        assert!(
+            found.text.contains("Meter fault: open"),
+            "{name}: {found:?}"
+        );
     }
 }
 
@@ -384,5 +416,25 @@ async fn a_caller_leaving_is_recorded_for_every_gateway_that_says_so() {
         if let Some(inbox) = &aggregator.inbox {
             inbox.assert_quiet().await;
         }
+    }
+}
+
+#[tokio::test]
+async fn the_same_key_twice_in_a_row_is_two_inputs_over_every_gateway() {
+    // Choose the first account, then the bill: "1" and "1" as fast as a machine can.
+    const TWO_ACCOUNTS: &str = "+221706606044";
+    for name in names() {
+        let aggregator = aggregator(name).await;
+        let mut phone = aggregator.phone(TWO_ACCOUNTS);
+        let accounts = phone.dial().await;
+        assert!(!accounts.end, "{name}: {accounts:?}");
+        let menu = phone.press("1").await;
+        assert!(
+            menu.text.contains("\n7. "),
+            "{name}: the main menu: {menu:?}"
+        );
+        let bill = phone.press("1").await;
+        assert!(bill.end, "{name}: the bill: {bill:?}");
+        assert!(bill.text.contains("FCFA"), "{name}: {bill:?}");
     }
 }

@@ -130,8 +130,10 @@ fn decode_as(
     body: &[u8],
 ) -> (&'static [dalal::gateway::Route], bool) {
     let method = method.parse().unwrap();
-    let request = dalal::gateway::WireRequest::simulated(method, path_and_query, content_type, body.to_vec());
-    let (routes, decoded) = dalal::gateway::decode_ussd(name, config, &request).expect("a USSD gateway");
+    let request =
+        dalal::gateway::WireRequest::simulated(method, path_and_query, content_type, body.to_vec());
+    let (routes, decoded) =
+        dalal::gateway::decode_ussd(name, config, &request).expect("a USSD gateway");
     (routes, decoded.is_ok())
 }
 
@@ -143,11 +145,12 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
     prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(|n| Value::from(n)),
-        any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>()
+            .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
         ".{0,40}".prop_map(Value::String),
         "[0-9+ ]{0,16}".prop_map(Value::String),
-        prop::collection::vec(any::<u8>(), 0..3).prop_map(|v| Value::from(v)),
+        prop::collection::vec(any::<u8>(), 0..3).prop_map(Value::from),
         Just(serde_json::json!({"a": 1})),
     ]
 }
@@ -220,7 +223,7 @@ proptest! {
         for name in dalal::gateway::ussd_gateway_names() {
             let (routes, _) = decode_as(name, &config, "POST", "/", None, &body);
             for route in routes {
-                let path = route.path.replace('{', "").replace('}', "");
+                let path = route.path.replace(['{', '}'], "");
                 for content_type in ["application/json", "application/x-www-form-urlencoded"] {
                     decode_as(name, &config, "POST", &path, Some(content_type), &body);
                 }
@@ -238,7 +241,7 @@ proptest! {
         for name in dalal::gateway::ussd_gateway_names() {
             let (routes, _) = decode_as(name, &config, "POST", "/", None, &[]);
             for route in routes {
-                let path = route.path.replace('{', "").replace('}', "");
+                let path = route.path.replace(['{', '}'], "");
                 decode_as(name, &config, "POST", &path, Some("application/json"), body.as_bytes());
             }
         }

@@ -17,7 +17,7 @@ async fn server(dir: &Path, inbox_port: u16) -> Instance {
     std::fs::write(
         &config,
         format!(
-            "database_url = \"sqlite:{}\"\n[gateways.mtn]\noutbound_url = \"http://127.0.0.1:{inbox_port}/\"\napi_key = \"k-1\"\n",
+            "database_url = \"sqlite:{}\"\nrate_limit_per_minute = 0\n[gateways.mtn]\noutbound_url = \"http://127.0.0.1:{inbox_port}/\"\napi_key = \"k-1\"\n",
             dir.join("crm.db").display()
         ),
     )
@@ -80,7 +80,9 @@ async fn dial_speaks_each_gateway_and_shows_the_bill() {
 
 #[tokio::test]
 async fn dial_names_the_gateways_when_given_an_unknown_one() {
-    let args = ["dial", FR_WATER, "--gateway", "nope"].map(String::from).to_vec();
+    let args = ["dial", FR_WATER, "--gateway", "nope"]
+        .map(String::from)
+        .to_vec();
     let (ok, _, err) = dalal_typing(&args, "");
     assert!(!ok);
     assert!(err.contains("no USSD gateway named 'nope'"), "{err}");
@@ -118,7 +120,10 @@ async fn load_runs_whole_sessions_over_hubtel_and_mtn() {
         let report: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
         assert_eq!(report["gateway"], gateway);
-        assert!(report["sessions"].as_u64().unwrap() > 10, "{gateway}: {report}");
+        assert!(
+            report["sessions"].as_u64().unwrap() > 10,
+            "{gateway}: {report}"
+        );
         assert_eq!(report["errors"], 0, "{gateway}: {report}");
     }
 }
@@ -127,7 +132,10 @@ async fn load_runs_whole_sessions_over_hubtel_and_mtn() {
 fn the_shipped_config_loads_with_every_gateway_setting_valid() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let config = dalal::config::Config::load(Some(&root.join("deploy/dalal.toml"))).unwrap();
-    assert_eq!(dalal::gateway::check_settings(&config), Vec::<String>::new());
+    assert_eq!(
+        dalal::gateway::check_settings(&config),
+        Vec::<String>::new()
+    );
     // Every commented section names a gateway dalal has.
     let text = std::fs::read_to_string(root.join("deploy/dalal.toml")).unwrap();
     for line in text.lines().filter(|l| l.starts_with("# [gateways.")) {

@@ -3,6 +3,7 @@
 //! `text` is empty on the first hop, then every input so far joined by `*` (`1*2*500`); nothing
 //! else marks a new session. The end-of-session notification arrives separately at `/events`.
 
+use super::con_end;
 use super::form::Form;
 use super::simulate::{Screen, SimHop, SimRequest, Simulate};
 use super::{GatewayError, Route, UssdGateway, WireRequest, WireResponse, normalize_msisdn};
@@ -60,10 +61,7 @@ impl UssdGateway for AfricasTalking {
     }
 
     fn render(&self, reply: &Reply, _: &()) -> WireResponse {
-        WireResponse {
-            content_type: "text/plain; charset=utf-8",
-            body: render_ussd(&reply.text, reply.end),
-        }
+        con_end::render(reply)
     }
 }
 
@@ -81,19 +79,7 @@ impl Simulate for AfricasTalking {
     }
 
     fn read_screen(&self, body: &str) -> Result<Screen, String> {
-        if let Some(text) = body.strip_prefix("CON ") {
-            Ok(Screen {
-                text: text.into(),
-                end: false,
-            })
-        } else if let Some(text) = body.strip_prefix("END ") {
-            Ok(Screen {
-                text: text.into(),
-                end: true,
-            })
-        } else {
-            Err(format!("neither CON nor END: {body:?}"))
-        }
+        con_end::read(body)
     }
 
     fn end_request(&self, hop: &SimHop<'_>) -> Option<SimRequest> {
@@ -155,12 +141,6 @@ pub fn parse_ussd(body: &[u8]) -> Result<UssdRequest, GatewayError> {
             .map(str::to_string),
         text: form.require("text")?.to_string(),
     })
-}
-
-/// The body of a reply: `CON ` keeps the session open, `END ` closes it.
-pub fn render_ussd(text: &str, end: bool) -> String {
-    let prefix = if end { "END" } else { "CON" };
-    format!("{prefix} {text}")
 }
 
 pub fn parse_event(body: &[u8]) -> Result<SessionEnd, GatewayError> {
@@ -297,12 +277,6 @@ mod tests {
             &(),
         );
         assert_eq!(screen.body, "CON Menu");
-    }
-
-    #[test]
-    fn replies_carry_the_prefix() {
-        assert_eq!(render_ussd("Menu\n1. Bill", false), "CON Menu\n1. Bill");
-        assert_eq!(render_ussd("Bye", true), "END Bye");
     }
 
     #[test]

@@ -14,9 +14,8 @@
 //!   `language`, `optional` and the undocumented `ussdGwId`: those are not needed here.
 //! - `end` carries only `exitCode` (mandatory; its table of values is not public) and
 //!   `reason`: no phone. Its answer is `responseExitCode` 200 with an empty `responseMessage`.
-//! - the reference transport's tests send `end` as HTTP `PUT`; dalal's routes answer `POST`
-//!   (and `GET`) only, so such an end notice is refused until routes can take `PUT` (the
-//!   session still expires on its own). The `GET .../status` poll is not served.
+//! - the reference transport's tests send `end` as HTTP `PUT`: the `end` route answers `PUT`
+//!   as well as `POST`. The `GET .../status` poll is not served.
 //! - the first screen of a session is always shown as a menu, whatever `shouldClose` says: a
 //!   caller who answers an ending first screen is then answered with an ending screen again.
 //! - no deadline is documented: dalal's default applies.
@@ -82,7 +81,13 @@ impl UssdGateway for Infobip {
         const ROUTES: &[Route] = &[
             Route::post("/ussd/infobip/session/{session_id}/start"),
             Route::post("/ussd/infobip/session/{session_id}/response"),
-            Route::post("/ussd/infobip/session/{session_id}/end"),
+            // Infobip's own service sends the end notice with `PUT`; accept `POST` too.
+            Route {
+                path: "/ussd/infobip/session/{session_id}/end",
+                get: false,
+                put: true,
+                max_body: None,
+            },
         ];
         ROUTES
     }

@@ -1,6 +1,7 @@
 //! Gateway protocols at the edge: one module per wire format, each a set of pure parse/render
 //! functions. Handlers in `http` call them; nothing here touches a store.
 
+pub mod con_end;
 pub mod form;
 pub mod json;
 pub mod phone;
@@ -300,6 +301,8 @@ pub struct Route {
     pub path: &'static str,
     /// Also answered on `GET` (VoiceXML platforms fetch documents).
     pub get: bool,
+    /// Also answered on `PUT` (Infobip sends its end notice so).
+    pub put: bool,
     /// Largest body accepted; `None` is the server's default (a few KiB).
     pub max_body: Option<usize>,
 }
@@ -309,6 +312,7 @@ impl Route {
         Route {
             path,
             get: false,
+            put: false,
             max_body: None,
         }
     }

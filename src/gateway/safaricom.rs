@@ -27,7 +27,7 @@
 
 use percent_encoding::percent_decode_str;
 
-use super::africastalking::{AfricasTalking, render_ussd};
+use super::con_end;
 use super::form::Form;
 use super::simulate::{Screen, SimHop, SimRequest, Simulate};
 use super::{
@@ -71,11 +71,13 @@ impl UssdGateway for Safaricom {
             Route {
                 path: PATH,
                 get: true,
+                put: false,
                 max_body: None,
             },
             Route {
                 path: "/ussd/safaricom/{extension}",
                 get: true,
+                put: false,
                 max_body: None,
             },
         ];
@@ -105,10 +107,7 @@ impl UssdGateway for Safaricom {
     }
 
     fn render(&self, reply: &Reply, _: &()) -> WireResponse {
-        WireResponse {
-            content_type: "text/plain; charset=utf-8",
-            body: render_ussd(&reply.text, reply.end),
-        }
+        con_end::render(reply)
     }
 }
 
@@ -200,7 +199,7 @@ impl Simulate for Safaricom {
 
     fn read_screen(&self, body: &str) -> Result<Screen, String> {
         // The same `CON `/`END ` answer as Africa's Talking.
-        AfricasTalking.read_screen(body)
+        con_end::read(body)
     }
 
     fn end_request(&self, _: &SimHop<'_>) -> Option<SimRequest> {

@@ -51,11 +51,13 @@ impl VoiceGateway for VoiceXml {
             Route {
                 path: PATH,
                 get: true,
+                put: false,
                 max_body: None,
             },
             Route {
                 path: RECORDING_PATH,
                 get: false,
+                put: false,
                 max_body: Some(MAX_RECORDING_BYTES),
             },
         ]

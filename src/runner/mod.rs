@@ -16,6 +16,8 @@ pub mod expiry;
 mod ussd;
 mod voice;
 
+pub use ussd::UssdAnswer;
+
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -67,6 +67,24 @@ fn classify<'a>(stored: Option<&Session>, inbound: &'a Inbound) -> Hop<'a> {
     }
 }
 
+/// A USSD hop's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UssdAnswer {
+    pub reply: Reply,
+    /// The gateway resent a hop already answered: this is the same answer again (an
+    /// asynchronous gateway, having pushed it once, need not push it twice).
+    pub repeated: bool,
+}
+
+impl UssdAnswer {
+    fn new(reply: Reply) -> UssdAnswer {
+        UssdAnswer {
+            reply,
+            repeated: false,
+        }
+    }
+}
+
 impl App {
     /// Answers one USSD request of `gateway`: `None` for an end-of-session notification
     /// (recorded), else the screen. A hop taking longer than `budget`, or failing on a store,
@@ -77,7 +95,7 @@ impl App {
         gateway: &'static str,
         budget: Duration,
         inbound: Inbound,
-    ) -> Result<Option<Reply>, StoreError> {
+    ) -> Result<Option<UssdAnswer>, StoreError> {
         let key = HopKey {
             channel: Channel::Ussd,
             gateway,
@@ -90,18 +108,18 @@ impl App {
         Ok(Some(self.ussd_hop(&key, budget, &inbound).await))
     }
 
-    async fn ussd_hop(&self, key: &HopKey<'_>, budget: Duration, inbound: &Inbound) -> Reply {
+    async fn ussd_hop(&self, key: &HopKey<'_>, budget: Duration, inbound: &Inbound) -> UssdAnswer {
         if !self.limiter.allow(&inbound.phone) {
             tracing::warn!(phone = %mask_msisdn(&inbound.phone), "rate limited");
             let lang = self.caller_language(&inbound.phone).await;
-            return Reply {
+            return UssdAnswer::new(Reply {
                 text: self.say(&lang, messages::RATE_LIMITED),
                 end: true,
-            };
+            });
         }
         let outcome = tokio::time::timeout(budget, self.try_ussd_hop(key, inbound)).await;
         let (lang, error) = match outcome {
-            Ok(Ok(reply)) => return reply,
+            Ok(Ok(answer)) => return answer,
             Ok(Err((lang, error))) => (lang, error.to_string()),
             Err(_) => (None, format!("no answer within {budget:?}")),
         };
@@ -121,10 +139,10 @@ impl App {
             self.sessions.delete(&key.store_key()),
         )
         .await;
-        Reply {
+        UssdAnswer::new(Reply {
             text: self.say(&lang, messages::UNAVAILABLE),
             end: true,
-        }
+        })
     }
 
     /// Errors carry the session's language when it is known.
@@ -132,7 +150,7 @@ impl App {
         &self,
         key: &HopKey<'_>,
         inbound: &Inbound,
-    ) -> Result<Reply, (Option<String>, StoreError)> {
+    ) -> Result<UssdAnswer, (Option<String>, StoreError)> {
         let default_lang = self.catalog.default_lang().to_string();
         let stored = self.load_session(key).await.map_err(|e| (None, e))?;
         let engine = self.engine(Channel::Ussd);
@@ -144,16 +162,20 @@ impl App {
                 (Session::new(state, &inbound.phone, now), step)
             }
             Hop::Resend(last) => {
-                return Ok(Reply {
+                let reply = Reply {
                     text: last.reply,
                     end: last.end,
+                };
+                return Ok(UssdAnswer {
+                    reply,
+                    repeated: true,
                 });
             }
             Hop::Expired => {
-                return Ok(Reply {
+                return Ok(UssdAnswer::new(Reply {
                     text: self.say(&default_lang, messages::SESSION_EXPIRED),
                     end: true,
-                });
+                }));
             }
             Hop::TooLong => {
                 let mut session = stored.expect("classified against a session");
@@ -190,7 +212,7 @@ impl App {
         self.finish_hop(key, &mut session, now, reply.end)
             .await
             .map_err(|e| (lang_of(&session), e))?;
-        Ok(reply)
+        Ok(UssdAnswer::new(reply))
     }
 }
 

@@ -32,8 +32,14 @@ pub async fn run(config: &Config, options: Options) -> anyhow::Result<()> {
     let phone = crate::gateway::normalize_msisdn(&options.phone, None).ok_or_else(|| {
         anyhow::anyhow!("{}: not a phone number in E.164 (+221...)", options.phone)
     })?;
-    let aggregator =
-        Aggregator::new(&options.gateway, config, &options.base_url, options.inbox, 1).await?;
+    let aggregator = Aggregator::new(
+        &options.gateway,
+        config,
+        &options.base_url,
+        options.inbox,
+        1,
+    )
+    .await?;
     if let Some(url) = aggregator.inbox_url() {
         println!(
             "Screens of {} are pushed: the server's [gateways.{}] outbound_url must be {url}",

@@ -227,7 +227,10 @@ fn judge(screen: &Screen, error_texts: &[String]) -> Result<bool, &'static str> 
     if !PageBudget::USSD.fits(&screen.text) {
         return Err("page_over_budget");
     }
-    if error_texts.iter().any(|e| screen.text.starts_with(e.as_str())) {
+    if error_texts
+        .iter()
+        .any(|e| screen.text.starts_with(e.as_str()))
+    {
         return Err("error_screen");
     }
     Ok(screen.end)
