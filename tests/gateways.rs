@@ -438,3 +438,123 @@ async fn the_same_key_twice_in_a_row_is_two_inputs_over_every_gateway() {
         assert!(bill.text.contains("FCFA"), "{name}: {bill:?}");
     }
 }
+
+/// Bad bodies to every JSON gateway: `400` with one line naming the field, nothing written.
+#[tokio::test]
+async fn malformed_requests_to_every_json_gateway_get_400_naming_the_field() {
+    for name in names() {
+        let aggregator = aggregator(name).await;
+        let phone = aggregator.phone(FR_WATER);
+        let first = aggregator.side.hop_request(&phone.hop());
+        if first.content_type != Some("application/json") {
+            continue;
+        }
+        let valid: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&first.body).unwrap();
+        let send = |body: Vec<u8>| {
+            let request = SimRequest {
+                body: String::new(),
+                ..first.clone()
+            };
+            let url = format!("{}{}", aggregator.server.base, request.path_and_query);
+            let client = aggregator.server.client.clone();
+            async move {
+                let response = client
+                    .post(url)
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap();
+                (response.status().as_u16(), response.text().await.unwrap())
+            }
+        };
+        let one_line_400 = |label: &str, (status, body): (u16, String)| {
+            assert_eq!(status, 400, "{name}: {label}: {body}");
+            assert_eq!(body.trim().lines().count(), 1, "{name}: {label}: {body}");
+            body
+        };
+        one_line_400("not JSON", send(b"{\"SessionId\": ".to_vec()).await);
+        one_line_400("a JSON array", send(b"[1, 2]".to_vec()).await);
+        let mut not_utf8 = first.body.clone().into_bytes();
+        let at = not_utf8.len() - 2;
+        not_utf8.splice(at..at, [b'\xC3', b'\x28']);
+        one_line_400("non-UTF-8", send(not_utf8).await);
+        let mut refused_by_name = 0;
+        for field in valid.keys() {
+            for (label, value) in [
+                ("a wrong type", serde_json::json!({"nested": [1]})),
+                (
+                    "a huge field",
+                    serde_json::Value::String("9".repeat(100_000)),
+                ),
+            ] {
+                let mut body = valid.clone();
+                body.insert(field.clone(), value);
+                let (status, answer) = send(serde_json::to_vec(&body).unwrap()).await;
+                // A field the gateway does not read may be anything; one it reads is named.
+                if status != 200 {
+                    let answer = one_line_400(label, (status, answer));
+                    assert!(
+                        answer.contains(field.as_str()),
+                        "{name}: {label} in {field}: {answer}"
+                    );
+                    refused_by_name += 1;
+                }
+            }
+        }
+        assert!(
+            refused_by_name >= 4,
+            "{name}: the fields it reads are checked"
+        );
+        let written = aggregator
+            .server
+            .count("SELECT COUNT(*) FROM interactions WHERE gateway <> 'import'")
+            .await;
+        assert_eq!(written, 0, "{name}: nothing written");
+        if let Some(inbox) = &aggregator.inbox {
+            inbox.assert_quiet().await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_gateway_refuses_a_caller_without_its_key() {
+    for name in names() {
+        let server = start_with(|c| {
+            c.gateways.insert(
+                name.into(),
+                GatewaySettings {
+                    secret: Some("s3cret".into()),
+                    outbound_url: Some("http://127.0.0.1:9/".into()),
+                    ..Default::default()
+                },
+            );
+        })
+        .await;
+        let side = dalal::gateway::simulator(name, &Config::default()).unwrap();
+        let hop = SimHop {
+            session_id: "no-key-1",
+            phone: FR_WATER,
+            service_code: "*123#",
+            inputs: &[],
+        };
+        let request = side.hop_request(&hop);
+        let url = format!("{}{}", server.base, request.path_and_query);
+        let with_key = |url: &str| {
+            let joiner = if url.contains('?') { '&' } else { '?' };
+            format!("{url}{joiner}key=s3cret")
+        };
+        for (url, expected) in [(url.clone(), 403), (with_key(&url), 200)] {
+            let mut builder = match request.method {
+                "GET" => server.client.get(&url),
+                _ => server.client.post(&url).body(request.body.clone()),
+            };
+            if let Some(content_type) = request.content_type {
+                builder = builder.header("content-type", content_type);
+            }
+            let response = builder.send().await.unwrap();
+            assert_eq!(response.status().as_u16(), expected, "{name}: {url}");
+        }
+    }
+}

@@ -69,7 +69,7 @@ impl UssdGateway for Arkesel {
     }
 
     fn routes(&self) -> &'static [Route] {
-        const ROUTES: &[Route] = &[Route::post(PATH)];
+        const ROUTES: &[Route] = &[Route::json_post(PATH)];
         ROUTES
     }
 

@@ -85,7 +85,7 @@ impl UssdGateway for Hubtel {
     }
 
     fn routes(&self) -> &'static [Route] {
-        const ROUTES: &[Route] = &[Route::post(PATH)];
+        const ROUTES: &[Route] = &[Route::json_post(PATH)];
         ROUTES
     }
 

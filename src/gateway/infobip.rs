@@ -79,14 +79,14 @@ impl UssdGateway for Infobip {
 
     fn routes(&self) -> &'static [Route] {
         const ROUTES: &[Route] = &[
-            Route::post("/ussd/infobip/session/{session_id}/start"),
-            Route::post("/ussd/infobip/session/{session_id}/response"),
+            Route::json_post("/ussd/infobip/session/{session_id}/start"),
+            Route::json_post("/ussd/infobip/session/{session_id}/response"),
             // Infobip's own service sends the end notice with `PUT`; accept `POST` too.
             Route {
                 path: "/ussd/infobip/session/{session_id}/end",
                 get: false,
                 put: true,
-                max_body: None,
+                max_body: Some(super::JSON_BODY_LIMIT),
             },
         ];
         ROUTES

@@ -307,6 +307,10 @@ pub struct Route {
     pub max_body: Option<usize>,
 }
 
+/// Largest JSON body a JSON gateway reads: far above any real hop, so that a huge field is
+/// refused with `400` naming the field (`json::MAX_TEXT_CHARS`) rather than cut off unread.
+pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
+
 impl Route {
     pub const fn post(path: &'static str) -> Route {
         Route {
@@ -314,6 +318,14 @@ impl Route {
             get: false,
             put: false,
             max_body: None,
+        }
+    }
+
+    /// A `POST` of a JSON body (up to [`JSON_BODY_LIMIT`]).
+    pub const fn json_post(path: &'static str) -> Route {
+        Route {
+            max_body: Some(JSON_BODY_LIMIT),
+            ..Route::post(path)
         }
     }
 }

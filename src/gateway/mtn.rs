@@ -177,7 +177,7 @@ impl UssdGateway for Mtn {
     }
 
     fn routes(&self) -> &'static [Route] {
-        const ROUTES: &[Route] = &[Route::post(PATH)];
+        const ROUTES: &[Route] = &[Route::json_post(PATH)];
         ROUTES
     }
 

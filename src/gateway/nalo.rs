@@ -86,7 +86,7 @@ impl UssdGateway for Nalo {
     }
 
     fn routes(&self) -> &'static [Route] {
-        const ROUTES: &[Route] = &[Route::post(PATH)];
+        const ROUTES: &[Route] = &[Route::json_post(PATH)];
         ROUTES
     }
 
