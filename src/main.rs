@@ -338,6 +338,8 @@ fn check(config: &Config) -> ExitCode {
             .map(ToString::to_string)
             .collect();
         problems.sort();
+        // The gateway settings too: `serve` would refuse to start on them.
+        problems.extend(dalal::gateway::check_settings(config));
         if problems.is_empty() {
             Ok((menu, catalog))
         } else {

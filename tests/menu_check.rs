@@ -486,3 +486,25 @@ fn check_fails_on_a_prompt_with_no_audio_and_no_fallback() {
     let (ok, out) = check_binary(&ws, &["--config", config.to_str().unwrap()], &env);
     assert!(ok, "{out}");
 }
+
+#[test]
+fn check_names_each_bad_gateway_setting() {
+    let ws = Workspace::new();
+    let config = ws.path("dalal.toml");
+    std::fs::write(
+        &config,
+        "[gateways.hubtl]\n[gateways.nalo]\ncountry = \"Ghana\"\n[gateways.mtn]\noutbound_url = \"ftp://x\"\n",
+    )
+    .unwrap();
+    let (ok, out) = check_binary(&ws, &["--config", config.to_str().unwrap()], &[]);
+    assert!(!ok, "{out}");
+    assert!(out.contains("gateways.hubtl: no such gateway"), "{out}");
+    assert!(
+        out.contains("gateways.nalo.country: 'Ghana' is not a known country"),
+        "{out}"
+    );
+    assert!(
+        out.contains("gateways.mtn.outbound_url: 'ftp://x' is not an http(s) URL"),
+        "{out}"
+    );
+}
