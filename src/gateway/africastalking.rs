@@ -6,7 +6,7 @@
 use super::con_end;
 use super::form::Form;
 use super::simulate::{Screen, SimHop, SimRequest, Simulate};
-use super::{GatewayError, Route, UssdGateway, WireRequest, WireResponse, normalize_msisdn};
+use super::{GatewayError, Route, UssdGateway, WireRequest, WireResponse, check_session_id, e164};
 use crate::channel::{Event, Inbound, Input};
 use crate::domain::SessionEnd;
 use crate::engine::Reply;
@@ -96,9 +96,6 @@ impl Simulate for AfricasTalking {
 
 const FORM: &str = "application/x-www-form-urlencoded";
 
-/// Longest session id we keep (AT's are ~40 characters).
-const MAX_SESSION_ID: usize = 128;
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UssdRequest {
     pub session_id: String,
@@ -112,21 +109,13 @@ pub struct UssdRequest {
 
 fn session_id(form: &Form) -> Result<String, GatewayError> {
     let id = form.require_non_empty("sessionId")?;
-    if id.len() > MAX_SESSION_ID || id.chars().any(char::is_control) {
-        return Err(GatewayError::Malformed {
-            field: "sessionId",
-            reason: format!("must be 1 to {MAX_SESSION_ID} printable characters"),
-        });
-    }
+    check_session_id("sessionId", id)?;
     Ok(id.to_string())
 }
 
 fn phone(form: &Form, field: &'static str) -> Result<String, GatewayError> {
     let raw = form.require_non_empty(field)?;
-    normalize_msisdn(raw, None).ok_or(GatewayError::Malformed {
-        field,
-        reason: "not an E.164 phone number".into(),
-    })
+    e164(field, raw, None)
 }
 
 pub fn parse_ussd(body: &[u8]) -> Result<UssdRequest, GatewayError> {

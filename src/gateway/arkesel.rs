@@ -26,7 +26,7 @@ use super::json::JsonBody;
 use super::simulate::{Screen, SimHop, SimRequest, Simulate};
 use super::{
     CallingCode, FromConfig, GatewayError, Route, UssdGateway, WireRequest, WireResponse,
-    clean_input, country_setting, normalize_msisdn,
+    check_session_id, clean_input, country_setting, e164,
 };
 use crate::channel::{Event, Inbound, Input};
 use crate::config::Config;
@@ -35,9 +35,6 @@ use crate::engine::Reply;
 pub const NAME: &str = "arkesel";
 
 const PATH: &str = "/ussd/arkesel";
-
-/// Longest session id we keep.
-const MAX_SESSION_ID: usize = 128;
 
 /// Arkesel USSD, as a plug-in of the runner.
 pub struct Arkesel {
@@ -78,10 +75,7 @@ impl UssdGateway for Arkesel {
         let session_id = session_id(&body)?;
         let user_id = body.require_text("userID")?;
         let msisdn = body.require_non_empty("msisdn")?;
-        let phone = normalize_msisdn(&msisdn, self.country).ok_or(GatewayError::Malformed {
-            field: "msisdn",
-            reason: "not an E.164 phone number".into(),
-        })?;
+        let phone = e164("msisdn", &msisdn, self.country)?;
         let new_session = body.require_flag("newSession")?;
         let user_data = body.require_text("userData")?;
         // The first hop's `userData` is the dialled string: the session starts whatever it is.
@@ -136,12 +130,7 @@ struct Answer<'a> {
 
 fn session_id(body: &JsonBody) -> Result<String, GatewayError> {
     let id = body.require_non_empty("sessionID")?;
-    if id.chars().count() > MAX_SESSION_ID || id.chars().any(char::is_control) {
-        return Err(GatewayError::Malformed {
-            field: "sessionID",
-            reason: format!("must be 1 to {MAX_SESSION_ID} printable characters"),
-        });
-    }
+    check_session_id("sessionID", &id)?;
     Ok(id)
 }
 

@@ -34,7 +34,7 @@ use super::json::JsonBody;
 use super::simulate::{Screen, SimHop, SimRequest, Simulate};
 use super::{
     CallingCode, FromConfig, GatewayError, Route, UssdGateway, WireRequest, WireResponse,
-    clean_input, country_setting, normalize_msisdn,
+    check_session_id, clean_input, country_setting, e164,
 };
 use crate::channel::{Event, Inbound, Input};
 use crate::config::Config;
@@ -50,9 +50,6 @@ pub const PATH: &str = "/ussd/hubtel";
 const DEADLINE: Duration = Duration::from_secs(5);
 
 const JSON: &str = "application/json";
-
-/// Longest session id we keep (Hubtel's are 32 hexadecimal digits).
-const MAX_SESSION_ID: usize = 128;
 
 /// Hubtel Programmable Services, as a plug-in of the runner.
 pub struct Hubtel {
@@ -285,20 +282,12 @@ fn end_notice(
 
 fn session_id(json: &JsonBody) -> Result<String, GatewayError> {
     let id = json.require_non_empty("SessionId")?;
-    if id.len() > MAX_SESSION_ID || id.chars().any(char::is_control) {
-        return Err(GatewayError::Malformed {
-            field: "SessionId",
-            reason: format!("must be 1 to {MAX_SESSION_ID} printable characters"),
-        });
-    }
+    check_session_id("SessionId", &id)?;
     Ok(id)
 }
 
 fn phone(raw: &str, country: Option<CallingCode>) -> Result<String, GatewayError> {
-    normalize_msisdn(raw, country).ok_or(GatewayError::Malformed {
-        field: "Mobile",
-        reason: "not an E.164 phone number".into(),
-    })
+    e164("Mobile", raw, country)
 }
 
 /// The hop's number: 1 on initiation, one more on each request after it.

@@ -32,7 +32,7 @@ use super::json::JsonBody;
 use super::simulate::{Screen, SimHop, SimRequest, Simulate};
 use super::{
     CallingCode, FromConfig, GatewayError, Route, UssdGateway, WireRequest, WireResponse,
-    clean_input, country_setting, normalize_msisdn,
+    check_session_id, clean_input, country_setting, e164,
 };
 use crate::channel::{Event, Inbound, Input};
 use crate::config::Config;
@@ -43,9 +43,6 @@ pub const NAME: &str = "infobip";
 
 /// Where the session's callbacks arrive: this, the session id, then what happened.
 const SESSION_PATH: &str = "/ussd/infobip/session/";
-
-/// Longest session id we keep.
-const MAX_SESSION_ID: usize = 128;
 
 /// Infobip USSD, as a plug-in of the runner.
 pub struct Infobip {
@@ -147,10 +144,7 @@ impl UssdGateway for Infobip {
 impl Infobip {
     fn phone(&self, body: &JsonBody) -> Result<String, GatewayError> {
         let raw = body.require_non_empty("msisdn")?;
-        normalize_msisdn(&raw, self.country).ok_or(GatewayError::Malformed {
-            field: "msisdn",
-            reason: "not an E.164 phone number".into(),
-        })
+        e164("msisdn", &raw, self.country)
     }
 
     fn end_notice(&self, body: &JsonBody, session_id: String) -> Result<SessionEnd, GatewayError> {
@@ -233,13 +227,7 @@ fn session_path(path: &str) -> Result<(String, Callback), GatewayError> {
     let id = percent_decode_str(raw_id)
         .decode_utf8()
         .map_err(|_| GatewayError::NotUtf8("sessionId".into()))?;
-    let printable =
-        !id.is_empty() && id.chars().count() <= MAX_SESSION_ID && !id.chars().any(char::is_control);
-    if !printable {
-        return Err(malformed(&format!(
-            "must be 1 to {MAX_SESSION_ID} printable characters"
-        )));
-    }
+    check_session_id("sessionId", &id)?;
     Ok((id.into_owned(), callback))
 }
 

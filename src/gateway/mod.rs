@@ -434,6 +434,33 @@ pub enum GatewayError {
     NotMultipart,
 }
 
+/// Longest session id kept (aggregators' are 20 to 40 characters).
+pub const MAX_SESSION_ID: usize = 128;
+
+/// Checks the session id a gateway sent in `field`: 1 to 128 printable characters.
+pub fn check_session_id(field: &'static str, id: &str) -> Result<(), GatewayError> {
+    let count = id.chars().count();
+    if count == 0 || count > MAX_SESSION_ID || id.chars().any(char::is_control) {
+        return Err(GatewayError::Malformed {
+            field,
+            reason: format!("must be 1 to {MAX_SESSION_ID} printable characters"),
+        });
+    }
+    Ok(())
+}
+
+/// The phone number a gateway sent in `field`, as E.164 (national numbers in `country`).
+pub fn e164(
+    field: &'static str,
+    raw: &str,
+    country: Option<CallingCode>,
+) -> Result<String, GatewayError> {
+    normalize_msisdn(raw, country).ok_or(GatewayError::Malformed {
+        field,
+        reason: "not an E.164 phone number".into(),
+    })
+}
+
 /// A newest-input-only gateway's input as the caller meant it: spaces around it and a
 /// leading `*` (some phones and gateways send `*1` for `1`) dropped.
 pub fn clean_input(input: &str) -> &str {

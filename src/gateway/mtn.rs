@@ -59,7 +59,7 @@ use super::json::JsonBody;
 use super::simulate::{Screen, SimHop, SimRequest, Simulate};
 use super::{
     CallingCode, FromConfig, GatewayError, Push, PushGateway, Route, UssdGateway, WireRequest,
-    WireResponse, clean_input, country_setting, normalize_msisdn,
+    WireResponse, check_session_id, clean_input, country_setting, e164,
 };
 use crate::channel::{Event, Inbound, Input};
 use crate::config::Config;
@@ -84,9 +84,6 @@ const DEADLINE: Duration = Duration::from_secs(10);
 const SUCCESS: &str = "0000";
 
 const JSON: &str = "application/json";
-
-/// Longest session id we keep (the spec's example is `01235`).
-const MAX_SESSION_ID: usize = 128;
 
 /// MTN MADAPI USSD, as a plug-in of the runner.
 pub struct Mtn {
@@ -314,21 +311,13 @@ impl Mtn {
     }
 
     fn phone(&self, msisdn: &str) -> Result<String, GatewayError> {
-        normalize_msisdn(msisdn, self.country).ok_or(GatewayError::Malformed {
-            field: "msisdn",
-            reason: "not an E.164 phone number".into(),
-        })
+        e164("msisdn", msisdn, self.country)
     }
 }
 
 fn session_id(body: &JsonBody) -> Result<String, GatewayError> {
     let id = body.require_non_empty("sessionId")?;
-    if id.len() > MAX_SESSION_ID || id.chars().any(char::is_control) {
-        return Err(GatewayError::Malformed {
-            field: "sessionId",
-            reason: format!("must be 1 to {MAX_SESSION_ID} printable characters"),
-        });
-    }
+    check_session_id("sessionId", &id)?;
     Ok(id)
 }
 

@@ -34,7 +34,7 @@ use super::json::JsonBody;
 use super::simulate::{Screen, SimHop, SimRequest, Simulate};
 use super::{
     CallingCode, FromConfig, GatewayError, Route, UssdGateway, WireRequest, WireResponse,
-    clean_input, country_setting, normalize_msisdn,
+    check_session_id, clean_input, country_setting, e164,
 };
 use crate::channel::{Event, Inbound, Input};
 use crate::config::Config;
@@ -49,9 +49,6 @@ pub const PATH: &str = "/ussd/nalo";
 const DEADLINE: Duration = Duration::from_secs(10);
 
 const JSON: &str = "application/json";
-
-/// Longest session id we keep (Nalo's are 17 digits).
-const MAX_SESSION_ID: usize = 128;
 
 /// Longest `USERID` we repeat (Nalo's are 8 characters).
 const MAX_USER_ID: usize = 64;
@@ -152,10 +149,7 @@ pub fn parse(body: &[u8], country: Option<CallingCode>) -> Result<(Inbound, Echo
     let json = JsonBody::parse(body)?;
     let user_id = user_id(&json)?;
     let msisdn = json.require_non_empty("MSISDN")?.trim().to_string();
-    let phone = normalize_msisdn(&msisdn, country).ok_or(GatewayError::Malformed {
-        field: "MSISDN",
-        reason: "not an E.164 phone number".into(),
-    })?;
+    let phone = e164("MSISDN", &msisdn, country)?;
     let session_id = session_id(&json)?;
     let first_flag = json.require_flag("MSGTYPE")?;
     let data = json.require_text("USERDATA")?;
@@ -196,12 +190,7 @@ fn user_id(json: &JsonBody) -> Result<String, GatewayError> {
 
 fn session_id(json: &JsonBody) -> Result<String, GatewayError> {
     let id = json.require_non_empty("SESSIONID")?;
-    if id.len() > MAX_SESSION_ID || id.chars().any(char::is_control) {
-        return Err(GatewayError::Malformed {
-            field: "SESSIONID",
-            reason: format!("must be 1 to {MAX_SESSION_ID} printable characters"),
-        });
-    }
+    check_session_id("SESSIONID", &id)?;
     Ok(id)
 }
 

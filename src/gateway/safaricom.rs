@@ -32,7 +32,7 @@ use super::form::Form;
 use super::simulate::{Screen, SimHop, SimRequest, Simulate};
 use super::{
     CallingCode, FromConfig, GatewayError, Route, UssdGateway, WireRequest, WireResponse,
-    country_setting, normalize_msisdn,
+    check_session_id, country_setting, e164,
 };
 use crate::channel::{Event, Inbound, Input};
 use crate::config::Config;
@@ -41,9 +41,6 @@ use crate::engine::Reply;
 pub const NAME: &str = "safaricom";
 
 const PATH: &str = "/ussd/safaricom";
-
-/// Longest session id we keep.
-const MAX_SESSION_ID: usize = 128;
 
 /// A Safaricom-style operator gateway, as a plug-in of the runner.
 pub struct Safaricom {
@@ -114,10 +111,7 @@ impl UssdGateway for Safaricom {
 impl Safaricom {
     fn phone(&self, fields: &Form) -> Result<String, GatewayError> {
         let raw = fields.require_non_empty("ORIG")?;
-        normalize_msisdn(raw, self.country).ok_or(GatewayError::Malformed {
-            field: "ORIG",
-            reason: "not an E.164 phone number".into(),
-        })
+        e164("ORIG", raw, self.country)
     }
 }
 
@@ -132,12 +126,7 @@ fn fields_of(request: &WireRequest) -> &[u8] {
 
 fn session_id(fields: &Form) -> Result<String, GatewayError> {
     let id = fields.require_non_empty("SESSION_ID")?;
-    if id.chars().count() > MAX_SESSION_ID || id.chars().any(char::is_control) {
-        return Err(GatewayError::Malformed {
-            field: "SESSION_ID",
-            reason: format!("must be 1 to {MAX_SESSION_ID} printable characters"),
-        });
-    }
+    check_session_id("SESSION_ID", id)?;
     Ok(id.to_string())
 }
 

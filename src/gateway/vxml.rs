@@ -15,7 +15,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::xml::{W, content, document, empty, end, start};
-use super::{GatewayError, Route, VoiceGateway, VoiceRequest, WireRequest, form, normalize_msisdn};
+use super::{GatewayError, Route, VoiceGateway, VoiceRequest, WireRequest, e164, form};
 use crate::channel::{Event, Inbound, Input, Recording, Upload};
 use crate::domain::SessionEnd;
 use crate::voice::{Collect, Turn, Urls};
@@ -235,10 +235,7 @@ pub fn parse(
             // `tel:+221...` or `sip:+221...@host` from session.connection.remote.uri.
             let raw = raw.trim_start_matches("tel:").trim_start_matches("sip:");
             let raw = raw.split(['@', ';']).next().unwrap_or(raw);
-            Some(normalize_msisdn(raw, None).ok_or(GatewayError::Malformed {
-                field: "caller",
-                reason: "not an E.164 phone number".into(),
-            })?)
+            Some(e164("caller", raw, None)?)
         }
     };
     let event = get("event");
