@@ -558,3 +558,44 @@ async fn every_gateway_refuses_a_caller_without_its_key() {
         }
     }
 }
+
+#[tokio::test]
+async fn an_unknown_session_mid_way_is_ended_politely_over_every_gateway() {
+    for name in names() {
+        let aggregator = aggregator(name).await;
+        let mut phone = aggregator.phone(FR_WATER);
+        // The aggregator speaks of a session dalal never saw (a restart, another instance).
+        phone.inputs = vec!["2".into()];
+        let screen = phone.resend().await;
+        assert!(screen.end, "{name}: {screen:?}");
+        assert!(!screen.text.contains("FCFA"), "{name}: {screen:?}");
+        let tickets = aggregator
+            .server
+            .count("SELECT COUNT(*) FROM tickets WHERE origin_key IS NOT NULL")
+            .await;
+        assert_eq!(tickets, 0, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn inputs_with_spaces_or_a_leading_star_are_read_as_meant_over_every_gateway() {
+    // Gateways sending every input so far joined by `*` cannot carry a leading `*`.
+    const CUMULATIVE: &[&str] = &["africastalking", "safaricom"];
+    for name in names() {
+        let aggregator = aggregator(name).await;
+        let typings: &[&str] = if CUMULATIVE.contains(&name) {
+            &[" 1 "]
+        } else {
+            &[" 1 ", "*1"]
+        };
+        for &typed in typings {
+            let mut phone = aggregator.phone(FR_WATER);
+            phone.dial().await;
+            let bill = phone.press(typed).await;
+            assert!(
+                bill.text.contains("66 860 FCFA"),
+                "{name}: {typed:?}: {bill:?}"
+            );
+        }
+    }
+}
