@@ -20,6 +20,7 @@ pub mod reference;
 pub mod runner;
 pub mod security;
 pub mod server;
+pub mod sms;
 pub mod store;
 pub mod text;
 pub mod tools;
