@@ -49,6 +49,87 @@ pub struct Config {
     pub gateways: BTreeMap<String, GatewaySettings>,
     /// Voice IVR: key timeouts, staffed hours, public URLs, audio prompts.
     pub voice: VoiceConfig,
+    /// SMS to customers: the gateway, the pace, quiet hours, notices, escalation, survey.
+    pub sms: SmsConfig,
+}
+
+/// `[sms]`: everything optional. With no `gateway`, messages are queued in the outbox (and
+/// shown to CRM staff) but nothing is sent.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmsConfig {
+    /// `kannel` or `africastalking`; unset = queue only.
+    pub gateway: Option<String>,
+    /// Kannel's sendsms URL (`http://127.0.0.1:13013/cgi-bin/sendsms`).
+    pub kannel_url: Option<String>,
+    pub kannel_username: Option<String>,
+    /// Environment only: `DALAL_KANNEL_PASSWORD`.
+    pub kannel_password: Option<String>,
+    /// Africa's Talking: the account's username and API URL (the sandbox's for tests). Its
+    /// API key is `[gateways.africastalking] api_key`, from `DALAL_AFRICASTALKING_API_KEY`.
+    pub africastalking_username: Option<String>,
+    pub africastalking_url: Option<String>,
+    /// Sender id or short code.
+    pub from: Option<String>,
+    /// Where the gateway reaches dalal for delivery reports (default: `voice.public_url`,
+    /// else `http://<listen>`).
+    pub callback_url: Option<String>,
+    /// Messages sent per second, per instance.
+    pub per_second: f64,
+    /// Sends tried before a message is marked failed.
+    pub max_attempts: i64,
+    /// Seconds a sender holds the rows it claimed; a sender that died gives them back after.
+    pub claim_secs: u64,
+    /// Seconds between two looks at the outbox and the schedules.
+    pub poll_secs: f64,
+    /// No notice between these hours (local time of the customer's area), except restoration
+    /// notices and replies to what the customer just did. Equal hours = no quiet hours.
+    pub quiet_start_hour: u32,
+    pub quiet_end_hour: u32,
+    /// Hours before a planned outage starts that its notice goes out.
+    pub planned_notice_hours: i64,
+    /// Hours after escalation level 1 that a still-open ticket reaches level 2.
+    pub escalation_level_two_hours: i64,
+    /// At most one survey per phone per this many days.
+    pub survey_every_days: i64,
+    /// Interactions whose outcome begins with one of these get a survey.
+    pub survey_outcomes: Vec<String>,
+    /// `dalal serve` sends and runs the schedules itself (else run `dalal notify`).
+    pub in_serve: bool,
+}
+
+impl Default for SmsConfig {
+    fn default() -> Self {
+        SmsConfig {
+            gateway: None,
+            kannel_url: None,
+            kannel_username: None,
+            kannel_password: None,
+            africastalking_username: None,
+            africastalking_url: None,
+            from: None,
+            callback_url: None,
+            per_second: 10.0,
+            max_attempts: 8,
+            claim_secs: 60,
+            poll_secs: 1.0,
+            quiet_start_hour: 21,
+            quiet_end_hour: 7,
+            planned_notice_hours: 24,
+            escalation_level_two_hours: 24,
+            survey_every_days: 30,
+            survey_outcomes: [
+                "latest_bill:found",
+                "file_complaint:filed",
+                "file_recorded_complaint",
+                "report_outage",
+                "request_callback:ok",
+            ]
+            .map(String::from)
+            .to_vec(),
+            in_serve: true,
+        }
+    }
 }
 
 /// `[gateways.<name>]`: everything optional; a gateway with no section is open, with its
@@ -172,6 +253,7 @@ impl Default for Config {
             area_cache_secs: 5,
             gateways: BTreeMap::new(),
             voice: VoiceConfig::default(),
+            sms: SmsConfig::default(),
         }
     }
 }
@@ -228,6 +310,9 @@ impl Config {
                     GatewaySecret::ApiKey => settings.api_key = Some(value),
                 }
             }
+        }
+        if let Some(v) = env("DALAL_KANNEL_PASSWORD") {
+            config.sms.kannel_password = Some(v);
         }
         if let Some(v) = env("DALAL_TWILIO_AUTH_TOKEN") {
             config.voice.twilio_auth_token = Some(v);

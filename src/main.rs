@@ -339,7 +339,7 @@ fn check(config: &Config) -> ExitCode {
             .collect();
         problems.sort();
         // The gateway settings too: `serve` would refuse to start on them.
-        problems.extend(dalal::gateway::check_settings(config));
+        problems.extend(dalal::gateway::check_settings(config, dalal::sms::CALLBACK_NAMES));
         if problems.is_empty() {
             Ok((menu, catalog))
         } else {

@@ -197,7 +197,7 @@ pub async fn build_app(config: Config) -> anyhow::Result<App> {
         tracing::info!(?summary, "empty database: demo dataset loaded");
     }
     let sessions = connect_sessions(&config).await?;
-    let problems = crate::gateway::check_settings(&config);
+    let problems = crate::gateway::check_settings(&config, crate::sms::CALLBACK_NAMES);
     if !problems.is_empty() {
         anyhow::bail!("gateway settings are invalid:\n{}", problems.join("\n"));
     }

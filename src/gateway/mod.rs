@@ -122,14 +122,16 @@ pub fn country_setting(
     }
 }
 
-/// What is wrong in the `[gateways.<name>]` sections, one line each.
-pub fn check_settings(config: &Config) -> Vec<String> {
+/// What is wrong in the `[gateways.<name>]` sections, one line each. `also_known` names the
+/// other callers that have a section (the SMS gateways' callbacks).
+pub fn check_settings(config: &Config, also_known: &[&str]) -> Vec<String> {
     let mut problems = Vec::new();
+    let known: Vec<&str> = GATEWAY_NAMES.iter().chain(also_known).copied().collect();
     for (name, settings) in &config.gateways {
-        if !GATEWAY_NAMES.contains(&name.as_str()) {
+        if !known.contains(&name.as_str()) {
             problems.push(format!(
                 "gateways.{name}: no such gateway (known: {})",
-                GATEWAY_NAMES.join(", ")
+                known.join(", ")
             ));
         }
         if let Some(Err(e)) = settings.country.as_deref().map(CallingCode::parse) {

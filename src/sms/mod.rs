@@ -4,6 +4,10 @@
 
 pub mod segments;
 
+/// The names SMS gateways' callbacks (delivery reports, incoming messages) are
+/// authenticated under: `[gateways.kannel]`, `[gateways.africastalking_sms]`.
+pub const CALLBACK_NAMES: &[&str] = &["kannel", "africastalking_sms"];
+
 use crate::gateway::{GatewayError, WireRequest};
 
 /// A message to send, as the outbox holds it.

@@ -4,6 +4,7 @@ pub mod batch;
 mod common;
 pub mod inspect;
 pub mod memory_sessions;
+pub mod outbox;
 pub mod postgres;
 pub mod redis_sessions;
 mod rules;

@@ -12,6 +12,7 @@ mod customers;
 mod import;
 mod interactions;
 mod outages;
+mod outbox;
 mod tickets;
 
 use std::str::FromStr;

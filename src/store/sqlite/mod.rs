@@ -16,6 +16,7 @@ mod customers;
 mod import;
 mod interactions;
 mod outages;
+mod outbox;
 mod tickets;
 mod writer;
 
