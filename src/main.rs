@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
@@ -92,6 +93,12 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:9099")]
         inbox: std::net::SocketAddr,
     },
+    /// SMS to customers as a worker of its own: sends the outbox and runs the schedules
+    /// (with `[sms] in_serve = false` on the servers), or acts on planned-outage notices.
+    Notify {
+        #[command(subcommand)]
+        action: Option<NotifyAction>,
+    },
     /// A phone simulator: dial the short code against a running server over HTTP.
     Dial {
         /// The caller's phone number in E.164, e.g. +221786452821.
@@ -109,6 +116,16 @@ enum Command {
         /// `[gateways.mtn] outbound_url` must point here.
         #[arg(long, default_value = "127.0.0.1:9099")]
         inbox: std::net::SocketAddr,
+    },
+}
+
+#[derive(Subcommand)]
+enum NotifyAction {
+    /// Queue the notices of planned outages due now (`--dry-run`: only say how many customers
+    /// and SMS segments each would cost).
+    Outages {
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -188,6 +205,7 @@ async fn main() -> ExitCode {
         }
         Command::Check => return check(&config),
         Command::Prompts { action } => prompts(&config, action),
+        Command::Notify { action } => notify(config, action).await,
         Command::Load {
             url,
             concurrency,
@@ -313,6 +331,40 @@ async fn load(config: &Config, args: LoadArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+async fn notify(config: Config, action: Option<NotifyAction>) -> anyhow::Result<()> {
+    let (_, catalog) = dalal::server::load_menus(&config)
+        .map_err(|p| anyhow::anyhow!("menus invalid: {}", p.join("; ")))?;
+    let (crm, outbox) = dalal::server::connect_database(&config).await?;
+    let notifier = dalal::notify::Notifier::new(crm, outbox, Arc::new(catalog), Arc::new(config))
+        .map_err(|e| anyhow::anyhow!(e))?;
+    let now = chrono::Utc::now();
+    match action {
+        None => {
+            let notifier = Arc::new(notifier);
+            notifier.spawn();
+            tracing::info!("sending SMS and running the schedules; Ctrl-C stops");
+            tokio::signal::ctrl_c().await?;
+        }
+        Some(NotifyAction::Outages { dry_run: true }) => {
+            let previews = notifier.planned_notice_preview(now).await?;
+            if previews.is_empty() {
+                println!("no planned-outage notice due");
+            }
+            for p in previews {
+                println!(
+                    "{}: {} customers, {} SMS segments",
+                    p.outage_id, p.customers, p.segments
+                );
+            }
+        }
+        Some(NotifyAction::Outages { dry_run: false }) => {
+            let queued = notifier.run_schedules(now).await?;
+            println!("queued {} planned-outage notices", queued.planned_notices);
+        }
+    }
+    Ok(())
+}
+
 fn prompts(config: &Config, action: Option<PromptsAction>) -> anyhow::Result<()> {
     let prompts = dalal::tools::prompts::Prompts::load(config)?;
     match action.unwrap_or(PromptsAction::Report) {
@@ -339,7 +391,10 @@ fn check(config: &Config) -> ExitCode {
             .collect();
         problems.sort();
         // The gateway settings too: `serve` would refuse to start on them.
-        problems.extend(dalal::gateway::check_settings(config, dalal::sms::CALLBACK_NAMES));
+        problems.extend(dalal::gateway::check_settings(
+            config,
+            dalal::sms::CALLBACK_NAMES,
+        ));
         if problems.is_empty() {
             Ok((menu, catalog))
         } else {

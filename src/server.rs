@@ -14,9 +14,11 @@ use crate::engine::Profile;
 use crate::i18n::Catalog;
 use crate::import;
 use crate::menu::Menu;
+use crate::notify::Notifier;
 use crate::runner::App;
 use crate::security::{Guard, PhoneLimiter};
 use crate::store::memory_sessions::MemorySessions;
+use crate::store::outbox::OutboxStore;
 use crate::store::redis_sessions::RedisSessions;
 use crate::store::sqlite::SqliteCrm;
 use crate::store::{CrmStore, SessionStore};
@@ -151,18 +153,27 @@ pub fn load_menus(config: &Config) -> Result<(Menu, Catalog), Vec<String>> {
 }
 
 pub async fn connect_crm(config: &Config) -> anyhow::Result<Arc<dyn CrmStore>> {
+    Ok(connect_database(config).await?.0)
+}
+
+/// The database `DATABASE_URL` selects, as the CRM and as the SMS outbox.
+pub async fn connect_database(
+    config: &Config,
+) -> anyhow::Result<(Arc<dyn CrmStore>, Arc<dyn OutboxStore>)> {
     let url = &config.database_url;
     if url.starts_with("sqlite:") {
         let crm = SqliteCrm::connect(url)
             .await
             .with_context(|| format!("opening {url}"))?;
-        Ok(Arc::new(crm))
+        let crm = Arc::new(crm);
+        Ok((crm.clone(), crm))
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
         // The URL may hold a password: name only the kind of database in the error.
         let crm = crate::store::postgres::PgCrm::connect(url)
             .await
             .context("connecting to PostgreSQL (DATABASE_URL)")?;
-        Ok(Arc::new(crm))
+        let crm = Arc::new(crm);
+        Ok((crm.clone(), crm))
     } else {
         anyhow::bail!(
             "unsupported DATABASE_URL scheme (expected sqlite:..., postgres://... or postgresql://...)"
@@ -191,13 +202,14 @@ pub async fn build_app(config: Config) -> anyhow::Result<App> {
             problems.join("\n")
         )
     })?;
-    let crm = connect_crm(&config).await?;
+    let (crm, outbox) = connect_database(&config).await?;
     if crm.is_empty().await? {
         let summary = crm.import(&import::read_embedded_demo()).await?;
         tracing::info!(?summary, "empty database: demo dataset loaded");
     }
     let sessions = connect_sessions(&config).await?;
-    let problems = crate::gateway::check_settings(&config, crate::sms::CALLBACK_NAMES);
+    let mut problems = crate::gateway::check_settings(&config, crate::sms::CALLBACK_NAMES);
+    problems.extend(crate::notify::gateway_from(&config).err());
     if !problems.is_empty() {
         anyhow::bail!("gateway settings are invalid:\n{}", problems.join("\n"));
     }
@@ -218,13 +230,22 @@ pub async fn build_app(config: Config) -> anyhow::Result<App> {
             idle.forget_idle();
         }
     });
+    let config = Arc::new(config);
+    let catalog = Arc::new(catalog);
+    let notifier = Notifier::new(crm.clone(), outbox, catalog.clone(), config.clone())
+        .map_err(|e| anyhow::anyhow!(e))?;
+    let notifier = Arc::new(notifier);
+    if config.sms.in_serve {
+        notifier.clone().spawn();
+    }
     let app = App {
         interactions: crate::store::batch::InteractionWriter::start(crm.clone()),
         crm,
+        notifier,
         sessions,
         menu: Arc::new(menu),
-        catalog: Arc::new(catalog),
-        config: Arc::new(config),
+        catalog,
+        config,
         limiter,
         area_cache,
         guards: Arc::new(guards),

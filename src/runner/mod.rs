@@ -71,6 +71,8 @@ pub struct App {
     pub interactions: InteractionWriter,
     /// Authentication rules per gateway name; a gateway without rules is open.
     pub guards: Arc<HashMap<String, Guard>>,
+    /// SMS to customers: the outbox sender, the schedules, what customers send back.
+    pub notifier: Arc<crate::notify::Notifier>,
 }
 
 /// What a session keeps between hops, whichever channel and session store.

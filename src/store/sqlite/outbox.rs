@@ -192,14 +192,15 @@ impl OutboxStore for SqliteCrm {
 
     async fn opt_out(&self, phone: &str, word: &str, now: DateTime<Utc>) -> StoreResult<bool> {
         let mut tx = pool(self).begin().await?;
-        let added = sqlx::query("INSERT OR IGNORE INTO sms_opt_outs (phone, word, at) VALUES (?1, ?2, ?3)")
-            .bind(phone)
-            .bind(word)
-            .bind(ts(&now))
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            > 0;
+        let added =
+            sqlx::query("INSERT OR IGNORE INTO sms_opt_outs (phone, word, at) VALUES (?1, ?2, ?3)")
+                .bind(phone)
+                .bind(word)
+                .bind(ts(&now))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                > 0;
         if added {
             sqlx::query(
                 "INSERT OR IGNORE INTO sms_outbox (dedupe_key, kind, phone) \

@@ -1,0 +1,37 @@
+# SMS to customers (the outbox). Short, GSM-7: one SMS of 160 characters each where possible.
+
+sms-ticket-filed = { $category ->
+    [outage] Outage report received
+   *[other] Complaint received
+  }. Ref { $ref }. { $due ->
+    [none] We will keep you informed by SMS.
+   *[other] We aim to resolve it by { $due } and will keep you informed by SMS.
+  }
+sms-outage-reported = Outage report received. Ref { $ref }. { $restore ->
+    [none] Our teams are on it; an SMS will tell you when service is back.
+   *[other] Restoration expected { $restore }. An SMS will tell you when service is back.
+  }
+sms-callback-requested = Call-back request received. An agent will call you during opening hours.
+sms-ticket-status = Complaint { $ref }: { $status ->
+    [in_progress] in progress. Our teams are working on it.
+    [resolved] resolved. Was it solved? Reply 1 yes, 2 no.
+    [closed] closed. Thank you for your patience.
+   *[open] open.
+  }
+sms-ticket-late = Complaint { $ref }: we are running late, and we apologise. It has been passed to a supervisor.
+sms-planned-outage = Planned { $service ->
+    [water] water
+   *[electricity] power
+  } outage in { $area } from { $start }{ $end ->
+    [none] .
+   *[other]  to { $end }.
+  } Please plan ahead.
+sms-outage-restored = { $service ->
+    [water] Water
+   *[electricity] Power
+  } is back in { $area }. Thank you for your patience.
+sms-survey = How was our service? Reply 1 (poor) to 5 (excellent). Reply STOP to stop these messages.
+sms-survey-help = To answer, send one digit from 1 (poor) to 5 (excellent).
+sms-opted-out = You will no longer get our notices or surveys. Messages about your own requests still come.
+# Words that opt a phone out, any case, separated by spaces.
+sms-stop-words = STOP UNSUBSCRIBE

@@ -1,0 +1,37 @@
+# SMS to customers (the outbox). Short, GSM-7: one SMS of 160 characters each where possible.
+
+sms-ticket-filed = { $category ->
+    [outage] Ripoti ya kukatika imepokelewa
+   *[other] Malalamiko yamepokelewa
+  }. Kumb { $ref }. { $due ->
+    [none] Tutakujulisha kwa SMS.
+   *[other] Tunalenga kuyatatua kabla ya { $due }; tutakujulisha kwa SMS.
+  }
+sms-outage-reported = Ripoti ya kukatika imepokelewa. Kumb { $ref }. { $restore ->
+    [none] Timu zetu zinashughulikia; SMS itakujulisha huduma ikirudi.
+   *[other] Huduma inatarajiwa kurudi { $restore }. SMS itakujulisha huduma ikirudi.
+  }
+sms-callback-requested = Ombi la kupigiwa simu limepokelewa. Wakala atakupigia wakati wa saa za kazi.
+sms-ticket-status = Malalamiko { $ref }: { $status ->
+    [in_progress] yanashughulikiwa.
+    [resolved] yametatuliwa. Je, tatizo limeisha? Jibu 1 ndiyo, 2 hapana.
+    [closed] yamefungwa. Asante kwa uvumilivu.
+   *[open] wazi.
+  }
+sms-ticket-late = Malalamiko { $ref }: tumechelewa, tunaomba radhi. Yamepelekwa kwa msimamizi.
+sms-planned-outage = Kukatika kwa { $service ->
+    [water] maji
+   *[electricity] umeme
+  } kumepangwa { $area } kuanzia { $start }{ $end ->
+    [none] .
+   *[other]  hadi { $end }.
+  } Tafadhali jiandae.
+sms-outage-restored = Huduma ya { $service ->
+    [water] maji
+   *[electricity] umeme
+  } imerudi { $area }. Asante kwa uvumilivu.
+sms-survey = Huduma yetu ilikuwaje? Jibu 1 (mbaya) hadi 5 (bora sana). Jibu STOP kusitisha ujumbe huu.
+sms-survey-help = Kujibu, tuma tarakimu moja kutoka 1 (mbaya) hadi 5 (bora sana).
+sms-opted-out = Hutapokea tena matangazo wala tafiti zetu. Ujumbe kuhusu maombi yako utaendelea.
+# Words that opt a phone out, any case, separated by spaces.
+sms-stop-words = STOP ACHA SITISHA

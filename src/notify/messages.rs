@@ -1,0 +1,259 @@
+//! What each outbox row says, and when it may be sent: pure functions of the row and what the
+//! CRM says about it, tested without a store.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Timelike, Utc};
+
+use crate::domain::{Account, Area, Outage, Ticket};
+use crate::store::outbox::OutboxRow;
+use crate::text::format::country_offset;
+use crate::value::Value;
+
+/// What the CRM says about a row's subject, read before rendering it.
+#[derive(Debug, Clone, Default)]
+pub struct Subject {
+    pub account: Option<Account>,
+    /// The phone's own language choice (`phone_languages`).
+    pub phone_language: Option<String>,
+    pub ticket: Option<Ticket>,
+    pub outage: Option<Outage>,
+    /// The area of the outage, else of the account.
+    pub area: Option<Area>,
+}
+
+impl Subject {
+    /// The customer's language: theirs, the phone's, their area's first, else `default`.
+    pub fn language(&self, shipped: &dyn Fn(&str) -> bool, default: &str) -> String {
+        [
+            self.account.as_ref().and_then(|a| a.language.clone()),
+            self.phone_language.clone(),
+            self.area
+                .as_ref()
+                .and_then(|a| a.languages.first().cloned()),
+        ]
+        .into_iter()
+        .flatten()
+        .find(|lang| shipped(lang))
+        .unwrap_or_else(|| default.to_string())
+    }
+
+    /// The country whose clock the customer reads (dates, quiet hours).
+    pub fn country(&self) -> Option<&str> {
+        self.area.as_ref().map(|a| a.country.as_str())
+    }
+}
+
+/// Kinds sent even to a phone that opted out: what concerns the customer's own request.
+pub fn is_essential(kind: &str) -> bool {
+    !matches!(kind, "planned_outage" | "survey")
+}
+
+/// Kinds held back during quiet hours: unsolicited notices. Replies to what the customer just
+/// did, and restoration notices, go at once.
+pub fn waits_for_quiet_hours(kind: &str) -> bool {
+    matches!(
+        kind,
+        "ticket_status" | "ticket_late" | "planned_outage" | "survey"
+    )
+}
+
+/// When a held-back notice may go: `None` now, else the end of the quiet hours (local hours
+/// `start..end`, wrapping midnight when `start > end`; equal hours = none).
+pub fn quiet_until(
+    now: DateTime<Utc>,
+    country: Option<&str>,
+    start: u32,
+    end: u32,
+) -> Option<DateTime<Utc>> {
+    if start == end {
+        return None;
+    }
+    let local = now.with_timezone(&country_offset(country.unwrap_or("")));
+    let hour = local.hour();
+    let quiet = if start < end {
+        hour >= start && hour < end
+    } else {
+        hour >= start || hour < end
+    };
+    if !quiet {
+        return None;
+    }
+    let today_end = local
+        .with_hour(end)?
+        .with_minute(0)?
+        .with_second(0)?
+        .with_nanosecond(0)?;
+    let until = if today_end > local {
+        today_end
+    } else {
+        today_end + Duration::days(1)
+    };
+    Some(until.with_timezone(&Utc))
+}
+
+/// The message id (in `locales/<lang>/sms.ftl`) and its arguments; `None` when the row has
+/// nothing left to say (its ticket or outage is gone).
+pub fn message(
+    row: &OutboxRow,
+    subject: &Subject,
+) -> Option<(&'static str, BTreeMap<String, Value>)> {
+    let mut args = BTreeMap::new();
+    let country = subject.country().unwrap_or("").to_string();
+    let reference = |args: &mut BTreeMap<String, Value>| {
+        if let Some(r) = &row.reference {
+            args.insert("ref".into(), Value::Reference(r.clone()));
+        }
+    };
+    // A moment, or `none` (what the messages select on when it is unknown).
+    let time = |at: Option<DateTime<Utc>>| match at {
+        Some(at) => Value::Time {
+            at,
+            country: country.clone(),
+        },
+        None => Value::text("none"),
+    };
+    let area_name = || {
+        subject
+            .area
+            .as_ref()
+            .map(|a| a.name.clone())
+            .unwrap_or_default()
+    };
+    let id = match row.kind.as_str() {
+        "ticket_filed" => {
+            let ticket = subject.ticket.as_ref()?;
+            reference(&mut args);
+            args.insert("category".into(), Value::text(&ticket.category));
+            args.insert("due".into(), time(ticket.sla_due_at));
+            "sms-ticket-filed"
+        }
+        "outage_reported" => {
+            reference(&mut args);
+            let end = subject.outage.as_ref().and_then(|o| o.expected_end);
+            args.insert("restore".into(), time(end));
+            "sms-outage-reported"
+        }
+        "callback_requested" => "sms-callback-requested",
+        "ticket_status" => {
+            reference(&mut args);
+            args.insert(
+                "status".into(),
+                Value::text(row.detail.as_deref().unwrap_or("open")),
+            );
+            "sms-ticket-status"
+        }
+        "ticket_late" => {
+            let ticket = subject.ticket.as_ref()?;
+            if !matches!(ticket.status.as_str(), "open" | "in_progress") {
+                return None;
+            }
+            reference(&mut args);
+            "sms-ticket-late"
+        }
+        "planned_outage" => {
+            let outage = subject.outage.as_ref()?;
+            if outage.status != "scheduled" {
+                return None;
+            }
+            args.insert("area".into(), Value::text(area_name()));
+            args.insert("service".into(), Value::text(&outage.service));
+            args.insert("start".into(), time(Some(outage.starts_at)));
+            args.insert("end".into(), time(outage.expected_end));
+            "sms-planned-outage"
+        }
+        "outage_restored" => {
+            let outage = subject.outage.as_ref()?;
+            args.insert("area".into(), Value::text(area_name()));
+            args.insert("service".into(), Value::text(&outage.service));
+            "sms-outage-restored"
+        }
+        "survey" => "sms-survey",
+        "survey_help" => "sms-survey-help",
+        "opted_out" => "sms-opted-out",
+        _ => return None,
+    };
+    Some((id, args))
+}
+
+/// When a failed send is tried again: 30 s, doubling, at most an hour.
+pub fn retry_delay(attempts: i64) -> Duration {
+    let exponent = attempts.clamp(0, 7) as u32;
+    Duration::seconds((30 * 2i64.pow(exponent)).min(3600))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn row(kind: &str) -> OutboxRow {
+        OutboxRow {
+            id: 1,
+            kind: kind.into(),
+            phone: "+221786452821".into(),
+            account_no: None,
+            ticket_ref: None,
+            outage_id: None,
+            reference: Some("RC2611000123".into()),
+            detail: Some("resolved".into()),
+            attempts: 0,
+        }
+    }
+
+    #[test]
+    fn quiet_hours_hold_notices_until_morning_local_time() {
+        let utc = |h, m| Utc.with_ymd_and_hms(2026, 11, 30, h, m, 0).unwrap();
+        // Dakar is UTC, Nairobi UTC+3; quiet 21:00-07:00.
+        assert_eq!(quiet_until(utc(12, 0), Some("SN"), 21, 7), None);
+        assert_eq!(
+            quiet_until(utc(22, 30), Some("SN"), 21, 7),
+            Some(Utc.with_ymd_and_hms(2026, 12, 1, 7, 0, 0).unwrap())
+        );
+        assert_eq!(
+            quiet_until(utc(2, 0), Some("SN"), 21, 7),
+            Some(utc(7, 0)),
+            "after midnight, the same morning"
+        );
+        // 19:00 UTC is 22:00 in Nairobi: quiet until 07:00 there, 04:00 UTC.
+        assert_eq!(
+            quiet_until(utc(19, 0), Some("KE"), 21, 7),
+            Some(Utc.with_ymd_and_hms(2026, 12, 1, 4, 0, 0).unwrap())
+        );
+        assert_eq!(
+            quiet_until(utc(22, 0), Some("SN"), 7, 7),
+            None,
+            "none configured"
+        );
+        assert_eq!(
+            quiet_until(utc(13, 0), Some("SN"), 12, 14),
+            Some(utc(14, 0))
+        );
+    }
+
+    #[test]
+    fn which_kinds_wait_and_which_are_essential() {
+        assert!(waits_for_quiet_hours("planned_outage"));
+        assert!(!waits_for_quiet_hours("outage_restored"));
+        assert!(!waits_for_quiet_hours("ticket_filed"));
+        assert!(!is_essential("survey"));
+        assert!(is_essential("ticket_filed"));
+    }
+
+    #[test]
+    fn a_message_needs_its_subject() {
+        assert_eq!(message(&row("ticket_filed"), &Subject::default()), None);
+        let (id, args) = message(&row("ticket_status"), &Subject::default()).unwrap();
+        assert_eq!(id, "sms-ticket-status");
+        assert_eq!(args["status"], Value::text("resolved"));
+        assert_eq!(args["ref"], Value::Reference("RC2611000123".into()));
+        assert_eq!(message(&row("nonsense"), &Subject::default()), None);
+    }
+
+    #[test]
+    fn retries_back_off_to_an_hour() {
+        assert_eq!(retry_delay(0), Duration::seconds(30));
+        assert_eq!(retry_delay(1), Duration::seconds(60));
+        assert_eq!(retry_delay(20), Duration::seconds(3600));
+    }
+}
