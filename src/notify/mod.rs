@@ -77,7 +77,7 @@ pub struct Notifier {
     pub config: Arc<Config>,
     pub gateway: Option<Arc<dyn SmsGateway>>,
     client: reqwest::Client,
-    /// Who claims rows (host and process), for CRM staff reading `claimed_by`.
+    /// Who claims rows (host, process, sender), for CRM staff reading `claimed_by`.
     worker: String,
 }
 
@@ -95,6 +95,8 @@ impl Notifier {
             .pool_idle_timeout(Duration::from_secs(60))
             .build()
             .map_err(|e| e.to_string())?;
+        static NOTIFIERS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+        let n = NOTIFIERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "dalal".into());
         Ok(Notifier {
             crm,
@@ -103,7 +105,7 @@ impl Notifier {
             config,
             gateway,
             client,
-            worker: format!("{host}:{}", std::process::id()),
+            worker: format!("{host}:{}:{n}", std::process::id()),
         })
     }
 
