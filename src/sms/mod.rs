@@ -2,6 +2,7 @@
 //! message, how its answer reads, delivery reports and incoming messages in), and how a text
 //! is counted in segments. Nothing here touches a store or the network; `notify` does.
 
+pub mod kannel;
 pub mod segments;
 
 use crate::gateway::{GatewayError, WireRequest};
