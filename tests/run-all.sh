@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: formatting, lints, then every test on the embedded
 # backends (SQLite + in-process sessions) and the end-to-end suites again on PostgreSQL +
-# Redis. PostgreSQL and Redis are installed if missing (Debian packages), started on loopback
-# ports for the run, and stopped afterwards.
+# Redis. PostgreSQL, Redis and Kannel (with fakesmsc as its SMS centre) are installed if missing
+# (Debian packages), started on loopback ports for the run, and stopped afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Throwaway PostgreSQL and Redis servers for the test suite, on loopback only.
+# Throwaway PostgreSQL, Redis and Kannel servers for the test suite, on loopback only.
 #
-#   bash tests/services.sh start        installs what is missing (PostgreSQL, Redis, and the voice
-#                                       tests' xmllint, espeak-ng, sox), starts both, writes the env file
-#   bash tests/services.sh stop         stops both and removes their files (never fails)
+#   bash tests/services.sh start        installs what is missing (PostgreSQL, Redis, Kannel with
+#                                       its fakesmsc, and the voice tests' xmllint, espeak-ng, sox),
+#                                       starts them, writes the env file
+#   bash tests/services.sh stop         stops them and removes their files (never fails)
 #   bash tests/services.sh redis_stop   kills the test Redis with SIGKILL (tests of Redis down)
 #   bash tests/services.sh redis_start  starts the test Redis again on the same port
 #   bash tests/services.sh status       tells what runs
@@ -14,9 +15,23 @@
 #   DALAL_TEST_REDIS_SERVER   path of redis-server (tests start their own instances with it)
 #   DALAL_TEST_REDIS_PORT     port of the test Redis
 #   DALAL_TEST_SERVICES_DIR   directory holding the servers' data, logs and pid files
+#   DALAL_TEST_KANNEL_SENDSMS_URL       http://127.0.0.1:57013/cgi-bin/sendsms (smsbox)
+#   DALAL_TEST_KANNEL_USERNAME          its sendsms-user ...
+#   DALAL_TEST_KANNEL_PASSWORD          ... and password
+#   DALAL_TEST_KANNEL_CALLBACK_KEY      the `key=` Kannel puts on the incoming-message URL
+#   DALAL_TEST_SMS_MO_PORT              where smsbox sends incoming messages: a test binds a
+#                                       server on 127.0.0.1 there (/sms/kannel/incoming)
+#   DALAL_TEST_FAKESMSC_LOG             fakesmsc's output: one "Got message N: <from to type
+#                                       payload>" line per message Kannel sent it
+#   DALAL_TEST_FAKESMSC_BIN             the fakesmsc program, to inject incoming messages ...
+#   DALAL_TEST_KANNEL_MO_SMSC_PORT      ... by connecting it to this fake SMSC port of bearerbox
 #
-# Ports: DALAL_TEST_PG_PORT (default 55432), DALAL_TEST_REDIS_PORT (default 56379) when
-# starting. Nothing else is touched: the distribution's own services are never started.
+# Ports: DALAL_TEST_PG_PORT (default 55432), DALAL_TEST_REDIS_PORT (default 56379), and for
+# Kannel DALAL_TEST_KANNEL_ADMIN_PORT (57000), DALAL_TEST_KANNEL_SMSBOX_PORT (57001, bearerbox
+# to smsbox), DALAL_TEST_KANNEL_SMSC_PORT (57010, the fakesmsc that receives what is sent),
+# DALAL_TEST_KANNEL_MO_SMSC_PORT (57011), DALAL_TEST_KANNEL_SENDSMS_PORT (57013) and
+# DALAL_TEST_SMS_MO_PORT (57080) when starting. Nothing else is touched: the distribution's
+# own services are never started, nor relied on (a system Kannel keeps its own 13xxx ports).
 # The script can also be sourced, which only defines its functions.
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
     set -euo pipefail
@@ -56,15 +71,9 @@ as_root() {
     fi
 }
 
-install_missing() {
-    local need=0
-    [[ -n "$(pg_bindir)" ]] || need=1
-    command -v redis-server >/dev/null || need=1
-    command -v redis-cli >/dev/null || need=1
-    [[ $need -eq 1 ]] || return 0
-
-    log "installing postgresql and redis-server with apt-get"
-    # Keep the packages' maintainer scripts from starting the distribution's services.
+# Installs Debian packages without letting their maintainer scripts start the distribution's
+# services (PostgreSQL, Redis and Kannel would each start one on install).
+apt_install_without_starting() {
     local policy=/usr/sbin/policy-rc.d created_policy=0
     if [[ ! -e $policy ]]; then
         as_root sh -c "printf '#!/bin/sh\nexit 101\n' > $policy && chmod 755 $policy"
@@ -74,12 +83,23 @@ install_missing() {
     as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q || rc=$?
     if [[ $rc -eq 0 ]]; then
         as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-            postgresql redis-server || rc=$?
+            "$@" || rc=$?
     fi
     if [[ $created_policy -eq 1 ]]; then
         as_root rm -f "$policy"
     fi
-    [[ $rc -eq 0 ]] || die "apt-get failed (exit $rc)"
+    [[ $rc -eq 0 ]] || die "apt-get install $* failed (exit $rc)"
+}
+
+install_missing() {
+    local need=0
+    [[ -n "$(pg_bindir)" ]] || need=1
+    command -v redis-server >/dev/null || need=1
+    command -v redis-cli >/dev/null || need=1
+    [[ $need -eq 1 ]] || return 0
+
+    log "installing postgresql and redis-server with apt-get"
+    apt_install_without_starting postgresql redis-server
     [[ -n "$(pg_bindir)" ]] || die "postgresql installed, but no initdb under /usr/lib/postgresql/*/bin"
     command -v redis-server >/dev/null || die "redis-server still missing after apt-get"
     command -v redis-cli >/dev/null || die "redis-cli still missing after apt-get"
@@ -105,6 +125,20 @@ install_voice_tools() {
     [[ "$(sox -h 2>/dev/null || true)" == *" mp3 "* ]] || die "sox cannot write MP3 after apt-get"
 }
 
+# Kannel 1.4.5 (bearerbox, smsbox) and, from kannel-extras, fakesmsc: a fake SMS centre that
+# prints every message it is sent and sends the messages given on its command line.
+KANNEL_BEARERBOX=/usr/sbin/bearerbox
+KANNEL_SMSBOX=/usr/sbin/smsbox
+FAKESMSC=/usr/lib/kannel/test/fakesmsc
+
+install_kannel() {
+    [[ -x $KANNEL_BEARERBOX && -x $KANNEL_SMSBOX && -x $FAKESMSC ]] && return 0
+    log "installing kannel and kannel-extras with apt-get"
+    apt_install_without_starting kannel kannel-extras
+    [[ -x $KANNEL_BEARERBOX && -x $KANNEL_SMSBOX ]] || die "bearerbox or smsbox still missing after apt-get"
+    [[ -x $FAKESMSC ]] || die "$FAKESMSC still missing after apt-get (package kannel-extras)"
+}
+
 # Runs a PostgreSQL command as the unprivileged `postgres` user when we are root
 # (PostgreSQL refuses to run as root), as ourselves otherwise.
 as_pg() {
@@ -118,7 +152,8 @@ as_pg() {
 # --- state of a running set, written by start, read by stop and the redis helpers ---
 
 load_state() {
-    RUN_DIR="" PG_BIN="" PG_PORT="" REDIS_SERVER="" REDIS_PORT=""
+    RUN_DIR="" PG_BIN="" PG_PORT="" REDIS_SERVER="" REDIS_PORT="" KANNEL_ADMIN_PORT=""
+    KANNEL_SENDSMS_PORT=""
     [[ -f "$STATE_FILE" ]] || return 1
     local key value
     while IFS='=' read -r key value; do
@@ -128,6 +163,8 @@ load_state() {
             PG_PORT) PG_PORT="$value" ;;
             REDIS_SERVER) REDIS_SERVER="$value" ;;
             REDIS_PORT) REDIS_PORT="$value" ;;
+            KANNEL_ADMIN_PORT) KANNEL_ADMIN_PORT="$value" ;;
+            KANNEL_SENDSMS_PORT) KANNEL_SENDSMS_PORT="$value" ;;
         esac
     done <"$STATE_FILE"
     [[ -n "$RUN_DIR" ]]
@@ -261,6 +298,194 @@ pg_stop() {
     fi
 }
 
+# --- Kannel ---
+#
+# bearerbox with two fake SMSC ports: on the first, a fakesmsc that stays connected and logs
+# every message Kannel sends (the handset side); the second only takes incoming messages, each
+# injected by a short-lived fakesmsc (a fake SMSC serves one client at a time, and fakesmsc sends
+# only the messages on its command line). smsbox serves sendsms and calls the get-url with
+# what arrives. The SMSC ids keep the two apart (`allowed-smsc-id`, `denied-smsc-id`): nothing
+# is ever sent through the injection port.
+#
+# Delivery reports: fakesmsc itself never sends any. For a message with a `dlr-mask`, bearerbox
+# reports 8 (delivered to the SMSC, `%A` = "ACK/") once it has written the message to fakesmsc,
+# and the fake SMSC driver then reports 1 (delivered, `%A` empty) at once. 2 and 4 never come;
+# 16 only if writing to fakesmsc fails.
+
+KANNEL_USERNAME=dalal
+KANNEL_PASSWORD=dalal-test-sendsms
+KANNEL_ADMIN_PASSWORD=dalal-test-admin
+KANNEL_CALLBACK_KEY=dalal-test-kannel-key
+
+kannel_write_conf() {
+    local dir=$1
+    # `%b` (the message's own bytes) rather than `%a`, which squeezes runs of spaces; smsbox's
+    # `mo-recode` turns UCS-2 messages into UTF-8, and `%c` says which coding `text` is in
+    # (0 UTF-8 text, 1 binary, 2 UTF-16BE when it could not). `%P` is the number the message
+    # was sent to only without a `global-sender` (smsbox puts that there), hence the
+    # sendsms-user's `default-sender`. `max-messages = 0`: the service never answers by SMS.
+    cat >"$dir/kannel.conf" <<EOF
+# Throwaway test Kannel (tests/services.sh).
+group = core
+admin-port = $KANNEL_ADMIN_PORT
+admin-interface = 127.0.0.1
+admin-password = $KANNEL_ADMIN_PASSWORD
+admin-allow-ip = "127.0.0.1"
+smsbox-port = $KANNEL_SMSBOX_PORT
+smsbox-interface = 127.0.0.1
+box-deny-ip = "*.*.*.*"
+box-allow-ip = "127.0.0.1"
+dlr-storage = internal
+log-file = "$dir/bearerbox.log"
+log-level = 1
+access-log = "$dir/access.log"
+
+group = smsc
+smsc = fake
+smsc-id = fakesmsc
+port = $KANNEL_SMSC_PORT
+our-host = 127.0.0.1
+connect-allow-ip = 127.0.0.1
+denied-smsc-id = mo-injector
+
+group = smsc
+smsc = fake
+smsc-id = mo-injector
+allowed-smsc-id = mo-injector
+port = $KANNEL_MO_SMSC_PORT
+our-host = 127.0.0.1
+connect-allow-ip = 127.0.0.1
+
+group = smsbox
+bearerbox-host = 127.0.0.1
+bearerbox-port = $KANNEL_SMSBOX_PORT
+sendsms-port = $KANNEL_SENDSMS_PORT
+sendsms-interface = 127.0.0.1
+mo-recode = true
+log-file = "$dir/smsbox.log"
+log-level = 1
+
+group = sendsms-user
+username = $KANNEL_USERNAME
+password = $KANNEL_PASSWORD
+default-sender = DALAL
+max-messages = 10
+concatenation = true
+
+group = sms-service
+keyword = default
+catch-all = true
+max-messages = 0
+get-url = "http://127.0.0.1:$SMS_MO_PORT/sms/kannel/incoming?key=$KANNEL_CALLBACK_KEY&from=%p&to=%P&text=%b&coding=%c&id=%I"
+EOF
+}
+
+# Starts a program in a session of its own (no signal meant for this shell reaches it), its
+# output in $2 and its pid in $1.
+spawn() {
+    local pidfile=$1 output=$2
+    shift 2
+    rm -f "$pidfile"
+    # shellcheck disable=SC2016 # $$ and $@ belong to the inner shell
+    setsid bash -c 'echo $$ >"$0" && exec "$@"' "$pidfile" "$@" >"$output" 2>&1 </dev/null &
+    local waited=0
+    until [[ -s "$pidfile" ]]; do
+        ((waited < 50)) || die "$1 did not start"
+        sleep 0.1
+        waited=$((waited + 1))
+    done
+}
+
+# The bearerbox status page (text), or nothing when it does not answer.
+kannel_status_text() {
+    {
+        exec 3<>"/dev/tcp/127.0.0.1/$KANNEL_ADMIN_PORT" &&
+            printf 'GET /status.txt?password=%s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' \
+                "$KANNEL_ADMIN_PASSWORD" >&3 &&
+            timeout 5 cat <&3
+    } 2>/dev/null || true
+}
+
+kannel_failed() {
+    local dir="$RUN_DIR/kannel" file
+    for file in bearerbox.log smsbox.log bearerbox.out smsbox.out fakesmsc.log; do
+        if [[ -s "$dir/$file" ]]; then
+            log "--- $dir/$file (last lines)"
+            tail -n 15 "$dir/$file" >&2 || true
+        fi
+    done
+    die "$*"
+}
+
+kannel_start() {
+    local dir="$RUN_DIR/kannel" waited=0 status=""
+    mkdir -p "$dir"
+    kannel_write_conf "$dir"
+    spawn "$dir/bearerbox.pid" "$dir/bearerbox.out" "$KANNEL_BEARERBOX" -v 1 "$dir/kannel.conf"
+    # Its log rather than its ports: a fake SMSC port takes any connection as its client.
+    until grep -q "Start-up done" "$dir/bearerbox.log" 2>/dev/null; do
+        ((waited < WAIT_SECS * 5)) || kannel_failed "bearerbox did not start within ${WAIT_SECS}s"
+        running "$(cat "$dir/bearerbox.pid")" || kannel_failed "bearerbox exited"
+        sleep 0.2
+        waited=$((waited + 1))
+    done
+    # `-m 0`: send nothing (the message is required, never sent); `-v 0`: every message
+    # received is a debug line, so the log must keep debug lines.
+    spawn "$dir/fakesmsc.pid" "$dir/fakesmsc.log" \
+        "$FAKESMSC" -H 127.0.0.1 -r "$KANNEL_SMSC_PORT" -m 0 -v 0 "0 0 text unused"
+    spawn "$dir/smsbox.pid" "$dir/smsbox.out" "$KANNEL_SMSBOX" -v 1 "$dir/kannel.conf"
+    # Up once bearerbox counts smsbox among its boxes and fakesmsc online, and smsbox listens.
+    waited=0
+    until [[ "$status" == *"smsbox:"* && "$status" == *"fakesmsc[fakesmsc]"*"(online"* ]] &&
+        port_busy "$KANNEL_SENDSMS_PORT"; do
+        ((waited < WAIT_SECS * 5)) || kannel_failed "Kannel not up within ${WAIT_SECS}s (smsbox connected, fakesmsc online, sendsms on 127.0.0.1:$KANNEL_SENDSMS_PORT)"
+        local name
+        for name in bearerbox fakesmsc smsbox; do
+            running "$(cat "$dir/$name.pid")" || kannel_failed "$name exited"
+        done
+        sleep 0.2
+        waited=$((waited + 1))
+        status="$(kannel_status_text)"
+    done
+    log "Kannel answers: sendsms on 127.0.0.1:$KANNEL_SENDSMS_PORT, fakesmsc on :$KANNEL_SMSC_PORT, incoming messages to :$SMS_MO_PORT"
+}
+
+# Stops a process started by `spawn`: SIGTERM (Kannel shuts down cleanly on it), SIGKILL if it
+# is still there after 10 s. Only a process still running `program` is signalled, never a
+# stranger that got its pid after it died.
+stop_spawned() {
+    local name=$1 pidfile=$2 program=$3 pid waited=0
+    [[ -f "$pidfile" ]] || return 0
+    pid="$(cat "$pidfile" 2>/dev/null || true)"
+    rm -f "$pidfile"
+    [[ "$pid" =~ ^[0-9]+$ ]] || return 0
+    [[ "$(ps -o args= -p "$pid" 2>/dev/null || true)" == "$program"* ]] || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    while running "$pid" && ((waited < 100)); do
+        sleep 0.1
+        waited=$((waited + 1))
+    done
+    if running "$pid"; then
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    log "$name stopped"
+}
+
+# Whether a process runs: a zombie has exited (its adopted parent reaps it when it will).
+running() {
+    local state
+    state="$(ps -o stat= -p "$1" 2>/dev/null)" && [[ "$state" != Z* ]]
+}
+
+kannel_stop() {
+    load_state || return 0
+    local dir="$RUN_DIR/kannel"
+    [[ -d "$dir" ]] || return 0
+    stop_spawned smsbox "$dir/smsbox.pid" "$KANNEL_SMSBOX"
+    stop_spawned fakesmsc "$dir/fakesmsc.pid" "$FAKESMSC"
+    stop_spawned bearerbox "$dir/bearerbox.pid" "$KANNEL_BEARERBOX"
+}
+
 # --- commands ---
 
 port_busy() {
@@ -269,6 +494,7 @@ port_busy() {
 
 do_stop() {
     if load_state; then
+        kannel_stop
         redis_stop graceful
         pg_stop
         # Only ever remove our own directory.
@@ -282,6 +508,7 @@ do_stop() {
 do_start() {
     install_missing
     install_voice_tools
+    install_kannel
     do_stop # leftovers of an earlier run
 
     PG_BIN="$(pg_bindir)"
@@ -290,6 +517,24 @@ do_start() {
     REDIS_SERVER="$(command -v redis-server)"
     port_busy "$PG_PORT" && die "port $PG_PORT is already in use (set DALAL_TEST_PG_PORT)"
     port_busy "$REDIS_PORT" && die "port $REDIS_PORT is already in use (set DALAL_TEST_REDIS_PORT)"
+    KANNEL_ADMIN_PORT="${DALAL_TEST_KANNEL_ADMIN_PORT:-57000}"
+    KANNEL_SMSBOX_PORT="${DALAL_TEST_KANNEL_SMSBOX_PORT:-57001}"
+    KANNEL_SMSC_PORT="${DALAL_TEST_KANNEL_SMSC_PORT:-57010}"
+    KANNEL_MO_SMSC_PORT="${DALAL_TEST_KANNEL_MO_SMSC_PORT:-57011}"
+    KANNEL_SENDSMS_PORT="${DALAL_TEST_KANNEL_SENDSMS_PORT:-57013}"
+    SMS_MO_PORT="${DALAL_TEST_SMS_MO_PORT:-57080}"
+    local variable seen=" "
+    for variable in KANNEL_ADMIN_PORT KANNEL_SMSBOX_PORT KANNEL_SMSC_PORT KANNEL_MO_SMSC_PORT \
+        KANNEL_SENDSMS_PORT SMS_MO_PORT; do
+        # Kannel (and bash's /dev/tcp) would quietly take 70000 as 4464.
+        [[ "${!variable}" =~ ^[0-9]+$ ]] && ((${!variable} >= 1 && ${!variable} <= 65535)) ||
+            die "DALAL_TEST_$variable=${!variable} is not a port"
+        [[ "$seen" != *" ${!variable} "* ]] ||
+            die "port ${!variable} given twice (DALAL_TEST_$variable)"
+        seen+="${!variable} "
+        port_busy "${!variable}" &&
+            die "port ${!variable} is already in use (set DALAL_TEST_$variable)"
+    done
 
     mkdir -p "$BASE"
     RUN_DIR="$(mktemp -d "$BASE/run.XXXXXX")"
@@ -300,6 +545,8 @@ PG_BIN=$PG_BIN
 PG_PORT=$PG_PORT
 REDIS_SERVER=$REDIS_SERVER
 REDIS_PORT=$REDIS_PORT
+KANNEL_ADMIN_PORT=$KANNEL_ADMIN_PORT
+KANNEL_SENDSMS_PORT=$KANNEL_SENDSMS_PORT
 EOF
     # From here on, a failure leaves nothing running behind.
     STARTED=0
@@ -310,6 +557,7 @@ EOF
 
     pg_start
     redis_start
+    kannel_start
     STARTED=1
     trap - EXIT
 
@@ -320,6 +568,14 @@ export DALAL_TEST_REDIS_URL=redis://127.0.0.1:$REDIS_PORT/
 export DALAL_TEST_REDIS_SERVER=$REDIS_SERVER
 export DALAL_TEST_REDIS_PORT=$REDIS_PORT
 export DALAL_TEST_SERVICES_DIR=$RUN_DIR
+export DALAL_TEST_KANNEL_SENDSMS_URL=http://127.0.0.1:$KANNEL_SENDSMS_PORT/cgi-bin/sendsms
+export DALAL_TEST_KANNEL_USERNAME=$KANNEL_USERNAME
+export DALAL_TEST_KANNEL_PASSWORD=$KANNEL_PASSWORD
+export DALAL_TEST_KANNEL_CALLBACK_KEY=$KANNEL_CALLBACK_KEY
+export DALAL_TEST_SMS_MO_PORT=$SMS_MO_PORT
+export DALAL_TEST_FAKESMSC_LOG=$RUN_DIR/kannel/fakesmsc.log
+export DALAL_TEST_FAKESMSC_BIN=$FAKESMSC
+export DALAL_TEST_KANNEL_MO_SMSC_PORT=$KANNEL_MO_SMSC_PORT
 EOF
     cat "$ENV_FILE"
 }
@@ -338,6 +594,11 @@ do_status() {
         echo "redis: up on 127.0.0.1:$REDIS_PORT"
     else
         echo "redis: down"
+    fi
+    if [[ -n "$KANNEL_ADMIN_PORT" && "$(kannel_status_text)" == *"Status: running"* ]]; then
+        echo "kannel: up, sendsms on 127.0.0.1:$KANNEL_SENDSMS_PORT"
+    else
+        echo "kannel: down"
     fi
 }
 

@@ -3,11 +3,12 @@
 //! is counted in segments. Nothing here touches a store or the network; `notify` does.
 
 pub mod africastalking;
+pub mod kannel;
 pub mod segments;
 
 /// The names SMS gateways' callbacks (delivery reports, incoming messages) are
 /// authenticated under: `[gateways.kannel]`, `[gateways.africastalking_sms]`.
-pub const CALLBACK_NAMES: &[&str] = &["kannel", "africastalking_sms"];
+pub const CALLBACK_NAMES: &[&str] = &[kannel::NAME, africastalking::NAME];
 
 use crate::gateway::{GatewayError, WireRequest};
 

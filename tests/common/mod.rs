@@ -6,6 +6,7 @@
 //! otherwise on the embedded defaults (SQLite file + in-process sessions).
 #![allow(dead_code)]
 
+pub mod kannel;
 pub mod pg;
 pub mod process;
 
