@@ -33,6 +33,6 @@ sms-outage-restored = Le service { $service ->
   } est rétabli à { $area }. Merci de votre patience.
 sms-survey = Comment jugez-vous notre service? Répondez de 1 (mauvais) à 5 (excellent). STOP pour ne plus recevoir ces messages.
 sms-survey-help = Pour répondre, envoyez un seul chiffre de 1 (mauvais) à 5 (excellent).
-sms-opted-out = Vous ne recevrez plus nos annonces ni enquêtes. Les messages sur vos demandes restent envoyés.
+sms-opted-out = Vous ne recevrez plus nos annonces ni sondages. Les messages sur vos demandes restent envoyés.
 # Words that opt a phone out, any case, separated by spaces.
 sms-stop-words = STOP ARRET ARRÊT

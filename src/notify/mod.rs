@@ -36,10 +36,13 @@ pub fn gateway_from(config: &Config) -> Result<Option<Arc<dyn SmsGateway>>, Stri
             .ok_or_else(|| format!("sms.{key} is required with sms.gateway = \"{name}\""))
     };
     match name {
-        "kannel" => Err(format!(
-            "KANNEL-PENDING {:?}",
-            need(&sms.kannel_url, "kannel_url")
-        )),
+        "kannel" => Ok(Some(Arc::new(crate::sms::kannel::Kannel::new(
+            need(&sms.kannel_url, "kannel_url")?,
+            sms.kannel_username.clone().unwrap_or_default(),
+            sms.kannel_password.clone().unwrap_or_default(),
+            sms.from.clone(),
+            crate::sms::kannel::ALL_REPORTS,
+        )))),
         "africastalking" => {
             let api_key = config
                 .gateways
@@ -479,6 +482,63 @@ fn urlencode(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every message in every shipped language, with long arguments, fits one GSM-7 SMS.
+    #[test]
+    fn every_message_is_one_gsm7_sms_in_every_language() {
+        use crate::value::Value;
+        use std::collections::BTreeMap;
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("locales");
+        let catalog = Catalog::load(&dir, "fr", Default::default()).expect("locales load");
+        let at = chrono::DateTime::parse_from_rfc3339("2026-12-24T23:30:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let time = Value::Time {
+            at,
+            country: "SN".into(),
+        };
+        let ids = [
+            "sms-ticket-filed",
+            "sms-outage-reported",
+            "sms-callback-requested",
+            "sms-ticket-status",
+            "sms-ticket-late",
+            "sms-planned-outage",
+            "sms-outage-restored",
+            "sms-survey",
+            "sms-survey-help",
+            "sms-opted-out",
+        ];
+        for lang in &catalog.languages {
+            for id in ids {
+                for status in ["in_progress", "resolved", "closed"] {
+                    let args = BTreeMap::from([
+                        ("ref".to_string(), Value::Reference("RC26110000013".into())),
+                        ("category".to_string(), Value::text("quality_of_service")),
+                        ("due".to_string(), time.clone()),
+                        ("restore".to_string(), time.clone()),
+                        ("start".to_string(), time.clone()),
+                        ("end".to_string(), time.clone()),
+                        ("area".to_string(), Value::text("Parcelles Assainies")),
+                        ("service".to_string(), Value::text("electricity")),
+                        ("status".to_string(), Value::text(status)),
+                    ]);
+                    let text = catalog.text(lang, id, &args);
+                    assert!(
+                        catalog.locale(lang).unwrap().has(id),
+                        "{lang}: {id} missing"
+                    );
+                    let counted = crate::sms::segments::count(&text);
+                    assert_eq!(counted.encoding, Encoding::Gsm7, "{lang} {id}: {text}");
+                    assert_eq!(
+                        counted.segments, 1,
+                        "{lang} {id} ({} septets): {text}",
+                        counted.units
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn survey_answers_are_one_digit_from_one_to_five() {

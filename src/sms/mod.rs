@@ -14,12 +14,15 @@ use crate::gateway::{GatewayError, WireRequest};
 
 /// Every SMS gateway, to decode its callbacks (whichever one sends).
 pub fn callback_decoders() -> Vec<std::sync::Arc<dyn SmsGateway>> {
-    vec![std::sync::Arc::new(africastalking::AfricasTalkingSms::new(
-        None,
-        String::new(),
-        String::new(),
-        None,
-    ))]
+    vec![
+        std::sync::Arc::new(kannel::Kannel::new("", "", "", None, 0)),
+        std::sync::Arc::new(africastalking::AfricasTalkingSms::new(
+            None,
+            String::new(),
+            String::new(),
+            None,
+        )),
+    ]
 }
 
 /// A message to send, as the outbox holds it.

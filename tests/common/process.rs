@@ -212,7 +212,11 @@ impl Instance {
 
     /// Like `spawn`, with the server's log (stdout and stderr) written to `log`.
     pub fn spawn_logging_to(envs: &[(&str, &str)], log: Option<&Path>) -> Instance {
-        let port = free_port();
+        Self::spawn_on(free_port(), envs, log)
+    }
+
+    /// Like `spawn_logging_to`, listening on `port` (where a gateway was told to call).
+    pub fn spawn_on(port: u16, envs: &[(&str, &str)], log: Option<&Path>) -> Instance {
         let output = || match log {
             Some(path) => Stdio::from(
                 std::fs::OpenOptions::new()
