@@ -33,7 +33,9 @@ use super::{
 use crate::gateway::form::Form;
 use crate::gateway::{GatewayError, WireRequest, check_session_id, e164, mask_msisdn};
 
-pub const NAME: &str = "africastalking_sms";
+/// The same name as the USSD gateway's: one account, one callback key (`DALAL_AFRICASTALKING_KEY`)
+/// and one address allowlist for all of Africa's Talking's callbacks.
+pub const NAME: &str = "africastalking";
 
 /// The live API's send endpoint (the default).
 pub const LIVE_URL: &str = "https://api.africastalking.com/version1/messaging";

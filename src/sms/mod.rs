@@ -7,7 +7,7 @@ pub mod kannel;
 pub mod segments;
 
 /// The names SMS gateways' callbacks (delivery reports, incoming messages) are
-/// authenticated under: `[gateways.kannel]`, `[gateways.africastalking_sms]`.
+/// authenticated under: `[gateways.kannel]`, `[gateways.africastalking]` (shared with USSD).
 pub const CALLBACK_NAMES: &[&str] = &[kannel::NAME, africastalking::NAME];
 
 use crate::gateway::{GatewayError, WireRequest};
