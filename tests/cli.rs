@@ -211,7 +211,7 @@ fn synth_makes_8khz_mono_prompts_as_long_as_their_text() {
         "synth needs espeak-ng and sox (tests/services.sh start installs them): {out}{err}"
     );
     assert!(
-        out.contains("en: 192 synthetic placeholder prompt(s) written"),
+        out.contains("en: 194 synthetic placeholder prompt(s) written"),
         "{out}"
     );
     assert!(out.contains("MP3 copies written"), "{out}");

@@ -882,9 +882,27 @@ async fn whole_call(mut call: VoiceCall<'_>, lang: &str, voice: &str, amount: &s
     let again = call.press("*").await;
     assert_eq!(again.said, menu.said, "* repeats the prompt");
     let bill = call.press("1").await;
-    assert_eq!(bill.collect, Collect::Hangup, "{}", bill.xml);
     bill.assert_sequence(amount);
-    bill.assert_says(&format!("{voice}/voice-goodbye"));
+    // A completed call asks how it went (the phone's first survey), then says goodbye.
+    assert_eq!(bill.collect, Collect::Key, "{}", bill.xml);
+    bill.assert_says(&format!("{voice}/voice-survey"));
+    assert!(
+        !bill.says(&format!("{voice}/voice-goodbye")),
+        "{:?}",
+        bill.said
+    );
+    let thanks = call.press("4").await;
+    assert_eq!(thanks.collect, Collect::Hangup, "{}", thanks.xml);
+    thanks.assert_says(&format!("{voice}/voice-survey-thanks"));
+    thanks.assert_says(&format!("{voice}/voice-goodbye"));
+    let answers = call
+        .server
+        .count(&format!(
+            "SELECT COUNT(*) FROM survey_responses WHERE phone = '{}' AND channel = 'voice' AND score = 4 AND language = '{lang}'",
+            call.phone
+        ))
+        .await;
+    assert_eq!(answers, 1, "{lang}: the score is stored");
     let cause = match call.proto {
         Proto::Twilio => "completed",
         _ => "NORMAL_CLEARING",
@@ -1289,7 +1307,11 @@ async fn outage_complaint_follow_up_area_outages_and_callback_by_voice_write_the
     let confirm = c.press("2").await;
     confirm.assert_says("fr/confirm-yes");
     let done = c.press("1").await;
-    assert_eq!(done.collect, Collect::Hangup);
+    // The report is done; the survey is asked, and silence ends the call with no score.
+    assert_eq!(done.collect, Collect::Key);
+    done.assert_says("fr/voice-survey");
+    let bye = c.no_input().await;
+    assert_eq!(bye.collect, Collect::Hangup);
     assert_eq!(
         server.crm.outage_report_count("OUT0001").await.unwrap(),
         before + 1
@@ -1324,7 +1346,10 @@ async fn outage_complaint_follow_up_area_outages_and_callback_by_voice_write_the
     let confirm = c.press("2").await;
     confirm.assert_says("en/confirm-yes");
     let filed = c.press("1").await;
-    assert_eq!(filed.collect, Collect::Hangup);
+    // Filed: the survey follows; the caller rates it 2.
+    assert_eq!(filed.collect, Collect::Key);
+    filed.assert_says("en/voice-survey");
+    assert_eq!(c.press("2").await.collect, Collect::Hangup);
     let tickets = server
         .count("SELECT COUNT(*) FROM tickets WHERE channel = 'voice' AND category = 'meter_fault' AND account_no = 'KEE100010'")
         .await;
@@ -1375,6 +1400,8 @@ async fn outage_complaint_follow_up_area_outages_and_callback_by_voice_write_the
     confirm.assert_says("sw/confirm-yes");
     let done = c.press("1").await;
     done.assert_says("sw/callback-done");
+    done.assert_says("sw/voice-survey");
+    assert_eq!(c.no_input().await.collect, Collect::Hangup);
     let n = server
         .count("SELECT COUNT(*) FROM callback_tasks WHERE phone = '+254112207544' AND language = 'sw' AND account_no = 'KEW100012' AND channel = 'voice'")
         .await;
@@ -1413,8 +1440,15 @@ async fn an_unknown_caller_proves_the_account_with_digits_then_hears_the_bill() 
         c.press("1").await;
         c.press("100000").await;
         let bill = c.press("1595").await;
-        assert_eq!(bill.collect, Collect::Hangup, "{proto:?}: {}", bill.xml);
         bill.assert_says("en/cur-XOF");
+        // Asked how it went on the first call only: one survey per phone per 30 days.
+        if bill.collect == Collect::Key {
+            bill.assert_says("en/voice-survey");
+            let bye = c.no_input().await;
+            assert_eq!(bye.collect, Collect::Hangup, "{proto:?}: {}", bye.xml);
+        } else {
+            assert_eq!(bill.collect, Collect::Hangup, "{proto:?}: {}", bill.xml);
+        }
     }
 }
 

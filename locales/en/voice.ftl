@@ -13,3 +13,5 @@ voice-record-prompt = Record your complaint after the tone. Press the hash key w
 voice-record-done = Thank you, your complaint is recorded. Reference: { $ref }.
 voice-finish-hash = Then press the hash key.
 voice-goodbye = Thank you for calling. Goodbye.
+voice-survey = Before you go: how was this service? Press 1 for poor, up to 5 for excellent.
+voice-survey-thanks = Thank you for your feedback.

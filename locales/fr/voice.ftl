@@ -13,3 +13,5 @@ voice-record-prompt = Enregistrez votre réclamation après le bip. Tapez dièse
 voice-record-done = Merci, votre réclamation est enregistrée. Référence : { $ref }.
 voice-finish-hash = Puis tapez dièse.
 voice-goodbye = Merci de votre appel. Au revoir.
+voice-survey = Avant de raccrocher : comment jugez-vous ce service ? Tapez de 1, mauvais, à 5, excellent.
+voice-survey-thanks = Merci pour votre avis.

@@ -13,3 +13,5 @@ voice-record-prompt = Rekodi malalamiko yako baada ya mlio. Bonyeza alama ya rel
 voice-record-done = Asante, malalamiko yako yamerekodiwa. Kumbukumbu: { $ref }.
 voice-finish-hash = Kisha bonyeza alama ya reli.
 voice-goodbye = Asante kwa kupiga simu. Kwaheri.
+voice-survey = Kabla hujakata simu: huduma hii ilikuwaje? Bonyeza 1 kwa mbaya, hadi 5 kwa bora sana.
+voice-survey-thanks = Asante kwa maoni yako.

@@ -13,3 +13,5 @@ voice-record-prompt = Waxal sa jàmbat ginnaaw riir bi. Bësal diyees boo noppee
 voice-record-done = Jërëjëf, sa jàmbat dugg na. Limu: { $ref }.
 voice-finish-hash = Bësal diyees ginnaaw ga.
 voice-goodbye = Jërëjëf ci sa woote. Ba beneen yoon.
+voice-survey = Balaa ngay tëj: naka nga gise liggéey bii? Bësal 1 bu bonee, ba 5 bu baaxee lool.
+voice-survey-thanks = Jërëjëf ci sa xalaat.

@@ -43,7 +43,8 @@ CREATE TABLE survey_invitations (
     id             INTEGER PRIMARY KEY AUTOINCREMENT,
     phone          TEXT NOT NULL,
     account_no     TEXT,
-    interaction_id INTEGER NOT NULL UNIQUE,
+    -- The session surveyed by SMS; NULL for a survey asked in the call itself.
+    interaction_id INTEGER UNIQUE,
     channel        TEXT NOT NULL,
     language       TEXT,
     created_at     TEXT NOT NULL,

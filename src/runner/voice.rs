@@ -172,10 +172,33 @@ impl App {
                     &self.menu.home,
                 );
                 segments.extend(said);
-                if collect == Collect::Hangup {
-                    session.call.mode = policy::Mode::Done;
+                if collect == Collect::Hangup && self.survey_due(&session, now).await? {
+                    // The menu is over and the call went well enough to ask how it went.
+                    let invitation = self
+                        .notifier
+                        .outbox
+                        .invite_in_call(
+                            &session.phone,
+                            crate::actions::session_account(&session.state),
+                            &lang,
+                            now,
+                        )
+                        .await?;
+                    session.call.survey_invitation = Some(invitation.id);
+                    session.call.mode = policy::Mode::Survey;
+                    // Goodbye comes after the answer, not before the question.
+                    let goodbye = speaker.message(&lang, policy::ids::GOODBYE, &BTreeMap::new());
+                    if !goodbye.is_empty() && segments.ends_with(&goodbye) {
+                        segments.truncate(segments.len() - goodbye.len());
+                    }
+                    segments.extend(speaker.message(&lang, policy::ids::SURVEY, &BTreeMap::new()));
+                    Collect::Key
+                } else {
+                    if collect == Collect::Hangup {
+                        session.call.mode = policy::Mode::Done;
+                    }
+                    collect
                 }
-                collect
             }
         };
         // A transfer hands the caller to an agent: the IVR's part of the call is over.
@@ -188,6 +211,32 @@ impl App {
             collect,
             timeout_secs: self.config.voice.key_timeout_secs,
         })
+    }
+
+    /// Whether a call ending now is asked the survey: it achieved something worth rating
+    /// (`[sms] survey_outcomes`), and the phone was not surveyed within `survey_every_days`
+    /// nor opted out.
+    async fn survey_due(
+        &self,
+        session: &Session,
+        now: chrono::DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let sms = &self.config.sms;
+        let worth_rating = session.outcome.as_deref().is_some_and(|o| {
+            sms.survey_outcomes
+                .iter()
+                .any(|p| o.starts_with(p.as_str()))
+        });
+        if !worth_rating {
+            return Ok(false);
+        }
+        let since = now - chrono::Duration::days(sms.survey_every_days);
+        let surveyed = self
+            .notifier
+            .outbox
+            .surveyed_since(&session.phone, since)
+            .await?;
+        Ok(!surveyed)
     }
 
     /// The voice policy's plan for this event, against the screen the caller hears now.
@@ -227,6 +276,24 @@ impl App {
                     args: BTreeMap::new(),
                 };
                 Ok(self.act(caller, session, &request).await?)
+            }
+            Effect::SurveyAnswer(score) => {
+                let Some(id) = session.call.survey_invitation.take() else {
+                    return Ok(ActionResult::default());
+                };
+                let invitation = crate::store::outbox::Invitation {
+                    id,
+                    account_no: crate::actions::session_account(&session.state).map(str::to_string),
+                    interaction_id: None,
+                    channel: Channel::Voice.as_str().into(),
+                    language: Some(session.state.lang.clone()),
+                    help_sent: false,
+                };
+                let outbox = &self.notifier.outbox;
+                outbox
+                    .answer_survey(&invitation, caller.phone, score, Utc::now())
+                    .await?;
+                Ok(ActionResult::default())
             }
             Effect::FileRecording(recording) => {
                 let url = match recording {

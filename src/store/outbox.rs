@@ -51,7 +51,8 @@ pub struct Audience {
 pub struct Invitation {
     pub id: i64,
     pub account_no: Option<String>,
-    pub interaction_id: i64,
+    /// The session surveyed by SMS; `None` for a survey asked in a call.
+    pub interaction_id: Option<i64>,
     pub channel: String,
     pub language: Option<String>,
     pub help_sent: bool,
@@ -149,6 +150,17 @@ pub trait OutboxStore: Send + Sync {
         score: i64,
         now: DateTime<Utc>,
     ) -> StoreResult<()>;
+    /// Records that a caller is asked the survey in the call (it counts as the phone's survey
+    /// for `survey_every_days`); the invitation the answer closes.
+    async fn invite_in_call(
+        &self,
+        phone: &str,
+        account_no: Option<&str>,
+        language: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Invitation>;
+    /// Whether the phone was asked a survey (by SMS or in a call) since `since`, or opted out.
+    async fn surveyed_since(&self, phone: &str, since: DateTime<Utc>) -> StoreResult<bool>;
     /// Queues the "how to answer" message once per invitation; false when it was sent already.
     async fn queue_survey_help(&self, invitation: &Invitation, phone: &str) -> StoreResult<bool>;
 }

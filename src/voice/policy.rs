@@ -29,7 +29,10 @@ pub mod ids {
     pub const FINISH_HASH: &str = "voice-finish-hash";
     pub const GOODBYE: &str = "voice-goodbye";
     pub const CALLBACK_DONE: &str = "callback-done";
-    pub const ALL: [&str; 13] = [
+    /// After a completed call: "press 1 to 5".
+    pub const SURVEY: &str = "voice-survey";
+    pub const SURVEY_THANKS: &str = "voice-survey-thanks";
+    pub const ALL: [&str; 15] = [
         PRESS,
         MORE,
         BACK,
@@ -43,6 +46,8 @@ pub mod ids {
         RECORD_DONE,
         FINISH_HASH,
         GOODBYE,
+        SURVEY,
+        SURVEY_THANKS,
     ];
 }
 
@@ -57,6 +62,8 @@ pub enum Mode {
     /// After repeated failures: 1 call-back, 2 record a complaint.
     Offer,
     Recording,
+    /// The menu is over: "how was it, press 1 to 5".
+    Survey,
     Done,
 }
 
@@ -68,6 +75,9 @@ pub struct CallState {
     pub failures: u32,
     /// The reference of the recorded complaint filed, so a resent recording files nothing.
     pub recorded_ref: Option<String>,
+    /// The survey invitation asked in this call, its answer awaited.
+    #[serde(default)]
+    pub survey_invitation: Option<i64>,
 }
 
 /// The agents' desk, as the runner sees it at this instant.
@@ -99,6 +109,8 @@ pub enum Effect {
     RequestCallback,
     /// Store the recording if uploaded, then the `file_recorded_complaint` action.
     FileRecording(Recording),
+    /// Store the caller's survey score (1 to 5).
+    SurveyAnswer(i64),
 }
 
 /// A message to say.
@@ -205,6 +217,18 @@ pub fn decide(call: &mut CallState, event: &Event, menu: &MenuView, desk: &Desk)
         }
         (Mode::Offer, Event::Input(_)) if keys == Some(keys::REPEAT) => {}
         (Mode::Offer, _) => call.mode = Mode::Done,
+        (Mode::Survey, Event::Input(_)) if keys.and_then(survey_score).is_some() => {
+            let score = keys.and_then(survey_score).unwrap_or_default();
+            plan.effect = Some(Effect::SurveyAnswer(score));
+            plan.after_effect = Some(ids::SURVEY_THANKS);
+            call.mode = Mode::Done;
+        }
+        (Mode::Survey, Event::Input(_)) if keys == Some(keys::REPEAT) => {
+            plan.say.push(Said::plain(ids::SURVEY));
+            plan.collect = Some(Collect::Key);
+        }
+        // No answer, or another key: the call ends, no score kept.
+        (Mode::Survey, _) => call.mode = Mode::Done,
         (Mode::Recording, Event::Recording(recording)) => {
             // Said only once the ticket row is committed: the effect runs first.
             plan.effect = Some(Effect::FileRecording(recording.clone()));
@@ -229,6 +253,14 @@ pub fn decide(call: &mut CallState, event: &Event, menu: &MenuView, desk: &Desk)
         call.mode = Mode::Offer;
     }
     plan
+}
+
+/// A survey answer: one key from 1 to 5.
+fn survey_score(keys: &str) -> Option<i64> {
+    match keys.trim_end_matches('#') {
+        key @ ("1" | "2" | "3" | "4" | "5") => key.parse().ok(),
+        _ => None,
+    }
 }
 
 /// A key as the menu engine reads it: `9` is "more", `#` (or an empty entry, `#` being the
@@ -264,7 +296,7 @@ pub fn closing(call: &mut CallState, plan: &Plan) -> Option<(Option<&'static str
     match (call.mode, &plan.collect) {
         (_, Some(collect)) => Some((None, collect.clone())),
         (Mode::Offer, None) => Some((Some(ids::OFFER), Collect::Key)),
-        (Mode::Done | Mode::Recording, None) => {
+        (Mode::Done | Mode::Recording | Mode::Survey, None) => {
             call.mode = Mode::Done;
             Some((Some(ids::GOODBYE), Collect::Hangup))
         }
@@ -297,6 +329,33 @@ mod tests {
             understands: &understands,
         };
         decide(call, &event, &menu, &desk(staffed))
+    }
+
+    #[test]
+    fn the_survey_takes_one_key_from_one_to_five_and_ends_the_call() {
+        let survey = || CallState {
+            mode: Mode::Survey,
+            ..CallState::default()
+        };
+        let mut call = survey();
+        let plan = run(&mut call, key("4"), true);
+        assert_eq!(plan.effect, Some(Effect::SurveyAnswer(4)));
+        assert_eq!(plan.after_effect, Some(ids::SURVEY_THANKS));
+        assert_eq!(call.mode, Mode::Done);
+        assert_eq!(
+            closing(&mut call, &plan),
+            Some((Some(ids::GOODBYE), Collect::Hangup))
+        );
+        for other in [key("7"), key("0"), Event::NoInput, Event::NoMatch] {
+            let mut call = survey();
+            let plan = run(&mut call, other.clone(), true);
+            assert_eq!(plan.effect, None, "{other:?}");
+            assert_eq!(call.mode, Mode::Done, "{other:?}");
+        }
+        let mut call = survey();
+        let plan = run(&mut call, key("*"), true);
+        assert_eq!(plan.collect, Some(Collect::Key), "* repeats the question");
+        assert_eq!(call.mode, Mode::Survey);
     }
 
     #[test]

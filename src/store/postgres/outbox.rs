@@ -440,6 +440,46 @@ impl OutboxStore for PgCrm {
         Ok(())
     }
 
+    async fn invite_in_call(
+        &self,
+        phone: &str,
+        account_no: Option<&str>,
+        language: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Invitation> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO survey_invitations (phone, account_no, channel, language, created_at) \
+             VALUES ($1, $2, 'voice', $3, $4) RETURNING id",
+        )
+        .bind(phone)
+        .bind(account_no)
+        .bind(language)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(Invitation {
+            id,
+            account_no: account_no.map(str::to_string),
+            interaction_id: None,
+            channel: "voice".into(),
+            language: Some(language.to_string()),
+            help_sent: false,
+        })
+    }
+
+    async fn surveyed_since(&self, phone: &str, since: DateTime<Utc>) -> StoreResult<bool> {
+        let found: Option<i32> = sqlx::query_scalar(
+            "SELECT 1 WHERE EXISTS (SELECT 1 FROM survey_invitations \
+                                    WHERE phone = $1 AND created_at > $2) \
+                        OR EXISTS (SELECT 1 FROM sms_opt_outs WHERE phone = $1)",
+        )
+        .bind(phone)
+        .bind(since)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(found.is_some())
+    }
+
     async fn queue_survey_help(&self, invitation: &Invitation, phone: &str) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await?;
         let first = sqlx::query(

@@ -419,6 +419,46 @@ impl OutboxStore for SqliteCrm {
         Ok(())
     }
 
+    async fn invite_in_call(
+        &self,
+        phone: &str,
+        account_no: Option<&str>,
+        language: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Invitation> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO survey_invitations (phone, account_no, channel, language, created_at) \
+             VALUES (?1, ?2, 'voice', ?3, ?4) RETURNING id",
+        )
+        .bind(phone)
+        .bind(account_no)
+        .bind(language)
+        .bind(ts(&now))
+        .fetch_one(pool(self))
+        .await?;
+        Ok(Invitation {
+            id,
+            account_no: account_no.map(str::to_string),
+            interaction_id: None,
+            channel: "voice".into(),
+            language: Some(language.to_string()),
+            help_sent: false,
+        })
+    }
+
+    async fn surveyed_since(&self, phone: &str, since: DateTime<Utc>) -> StoreResult<bool> {
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 WHERE EXISTS (SELECT 1 FROM survey_invitations \
+                                    WHERE phone = ?1 AND created_at > ?2) \
+                        OR EXISTS (SELECT 1 FROM sms_opt_outs WHERE phone = ?1)",
+        )
+        .bind(phone)
+        .bind(ts(&since))
+        .fetch_optional(pool(self))
+        .await?;
+        Ok(found.is_some())
+    }
+
     async fn queue_survey_help(&self, invitation: &Invitation, phone: &str) -> StoreResult<bool> {
         let mut tx = pool(self).begin().await?;
         let first = sqlx::query(
