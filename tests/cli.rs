@@ -247,7 +247,7 @@ fn synth_makes_8khz_mono_prompts_as_long_as_their_text() {
     let (ok, report, _) = dalal_env(&["prompts"], &env);
     assert!(ok);
     assert!(
-        report.contains("en: 100% covered (192 of 192 prompts recorded, 192 of them synthetic"),
+        report.contains("en: 100% covered (194 of 194 prompts recorded, 194 of them synthetic"),
         "{report}"
     );
     assert!(report.contains("fr: 0% covered"), "{report}");
