@@ -463,3 +463,65 @@ async fn two_instances_on_one_postgresql_never_send_a_message_twice() {
         .await;
     assert_eq!(senders, 2, "both instances sent");
 }
+
+#[tokio::test]
+async fn a_customer_answering_not_solved_reopens_the_ticket() {
+    let (api, url) = AtApi::start().await;
+    let server = sending_server(url).await;
+    let mut call = server.call(EN_POWER);
+    call.dial().await;
+    let filed = call.walk(&["4", "2", "1"]).await;
+    let reference = common::process::reference_in(&filed).expect("a reference");
+    api.wait_for(EN_POWER, 1).await;
+    server
+        .count(&format!(
+            "UPDATE tickets SET status = 'resolved' WHERE ticket_ref = '{reference}' RETURNING CAST(1 AS BIGINT)"
+        ))
+        .await;
+    let texts = api.wait_for(EN_POWER, 2).await;
+    assert!(texts[1].contains("Reply 1 yes, 2 no"), "{texts:?}");
+    eventually(
+        &server,
+        &format!("SELECT COUNT(*) FROM sms_outbox WHERE ticket_ref = '{reference}' AND detail = 'resolved' AND state = 'sent'"),
+        1,
+    )
+    .await;
+    let (status, _) = server
+        .post(
+            "/sms/africastalking/incoming",
+            "from=%2B254729141428&to=12345&text=2&id=r1&date=2026-11-30",
+        )
+        .await;
+    assert_eq!(status, 200);
+    eventually(
+        &server,
+        &format!(
+            "SELECT COUNT(*) FROM tickets WHERE ticket_ref = '{reference}' AND status = 'open'"
+        ),
+        1,
+    )
+    .await;
+    eventually(
+        &server,
+        &format!("SELECT COUNT(*) FROM ticket_events WHERE ticket_ref = '{reference}' AND event = 'customer_reply' AND detail = 'not solved'"),
+        1,
+    )
+    .await;
+    let texts = api.wait_for(EN_POWER, 3).await;
+    assert!(texts[2].contains("reopened"), "{texts:?}");
+    // The same answer again changes nothing: the question was answered.
+    let (status, _) = server
+        .post(
+            "/sms/africastalking/incoming",
+            "from=%2B254729141428&to=12345&text=2&id=r2&date=2026-11-30",
+        )
+        .await;
+    assert_eq!(status, 200);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        server
+            .count(&format!("SELECT COUNT(*) FROM ticket_events WHERE ticket_ref = '{reference}' AND event = 'customer_reply'"))
+            .await,
+        1
+    );
+}

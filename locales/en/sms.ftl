@@ -16,7 +16,7 @@ sms-ticket-status = Complaint { $ref }: { $status ->
     [in_progress] in progress. Our teams are working on it.
     [resolved] resolved. Was it solved? Reply 1 yes, 2 no.
     [closed] closed. Thank you for your patience.
-   *[open] open.
+   *[open] reopened. Our teams are on it again.
   }
 sms-ticket-late = Complaint { $ref }: we are running late, and we apologise. It has been passed to a supervisor.
 sms-planned-outage = Planned { $service ->

@@ -17,7 +17,7 @@ sms-ticket-status = Réclamation { $ref }: { $status ->
     [in_progress] en traitement. Nos équipes s'en occupent.
     [resolved] résolue. Le problème est-il réglé? Répondez 1 oui, 2 non.
     [closed] fermée. Merci de votre patience.
-   *[open] ouverte.
+   *[open] rouverte. Nos équipes reprennent le dossier.
   }
 sms-ticket-late = Réclamation { $ref }: nous avons pris du retard, veuillez nous en excuser. Elle est transmise à un responsable.
 sms-planned-outage = Coupure { $service ->

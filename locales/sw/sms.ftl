@@ -16,7 +16,7 @@ sms-ticket-status = Malalamiko { $ref }: { $status ->
     [in_progress] yanashughulikiwa.
     [resolved] yametatuliwa. Je, tatizo limeisha? Jibu 1 ndiyo, 2 hapana.
     [closed] yamefungwa. Asante kwa uvumilivu.
-   *[open] wazi.
+   *[open] yamefunguliwa tena. Timu zetu zinayashughulikia.
   }
 sms-ticket-late = Malalamiko { $ref }: tumechelewa, tunaomba radhi. Yamepelekwa kwa msimamizi.
 sms-planned-outage = Kukatika kwa { $service ->

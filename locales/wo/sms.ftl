@@ -17,7 +17,7 @@ sms-ticket-status = Plent { $ref }: { $status ->
     [in_progress] nu ngi ci.
     [resolved] saafara nanu ko. Jafe-jafe bi jeex na? Tontul 1 waaw, 2 deedeet.
     [closed] jeex na. Jerejef ci sa muyu.
-   *[open] ubbeeku.
+   *[open] ubbeeku na ko ci kanam. Sunu ekip yi ngi ci.
   }
 sms-ticket-late = Plent { $ref }: yeex nanu, baal nu. Yonnee nanu ko ci ab njiit.
 sms-planned-outage = Dagg { $service ->

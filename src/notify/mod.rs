@@ -409,7 +409,30 @@ impl Notifier {
             });
         }
         let window = chrono::Duration::days(self.config.sms.survey_every_days.max(1));
-        let Some(invitation) = self.outbox.open_invitation(&sms.from, now - window).await? else {
+        let invitation = self.outbox.open_invitation(&sms.from, now - window).await?;
+        let question = self
+            .outbox
+            .resolution_question(&sms.from, now - window)
+            .await?;
+        // "Was it solved? 1 yes, 2 no" when it was asked after any survey still open.
+        if let Some(question) =
+            question.filter(|q| invitation.as_ref().is_none_or(|i| q.asked_at >= i.asked_at))
+        {
+            let solved = match text.trim_end_matches('.').trim() {
+                "1" => true,
+                "2" => false,
+                _ => return Ok(Reply::Ignored),
+            };
+            self.outbox
+                .answer_resolution(&question, solved, now)
+                .await?;
+            return Ok(if solved {
+                Reply::Solved
+            } else {
+                Reply::Reopened
+            });
+        }
+        let Some(invitation) = invitation else {
             return Ok(Reply::Ignored);
         };
         match survey_score(text) {
@@ -461,6 +484,10 @@ pub enum Reply {
     OptedOut,
     AlreadyOptedOut,
     SurveyAnswered(i64),
+    /// "Was it solved?" answered yes.
+    Solved,
+    /// Answered no: the ticket is open again.
+    Reopened,
     /// Not 1-5: told once how to answer.
     HelpSent,
     Ignored,
@@ -511,7 +538,7 @@ mod tests {
         ];
         for lang in &catalog.languages {
             for id in ids {
-                for status in ["in_progress", "resolved", "closed"] {
+                for status in ["in_progress", "resolved", "closed", "open"] {
                     let args = BTreeMap::from([
                         ("ref".to_string(), Value::Reference("RC26110000013".into())),
                         ("category".to_string(), Value::text("quality_of_service")),

@@ -288,6 +288,7 @@ impl App {
                     channel: Channel::Voice.as_str().into(),
                     language: Some(session.state.lang.clone()),
                     help_sent: false,
+                    asked_at: Utc::now(),
                 };
                 let outbox = &self.notifier.outbox;
                 outbox

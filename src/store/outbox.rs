@@ -56,6 +56,14 @@ pub struct Invitation {
     pub channel: String,
     pub language: Option<String>,
     pub help_sent: bool,
+    pub asked_at: DateTime<Utc>,
+}
+
+/// A "resolved: was it solved? reply 1 yes, 2 no" message awaiting its answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolutionQuestion {
+    pub ticket_ref: String,
+    pub asked_at: DateTime<Utc>,
 }
 
 #[async_trait]
@@ -161,6 +169,20 @@ pub trait OutboxStore: Send + Sync {
     ) -> StoreResult<Invitation>;
     /// Whether the phone was asked a survey (by SMS or in a call) since `since`, or opted out.
     async fn surveyed_since(&self, phone: &str, since: DateTime<Utc>) -> StoreResult<bool>;
+    /// The newest unanswered "was it solved?" message sent to `phone` since `since`.
+    async fn resolution_question(
+        &self,
+        phone: &str,
+        since: DateTime<Utc>,
+    ) -> StoreResult<Option<ResolutionQuestion>>;
+    /// The customer's answer to it: a `customer_reply` event on the ticket, and when it was
+    /// not solved, the ticket opened again (which tells the customer, as any status change).
+    async fn answer_resolution(
+        &self,
+        question: &ResolutionQuestion,
+        solved: bool,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
     /// Queues the "how to answer" message once per invitation; false when it was sent already.
     async fn queue_survey_help(&self, invitation: &Invitation, phone: &str) -> StoreResult<bool>;
 }

@@ -9,7 +9,9 @@ use sqlx::Row;
 use super::PgCrm;
 use crate::sms::{Delivery, MessageRef};
 use crate::store::StoreResult;
-use crate::store::outbox::{Audience, Invitation, OutboxRow, OutboxStore, Rendered};
+use crate::store::outbox::{
+    Audience, Invitation, OutboxRow, OutboxStore, Rendered, ResolutionQuestion,
+};
 
 const CLAIM: &str = "UPDATE sms_outbox SET state = 'sending', claimed_by = $1, claimed_until = $3 \
      WHERE id IN (SELECT id FROM sms_outbox \
@@ -390,7 +392,7 @@ impl OutboxStore for PgCrm {
         since: DateTime<Utc>,
     ) -> StoreResult<Option<Invitation>> {
         let row = sqlx::query(
-            "SELECT id, account_no, interaction_id, channel, language, help_sent \
+            "SELECT id, account_no, interaction_id, channel, language, help_sent, created_at \
              FROM survey_invitations \
              WHERE phone = $1 AND answered_at IS NULL AND created_at > $2 \
              ORDER BY created_at DESC, id DESC LIMIT 1",
@@ -406,6 +408,7 @@ impl OutboxStore for PgCrm {
             channel: r.get(3),
             language: r.get(4),
             help_sent: r.get(5),
+            asked_at: r.get(6),
         }))
     }
 
@@ -464,6 +467,7 @@ impl OutboxStore for PgCrm {
             channel: "voice".into(),
             language: Some(language.to_string()),
             help_sent: false,
+            asked_at: now,
         })
     }
 
@@ -478,6 +482,59 @@ impl OutboxStore for PgCrm {
         .fetch_optional(&self.pool)
         .await?;
         Ok(found.is_some())
+    }
+
+    async fn resolution_question(
+        &self,
+        phone: &str,
+        since: DateTime<Utc>,
+    ) -> StoreResult<Option<ResolutionQuestion>> {
+        let row = sqlx::query(
+            "SELECT o.ticket_ref, o.sent_at FROM sms_outbox o \
+             WHERE o.phone = $1 AND o.kind = 'ticket_status' AND o.detail = 'resolved' \
+               AND o.state IN ('sent', 'delivered') AND o.sent_at > $2 \
+               AND NOT EXISTS (SELECT 1 FROM ticket_events e WHERE e.ticket_ref = o.ticket_ref \
+                               AND e.event = 'customer_reply' AND e.at >= o.sent_at) \
+             ORDER BY o.sent_at DESC, o.id DESC LIMIT 1",
+        )
+        .bind(phone)
+        .bind(since)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| ResolutionQuestion {
+            ticket_ref: r.get(0),
+            asked_at: r.get(1),
+        }))
+    }
+
+    async fn answer_resolution(
+        &self,
+        question: &ResolutionQuestion,
+        solved: bool,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO ticket_events (ticket_ref, at, event, detail) \
+             VALUES ($1, $2, 'customer_reply', $3)",
+        )
+        .bind(&question.ticket_ref)
+        .bind(now)
+        .bind(if solved { "solved" } else { "not solved" })
+        .execute(&mut *tx)
+        .await?;
+        if !solved {
+            sqlx::query(
+                "UPDATE tickets SET status = 'open', updated_at = $2 \
+                 WHERE ticket_ref = $1 AND status = 'resolved'",
+            )
+            .bind(&question.ticket_ref)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn queue_survey_help(&self, invitation: &Invitation, phone: &str) -> StoreResult<bool> {
