@@ -80,8 +80,11 @@ pub struct SmsConfig {
     pub max_attempts: i64,
     /// Seconds a sender holds the rows it claimed; a sender that died gives them back after.
     pub claim_secs: u64,
-    /// Seconds between two looks at the outbox and the schedules.
+    /// Seconds between two looks at the outbox when it had nothing due.
     pub poll_secs: f64,
+    /// Seconds between two runs of the schedules (escalations, planned-outage notices,
+    /// surveys): each scans the tickets, outages or new sessions.
+    pub schedule_secs: f64,
     /// No notice between these hours (local time of the customer's area), except restoration
     /// notices and replies to what the customer just did. Equal hours = no quiet hours.
     pub quiet_start_hour: u32,
@@ -113,6 +116,7 @@ impl Default for SmsConfig {
             max_attempts: 8,
             claim_secs: 60,
             poll_secs: 1.0,
+            schedule_secs: 30.0,
             quiet_start_hour: 21,
             quiet_end_hour: 7,
             planned_notice_hours: 24,

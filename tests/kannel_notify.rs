@@ -53,7 +53,7 @@ impl Deployment {
             "database_url = \"{db}\"\nrate_limit_per_minute = 0\n\
              [sms]\ngateway = \"kannel\"\nkannel_url = \"{url}\"\nkannel_username = \"{user}\"\n\
              kannel_password = \"{password}\"\nper_second = {per_second}\nclaim_secs = 2\n\
-             poll_secs = 0.2\nquiet_start_hour = 0\nquiet_end_hour = 0\n\
+             poll_secs = 0.2\nschedule_secs = 0.2\nquiet_start_hour = 0\nquiet_end_hour = 0\n\
              [gateways.kannel]\nsecret = \"{key}\"\n",
             db = self.database_url,
             url = k.sendsms_url,

@@ -35,6 +35,7 @@ async fn eventually(server: &TestServer, sql: &str, expected: i64) {
 /// Quick schedules, no quiet hours (tests run at any hour), nothing sent.
 fn quick(c: &mut Config) {
     c.sms.poll_secs = 0.1;
+    c.sms.schedule_secs = 0.1;
     c.sms.quiet_start_hour = 0;
     c.sms.quiet_end_hour = 0;
 }

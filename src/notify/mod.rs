@@ -115,9 +115,10 @@ impl Notifier {
     /// Starts the sender (when a gateway is configured) and the schedules, for ever.
     pub fn spawn(self: Arc<Self>) {
         let every = Duration::from_secs_f64(self.config.sms.poll_secs.max(0.05));
+        let schedules = Duration::from_secs_f64(self.config.sms.schedule_secs.max(0.05));
         let scheduler = self.clone();
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
+            let mut tick = tokio::time::interval(schedules);
             loop {
                 tick.tick().await;
                 if let Err(error) = scheduler.run_schedules(Utc::now()).await {
