@@ -111,6 +111,27 @@ impl Deployment {
         }
     }
 
+    /// The first text fakesmsc gets for `phone` since `mark` that contains `needle` (other
+    /// messages, such as the survey after a session, may come between).
+    async fn wait_for_text(&self, phone: &str, needle: &str, mark: LogMark) -> String {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(text) = self
+                .texts_to(phone, mark)
+                .into_iter()
+                .find(|t| t.contains(needle))
+            {
+                return text;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no SMS with {needle:?}: {:?}",
+                self.texts_to(phone, mark)
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// The texts fakesmsc got for `phone` since `mark`.
     fn texts_to(&self, phone: &str, mark: LogMark) -> Vec<String> {
         self.kannel
@@ -182,15 +203,8 @@ async fn a_complaint_is_confirmed_through_kannel_once_and_marked_delivered() {
             "UPDATE tickets SET status = 'resolved' WHERE ticket_ref = '{reference}' RETURNING CAST(1 AS BIGINT)"
         ))
         .await;
-    let sms = deployment
-        .kannel
-        .fakesmsc
-        .wait_for(EN_POWER, mark, Duration::from_secs(15))
-        .await;
-    assert!(
-        sms.text.contains("resolved") && sms.text.contains(&reference),
-        "{sms:?}"
-    );
+    let sms = deployment.wait_for_text(EN_POWER, "resolved", mark).await;
+    assert!(sms.contains(&reference), "{sms}");
     tokio::time::sleep(Duration::from_secs(1)).await;
     let about_it: Vec<String> = deployment
         .texts_to(EN_POWER, mark)
