@@ -526,3 +526,56 @@ async fn a_customer_answering_not_solved_reopens_the_ticket() {
         1
     );
 }
+
+#[tokio::test]
+async fn a_status_event_written_by_the_crm_moves_the_ticket_and_tells_the_customer_once() {
+    let server = start_with(quick).await;
+    let mut call = server.call(FR_WATER);
+    call.dial().await;
+    let filed = call.walk(&["4", "1", "1"]).await;
+    let reference = common::process::reference_in(&filed).expect("a reference");
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    // The CRM writes the event only, then also updates the ticket: one message.
+    server
+        .count(&format!(
+            "INSERT INTO ticket_events (ticket_ref, at, event, detail) VALUES ('{reference}', '{now}', 'status', 'in_progress') RETURNING CAST(1 AS BIGINT)"
+        ))
+        .await;
+    eventually(
+        &server,
+        &format!("SELECT COUNT(*) FROM tickets WHERE ticket_ref = '{reference}' AND status = 'in_progress'"),
+        1,
+    )
+    .await;
+    server
+        .count(&format!(
+            "UPDATE tickets SET status = 'in_progress' WHERE ticket_ref = '{reference}' RETURNING CAST(1 AS BIGINT)"
+        ))
+        .await;
+    // An event named after the status works too.
+    server
+        .count(&format!(
+            "INSERT INTO ticket_events (ticket_ref, at, event, detail) VALUES ('{reference}', '{now}', 'resolved', NULL) RETURNING CAST(1 AS BIGINT)"
+        ))
+        .await;
+    eventually(
+        &server,
+        &format!(
+            "SELECT COUNT(*) FROM tickets WHERE ticket_ref = '{reference}' AND status = 'resolved'"
+        ),
+        1,
+    )
+    .await;
+    assert_eq!(
+        server
+            .count(&format!("SELECT COUNT(*) FROM sms_outbox WHERE kind = 'ticket_status' AND ticket_ref = '{reference}' AND detail = 'in_progress'"))
+            .await,
+        1
+    );
+    assert_eq!(
+        server
+            .count(&format!("SELECT COUNT(*) FROM sms_outbox WHERE kind = 'ticket_status' AND ticket_ref = '{reference}' AND detail = 'resolved'"))
+            .await,
+        1
+    );
+}

@@ -76,11 +76,25 @@ CREATE TABLE notify_cursors (
     position BIGINT NOT NULL
 );
 
--- A ticket filed by phone: its reference, with what happens next.
+-- What a ticket event tells the customer: a ticket filed by phone, its reference with what
+-- happens next; a status change, the new status (one message per ticket and status, however
+-- the change was written: `UPDATE tickets SET status`, a `status` event, or an event named
+-- after the status); an escalation to level 1, an apology. A status event written alone also
+-- moves the ticket's status.
 CREATE FUNCTION sms_on_ticket_event() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     t tickets%ROWTYPE;
+    new_status TEXT;
 BEGIN
+    IF NEW.event IN ('status', 'status_changed') THEN
+        new_status := NEW.detail;
+    ELSIF NEW.event IN ('in_progress', 'resolved', 'closed', 'reopened') THEN
+        new_status := CASE NEW.event WHEN 'reopened' THEN 'open' ELSE NEW.event END;
+    END IF;
+    IF new_status IN ('open', 'in_progress', 'resolved', 'closed') THEN
+        UPDATE tickets SET status = new_status, updated_at = NEW.at
+        WHERE ticket_ref = NEW.ticket_ref AND status IS DISTINCT FROM new_status;
+    END IF;
     SELECT * INTO t FROM tickets WHERE ticket_ref = NEW.ticket_ref;
     IF t.phone IS NULL THEN
         RETURN NEW;
@@ -90,10 +104,10 @@ BEGIN
         VALUES ('filed:' || t.ticket_ref, 'ticket_filed', t.phone, t.account_no, t.ticket_ref,
                 t.ticket_ref, t.category)
         ON CONFLICT (dedupe_key) DO NOTHING;
-    ELSIF NEW.event = 'status' THEN
+    ELSIF new_status IN ('open', 'in_progress', 'resolved', 'closed') THEN
         INSERT INTO sms_outbox (dedupe_key, kind, phone, account_no, ticket_ref, reference, detail)
-        VALUES ('status:' || NEW.id, 'ticket_status', t.phone, t.account_no, t.ticket_ref,
-                t.ticket_ref, NEW.detail)
+        VALUES ('status:' || t.ticket_ref || ':' || new_status, 'ticket_status', t.phone,
+                t.account_no, t.ticket_ref, t.ticket_ref, new_status)
         ON CONFLICT (dedupe_key) DO NOTHING;
     ELSIF NEW.event = 'escalated' AND NEW.detail = '1' THEN
         INSERT INTO sms_outbox (dedupe_key, kind, phone, account_no, ticket_ref, reference, detail)

@@ -81,12 +81,25 @@ BEGIN
     WHERE t.ticket_ref = NEW.ticket_ref AND t.phone IS NOT NULL AND t.origin_key IS NOT NULL;
 END;
 
+-- A status change: one message per ticket and status, however the change was written
+-- (`UPDATE tickets SET status`, a `status` event, or an event named after the status); a
+-- status event written alone also moves the ticket's status.
 CREATE TRIGGER ticket_events_sms_status AFTER INSERT ON ticket_events
-WHEN NEW.event = 'status'
+WHEN (CASE WHEN NEW.event IN ('status', 'status_changed') THEN NEW.detail
+           WHEN NEW.event = 'reopened' THEN 'open'
+           WHEN NEW.event IN ('in_progress', 'resolved', 'closed') THEN NEW.event END)
+     IN ('open', 'in_progress', 'resolved', 'closed')
 BEGIN
+    UPDATE tickets
+    SET status = (CASE WHEN NEW.event IN ('status', 'status_changed') THEN NEW.detail
+                       WHEN NEW.event = 'reopened' THEN 'open' ELSE NEW.event END),
+        updated_at = NEW.at
+    WHERE ticket_ref = NEW.ticket_ref
+      AND status IS NOT (CASE WHEN NEW.event IN ('status', 'status_changed') THEN NEW.detail
+                              WHEN NEW.event = 'reopened' THEN 'open' ELSE NEW.event END);
     INSERT OR IGNORE INTO sms_outbox (dedupe_key, kind, phone, account_no, ticket_ref, reference, detail)
-    SELECT 'status:' || NEW.id, 'ticket_status', t.phone, t.account_no, t.ticket_ref,
-           t.ticket_ref, NEW.detail
+    SELECT 'status:' || t.ticket_ref || ':' || t.status, 'ticket_status', t.phone,
+           t.account_no, t.ticket_ref, t.ticket_ref, t.status
     FROM tickets t
     WHERE t.ticket_ref = NEW.ticket_ref AND t.phone IS NOT NULL;
 END;
