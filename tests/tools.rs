@@ -147,3 +147,56 @@ fn the_shipped_config_loads_with_every_gateway_setting_valid() {
         );
     }
 }
+
+#[tokio::test]
+async fn notify_outages_dry_run_counts_customers_and_segments_and_sends_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("crm.db").display());
+    let fixture = common::FIXTURE;
+    let run = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_dalal"))
+            .args(args)
+            .env("DATABASE_URL", &url)
+            .output()
+            .expect("dalal runs");
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        (
+            output.status.success(),
+            text(&output.stdout),
+            text(&output.stderr),
+        )
+    };
+    let (ok, _, err) = run(&["import", fixture, "--database-url", &url]);
+    assert!(ok, "{err}");
+    let (ok, out, err) = run(&["notify", "outages", "--dry-run"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("no planned-outage notice due"), "{out}");
+    let starts = (chrono::Utc::now() + chrono::Duration::hours(2))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO outages VALUES ('OUT7002', 'SN-DKR-PLT', 'electricity', 'planned', '{starts}', NULL, 'scheduled', 'works')"
+    )))
+    .execute(&pool)
+    .await
+    .unwrap();
+    let customers: i64 = sqlx::query_scalar(
+        "SELECT COUNT(DISTINCT phone) FROM customers WHERE area_code = 'SN-DKR-PLT' AND service = 'electricity' AND phone IS NOT NULL",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let (ok, out, err) = run(&["notify", "outages", "--dry-run"]);
+    assert!(ok, "{err}");
+    // Every notice is one SMS (a test checks every text fits one), so segments = customers.
+    assert_eq!(
+        out.trim(),
+        format!("OUT7002: {customers} customers, {customers} SMS segments"),
+        "{out}"
+    );
+    let queued: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sms_outbox")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(queued, 0, "a dry run queues nothing");
+}
