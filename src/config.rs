@@ -28,6 +28,10 @@ pub struct Config {
     /// Seconds between two sweeps recording the sessions callers abandoned (their interaction
     /// record is written once the session's TTL runs out).
     pub expiry_sweep_secs: u64,
+    /// Seconds within which a caller whose session dropped mid-way (no last screen sent) is
+    /// offered to continue where they left off when they dial again (0 = never, the default
+    /// for now: voice and `dalal load` do not know the offer yet).
+    pub resume_secs: u64,
     /// Spell USSD pages in GSM-7 only (keeps the 182-character page for French and Wolof).
     pub transliterate: bool,
     /// Hours to resolve a ticket, per category.
@@ -247,6 +251,7 @@ impl Default for Config {
             fallbacks,
             session_ttl_secs: 180,
             expiry_sweep_secs: 10,
+            resume_secs: 0,
             transliterate: false,
             sla_hours,
             max_verify_attempts: 3,

@@ -806,3 +806,63 @@ async fn an_unknown_account_and_wrong_meter_digits_get_the_same_answer() {
     assert_eq!(answers[0], answers[1], "no account enumeration");
     assert!(answers[0].contains("does not match"), "{}", answers[0]);
 }
+
+#[tokio::test]
+async fn a_dropped_session_is_offered_to_continue_where_it_left_off() {
+    let server = start_with(|c| c.resume_secs = 120).await;
+    // A complaint half-way: the category list, then the network drops (no END sent).
+    let mut dropped = server.call(EN_POWER);
+    dropped.dial().await;
+    let categories = dropped.press("4").await;
+    assert!(categories.contains("Billing dispute"), "{categories}");
+    // Dialling again: the offer, in the caller's language.
+    let mut again = server.call(EN_POWER);
+    let offer = again.dial().await;
+    assert_eq!(
+        offer,
+        "CON Your last session was cut off.\n1. Continue where you left off\n2. Start over"
+    );
+    let resumed = again.press("1").await;
+    assert_eq!(resumed, categories, "back on the screen it left");
+    let filed = again.press("2").await;
+    let confirm_or_filed = if filed.contains("Confirm") {
+        again.press("1").await
+    } else {
+        filed
+    };
+    assert!(confirm_or_filed.contains("Ref: RC"), "{confirm_or_filed}");
+    // The dropped session is not also recorded as abandoned: one row, the whole path.
+    let row = server
+        .crm
+        .written_interaction("africastalking", &again.session)
+        .await;
+    assert!(row.path.contains("complaint_category"), "{}", row.path);
+    assert!(
+        server
+            .crm
+            .interaction("africastalking", &dropped.session)
+            .await
+            .unwrap()
+            .is_none(),
+        "the dropped session was taken over"
+    );
+
+    // Starting over, in Swahili: the main menu.
+    let mut dropped = server.call(SW_WATER);
+    dropped.dial().await;
+    dropped.press("4").await;
+    let mut again = server.call(SW_WATER);
+    let offer = again.dial().await;
+    assert!(
+        offer.starts_with("CON Kipindi chako cha mwisho kilikatika."),
+        "{offer}"
+    );
+    let menu = again.press("2").await;
+    assert!(menu.starts_with("CON Karibu. Chagua:"), "{menu}");
+    // A finished session offers nothing.
+    let mut done = server.call(FR_WATER);
+    done.dial().await;
+    done.press("1").await;
+    let menu = server.call(FR_WATER).dial().await;
+    assert!(menu.starts_with("CON Bienvenue"), "{menu}");
+}

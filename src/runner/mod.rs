@@ -12,6 +12,7 @@
 //! before the reply, as always.
 
 pub mod expiry;
+mod resume;
 
 mod ussd;
 mod voice;
@@ -99,6 +100,9 @@ struct Session {
     /// What the CRM said about the caller, read once per session.
     #[serde(default)]
     known: Known,
+    /// The dropped session this one offered to resume (awaiting "1 continue, 2 start over").
+    #[serde(default)]
+    resume_from: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -122,6 +126,7 @@ impl Session {
             last_hop_at: now,
             recorded: false,
             known: Known::default(),
+            resume_from: None,
         }
     }
 
@@ -241,6 +246,10 @@ impl App {
         now: DateTime<Utc>,
         ended: bool,
     ) -> StoreResult<()> {
+        if session.hops == 0 && !ended {
+            let ttl = self.session_ttl(key.channel);
+            self.remember_latest(key, &session.phone, ttl).await?;
+        }
         session.hops += 1;
         session.last_hop_at = now;
         if ended && !session.recorded {

@@ -6,7 +6,7 @@ use chrono::Utc;
 
 use std::time::Duration;
 
-use super::{App, HopKey, LastHop, Session};
+use super::{App, HopKey, LastHop, Session, resume};
 use crate::actions::Caller;
 use crate::channel::{Channel, Event, Inbound};
 use crate::engine::{Reply, Value, messages};
@@ -155,11 +155,45 @@ impl App {
         let stored = self.load_session(key).await.map_err(|e| (None, e))?;
         let engine = self.engine(Channel::Ussd);
         let now = Utc::now();
-        let (mut session, step) = match classify(stored.as_ref(), inbound) {
+        let hop = classify(stored.as_ref(), inbound);
+        let mut offer = None;
+        let (mut session, step) = match hop {
             Hop::Start => {
                 let vars = BTreeMap::from([("phone".to_string(), Value::text(&inbound.phone))]);
                 let (state, step) = engine.start(&default_lang, vars);
+                offer = self
+                    .dropped_session(key, &inbound.phone, now)
+                    .await
+                    .map_err(|e| (None, e))?;
                 (Session::new(state, &inbound.phone, now), step)
+            }
+            Hop::Input(input) if stored.as_ref().is_some_and(|s| s.resume_from.is_some()) => {
+                let mut session = stored.expect("classified against a session");
+                let dropped_key = session.resume_from.take().unwrap_or_default();
+                let state = std::mem::take(&mut session.state);
+                let (state, step) = match resume::choice(input) {
+                    Some(resume::Choice::Continue) => {
+                        session.state = state;
+                        self.take_over(&mut session, &dropped_key, now)
+                            .await
+                            .map_err(|e| (None, e))?;
+                        engine.show(std::mem::take(&mut session.state), None)
+                    }
+                    Some(resume::Choice::StartOver) => engine.show(state, None),
+                    None => {
+                        // Asked again, with the error on top.
+                        session.resume_from = Some(dropped_key);
+                        let lang = state.lang.clone();
+                        session.state = state;
+                        let text = format!(
+                            "{}\n{}",
+                            self.say(&lang, messages::INVALID),
+                            self.say(&lang, resume::OFFER)
+                        );
+                        return self.answer_offer(key, session, inbound, now, text).await;
+                    }
+                };
+                (Session { state, ..session }, step)
             }
             Hop::Resend(last) => {
                 let reply = Reply {
@@ -200,6 +234,14 @@ impl App {
             .drive(&engine, &caller, &mut session, step)
             .await
             .map_err(|e| (lang_of(&session), e))?;
+        if let Some((dropped_key, dropped)) = offer {
+            // The caller's last session dropped mid-way: continue it, or start over (the menu
+            // reached meanwhile is kept for that).
+            session.resume_from = Some(dropped_key);
+            session.state.lang = dropped.state.lang.clone();
+            let text = self.say(&dropped.state.lang, resume::OFFER);
+            return self.answer_offer(key, session, inbound, now, text).await;
+        }
         let token = match &inbound.event {
             Event::Input(input) => input.resend_token().unwrap_or_default().to_string(),
             _ => String::new(),
@@ -212,6 +254,32 @@ impl App {
         self.finish_hop(key, &mut session, now, reply.end)
             .await
             .map_err(|e| (lang_of(&session), e))?;
+        Ok(UssdAnswer::new(reply))
+    }
+
+    /// Answers with the resume offer, the session kept for the caller's choice.
+    async fn answer_offer(
+        &self,
+        key: &HopKey<'_>,
+        mut session: Session,
+        inbound: &Inbound,
+        now: chrono::DateTime<Utc>,
+        text: String,
+    ) -> Result<UssdAnswer, (Option<String>, StoreError)> {
+        let reply = Reply { text, end: false };
+        let token = match &inbound.event {
+            Event::Input(input) => input.resend_token().unwrap_or_default().to_string(),
+            _ => String::new(),
+        };
+        session.last = Some(LastHop {
+            token,
+            reply: reply.text.clone(),
+            end: false,
+        });
+        let lang = Some(session.state.lang.clone());
+        self.finish_hop(key, &mut session, now, false)
+            .await
+            .map_err(|e| (lang, e))?;
         Ok(UssdAnswer::new(reply))
     }
 }
@@ -239,6 +307,7 @@ mod tests {
             last_hop_at: Utc::now(),
             recorded: false,
             known: Default::default(),
+            resume_from: None,
         }
     }
 

@@ -1,0 +1,5 @@
+# Offered when the last session dropped mid-way (no last screen was sent).
+# Not written by a native speaker: to be reviewed.
+resume-offer = Sa jokkoo bu mujj dagg na.
+    1. Jëfandikoo fa nga yemoon
+    2. Tàmbali waat

@@ -1,0 +1,164 @@
+//! Session resume: a caller whose session dropped mid-way (no last screen was sent) and who
+//! dials again within `resume_secs` is offered "1 continue where you left off, 2 start over".
+//! Each session's first hop leaves a pointer from the caller's phone to it; a new session
+//! follows it to the dropped one.
+
+use chrono::{DateTime, Utc};
+
+use super::{App, HopKey, Session};
+use crate::channel::Channel;
+use crate::store::{StoreError, StoreResult};
+
+/// The message offering the choice (`locales/<lang>/resume.ftl`).
+pub const OFFER: &str = "resume-offer";
+
+/// What the caller chose on the offer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Choice {
+    Continue,
+    StartOver,
+}
+
+/// The caller's key on the offer; `None` for anything else.
+pub fn choice(input: &str) -> Option<Choice> {
+    match input.trim().trim_end_matches('#') {
+        "1" => Some(Choice::Continue),
+        "2" => Some(Choice::StartOver),
+        _ => None,
+    }
+}
+
+/// Whether `dropped` is worth offering: the same caller, not ended, past its first screen,
+/// its last hop within `window`.
+pub fn resumable(
+    dropped: &Session,
+    phone: &str,
+    now: DateTime<Utc>,
+    window: chrono::Duration,
+) -> bool {
+    dropped.phone == phone
+        && !dropped.recorded
+        && !dropped.state.ended
+        && dropped.hops >= 2
+        && now - dropped.last_hop_at <= window
+}
+
+fn pointer_key(channel: Channel, phone: &str) -> String {
+    format!("latest:{}:{phone}", channel.as_str())
+}
+
+impl App {
+    fn resume_window(&self) -> Option<chrono::Duration> {
+        let secs = self.config.resume_secs;
+        (secs > 0).then(|| chrono::Duration::seconds(secs as i64))
+    }
+
+    /// Points the caller's phone at this session (its first hop), for a later resume.
+    pub(super) async fn remember_latest(
+        &self,
+        key: &HopKey<'_>,
+        phone: &str,
+        ttl: std::time::Duration,
+    ) -> StoreResult<()> {
+        if self.resume_window().is_none() {
+            return Ok(());
+        }
+        let pointer = pointer_key(key.channel, phone);
+        self.sessions
+            .put(&pointer, key.store_key().into_bytes(), ttl)
+            .await
+    }
+
+    /// The caller's dropped session worth offering to resume, with its store key.
+    pub(super) async fn dropped_session(
+        &self,
+        key: &HopKey<'_>,
+        phone: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<(String, Session)>> {
+        let Some(window) = self.resume_window() else {
+            return Ok(None);
+        };
+        let Some(bytes) = self.sessions.get(&pointer_key(key.channel, phone)).await? else {
+            return Ok(None);
+        };
+        let dropped_key =
+            String::from_utf8(bytes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        if dropped_key == key.store_key() {
+            return Ok(None);
+        }
+        let Some(bytes) = self.sessions.get(&dropped_key).await? else {
+            return Ok(None);
+        };
+        let dropped: Session =
+            serde_json::from_slice(&bytes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        Ok(resumable(&dropped, phone, now, window).then_some((dropped_key, dropped)))
+    }
+
+    /// Takes the dropped session over: its place in the menu, what it knew and did, its
+    /// start; it is removed so that it is not recorded as abandoned too.
+    pub(super) async fn take_over(
+        &self,
+        session: &mut Session,
+        dropped_key: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let Some(bytes) = self.sessions.get(dropped_key).await? else {
+            return Ok(false);
+        };
+        let dropped: Session =
+            serde_json::from_slice(&bytes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let window = self.resume_window().unwrap_or_default();
+        if !resumable(
+            &dropped,
+            &session.phone,
+            now,
+            window + chrono::Duration::minutes(5),
+        ) {
+            return Ok(false);
+        }
+        session.state = dropped.state;
+        session.known = dropped.known;
+        session.outcome = dropped.outcome;
+        session.started_at = dropped.started_at;
+        session.hops += dropped.hops;
+        session.call = dropped.call;
+        self.sessions.delete(dropped_key).await?;
+        Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::State;
+
+    #[test]
+    fn only_a_recent_dropped_session_past_its_first_screen_is_offered() {
+        let now = Utc::now();
+        let window = chrono::Duration::seconds(120);
+        let mut dropped = Session::new(State::default(), "+221786452821", now);
+        dropped.hops = 3;
+        dropped.last_hop_at = now - chrono::Duration::seconds(30);
+        assert!(resumable(&dropped, "+221786452821", now, window));
+        assert!(
+            !resumable(&dropped, "+221700000000", now, window),
+            "another phone"
+        );
+        let mut old = dropped.clone();
+        old.last_hop_at = now - chrono::Duration::seconds(200);
+        assert!(!resumable(&old, "+221786452821", now, window), "too old");
+        let mut fresh = dropped.clone();
+        fresh.hops = 1;
+        assert!(
+            !resumable(&fresh, "+221786452821", now, window),
+            "nothing to resume"
+        );
+        let mut ended = dropped.clone();
+        ended.state.ended = true;
+        assert!(!resumable(&ended, "+221786452821", now, window), "it ended");
+        assert_eq!(choice("1"), Some(Choice::Continue));
+        assert_eq!(choice(" 2 "), Some(Choice::StartOver));
+        assert_eq!(choice("3"), None);
+    }
+}
