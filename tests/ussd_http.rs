@@ -116,6 +116,58 @@ async fn bill_in_english_and_wolof() {
     assert!(reply.contains("feyagul"), "{reply}");
 }
 
+/// Bills as they are on 30/11/2026: every latest demo bill fell due on 12/11/2026, so an open
+/// one reads overdue since then; an account with older open bills hears its total first.
+/// Demo phones with older open bills: +221777206206 (SNE100016, fr: 45 100 + 18 870 FCFA unpaid),
+/// WO_POWER (SNE100001, wo: 75 005 + 39 415 FCFA), SW_WATER (KEW100012, sw: KSh 4,484.25 left
+/// + KSh 746.00), +254703355458 (KEE100164, en: KSh 4,087.50 + KSh 3,267.00) and EN_POWER
+/// (KEE100010, en: latest paid, KSh 2,358.00 of August unpaid).
+#[tokio::test]
+async fn an_open_bill_past_its_due_date_reads_overdue_and_arrears_come_first() {
+    let server = start().await;
+    let bill = |phone: &'static str| {
+        let server = &server;
+        async move {
+            let mut call = server.call(phone);
+            call.dial().await;
+            call.press("1").await
+        }
+    };
+    // Only the latest bill open: no total, but overdue, since its due date.
+    assert_eq!(
+        bill(FR_WATER).await,
+        "END Facture 10/2026\nMontant: 66 860 FCFA\nEN RETARD depuis le 12/11/2026\n\
+         Statut: non payée"
+    );
+    assert_eq!(
+        bill("+221777206206").await,
+        "END Total à payer, toutes factures: 63 970 FCFA\nDernière facture 10/2026\n\
+         Montant: 45 100 FCFA\nEN RETARD depuis le 12/11/2026\nStatut: non payée"
+    );
+    assert_eq!(
+        bill(WO_POWER).await,
+        "END Li nga war fey lépp: 114 420 FCFA\nFaktiir bu mujj 10/2026\n\
+         Xaalis: 75 005 FCFA\nBisu fey weesu na: 12/11/2026\nNekkin: feyagul"
+    );
+    assert_eq!(
+        bill(SW_WATER).await,
+        "END Jumla ya deni, bili zote: KSh 5,230.25\nBili ya mwisho 10/2026\n\
+         Kiasi: KSh 8,968.50\nIMECHELEWA tangu 12/11/2026\n\
+         Hali: imelipwa sehemu, salio KSh 4,484.25"
+    );
+    assert_eq!(
+        bill("+254703355458").await,
+        "END Total due, all bills: KSh 7,354.50\nLatest bill 10/2026\n\
+         Amount: KSh 4,087.50\nOVERDUE since 12/11/2026\nStatus: unpaid"
+    );
+    // The latest paid, an older bill still open: the total, and the latest is not late.
+    assert_eq!(
+        bill(EN_POWER).await,
+        "END Total due, all bills: KSh 2,358.00\nLatest bill 10/2026\n\
+         Amount: KSh 8,780.00\nDue: 12/11/2026\nStatus: paid"
+    );
+}
+
 #[tokio::test]
 async fn a_phone_with_two_accounts_picks_one_first() {
     let server = start().await;

@@ -26,7 +26,22 @@ try-again = Try again
 
 bill-details = Bill { $period }
     Amount: { $amount }
-    Due: { $due }
+    { $overdue ->
+        [yes] OVERDUE since { $due }
+       *[no] Due: { $due }
+    }
+    Status: { $bill_status ->
+        [paid] paid
+        [partially_paid] partly paid, balance { $balance }
+       *[unpaid] unpaid
+    }
+bill-arrears = Total due, all bills: { $total_due }
+    Latest bill { $period }
+    Amount: { $amount }
+    { $overdue ->
+        [yes] OVERDUE since { $due }
+       *[no] Due: { $due }
+    }
     Status: { $bill_status ->
         [paid] paid
         [partially_paid] partly paid, balance { $balance }

@@ -27,7 +27,22 @@ try-again = Réessayer
 
 bill-details = Facture { $period }
     Montant: { $amount }
-    A payer avant le { $due }
+    { $overdue ->
+        [yes] EN RETARD depuis le { $due }
+       *[no] A payer avant le { $due }
+    }
+    Statut: { $bill_status ->
+        [paid] payée
+        [partially_paid] payée en partie, reste { $balance }
+       *[unpaid] non payée
+    }
+bill-arrears = Total à payer, toutes factures: { $total_due }
+    Dernière facture { $period }
+    Montant: { $amount }
+    { $overdue ->
+        [yes] EN RETARD depuis le { $due }
+       *[no] A payer avant le { $due }
+    }
     Statut: { $bill_status ->
         [paid] payée
         [partially_paid] payée en partie, reste { $balance }

@@ -26,7 +26,22 @@ try-again = Jaribu tena
 
 bill-details = Bili { $period }
     Kiasi: { $amount }
-    Tarehe ya mwisho: { $due }
+    { $overdue ->
+        [yes] IMECHELEWA tangu { $due }
+       *[no] Tarehe ya mwisho: { $due }
+    }
+    Hali: { $bill_status ->
+        [paid] imelipwa
+        [partially_paid] imelipwa sehemu, salio { $balance }
+       *[unpaid] haijalipwa
+    }
+bill-arrears = Jumla ya deni, bili zote: { $total_due }
+    Bili ya mwisho { $period }
+    Kiasi: { $amount }
+    { $overdue ->
+        [yes] IMECHELEWA tangu { $due }
+       *[no] Tarehe ya mwisho: { $due }
+    }
     Hali: { $bill_status ->
         [paid] imelipwa
         [partially_paid] imelipwa sehemu, salio { $balance }

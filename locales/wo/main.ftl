@@ -27,7 +27,22 @@ try-again = Jéemaat
 
 bill-details = Faktiir { $period }
     Xaalis: { $amount }
-    Bisu fey: { $due }
+    { $overdue ->
+        [yes] Bisu fey weesu na: { $due }
+       *[no] Bisu fey: { $due }
+    }
+    Nekkin: { $bill_status ->
+        [paid] fey nañu ko
+        [partially_paid] fey nañu ci lenn, des na { $balance }
+       *[unpaid] feyagul
+    }
+bill-arrears = Li nga war fey lépp: { $total_due }
+    Faktiir bu mujj { $period }
+    Xaalis: { $amount }
+    { $overdue ->
+        [yes] Bisu fey weesu na: { $due }
+       *[no] Bisu fey: { $due }
+    }
     Nekkin: { $bill_status ->
         [paid] fey nañu ko
         [partially_paid] fey nañu ci lenn, des na { $balance }
