@@ -441,6 +441,10 @@ fn worst_case_states(lang: &str, list: Option<&str>) -> Vec<State> {
         ("bill_status", &["paid", "unpaid", "partially_paid"]),
         ("overdue", &["no", "yes"]),
         (
+            "restoration",
+            &["expected", "delayed", "unknown", "restored"],
+        ),
+        (
             "status",
             &[
                 "open",

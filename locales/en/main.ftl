@@ -60,7 +60,11 @@ confirm-no = No
 
 outage-known = { $status ->
     [suspected] Many customers report an outage in { $area }. Our teams are informed. Ref: { $ref }
-   *[other] Known outage in { $area }, expected back { $restore }. Your report is recorded. Ref: { $ref }
+   *[other] Known outage in { $area }, { $restoration ->
+        [delayed] restoration delayed, our teams are working on it
+        [unknown] our teams are working on it
+       *[expected] expected back { $restore }
+    }. Your report is recorded. Ref: { $ref }
   }
 outage-ticket = Thank you, outage reported. Ref: { $ref }
 
@@ -89,12 +93,18 @@ ticket-details = Ref { $ref }
        *[open] open
     }
     Due: { $sla }
-outage-report-details = Ref { $ref }: outage report in { $area }, { $status ->
-    [resolved] restored
-    [scheduled] planned
-    [suspected] reported by many customers
-   *[active] ongoing
-  }. Expected back: { $restore }
+outage-report-details = Ref { $ref }: outage report in { $area }, { $restoration ->
+    [restored] restored.
+    [delayed] restoration delayed, our teams are working on it.
+    [unknown] { $status ->
+        [suspected] reported by many customers
+       *[other] ongoing
+    }, our teams are working on it.
+   *[expected] { $status ->
+        [scheduled] planned
+       *[other] ongoing
+    }. Expected back: { $restore }
+  }
 ref-typo = Reference { $typed_ref } has a typing mistake. Please check it.
 ref-not-found = No complaint has this reference.
 ref-malformed = Invalid reference: type the digits only.
