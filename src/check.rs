@@ -419,6 +419,7 @@ fn worst_case_states(lang: &str, list: Option<&str>) -> Vec<State> {
         ("amount", money.clone()),
         ("balance", money.clone()),
         ("paid", money.clone()),
+        ("total_due", money.clone()),
         ("due", Value::Date(date)),
         ("sla", Value::Date(date)),
         ("updated", Value::Date(date)),
@@ -438,6 +439,11 @@ fn worst_case_states(lang: &str, list: Option<&str>) -> Vec<State> {
     .collect();
     let enums: &[(&str, &[&str])] = &[
         ("bill_status", &["paid", "unpaid", "partially_paid"]),
+        ("overdue", &["no", "yes"]),
+        (
+            "restoration",
+            &["expected", "delayed", "unknown", "restored"],
+        ),
         (
             "status",
             &[

@@ -128,6 +128,7 @@ impl Default for SmsConfig {
             survey_every_days: 30,
             survey_outcomes: [
                 "latest_bill:found",
+                "latest_bill:arrears",
                 "file_complaint:filed",
                 "file_recorded_complaint",
                 "report_outage",

@@ -58,6 +58,34 @@ impl Bill {
     pub fn balance_minor(&self) -> i64 {
         (self.amount_minor - self.paid_minor).max(0)
     }
+
+    /// Not settled yet: `unpaid` or `partially_paid`.
+    pub fn is_open(&self) -> bool {
+        matches!(self.status.as_str(), "unpaid" | "partially_paid")
+    }
+
+    /// Open and its due date already past on `today` (the area's local date).
+    pub fn is_overdue(&self, today: NaiveDate) -> bool {
+        self.is_open() && self.due_on < today
+    }
+}
+
+/// An account's latest bill, with what the account owes across all its open bills.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BillStatement {
+    pub latest: Bill,
+    /// Sum of the balances of the account's `unpaid` and `partially_paid` bills (the latest
+    /// included when it is open), in the latest bill's currency's minor unit.
+    pub total_due_minor: i64,
+    /// How many of the account's bills are `unpaid` or `partially_paid`.
+    pub open_bills: i64,
+}
+
+impl BillStatement {
+    /// Open bills older than the latest: the account is in arrears beyond its latest bill.
+    pub fn older_open_bills(&self) -> i64 {
+        self.open_bills - i64::from(self.latest.is_open())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -158,6 +158,9 @@ on_both! {
         sqlite_nul_characters_are_just_text,
         postgres_nul_characters_are_just_text;
     bills_and_languages: sqlite_bills_and_languages, postgres_bills_and_languages;
+    bill_statements_total_every_open_bill:
+        sqlite_bill_statements_total_every_open_bill,
+        postgres_bill_statements_total_every_open_bill;
     outages: sqlite_outages, postgres_outages;
     outage_reports_are_idempotent_and_counted:
         sqlite_outage_reports_are_idempotent_and_counted,
@@ -595,6 +598,48 @@ async fn bills_and_languages(crm: &Backend) {
             .as_deref(),
         Some("en")
     );
+}
+
+/// The latest bill with the account's total due over its unpaid and partly paid bills.
+async fn bill_statements_total_every_open_bill(crm: &Backend) {
+    load(crm).await;
+    // KEW100012: the latest partly paid (KSh 4,484.25 left), August's unpaid (KSh 746.00).
+    let s = crm.bill_statement("KEW100012").await.unwrap().unwrap();
+    assert_eq!(s.latest.bill_id, "B0000073");
+    assert_eq!(s.total_due_minor, 448_425 + 74_600);
+    assert_eq!(s.open_bills, 2);
+    assert_eq!(s.older_open_bills(), 1);
+    // KEE100010: the latest paid, August's unpaid.
+    let s = crm.bill_statement("KEE100010").await.unwrap().unwrap();
+    assert_eq!(s.latest.status, "paid");
+    assert_eq!((s.total_due_minor, s.open_bills), (235_800, 1));
+    assert_eq!(s.older_open_bills(), 1);
+    // SNW100000: only the latest open.
+    let s = crm.bill_statement("SNW100000").await.unwrap().unwrap();
+    assert_eq!((s.total_due_minor, s.open_bills), (66_860, 1));
+    assert_eq!(s.older_open_bills(), 0);
+    assert!(crm.bill_statement("NOPE").await.unwrap().is_none());
+    // Every account agrees with the fixture, summed by hand.
+    let data = fixture();
+    for c in data.customers.iter().step_by(7) {
+        let open: Vec<_> = data
+            .bills
+            .iter()
+            .filter(|b| b.account_no == c.account_no && b.is_open())
+            .collect();
+        let got = crm.bill_statement(&c.account_no).await.unwrap();
+        assert_eq!(
+            got.as_ref().map(|s| s.latest.clone()),
+            crm.latest_bill(&c.account_no).await.unwrap(),
+            "{}",
+            c.account_no
+        );
+        if let Some(s) = got {
+            let total: i64 = open.iter().map(|b| b.balance_minor()).sum();
+            assert_eq!(s.total_due_minor, total, "{}", c.account_no);
+            assert_eq!(s.open_bills, open.len() as i64, "{}", c.account_no);
+        }
+    }
 }
 
 async fn outages(crm: &Backend) {

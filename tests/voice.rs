@@ -909,7 +909,9 @@ async fn whole_call(mut call: VoiceCall<'_>, lang: &str, voice: &str, amount: &s
     };
     call.hang_up(37, cause).await;
     call.assert_closed(lang, 37, cause).await;
-    let path = call.interaction("path LIKE '%bill_details%'").await;
+    let path = call
+        .interaction("(path LIKE '%bill_details%' OR path LIKE '%bill_arrears%')")
+        .await;
     assert_eq!(path, 1, "{lang}: the screens visited are logged");
 }
 
@@ -997,6 +999,9 @@ async fn whole_calls_over_voicexml_in_every_language() {
         "{}",
         bill.text
     );
+    // Due on 12/11/2026, unpaid on 30/11: it is said to be late, since then.
+    assert!(bill.text.contains("EN RETARD depuis le"), "{}", bill.text);
+    assert!(bill.text.contains("douze novembre"), "{}", bill.text);
     assert!(bill.xml.contains("xml:lang=\"fr-FR\""), "{}", bill.xml);
 
     // A platform that does not pass the caller: the bootstrap document asks for it.

@@ -26,7 +26,22 @@ try-again = Try again
 
 bill-details = Bill { $period }
     Amount: { $amount }
-    Due: { $due }
+    { $overdue ->
+        [yes] OVERDUE since { $due }
+       *[no] Due: { $due }
+    }
+    Status: { $bill_status ->
+        [paid] paid
+        [partially_paid] partly paid, balance { $balance }
+       *[unpaid] unpaid
+    }
+bill-arrears = Total due, all bills: { $total_due }
+    Latest bill { $period }
+    Amount: { $amount }
+    { $overdue ->
+        [yes] OVERDUE since { $due }
+       *[no] Due: { $due }
+    }
     Status: { $bill_status ->
         [paid] paid
         [partially_paid] partly paid, balance { $balance }
@@ -45,7 +60,11 @@ confirm-no = No
 
 outage-known = { $status ->
     [suspected] Many customers report an outage in { $area }. Our teams are informed. Ref: { $ref }
-   *[other] Known outage in { $area }, expected back { $restore }. Your report is recorded. Ref: { $ref }
+   *[other] Known outage in { $area }, { $restoration ->
+        [delayed] restoration delayed, our teams are working on it
+        [unknown] our teams are working on it
+       *[expected] expected back { $restore }
+    }. Your report is recorded. Ref: { $ref }
   }
 outage-ticket = Thank you, outage reported. Ref: { $ref }
 
@@ -74,12 +93,18 @@ ticket-details = Ref { $ref }
        *[open] open
     }
     Due: { $sla }
-outage-report-details = Ref { $ref }: outage report in { $area }, { $status ->
-    [resolved] restored
-    [scheduled] planned
-    [suspected] reported by many customers
-   *[active] ongoing
-  }. Expected back: { $restore }
+outage-report-details = Ref { $ref }: outage report in { $area }, { $restoration ->
+    [restored] restored.
+    [delayed] restoration delayed, our teams are working on it.
+    [unknown] { $status ->
+        [suspected] reported by many customers
+       *[other] ongoing
+    }, our teams are working on it.
+   *[expected] { $status ->
+        [scheduled] planned
+       *[other] ongoing
+    }. Expected back: { $restore }
+  }
 ref-typo = Reference { $typed_ref } has a typing mistake. Please check it.
 ref-not-found = No complaint has this reference.
 ref-malformed = Invalid reference: type the digits only.

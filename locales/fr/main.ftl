@@ -27,7 +27,22 @@ try-again = Réessayer
 
 bill-details = Facture { $period }
     Montant: { $amount }
-    A payer avant le { $due }
+    { $overdue ->
+        [yes] EN RETARD depuis le { $due }
+       *[no] A payer avant le { $due }
+    }
+    Statut: { $bill_status ->
+        [paid] payée
+        [partially_paid] payée en partie, reste { $balance }
+       *[unpaid] non payée
+    }
+bill-arrears = Total à payer, toutes factures: { $total_due }
+    Dernière facture { $period }
+    Montant: { $amount }
+    { $overdue ->
+        [yes] EN RETARD depuis le { $due }
+       *[no] A payer avant le { $due }
+    }
     Statut: { $bill_status ->
         [paid] payée
         [partially_paid] payée en partie, reste { $balance }
@@ -46,7 +61,11 @@ confirm-no = Non
 
 outage-known = { $status ->
     [suspected] Beaucoup de clients signalent une coupure à { $area }. Nos équipes sont prévenues. Réf: { $ref }
-   *[other] Coupure connue à { $area }, rétablissement prévu le { $restore }. Votre signalement est enregistré. Réf: { $ref }
+   *[other] Coupure connue à { $area }, { $restoration ->
+        [delayed] rétablissement retardé, nos équipes y travaillent
+        [unknown] nos équipes y travaillent
+       *[expected] rétablissement prévu le { $restore }
+    }. Votre signalement est enregistré. Réf: { $ref }
   }
 outage-ticket = Merci, coupure signalée. Réf: { $ref }
 
@@ -75,12 +94,18 @@ ticket-details = Réf { $ref }
        *[open] ouverte
     }
     Délai: { $sla }
-outage-report-details = Réf { $ref }: signalement de coupure à { $area }, { $status ->
-    [resolved] rétablie
-    [scheduled] programmée
-    [suspected] signalée par de nombreux clients
-   *[active] en cours
-  }. Rétablissement prévu: { $restore }
+outage-report-details = Réf { $ref }: signalement de coupure à { $area }, { $restoration ->
+    [restored] rétablie.
+    [delayed] rétablissement retardé, nos équipes y travaillent.
+    [unknown] { $status ->
+        [suspected] signalée par de nombreux clients
+       *[other] en cours
+    }, nos équipes y travaillent.
+   *[expected] { $status ->
+        [scheduled] programmée
+       *[other] en cours
+    }. Rétablissement prévu: { $restore }
+  }
 ref-typo = La référence { $typed_ref } contient une erreur de frappe. Vérifiez-la.
 ref-not-found = Aucune réclamation avec cette référence.
 ref-malformed = Référence invalide: tapez seulement les chiffres.

@@ -26,7 +26,22 @@ try-again = Jaribu tena
 
 bill-details = Bili { $period }
     Kiasi: { $amount }
-    Tarehe ya mwisho: { $due }
+    { $overdue ->
+        [yes] IMECHELEWA tangu { $due }
+       *[no] Tarehe ya mwisho: { $due }
+    }
+    Hali: { $bill_status ->
+        [paid] imelipwa
+        [partially_paid] imelipwa sehemu, salio { $balance }
+       *[unpaid] haijalipwa
+    }
+bill-arrears = Jumla ya deni, bili zote: { $total_due }
+    Bili ya mwisho { $period }
+    Kiasi: { $amount }
+    { $overdue ->
+        [yes] IMECHELEWA tangu { $due }
+       *[no] Tarehe ya mwisho: { $due }
+    }
     Hali: { $bill_status ->
         [paid] imelipwa
         [partially_paid] imelipwa sehemu, salio { $balance }
@@ -45,7 +60,11 @@ confirm-no = Hapana
 
 outage-known = { $status ->
     [suspected] Wateja wengi wameripoti kukatika { $area }. Timu zetu zimearifiwa. Kumb: { $ref }
-   *[other] Kukatika kunajulikana { $area }, huduma itarudi { $restore }. Ripoti yako imepokelewa. Kumb: { $ref }
+   *[other] Kukatika kunajulikana { $area }, { $restoration ->
+        [delayed] kurudi kwa huduma kumechelewa, timu zetu zinashughulikia
+        [unknown] timu zetu zinashughulikia
+       *[expected] huduma itarudi { $restore }
+    }. Ripoti yako imepokelewa. Kumb: { $ref }
   }
 outage-ticket = Asante, kukatika kumeripotiwa. Kumb: { $ref }
 
@@ -74,12 +93,18 @@ ticket-details = Kumb { $ref }
        *[open] wazi
     }
     Hadi: { $sla }
-outage-report-details = Kumb { $ref }: ripoti ya kukatika { $area }, { $status ->
-    [resolved] huduma imerudi
-    [scheduled] imepangwa
-    [suspected] imeripotiwa na wateja wengi
-   *[active] inaendelea
-  }. Itarudi: { $restore }
+outage-report-details = Kumb { $ref }: ripoti ya kukatika { $area }, { $restoration ->
+    [restored] huduma imerudi.
+    [delayed] kurudi kwa huduma kumechelewa, timu zetu zinashughulikia.
+    [unknown] { $status ->
+        [suspected] imeripotiwa na wateja wengi
+       *[other] inaendelea
+    }, timu zetu zinashughulikia.
+   *[expected] { $status ->
+        [scheduled] imepangwa
+       *[other] inaendelea
+    }. Itarudi: { $restore }
+  }
 ref-typo = Namba { $typed_ref } ina kosa la kuandika. Tafadhali ihakikishe.
 ref-not-found = Hakuna malalamiko yenye namba hii.
 ref-malformed = Namba si sahihi: andika tarakimu tu.

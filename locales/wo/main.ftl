@@ -27,7 +27,22 @@ try-again = Jéemaat
 
 bill-details = Faktiir { $period }
     Xaalis: { $amount }
-    Bisu fey: { $due }
+    { $overdue ->
+        [yes] Bisu fey weesu na: { $due }
+       *[no] Bisu fey: { $due }
+    }
+    Nekkin: { $bill_status ->
+        [paid] fey nañu ko
+        [partially_paid] fey nañu ci lenn, des na { $balance }
+       *[unpaid] feyagul
+    }
+bill-arrears = Li nga war fey lépp: { $total_due }
+    Faktiir bu mujj { $period }
+    Xaalis: { $amount }
+    { $overdue ->
+        [yes] Bisu fey weesu na: { $due }
+       *[no] Bisu fey: { $due }
+    }
     Nekkin: { $bill_status ->
         [paid] fey nañu ko
         [partially_paid] fey nañu ci lenn, des na { $balance }
@@ -46,7 +61,11 @@ confirm-no = Déedéet
 
 outage-known = { $status ->
     [suspected] Kiliyaan yu bare yegle nañu ab dagg ci { $area }. Sunu ekip yi xam nañu ko. Ref: { $ref }
-   *[other] Xam nañu dagg bi ci { $area }, dina dellu { $restore }. Bind nañu sa yegle. Ref: { $ref }
+   *[other] Xam nañu dagg bi ci { $area }, { $restoration ->
+        [delayed] yeex na dellu, sunu ekip yi ngi ciy liggéey
+        [unknown] sunu ekip yi ngi ciy liggéey
+       *[expected] dina dellu { $restore }
+    }. Bind nañu sa yegle. Ref: { $ref }
   }
 outage-ticket = Jerejef, yegle nga dagg bi. Ref: { $ref }
 
@@ -75,12 +94,18 @@ ticket-details = Ref { $ref }
        *[open] ubbeeku
     }
     Ba: { $sla }
-outage-report-details = Ref { $ref }: yegle dagg ci { $area }, { $status ->
-    [resolved] dellu na
-    [scheduled] dinañu ko def
-    [suspected] kiliyaan yu bare yegle nañu ko
-   *[active] mu ngi dox
-  }. Dina dellu: { $restore }
+outage-report-details = Ref { $ref }: yegle dagg ci { $area }, { $restoration ->
+    [restored] dellu na.
+    [delayed] yeex na dellu, sunu ekip yi ngi ciy liggéey.
+    [unknown] { $status ->
+        [suspected] kiliyaan yu bare yegle nañu ko
+       *[other] mu ngi dox
+    }, sunu ekip yi ngi ciy liggéey.
+   *[expected] { $status ->
+        [scheduled] dinañu ko def
+       *[other] mu ngi dox
+    }. Dina dellu: { $restore }
+  }
 ref-typo = Ref { $typed_ref } am na njuumte. Seetal ko.
 ref-not-found = Amul benn plent ak ref bii.
 ref-malformed = Ref bi baaxul: bindal nimero yi rekk.

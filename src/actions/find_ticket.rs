@@ -1,7 +1,7 @@
 //! A ticket or an outage report, from the reference the caller typed; a near miss (one
 //! wrong check digit) is told apart from a malformed reference.
 
-use super::{ActionSpec, Actions, Caller, VarKind, VarRead, text_var, ticket_vars};
+use super::{ActionSpec, Actions, Caller, VarKind, VarRead, restoration, text_var, ticket_vars};
 use crate::engine::{ActionRequest, ActionResult, State, Value};
 use crate::reference::{self, Typed};
 use crate::store::StoreResult;
@@ -11,7 +11,14 @@ pub const SPEC: ActionSpec = ActionSpec {
     reads: &[VarRead::required("typed_ref", VarKind::Text)],
     outcomes: &["found", "outage_report", "typo", "not_found", "malformed"],
     sets: &[
-        "ref", "status", "category", "sla", "updated", "area", "restore",
+        "ref",
+        "status",
+        "category",
+        "sla",
+        "updated",
+        "area",
+        "restore",
+        "restoration",
     ],
     notable: true,
     ..ActionSpec::EMPTY
@@ -38,6 +45,7 @@ pub(super) async fn perform(
     let Some(outage) = actions.crm.outage(&report.outage_id).await? else {
         return Ok(ActionResult::outcome("not_found"));
     };
+    let restoration = restoration(&outage, chrono::Utc::now());
     let area = actions.area(&outage.area_code).await?;
     let country = area.as_ref().map(|a| a.country.clone()).unwrap_or_default();
     let restore = outage
@@ -50,6 +58,7 @@ pub(super) async fn perform(
             "area",
             Value::text(area.map(|a| a.name).unwrap_or(outage.area_code)),
         )
+        .var("restoration", Value::text(restoration))
         .var("status", Value::text(outage.status))
         .var("restore", restore))
 }

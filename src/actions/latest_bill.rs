@@ -1,6 +1,11 @@
-//! The latest bill of the account this session may see.
+//! The latest bill of the account this session may see, told truthfully: `overdue` when it is
+//! still open past its due date (the area's local date), and, when older bills are still open
+//! too, the total the account owes first (outcome `arrears`).
+
+use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{ActionSpec, Actions, Caller, VarKind, VarRead, bill_account};
+use crate::domain::BillStatement;
 use crate::engine::{ActionRequest, ActionResult, State, Value};
 use crate::store::StoreResult;
 use crate::text::format;
@@ -11,8 +16,17 @@ pub const SPEC: ActionSpec = ActionSpec {
         VarRead::optional("account", VarKind::Account),
         VarRead::optional("verified_account", VarKind::Account),
     ],
-    outcomes: &["found", "none"],
-    sets: &["period", "amount", "paid", "balance", "due", "bill_status"],
+    outcomes: &["found", "arrears", "none"],
+    sets: &[
+        "period",
+        "amount",
+        "paid",
+        "balance",
+        "due",
+        "bill_status",
+        "overdue",
+        "total_due",
+    ],
     notable: true,
     ..ActionSpec::EMPTY
 };
@@ -26,6 +40,37 @@ fn period(stored: &str) -> Value {
     }
 }
 
+/// The date on the area's clock at `now` (a bill due on the 12th is overdue from the 13th
+/// there, whatever the server's clock says).
+fn local_today(now: DateTime<Utc>, country: &str) -> NaiveDate {
+    now.with_timezone(&format::country_offset(country))
+        .date_naive()
+}
+
+/// What the bill screens show of a statement on `today`.
+fn statement_result(statement: &BillStatement, today: NaiveDate) -> ActionResult {
+    let bill = &statement.latest;
+    let money = |minor| Value::Money {
+        minor,
+        currency: bill.currency.clone(),
+    };
+    let outcome = if statement.older_open_bills() > 0 {
+        "arrears"
+    } else {
+        "found"
+    };
+    let overdue = if bill.is_overdue(today) { "yes" } else { "no" };
+    ActionResult::outcome(outcome)
+        .var("period", period(&bill.period))
+        .var("amount", money(bill.amount_minor))
+        .var("paid", money(bill.paid_minor))
+        .var("balance", money(bill.balance_minor()))
+        .var("due", Value::Date(bill.due_on))
+        .var("bill_status", Value::text(&bill.status))
+        .var("overdue", Value::text(overdue))
+        .var("total_due", money(statement.total_due_minor))
+}
+
 pub(super) async fn perform(
     actions: &Actions<'_>,
     _request: &ActionRequest,
@@ -35,18 +80,116 @@ pub(super) async fn perform(
     let Some(account_no) = bill_account(state) else {
         return Ok(ActionResult::outcome("none"));
     };
-    let Some(bill) = actions.crm.latest_bill(account_no).await? else {
+    let Some(statement) = actions.crm.bill_statement(account_no).await? else {
         return Ok(ActionResult::outcome("none"));
     };
-    let money = |minor| Value::Money {
-        minor,
-        currency: bill.currency.clone(),
+    let country = match actions.account(account_no).await? {
+        Some(account) => actions
+            .area(&account.area_code)
+            .await?
+            .map(|place| place.country)
+            .unwrap_or_default(),
+        None => String::new(),
     };
-    Ok(ActionResult::outcome("found")
-        .var("period", period(&bill.period))
-        .var("amount", money(bill.amount_minor))
-        .var("paid", money(bill.paid_minor))
-        .var("balance", money(bill.balance_minor()))
-        .var("due", Value::Date(bill.due_on))
-        .var("bill_status", Value::text(&bill.status)))
+    Ok(statement_result(
+        &statement,
+        local_today(Utc::now(), &country),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::domain::Bill;
+
+    fn bill(status: &str, due: &str, amount: i64, paid: i64) -> Bill {
+        Bill {
+            bill_id: "B1".into(),
+            account_no: "SNE100001".into(),
+            period: "2026-10".into(),
+            issued_on: NaiveDate::from_ymd_opt(2026, 10, 28).unwrap(),
+            due_on: due.parse().unwrap(),
+            amount_minor: amount,
+            currency: "XOF".into(),
+            status: status.into(),
+            paid_minor: paid,
+        }
+    }
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn text<'a>(result: &'a ActionResult, name: &str) -> &'a str {
+        result.vars.get(name).and_then(Value::as_text).unwrap()
+    }
+
+    #[test]
+    fn an_open_bill_is_overdue_only_after_its_due_date() {
+        for status in ["unpaid", "partially_paid"] {
+            let b = bill(status, "2026-11-12", 100, 40);
+            assert!(!b.is_overdue(day("2026-11-11")), "{status}");
+            assert!(
+                !b.is_overdue(day("2026-11-12")),
+                "due today is not late: {status}"
+            );
+            assert!(b.is_overdue(day("2026-11-13")), "{status}");
+            assert!(b.is_overdue(day("2026-11-30")), "{status}");
+        }
+        assert!(!bill("paid", "2026-11-12", 100, 100).is_overdue(day("2026-11-30")));
+    }
+
+    #[test]
+    fn today_is_the_area_clock_date() {
+        // 23:30 UTC on the 12th is already the 13th in Nairobi, still the 12th in Dakar.
+        let now = Utc.with_ymd_and_hms(2026, 11, 12, 23, 30, 0).unwrap();
+        assert_eq!(local_today(now, "KE"), day("2026-11-13"));
+        assert_eq!(local_today(now, "SN"), day("2026-11-12"));
+    }
+
+    #[test]
+    fn arrears_only_when_older_bills_are_open() {
+        let today = day("2026-11-30");
+        // The latest unpaid and overdue, one older bill open too.
+        let statement = BillStatement {
+            latest: bill("unpaid", "2026-11-12", 66_860, 0),
+            total_due_minor: 114_420,
+            open_bills: 2,
+        };
+        let r = statement_result(&statement, today);
+        assert_eq!(r.outcome, "arrears");
+        assert_eq!(text(&r, "overdue"), "yes");
+        assert_eq!(
+            r.vars["total_due"],
+            Value::Money {
+                minor: 114_420,
+                currency: "XOF".into()
+            }
+        );
+        // Only the latest open: no arrears screen.
+        let statement = BillStatement {
+            total_due_minor: 66_860,
+            open_bills: 1,
+            ..statement
+        };
+        assert_eq!(statement_result(&statement, today).outcome, "found");
+        // The latest paid, an older one open: arrears, nothing overdue on the latest.
+        let statement = BillStatement {
+            latest: bill("paid", "2026-11-12", 8_780, 8_780),
+            total_due_minor: 2_358,
+            open_bills: 1,
+        };
+        let r = statement_result(&statement, today);
+        assert_eq!(r.outcome, "arrears");
+        assert_eq!(text(&r, "overdue"), "no");
+        // Not due yet.
+        let statement = BillStatement {
+            latest: bill("unpaid", "2026-12-12", 100, 0),
+            total_due_minor: 100,
+            open_bills: 1,
+        };
+        assert_eq!(text(&statement_result(&statement, today), "overdue"), "no");
+    }
 }

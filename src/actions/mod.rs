@@ -261,6 +261,20 @@ impl Actions<'_> {
     }
 }
 
+/// What a caller may be told of an outage's restoration at `now`: `restored` (resolved),
+/// `delayed` (not restored and its expected end already past: never announce a past time as
+/// to come), `unknown` (no expected end) or `expected` (an expected end still to come).
+fn restoration(outage: &Outage, now: chrono::DateTime<chrono::Utc>) -> &'static str {
+    if outage.status == "resolved" {
+        return "restored";
+    }
+    match outage.expected_end {
+        None => "unknown",
+        Some(end) if end <= now => "delayed",
+        Some(_) => "expected",
+    }
+}
+
 fn text_var<'s>(state: &'s State, name: &str) -> Option<&'s str> {
     state.vars.get(name).and_then(Value::as_text)
 }
@@ -300,6 +314,44 @@ fn ticket_vars(result: ActionResult, ticket: &Ticket) -> ActionResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn restoration_never_announces_a_past_time() {
+        use chrono::TimeZone;
+        let at = |d, h| chrono::Utc.with_ymd_and_hms(2026, 11, d, h, 0, 0).unwrap();
+        let outage = |status: &str, end| Outage {
+            outage_id: "OUT0001".into(),
+            area_code: "SN-DKR-PKN".into(),
+            service: "electricity".into(),
+            kind: "unplanned".into(),
+            starts_at: at(20, 6),
+            expected_end: end,
+            status: status.into(),
+            cause: None,
+        };
+        let now = at(30, 12);
+        assert_eq!(
+            restoration(&outage("active", Some(at(20, 13))), now),
+            "delayed"
+        );
+        assert_eq!(
+            restoration(&outage("active", Some(at(30, 12))), now),
+            "delayed"
+        );
+        assert_eq!(
+            restoration(&outage("active", Some(at(30, 13))), now),
+            "expected"
+        );
+        assert_eq!(restoration(&outage("suspected", None), now), "unknown");
+        assert_eq!(
+            restoration(&outage("resolved", Some(at(30, 13))), now),
+            "restored"
+        );
+        assert_eq!(
+            restoration(&outage("resolved", Some(at(20, 13))), now),
+            "restored"
+        );
+    }
 
     fn state(vars: &[(&str, &str)]) -> State {
         State {

@@ -3,7 +3,9 @@
 
 use chrono::{Duration, Utc};
 
-use super::{ActionSpec, Actions, Caller, VarKind, VarRead, origin_key, text_var, ticket_vars};
+use super::{
+    ActionSpec, Actions, Caller, VarKind, VarRead, origin_key, restoration, text_var, ticket_vars,
+};
 use crate::domain::{NewOutageFiling, OutageFiling, StormPolicy};
 use crate::engine::{ActionRequest, ActionResult, State, Value};
 use crate::store::StoreResult;
@@ -17,7 +19,15 @@ pub const SPEC: ActionSpec = ActionSpec {
         VarRead::optional("located_account", VarKind::Account),
     ],
     outcomes: &["attached", "ticket"],
-    sets: &["ref", "status", "restore", "category", "sla", "updated"],
+    sets: &[
+        "ref",
+        "status",
+        "restore",
+        "restoration",
+        "category",
+        "sla",
+        "updated",
+    ],
     writes: &[
         "outage_reports",
         "outages",
@@ -68,6 +78,7 @@ pub(super) async fn perform(
                 .unwrap_or_else(|| Value::text("?"));
             Ok(ActionResult::outcome("attached")
                 .var("ref", Value::Reference(report.reference))
+                .var("restoration", Value::text(restoration(&outage, now)))
                 .var("status", Value::text(outage.status))
                 .var("restore", restore))
         }

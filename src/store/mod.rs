@@ -106,6 +106,10 @@ pub trait CrmStore: Send + Sync {
     async fn account_by_meter(&self, typed: &str) -> StoreResult<Option<Account>>;
     async fn area(&self, area_code: &str) -> StoreResult<Option<Area>>;
     async fn latest_bill(&self, account_no: &str) -> StoreResult<Option<Bill>>;
+    /// The account's latest bill (as [`CrmStore::latest_bill`]) with the total still due over
+    /// all its `unpaid` and `partially_paid` bills (each bill's `amount_minor - paid_minor`,
+    /// never below zero) and how many those are; one query.
+    async fn bill_statement(&self, account_no: &str) -> StoreResult<Option<BillStatement>>;
 
     /// Language chosen earlier by a phone linked to no account.
     async fn phone_language(&self, phone: &str) -> StoreResult<Option<String>>;

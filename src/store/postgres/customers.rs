@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use sqlx::postgres::{PgConnection, PgPool};
 
 use super::convert::lookable;
-use crate::domain::{Account, Area, Bill};
+use crate::domain::{Account, Area, Bill, BillStatement};
 use crate::store::StoreResult;
 use crate::store::common::{
     AccountRow, AreaRow, MIN_LOOKUP_DIGITS, account_cols, area_cols, bill_cols, digits, single,
@@ -174,6 +174,42 @@ pub(super) async fn latest_bill(pool: &PgPool, account_no: &str) -> StoreResult<
     .fetch_optional(pool)
     .await?;
     Ok(row.map(Bill::from))
+}
+
+#[derive(sqlx::FromRow)]
+struct StatementRow {
+    #[sqlx(flatten)]
+    bill: BillRow,
+    total_due_minor: i64,
+    open_bills: i64,
+}
+
+pub(super) async fn bill_statement(
+    pool: &PgPool,
+    account_no: &str,
+) -> StoreResult<Option<BillStatement>> {
+    let Some(account_no) = lookable(account_no) else {
+        return Ok(None);
+    };
+    let row: Option<StatementRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        bill_cols!(),
+        ", (SELECT COALESCE(SUM(GREATEST(o.amount_minor - o.paid_minor, 0)), 0)::BIGINT \
+         FROM bills o WHERE o.account_no = b.account_no \
+         AND o.status IN ('unpaid', 'partially_paid')) AS total_due_minor, \
+         (SELECT COUNT(*) FROM bills o WHERE o.account_no = b.account_no \
+         AND o.status IN ('unpaid', 'partially_paid')) AS open_bills \
+         FROM bills b WHERE b.account_no = $1 \
+         ORDER BY period DESC, issued_on DESC, bill_id DESC LIMIT 1"
+    ))
+    .bind(account_no)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|r| BillStatement {
+        latest: Bill::from(r.bill),
+        total_due_minor: r.total_due_minor,
+        open_bills: r.open_bills,
+    }))
 }
 
 pub(super) async fn phone_language(pool: &PgPool, phone: &str) -> StoreResult<Option<String>> {

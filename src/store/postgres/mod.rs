@@ -167,6 +167,10 @@ impl CrmStore for PgCrm {
         customers::latest_bill(&self.pool, account_no).await
     }
 
+    async fn bill_statement(&self, account_no: &str) -> StoreResult<Option<BillStatement>> {
+        customers::bill_statement(&self.pool, account_no).await
+    }
+
     async fn phone_language(&self, phone: &str) -> StoreResult<Option<String>> {
         customers::phone_language(&self.pool, phone).await
     }

@@ -4,7 +4,7 @@ use rusqlite::{Connection, Row, params};
 
 use super::connection::{all, exec, one, optional};
 use super::convert::parse_date;
-use crate::domain::{Account, Area, Bill};
+use crate::domain::{Account, Area, Bill, BillStatement};
 use crate::store::common::{
     AccountRow, AreaRow, MIN_LOOKUP_DIGITS, account_cols, area_cols, bill_cols, digits, single,
 };
@@ -214,6 +214,35 @@ pub(super) fn latest_bill(conn: &Connection, account_no: &str) -> StoreResult<Op
         BillRow::read,
     )?;
     row.map(Bill::try_from).transpose()
+}
+
+pub(super) fn bill_statement(
+    conn: &Connection,
+    account_no: &str,
+) -> StoreResult<Option<BillStatement>> {
+    let row = optional(
+        conn,
+        concat!(
+            "SELECT ",
+            bill_cols!(),
+            ", (SELECT COALESCE(SUM(MAX(o.amount_minor - o.paid_minor, 0)), 0) FROM bills o \
+             WHERE o.account_no = b.account_no AND o.status IN ('unpaid', 'partially_paid')), \
+             (SELECT COUNT(*) FROM bills o \
+             WHERE o.account_no = b.account_no AND o.status IN ('unpaid', 'partially_paid')) \
+             FROM bills b WHERE b.account_no = ? \
+             ORDER BY period DESC, issued_on DESC, bill_id DESC LIMIT 1"
+        ),
+        [account_no],
+        |r| Ok((BillRow::read(r)?, r.get::<_, i64>(9)?, r.get::<_, i64>(10)?)),
+    )?;
+    row.map(|(bill, total_due_minor, open_bills)| {
+        Ok(BillStatement {
+            latest: Bill::try_from(bill)?,
+            total_due_minor,
+            open_bills,
+        })
+    })
+    .transpose()
 }
 
 pub(super) fn phone_language(conn: &Connection, phone: &str) -> StoreResult<Option<String>> {

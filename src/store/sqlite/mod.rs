@@ -174,6 +174,11 @@ impl CrmStore for SqliteCrm {
         self.readers.read(|c| customers::latest_bill(c, account_no))
     }
 
+    async fn bill_statement(&self, account_no: &str) -> StoreResult<Option<BillStatement>> {
+        self.readers
+            .read(|c| customers::bill_statement(c, account_no))
+    }
+
     async fn phone_language(&self, phone: &str) -> StoreResult<Option<String>> {
         self.readers.read(|c| customers::phone_language(c, phone))
     }
