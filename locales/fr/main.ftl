@@ -51,12 +51,23 @@ outage-known = { $status ->
 outage-ticket = Merci, coupure signalée. Réf: { $ref }
 
 tickets-title = Vos réclamations en cours:
-ticket-item = { $ref } { $status ->
-    [in_progress] en traitement
-    [resolved] résolue
-    [closed] fermée
-   *[open] ouverte
-  }, délai { $sla }
+ticket-item = { $ref } { $category ->
+      [outage] Coupure
+      [billing_dispute] Litige facture
+      [meter_fault] Compteur en panne
+      [new_connection] Nouveau branchement
+      [quality_of_service] Qualité de service
+      [reconnection] Rétablissement
+     *[other] Autre
+  }: { $late ->
+    [yes] en retard, délai { $sla }
+   *[other] { $status ->
+           [in_progress] en traitement
+           [resolved] résolue
+           [closed] fermée
+          *[open] ouverte
+       }, délai { $sla }
+  }
 enter-reference = Entrer une référence
 ref-prompt = Entrez la référence (chiffres):
 ticket-details = Réf { $ref }
@@ -74,7 +85,24 @@ ticket-details = Réf { $ref }
         [closed] fermée
        *[open] ouverte
     }
-    Délai: { $sla }
+    { $late ->
+        [yes] En retard: délai dépassé ({ $sla })
+       *[other] Délai: { $sla }
+    }
+    Dernier suivi: { $event ->
+        [created] déposée
+        [status] statut { $event_detail ->
+            [in_progress] en traitement
+            [resolved] résolue
+            [closed] fermée
+           *[open] rouverte
+        }
+        [escalated] escaladée (niveau { $event_detail })
+        [customer_reply] votre réponse
+        [customer_called_again] vous avez rappelé
+        [note] note de nos agents
+       *[other] mise à jour
+    } le { $event_at }
 outage-report-details = Réf { $ref }: signalement de coupure à { $area }, { $status ->
     [resolved] rétablie
     [scheduled] programmée

@@ -50,12 +50,23 @@ outage-known = { $status ->
 outage-ticket = Asante, kukatika kumeripotiwa. Kumb: { $ref }
 
 tickets-title = Malalamiko yako yaliyo wazi:
-ticket-item = { $ref } { $status ->
-    [in_progress] yanashughulikiwa
-    [resolved] yametatuliwa
-    [closed] yamefungwa
-   *[open] wazi
-  }, hadi { $sla }
+ticket-item = { $ref } { $category ->
+      [outage] Kukatika
+      [billing_dispute] Mgogoro wa bili
+      [meter_fault] Hitilafu ya mita
+      [new_connection] Muunganisho mpya
+      [quality_of_service] Ubora wa huduma
+      [reconnection] Kurejesha huduma
+     *[other] Mengineyo
+  }: { $late ->
+    [yes] yamechelewa, hadi { $sla }
+   *[other] { $status ->
+           [in_progress] yanashughulikiwa
+           [resolved] yametatuliwa
+           [closed] yamefungwa
+          *[open] wazi
+       }, hadi { $sla }
+  }
 enter-reference = Weka namba ya kumbukumbu
 ref-prompt = Weka namba ya kumbukumbu (tarakimu):
 ticket-details = Kumb { $ref }
@@ -73,7 +84,24 @@ ticket-details = Kumb { $ref }
         [closed] yamefungwa
        *[open] wazi
     }
-    Hadi: { $sla }
+    { $late ->
+        [yes] Yamechelewa: yalipaswa hadi { $sla }
+       *[other] Hadi: { $sla }
+    }
+    Mwisho: { $event ->
+        [created] yamewasilishwa
+        [status] hali: { $event_detail ->
+            [in_progress] yanashughulikiwa
+            [resolved] yametatuliwa
+            [closed] yamefungwa
+           *[open] yamefunguliwa tena
+        }
+        [escalated] yamepandishwa (ngazi { $event_detail })
+        [customer_reply] jibu lako
+        [customer_called_again] umepiga tena
+        [note] maelezo ya mhudumu
+       *[other] yamesasishwa
+    } tarehe { $event_at }
 outage-report-details = Kumb { $ref }: ripoti ya kukatika { $area }, { $status ->
     [resolved] huduma imerudi
     [scheduled] imepangwa

@@ -51,12 +51,23 @@ outage-known = { $status ->
 outage-ticket = Jerejef, yegle nga dagg bi. Ref: { $ref }
 
 tickets-title = Sa plent yi ubbeeku:
-ticket-item = { $ref } { $status ->
-    [in_progress] ñu ngi ci
-    [resolved] saafara nañu ko
-    [closed] jeex na
-   *[open] ubbeeku
-  }, ba { $sla }
+ticket-item = { $ref } { $category ->
+      [outage] Dagg
+      [billing_dispute] Faktiir
+      [meter_fault] Kontoor yaqu na
+      [new_connection] Bransmaa bu bees
+      [quality_of_service] Baaxaay liggeey
+      [reconnection] Dellu kuraan
+     *[other] Leneen
+  }: { $late ->
+    [yes] dafa yéex, ba { $sla }
+   *[other] { $status ->
+           [in_progress] ñu ngi ci
+           [resolved] saafara nañu ko
+           [closed] jeex na
+          *[open] ubbeeku
+       }, ba { $sla }
+  }
 enter-reference = Bindal ab ref
 ref-prompt = Bindal ref bi (nimero rekk):
 ticket-details = Ref { $ref }
@@ -74,7 +85,24 @@ ticket-details = Ref { $ref }
         [closed] jeex na
        *[open] ubbeeku
     }
-    Ba: { $sla }
+    { $late ->
+        [yes] Dafa yéex: waroon na jeex ba { $sla }
+       *[other] Ba: { $sla }
+    }
+    Li mujj: { $event ->
+        [created] bind nañu ko
+        [status] { $event_detail ->
+            [in_progress] ñu ngi ci
+            [resolved] saafara nañu ko
+            [closed] jeex na
+           *[open] ubbeeku waat
+        }
+        [escalated] yéegal nañu ko (tolluwaay { $event_detail })
+        [customer_reply] sa tontu
+        [customer_called_again] woowaat nga
+        [note] sunu liggeeykat bind na ci
+       *[other] yeesal nañu ko
+    } ci { $event_at }
 outage-report-details = Ref { $ref }: yegle dagg ci { $area }, { $status ->
     [resolved] dellu na
     [scheduled] dinañu ko def

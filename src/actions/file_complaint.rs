@@ -3,7 +3,8 @@
 use chrono::{Duration, Utc};
 
 use super::{
-    ActionSpec, Actions, Caller, TICKET_VARS, VarKind, VarRead, origin_key, text_var, ticket_vars,
+    ActionSpec, Actions, Caller, TICKET_VARS, VarKind, VarRead, origin_key, session_account,
+    text_var, ticket_vars,
 };
 use crate::domain::{NewTicket, TICKET_CATEGORIES};
 use crate::engine::{ActionRequest, ActionResult, State};
@@ -14,6 +15,8 @@ pub const SPEC: ActionSpec = ActionSpec {
     reads: &[
         VarRead::required("category", VarKind::Category),
         VarRead::optional("account", VarKind::Account),
+        VarRead::optional("verified_account", VarKind::Account),
+        VarRead::optional("located_account", VarKind::Account),
     ],
     outcomes: &["filed"],
     sets: TICKET_VARS,
@@ -36,9 +39,7 @@ pub(super) async fn perform(
         .crm
         .create_ticket(&NewTicket {
             origin_key: origin_key(caller, request, category),
-            account_no: text_var(state, "account")
-                .filter(|a| !a.is_empty())
-                .map(str::to_string),
+            account_no: session_account(state).map(str::to_string),
             phone: Some(caller.phone.to_string()),
             category: category.to_string(),
             channel: caller.channel.to_string(),
@@ -47,5 +48,5 @@ pub(super) async fn perform(
             note: None,
         })
         .await?;
-    Ok(ticket_vars(ActionResult::outcome("filed"), &ticket))
+    Ok(ticket_vars(ActionResult::outcome("filed"), &ticket, now))
 }

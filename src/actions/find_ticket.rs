@@ -1,17 +1,28 @@
 //! A ticket or an outage report, from the reference the caller typed; a near miss (one
 //! wrong check digit) is told apart from a malformed reference.
 
-use super::{ActionSpec, Actions, Caller, VarKind, VarRead, text_var, ticket_vars};
+use super::{ActionSpec, Actions, Caller, VarKind, VarRead, event_vars, text_var, ticket_vars};
 use crate::engine::{ActionRequest, ActionResult, State, Value};
 use crate::reference::{self, Typed};
 use crate::store::StoreResult;
+use chrono::Utc;
 
 pub const SPEC: ActionSpec = ActionSpec {
     name: "find_ticket",
     reads: &[VarRead::required("typed_ref", VarKind::Text)],
     outcomes: &["found", "outage_report", "typo", "not_found", "malformed"],
     sets: &[
-        "ref", "status", "category", "sla", "updated", "area", "restore",
+        "ref",
+        "status",
+        "category",
+        "sla",
+        "updated",
+        "late",
+        "event",
+        "event_detail",
+        "event_at",
+        "area",
+        "restore",
     ],
     notable: true,
     ..ActionSpec::EMPTY
@@ -30,7 +41,9 @@ pub(super) async fn perform(
         Typed::Malformed => return Ok(ActionResult::outcome("malformed")),
     };
     if let Some(ticket) = actions.crm.ticket(&reference).await? {
-        return Ok(ticket_vars(ActionResult::outcome("found"), &ticket));
+        let event = actions.crm.latest_ticket_event(&ticket.ticket_ref).await?;
+        let found = ticket_vars(ActionResult::outcome("found"), &ticket, Utc::now());
+        return Ok(event_vars(found, event.as_ref()));
     }
     let Some(report) = actions.crm.outage_report(&reference).await? else {
         return Ok(ActionResult::outcome("not_found"));

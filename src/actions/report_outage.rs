@@ -17,7 +17,9 @@ pub const SPEC: ActionSpec = ActionSpec {
         VarRead::optional("located_account", VarKind::Account),
     ],
     outcomes: &["attached", "ticket"],
-    sets: &["ref", "status", "restore", "category", "sla", "updated"],
+    sets: &[
+        "ref", "status", "restore", "category", "sla", "updated", "late",
+    ],
     writes: &[
         "outage_reports",
         "outages",
@@ -71,6 +73,8 @@ pub(super) async fn perform(
                 .var("status", Value::text(outage.status))
                 .var("restore", restore))
         }
-        OutageFiling::Ticket(ticket) => Ok(ticket_vars(ActionResult::outcome("ticket"), &ticket)),
+        OutageFiling::Ticket(ticket) => {
+            Ok(ticket_vars(ActionResult::outcome("ticket"), &ticket, now))
+        }
     }
 }

@@ -146,6 +146,12 @@ pub trait CrmStore: Send + Sync {
     /// Files a ticket, assigning a new reference with a check digit. Idempotent on `origin_key`.
     async fn create_ticket(&self, ticket: &NewTicket) -> StoreResult<Ticket>;
     async fn ticket(&self, reference: &str) -> StoreResult<Option<Ticket>>;
+    /// The latest event of a ticket's history (what was last done, and when): (at, event,
+    /// detail); the last written of those at the same time.
+    async fn latest_ticket_event(
+        &self,
+        reference: &str,
+    ) -> StoreResult<Option<(DateTime<Utc>, String, Option<String>)>>;
     /// Tickets not yet resolved or closed, filed from this phone or for these accounts,
     /// newest first.
     async fn open_tickets(&self, phone: &str, account_nos: &[String]) -> StoreResult<Vec<Ticket>>;

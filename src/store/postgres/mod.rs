@@ -205,6 +205,13 @@ impl CrmStore for PgCrm {
         tickets::ticket(&self.pool, reference).await
     }
 
+    async fn latest_ticket_event(
+        &self,
+        reference: &str,
+    ) -> StoreResult<Option<(DateTime<Utc>, String, Option<String>)>> {
+        tickets::latest_ticket_event(&self.pool, reference).await
+    }
+
     async fn open_tickets(&self, phone: &str, account_nos: &[String]) -> StoreResult<Vec<Ticket>> {
         tickets::open_tickets(&self.pool, phone, account_nos).await
     }

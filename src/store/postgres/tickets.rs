@@ -100,6 +100,22 @@ pub(super) async fn ticket_events(
     .await?)
 }
 
+pub(super) async fn latest_ticket_event(
+    pool: &PgPool,
+    reference: &str,
+) -> StoreResult<Option<(DateTime<Utc>, String, Option<String>)>> {
+    let Some(reference) = lookable(reference) else {
+        return Ok(None);
+    };
+    Ok(sqlx::query_as(
+        "SELECT at, event, detail FROM ticket_events WHERE ticket_ref = $1 \
+         ORDER BY at DESC, id DESC LIMIT 1",
+    )
+    .bind(reference)
+    .fetch_optional(pool)
+    .await?)
+}
+
 impl TicketRows for PgConnection {
     async fn ticket_by_origin(&mut self, origin_key: &str) -> StoreResult<Option<Ticket>> {
         let row: Option<TicketRow> = sqlx::query_as(concat!(

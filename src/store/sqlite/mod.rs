@@ -220,6 +220,14 @@ impl CrmStore for SqliteCrm {
         self.readers.read(|c| tickets::ticket(c, reference))
     }
 
+    async fn latest_ticket_event(
+        &self,
+        reference: &str,
+    ) -> StoreResult<Option<(DateTime<Utc>, String, Option<String>)>> {
+        self.readers
+            .read(|c| tickets::latest_ticket_event(c, reference))
+    }
+
     async fn open_tickets(&self, phone: &str, account_nos: &[String]) -> StoreResult<Vec<Ticket>> {
         self.readers
             .read(|c| tickets::open_tickets(c, phone, account_nos))

@@ -125,6 +125,21 @@ pub(super) fn ticket_events(conn: &Connection, reference: &str) -> StoreResult<V
         .collect()
 }
 
+pub(super) fn latest_ticket_event(
+    conn: &Connection,
+    reference: &str,
+) -> StoreResult<Option<TicketEvent>> {
+    let row: Option<(String, String, Option<String>)> = optional(
+        conn,
+        "SELECT at, event, detail FROM ticket_events WHERE ticket_ref = ? \
+         ORDER BY at DESC, id DESC LIMIT 1",
+        [reference],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    row.map(|(at, event, detail)| Ok((parse_ts(&at)?, event, detail)))
+        .transpose()
+}
+
 /// Run by the filing rules on the writer thread, inside its transaction.
 impl TicketRows for Rows<'_> {
     async fn ticket_by_origin(&mut self, origin_key: &str) -> StoreResult<Option<Ticket>> {
