@@ -997,3 +997,67 @@ async fn a_complaint_and_a_call_back_carry_the_account_the_caller_was_located_by
         1
     );
 }
+
+/// The reference of a "filed" or "already registered" screen (`...: RC...`).
+fn screen_reference(reply: &str) -> String {
+    let at = reply.find("RC").expect("a reference");
+    reply[at..]
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_repeat_complaint_is_told_its_reference_and_files_no_second_ticket() {
+    let server = start_quiet().await;
+    let cases = [
+        (
+            FR_WATER,
+            "SNW100000",
+            "END Cette réclamation est déjà enregistrée. Réf: {ref}. Nous avons noté votre appel.",
+        ),
+        (
+            WO_POWER,
+            "SNE100001",
+            "END Sa plent bii bind nañu ko ba noppi. Ref: {ref}. Bind nañu ni woowaat nga.",
+        ),
+        (
+            SW_WATER,
+            "KEW100012",
+            "END Malalamiko haya yameshasajiliwa. Kumb: {ref}. Tumeandika simu yako.",
+        ),
+        (
+            EN_POWER,
+            "KEE100010",
+            "END This complaint is already registered. Ref: {ref}. We have noted your call.",
+        ),
+    ];
+    for (phone, account, already) in cases {
+        let mut first = server.call(phone);
+        first.dial().await;
+        let filed = first.walk(&["4", "1", "1"]).await;
+        let reference = screen_reference(&filed);
+        let mut again = server.call(phone);
+        again.dial().await;
+        let reply = again.walk(&["4", "1", "1"]).await;
+        assert_eq!(reply, already.replace("{ref}", &reference));
+        // The aggregator resends the confirming hop: the same answer, nothing written.
+        assert_eq!(again.retry().await, reply);
+        let tickets = format!(
+            "SELECT COUNT(*) FROM tickets WHERE account_no = '{account}' \
+             AND category = 'billing_dispute'"
+        );
+        assert_eq!(count(&server, &tickets).await, 1, "{account}: one ticket");
+        let events = format!(
+            "SELECT COUNT(*) FROM ticket_events WHERE ticket_ref = '{reference}' \
+             AND event = 'customer_called_again'"
+        );
+        assert_eq!(count(&server, &events).await, 1, "{account}: one event");
+        // Another category is another ticket.
+        let mut other = server.call(phone);
+        other.dial().await;
+        let reply = other.walk(&["4", "2", "1"]).await;
+        assert_ne!(screen_reference(&reply), reference, "{reply}");
+    }
+}

@@ -128,6 +128,7 @@ complaint-confirm = Confirm complaint "{ $category ->
    *[other] Other
   }"?
 complaint-filed = Complaint recorded. Ref: { $ref }. Answer by { $sla }.
+complaint-already = This complaint is already registered. Ref: { $ref }. We have noted your call.
 
 outages-title = Outages in your area:
 outage-item = { $service ->

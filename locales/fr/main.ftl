@@ -129,6 +129,7 @@ complaint-confirm = Confirmer la réclamation "{ $category ->
    *[other] Autre
   }"?
 complaint-filed = Réclamation enregistrée. Réf: { $ref }. Réponse avant le { $sla }.
+complaint-already = Cette réclamation est déjà enregistrée. Réf: { $ref }. Nous avons noté votre appel.
 
 outages-title = Coupures dans votre quartier:
 outage-item = { $service ->

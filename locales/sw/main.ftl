@@ -128,6 +128,7 @@ complaint-confirm = Thibitisha malalamiko "{ $category ->
    *[other] Mengineyo
   }"?
 complaint-filed = Malalamiko yamepokelewa. Kumb: { $ref }. Jibu kabla ya { $sla }.
+complaint-already = Malalamiko haya yameshasajiliwa. Kumb: { $ref }. Tumeandika simu yako.
 
 outages-title = Kukatika katika eneo lako:
 outage-item = { $service ->

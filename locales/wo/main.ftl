@@ -129,6 +129,7 @@ complaint-confirm = Dëggal plent "{ $category ->
    *[other] Leneen
   }"?
 complaint-filed = Bind nañu sa plent. Ref: { $ref }. Tontu ba { $sla }.
+complaint-already = Sa plent bii bind nañu ko ba noppi. Ref: { $ref }. Bind nañu ni woowaat nga.
 
 outages-title = Dagg yi ci sa gox:
 outage-item = { $service ->

@@ -201,6 +201,10 @@ impl CrmStore for PgCrm {
         rules::create_ticket(self, ticket).await
     }
 
+    async fn file_complaint(&self, ticket: &NewTicket) -> StoreResult<ComplaintFiling> {
+        rules::file_complaint(self, ticket).await
+    }
+
     async fn ticket(&self, reference: &str) -> StoreResult<Option<Ticket>> {
         tickets::ticket(&self.pool, reference).await
     }

@@ -216,6 +216,13 @@ impl CrmStore for SqliteCrm {
             .await
     }
 
+    async fn file_complaint(&self, ticket: &NewTicket) -> StoreResult<ComplaintFiling> {
+        let ticket = ticket.clone();
+        self.writer
+            .write(move |c| complete(rules::file_complaint(&Filer(c), &ticket)))
+            .await
+    }
+
     async fn ticket(&self, reference: &str) -> StoreResult<Option<Ticket>> {
         self.readers.read(|c| tickets::ticket(c, reference))
     }
