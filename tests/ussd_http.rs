@@ -909,7 +909,7 @@ async fn ticket_details_show_the_latest_event_in_every_language() {
             server
                 .count(&format!(
                     "INSERT INTO ticket_events (ticket_ref, at, event, detail) \
-                     VALUES ('RC261100001', '{at}', '{event}', '{detail}') RETURNING 1"
+                     VALUES ('RC261100001', '{at}', '{event}', '{detail}') RETURNING id"
                 ))
                 .await
         }
