@@ -145,6 +145,16 @@ pub struct NewTicket {
     pub note: Option<String>,
 }
 
+/// What filing a complaint did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ComplaintFiling {
+    /// A new ticket.
+    New(Ticket),
+    /// The account already had a pending ticket of this category: a `customer_called_again`
+    /// event was added to it, and no ticket filed.
+    Repeat(Ticket),
+}
+
 /// A customer's report that attaches to an outage the utility already knows about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewOutageReport {

@@ -141,6 +141,9 @@ macro_rules! on_both {
 }
 
 on_both! {
+    a_repeat_complaint_adds_an_event_to_the_pending_ticket:
+        sqlite_a_repeat_complaint_adds_an_event_to_the_pending_ticket,
+        postgres_a_repeat_complaint_adds_an_event_to_the_pending_ticket;
     import_counts_and_reimport_is_idempotent:
         sqlite_import_counts_and_reimport_is_idempotent,
         postgres_import_counts_and_reimport_is_idempotent;
@@ -825,6 +828,67 @@ async fn new_references_pass_over_imported_ones(crm: &Backend) {
             .status,
         "open"
     );
+}
+
+async fn a_repeat_complaint_adds_an_event_to_the_pending_ticket(crm: &Backend) {
+    load(crm).await;
+    let before = crm.count("tickets").await.unwrap();
+    let ComplaintFiling::New(first) = crm.file_complaint(&new_ticket("c1")).await.unwrap() else {
+        panic!("a first complaint is a new ticket");
+    };
+    // A retry of the first filing: the same new ticket.
+    assert_eq!(
+        crm.file_complaint(&new_ticket("c1")).await.unwrap(),
+        ComplaintFiling::New(first.clone())
+    );
+    // Another session, the same account and category, while it is open: a repeat.
+    let later = NewTicket {
+        created_at: at(2026, 11, 23, 9, 0),
+        ..new_ticket("c2")
+    };
+    let repeat = crm.file_complaint(&later).await.unwrap();
+    assert_eq!(repeat, ComplaintFiling::Repeat(first.clone()));
+    // Its retry, and a retry racing it: the same answer, no second event.
+    let (a, b) = tokio::join!(crm.file_complaint(&later), crm.file_complaint(&later));
+    assert_eq!(a.unwrap(), repeat);
+    assert_eq!(b.unwrap(), repeat);
+    assert_eq!(crm.count("tickets").await.unwrap(), before + 1);
+    let events = crm.ticket_events(&first.ticket_ref).await.unwrap();
+    let kinds: Vec<&str> = events.iter().map(|e| e.1.as_str()).collect();
+    assert_eq!(kinds, ["created", "customer_called_again"]);
+    assert_eq!(
+        crm.latest_ticket_event(&first.ticket_ref).await.unwrap(),
+        Some((
+            at(2026, 11, 23, 9, 0),
+            "customer_called_again".to_string(),
+            None
+        ))
+    );
+    // Two more sessions at once: two events, still one ticket.
+    let (c3, c4) = (new_ticket("c3"), new_ticket("c4"));
+    let (c, d) = tokio::join!(crm.file_complaint(&c3), crm.file_complaint(&c4));
+    assert_eq!(c.unwrap(), ComplaintFiling::Repeat(first.clone()));
+    assert_eq!(d.unwrap(), ComplaintFiling::Repeat(first.clone()));
+    assert_eq!(crm.ticket_events(&first.ticket_ref).await.unwrap().len(), 4);
+    assert_eq!(crm.count("tickets").await.unwrap(), before + 1);
+    // Another category, or no account: a new ticket.
+    let other = NewTicket {
+        category: "billing_dispute".into(),
+        ..new_ticket("c5")
+    };
+    assert!(matches!(
+        crm.file_complaint(&other).await.unwrap(),
+        ComplaintFiling::New(t) if t.ticket_ref != first.ticket_ref
+    ));
+    let anonymous = NewTicket {
+        account_no: None,
+        ..new_ticket("c6")
+    };
+    assert!(matches!(
+        crm.file_complaint(&anonymous).await.unwrap(),
+        ComplaintFiling::New(_)
+    ));
+    assert_eq!(crm.count("tickets").await.unwrap(), before + 3);
 }
 
 async fn tickets_are_idempotent_on_origin_key(crm: &Backend) {

@@ -999,3 +999,258 @@ async fn a_dropped_session_is_offered_to_continue_where_it_left_off() {
     let menu = server.call(FR_WATER).dial().await;
     assert!(menu.starts_with("CON Bienvenue"), "{menu}");
 }
+
+/// Follows a reference from the main menu, past the caller's ticket list if there is one.
+async fn follow_reference(call: &mut common::Call<'_>, digits: &str) -> String {
+    let reply = call.press("3").await;
+    if !reply.contains("RC") {
+        return call.press(digits).await;
+    }
+    call.press("1").await;
+    call.press(digits).await
+}
+
+/// A server whose notifier does not run: no escalation is written behind a test's back.
+async fn start_quiet() -> TestServer {
+    start_with(|c| c.sms.in_serve = false).await
+}
+
+#[tokio::test]
+async fn a_ticket_past_its_sla_reads_late_with_its_due_date_in_every_language() {
+    let server = start_quiet().await;
+    // RC261100001 (SNE100001, Wolof): open, due 05/11/2026, filed 04/11/2026.
+    let mut call = server.call(WO_POWER);
+    call.dial().await;
+    let reply = call.press("3").await;
+    assert_eq!(
+        lines(&reply),
+        [
+            "Sa plent yi ubbeeku:",
+            "RC261100001 Dagg: dafa yéex, ba 05/11/2026",
+            "1. Bindal ab ref",
+            "0. Dellu",
+        ]
+    );
+    call.press("1").await;
+    let reply = call.press("261100001").await;
+    assert_eq!(
+        reply,
+        "END Ref RC261100001\nDagg: ubbeeku\nDafa yéex: waroon na jeex ba 05/11/2026\n\
+         Li mujj: bind nañu ko ci 04/11/2026"
+    );
+    let expected = [
+        (
+            FR_WATER,
+            "END Réf RC261100001\nCoupure: ouverte\nEn retard: délai dépassé (05/11/2026)\n\
+             Dernier suivi: déposée le 04/11/2026",
+        ),
+        (
+            SW_WATER,
+            "END Kumb RC261100001\nKukatika: wazi\nYamechelewa: yalipaswa hadi 05/11/2026\n\
+             Mwisho: yamewasilishwa tarehe 04/11/2026",
+        ),
+        (
+            EN_POWER,
+            "END Ref RC261100001\nOutage: open\nLate: was due 05/11/2026\n\
+             Last: filed on 04/11/2026",
+        ),
+    ];
+    for (phone, screen) in expected {
+        let mut call = server.call(phone);
+        call.dial().await;
+        assert_eq!(follow_reference(&mut call, "261100001").await, screen);
+    }
+}
+
+#[tokio::test]
+async fn the_ticket_list_names_each_category_in_every_language() {
+    let server = start_quiet().await;
+    let cases = [
+        (FR_WATER, "2", "Compteur en panne: ouverte, délai "),
+        (WO_POWER, "2", "Kontoor yaqu na: ubbeeku, ba "),
+        (SW_WATER, "3", "Muunganisho mpya: wazi, hadi "),
+        (EN_POWER, "1", "Billing dispute: open, due "),
+    ];
+    for (phone, category_key, item) in cases {
+        let mut call = server.call(phone);
+        call.dial().await;
+        let filed = call.walk(&["4", category_key, "1"]).await;
+        let reference = filed
+            .split(": ")
+            .nth(1)
+            .and_then(|r| r.split('.').next())
+            .expect("reference")
+            .to_string();
+        let mut follow = server.call(phone);
+        follow.dial().await;
+        let reply = follow.press("3").await;
+        let line = lines(&reply)
+            .into_iter()
+            .find(|l| l.starts_with(&reference))
+            .unwrap_or_else(|| panic!("{reference} listed: {reply}"))
+            .to_string();
+        assert!(line.starts_with(&format!("{reference} {item}")), "{line}");
+    }
+}
+
+#[tokio::test]
+async fn ticket_details_show_the_latest_event_in_every_language() {
+    let server = start_quiet().await;
+    let add_event = |event: &'static str, detail: &'static str, at: &'static str| {
+        let server = &server;
+        async move {
+            server
+                .count(&format!(
+                    "INSERT INTO ticket_events (ticket_ref, at, event, detail) \
+                     VALUES ('RC261100001', '{at}', '{event}', '{detail}') RETURNING id"
+                ))
+                .await
+        }
+    };
+    let last_line = |reply: String| reply.lines().last().unwrap().to_string();
+    let phones = [FR_WATER, WO_POWER, SW_WATER, EN_POWER];
+    let mut screens = Vec::new();
+    for (event, detail, at) in [
+        ("status", "in_progress", "2026-11-20T09:00:00Z"),
+        ("escalated", "2", "2026-11-21T09:00:00Z"),
+        ("customer_called_again", "", "2026-11-22T09:00:00Z"),
+        ("note", "meter replaced", "2026-11-23T09:00:00Z"),
+        ("sms_bounced", "x", "2026-11-24T09:00:00Z"),
+    ] {
+        add_event(event, detail, at).await;
+        for phone in phones {
+            let mut call = server.call(phone);
+            call.dial().await;
+            screens.push(last_line(follow_reference(&mut call, "261100001").await));
+        }
+    }
+    assert_eq!(
+        screens,
+        [
+            "Dernier suivi: statut en traitement le 20/11/2026",
+            "Li mujj: ñu ngi ci ci 20/11/2026",
+            "Mwisho: hali: yanashughulikiwa tarehe 20/11/2026",
+            "Last: status: in progress on 20/11/2026",
+            "Dernier suivi: escaladée (niveau 2) le 21/11/2026",
+            "Li mujj: yéegal nañu ko (tolluwaay 2) ci 21/11/2026",
+            "Mwisho: yamepandishwa (ngazi 2) tarehe 21/11/2026",
+            "Last: escalated (level 2) on 21/11/2026",
+            "Dernier suivi: vous avez rappelé le 22/11/2026",
+            "Li mujj: woowaat nga ci 22/11/2026",
+            "Mwisho: umepiga tena tarehe 22/11/2026",
+            "Last: you called again on 22/11/2026",
+            "Dernier suivi: note de nos agents le 23/11/2026",
+            "Li mujj: sunu liggeeykat bind na ci ci 23/11/2026",
+            "Mwisho: maelezo ya mhudumu tarehe 23/11/2026",
+            "Last: note by our staff on 23/11/2026",
+            "Dernier suivi: mise à jour le 24/11/2026",
+            "Li mujj: yeesal nañu ko ci 24/11/2026",
+            "Mwisho: yamesasishwa tarehe 24/11/2026",
+            "Last: update on 24/11/2026",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_complaint_and_a_call_back_carry_the_account_the_caller_was_located_by() {
+    let server = start_quiet().await;
+    let mut call = server.call(UNKNOWN);
+    call.dial().await;
+    call.press("1").await;
+    call.press("2").await;
+    // SNE100002's meter M284238577, typed as digits; then "no" to the outage, back home.
+    let reply = call.walk(&["284238577", "2"]).await;
+    assert!(reply.contains("1. "), "{reply}");
+    let reply = call.walk(&["4", "2", "1"]).await;
+    assert!(
+        reply.starts_with("END ") && reply.contains("Réf: RC"),
+        "{reply}"
+    );
+    assert_eq!(
+        count(
+            &server,
+            "SELECT COUNT(*) FROM tickets WHERE phone = '+221770000099' \
+             AND category = 'meter_fault' AND account_no = 'SNE100002'"
+        )
+        .await,
+        1
+    );
+    let mut call = server.call(UNKNOWN);
+    call.dial().await;
+    call.walk(&["2", "284238577", "2", "7"]).await;
+    let reply = call.press("1").await;
+    assert!(reply.starts_with("END "), "{reply}");
+    assert_eq!(
+        count(
+            &server,
+            "SELECT COUNT(*) FROM callback_tasks WHERE phone = '+221770000099' \
+             AND account_no = 'SNE100002'"
+        )
+        .await,
+        1
+    );
+}
+
+/// The reference of a "filed" or "already registered" screen (`...: RC...`).
+fn screen_reference(reply: &str) -> String {
+    let at = reply.find("RC").expect("a reference");
+    reply[at..]
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_repeat_complaint_is_told_its_reference_and_files_no_second_ticket() {
+    let server = start_quiet().await;
+    let cases = [
+        (
+            FR_WATER,
+            "SNW100000",
+            "END Cette réclamation est déjà enregistrée. Réf: {ref}. Nous avons noté votre appel.",
+        ),
+        (
+            WO_POWER,
+            "SNE100001",
+            "END Sa plent bii bind nañu ko ba noppi. Ref: {ref}. Bind nañu ni woowaat nga.",
+        ),
+        (
+            SW_WATER,
+            "KEW100012",
+            "END Malalamiko haya yameshasajiliwa. Kumb: {ref}. Tumeandika simu yako.",
+        ),
+        (
+            EN_POWER,
+            "KEE100010",
+            "END This complaint is already registered. Ref: {ref}. We have noted your call.",
+        ),
+    ];
+    for (phone, account, already) in cases {
+        let mut first = server.call(phone);
+        first.dial().await;
+        let filed = first.walk(&["4", "1", "1"]).await;
+        let reference = screen_reference(&filed);
+        let mut again = server.call(phone);
+        again.dial().await;
+        let reply = again.walk(&["4", "1", "1"]).await;
+        assert_eq!(reply, already.replace("{ref}", &reference));
+        // The aggregator resends the confirming hop: the same answer, nothing written.
+        assert_eq!(again.retry().await, reply);
+        let tickets = format!(
+            "SELECT COUNT(*) FROM tickets WHERE account_no = '{account}' \
+             AND category = 'billing_dispute'"
+        );
+        assert_eq!(count(&server, &tickets).await, 1, "{account}: one ticket");
+        let events = format!(
+            "SELECT COUNT(*) FROM ticket_events WHERE ticket_ref = '{reference}' \
+             AND event = 'customer_called_again'"
+        );
+        assert_eq!(count(&server, &events).await, 1, "{account}: one event");
+        // Another category is another ticket.
+        let mut other = server.call(phone);
+        other.dial().await;
+        let reply = other.walk(&["4", "2", "1"]).await;
+        assert_ne!(screen_reference(&reply), reference, "{reply}");
+    }
+}

@@ -69,12 +69,23 @@ outage-known = { $status ->
 outage-ticket = Thank you, outage reported. Ref: { $ref }
 
 tickets-title = Your open complaints:
-ticket-item = { $ref } { $status ->
-    [in_progress] in progress
-    [resolved] resolved
-    [closed] closed
-   *[open] open
-  }, due { $sla }
+ticket-item = { $ref } { $category ->
+      [outage] Outage
+      [billing_dispute] Billing dispute
+      [meter_fault] Meter fault
+      [new_connection] New connection
+      [quality_of_service] Quality of service
+      [reconnection] Reconnection
+     *[other] Other
+  }: { $late ->
+    [yes] late, was due { $sla }
+   *[other] { $status ->
+           [in_progress] in progress
+           [resolved] resolved
+           [closed] closed
+          *[open] open
+       }, due { $sla }
+  }
 enter-reference = Enter a reference
 ref-prompt = Enter the reference (digits):
 ticket-details = Ref { $ref }
@@ -92,7 +103,24 @@ ticket-details = Ref { $ref }
         [closed] closed
        *[open] open
     }
-    Due: { $sla }
+    { $late ->
+        [yes] Late: was due { $sla }
+       *[other] Due: { $sla }
+    }
+    Last: { $event ->
+        [created] filed
+        [status] status: { $event_detail ->
+            [in_progress] in progress
+            [resolved] resolved
+            [closed] closed
+           *[open] reopened
+        }
+        [escalated] escalated (level { $event_detail })
+        [customer_reply] your answer
+        [customer_called_again] you called again
+        [note] note by our staff
+       *[other] update
+    } on { $event_at }
 outage-report-details = Ref { $ref }: outage report in { $area }, { $restoration ->
     [restored] restored.
     [delayed] restoration delayed, our teams are working on it.
@@ -125,6 +153,7 @@ complaint-confirm = Confirm complaint "{ $category ->
    *[other] Other
   }"?
 complaint-filed = Complaint recorded. Ref: { $ref }. Answer by { $sla }.
+complaint-already = This complaint is already registered. Ref: { $ref }. We have noted your call.
 
 outages-title = Outages in your area:
 outage-item = { $service ->

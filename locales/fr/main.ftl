@@ -70,12 +70,23 @@ outage-known = { $status ->
 outage-ticket = Merci, coupure signalée. Réf: { $ref }
 
 tickets-title = Vos réclamations en cours:
-ticket-item = { $ref } { $status ->
-    [in_progress] en traitement
-    [resolved] résolue
-    [closed] fermée
-   *[open] ouverte
-  }, délai { $sla }
+ticket-item = { $ref } { $category ->
+      [outage] Coupure
+      [billing_dispute] Litige facture
+      [meter_fault] Compteur en panne
+      [new_connection] Nouveau branchement
+      [quality_of_service] Qualité de service
+      [reconnection] Rétablissement
+     *[other] Autre
+  }: { $late ->
+    [yes] en retard, délai { $sla }
+   *[other] { $status ->
+           [in_progress] en traitement
+           [resolved] résolue
+           [closed] fermée
+          *[open] ouverte
+       }, délai { $sla }
+  }
 enter-reference = Entrer une référence
 ref-prompt = Entrez la référence (chiffres):
 ticket-details = Réf { $ref }
@@ -93,7 +104,24 @@ ticket-details = Réf { $ref }
         [closed] fermée
        *[open] ouverte
     }
-    Délai: { $sla }
+    { $late ->
+        [yes] En retard: délai dépassé ({ $sla })
+       *[other] Délai: { $sla }
+    }
+    Dernier suivi: { $event ->
+        [created] déposée
+        [status] statut { $event_detail ->
+            [in_progress] en traitement
+            [resolved] résolue
+            [closed] fermée
+           *[open] rouverte
+        }
+        [escalated] escaladée (niveau { $event_detail })
+        [customer_reply] votre réponse
+        [customer_called_again] vous avez rappelé
+        [note] note de nos agents
+       *[other] mise à jour
+    } le { $event_at }
 outage-report-details = Réf { $ref }: signalement de coupure à { $area }, { $restoration ->
     [restored] rétablie.
     [delayed] rétablissement retardé, nos équipes y travaillent.
@@ -126,6 +154,7 @@ complaint-confirm = Confirmer la réclamation "{ $category ->
    *[other] Autre
   }"?
 complaint-filed = Réclamation enregistrée. Réf: { $ref }. Réponse avant le { $sla }.
+complaint-already = Cette réclamation est déjà enregistrée. Réf: { $ref }. Nous avons noté votre appel.
 
 outages-title = Coupures dans votre quartier:
 outage-item = { $service ->

@@ -69,12 +69,23 @@ outage-known = { $status ->
 outage-ticket = Asante, kukatika kumeripotiwa. Kumb: { $ref }
 
 tickets-title = Malalamiko yako yaliyo wazi:
-ticket-item = { $ref } { $status ->
-    [in_progress] yanashughulikiwa
-    [resolved] yametatuliwa
-    [closed] yamefungwa
-   *[open] wazi
-  }, hadi { $sla }
+ticket-item = { $ref } { $category ->
+      [outage] Kukatika
+      [billing_dispute] Mgogoro wa bili
+      [meter_fault] Hitilafu ya mita
+      [new_connection] Muunganisho mpya
+      [quality_of_service] Ubora wa huduma
+      [reconnection] Kurejesha huduma
+     *[other] Mengineyo
+  }: { $late ->
+    [yes] yamechelewa, hadi { $sla }
+   *[other] { $status ->
+           [in_progress] yanashughulikiwa
+           [resolved] yametatuliwa
+           [closed] yamefungwa
+          *[open] wazi
+       }, hadi { $sla }
+  }
 enter-reference = Weka namba ya kumbukumbu
 ref-prompt = Weka namba ya kumbukumbu (tarakimu):
 ticket-details = Kumb { $ref }
@@ -92,7 +103,24 @@ ticket-details = Kumb { $ref }
         [closed] yamefungwa
        *[open] wazi
     }
-    Hadi: { $sla }
+    { $late ->
+        [yes] Yamechelewa: yalipaswa hadi { $sla }
+       *[other] Hadi: { $sla }
+    }
+    Mwisho: { $event ->
+        [created] yamewasilishwa
+        [status] hali: { $event_detail ->
+            [in_progress] yanashughulikiwa
+            [resolved] yametatuliwa
+            [closed] yamefungwa
+           *[open] yamefunguliwa tena
+        }
+        [escalated] yamepandishwa (ngazi { $event_detail })
+        [customer_reply] jibu lako
+        [customer_called_again] umepiga tena
+        [note] maelezo ya mhudumu
+       *[other] yamesasishwa
+    } tarehe { $event_at }
 outage-report-details = Kumb { $ref }: ripoti ya kukatika { $area }, { $restoration ->
     [restored] huduma imerudi.
     [delayed] kurudi kwa huduma kumechelewa, timu zetu zinashughulikia.
@@ -125,6 +153,7 @@ complaint-confirm = Thibitisha malalamiko "{ $category ->
    *[other] Mengineyo
   }"?
 complaint-filed = Malalamiko yamepokelewa. Kumb: { $ref }. Jibu kabla ya { $sla }.
+complaint-already = Malalamiko haya yameshasajiliwa. Kumb: { $ref }. Tumeandika simu yako.
 
 outages-title = Kukatika katika eneo lako:
 outage-item = { $service ->

@@ -70,12 +70,23 @@ outage-known = { $status ->
 outage-ticket = Jerejef, yegle nga dagg bi. Ref: { $ref }
 
 tickets-title = Sa plent yi ubbeeku:
-ticket-item = { $ref } { $status ->
-    [in_progress] ñu ngi ci
-    [resolved] saafara nañu ko
-    [closed] jeex na
-   *[open] ubbeeku
-  }, ba { $sla }
+ticket-item = { $ref } { $category ->
+      [outage] Dagg
+      [billing_dispute] Faktiir
+      [meter_fault] Kontoor yaqu na
+      [new_connection] Bransmaa bu bees
+      [quality_of_service] Baaxaay liggeey
+      [reconnection] Dellu kuraan
+     *[other] Leneen
+  }: { $late ->
+    [yes] dafa yéex, ba { $sla }
+   *[other] { $status ->
+           [in_progress] ñu ngi ci
+           [resolved] saafara nañu ko
+           [closed] jeex na
+          *[open] ubbeeku
+       }, ba { $sla }
+  }
 enter-reference = Bindal ab ref
 ref-prompt = Bindal ref bi (nimero rekk):
 ticket-details = Ref { $ref }
@@ -93,7 +104,24 @@ ticket-details = Ref { $ref }
         [closed] jeex na
        *[open] ubbeeku
     }
-    Ba: { $sla }
+    { $late ->
+        [yes] Dafa yéex: waroon na jeex ba { $sla }
+       *[other] Ba: { $sla }
+    }
+    Li mujj: { $event ->
+        [created] bind nañu ko
+        [status] { $event_detail ->
+            [in_progress] ñu ngi ci
+            [resolved] saafara nañu ko
+            [closed] jeex na
+           *[open] ubbeeku waat
+        }
+        [escalated] yéegal nañu ko (tolluwaay { $event_detail })
+        [customer_reply] sa tontu
+        [customer_called_again] woowaat nga
+        [note] sunu liggeeykat bind na ci
+       *[other] yeesal nañu ko
+    } ci { $event_at }
 outage-report-details = Ref { $ref }: yegle dagg ci { $area }, { $restoration ->
     [restored] dellu na.
     [delayed] yeex na dellu, sunu ekip yi ngi ciy liggéey.
@@ -126,6 +154,7 @@ complaint-confirm = Dëggal plent "{ $category ->
    *[other] Leneen
   }"?
 complaint-filed = Bind nañu sa plent. Ref: { $ref }. Tontu ba { $sla }.
+complaint-already = Sa plent bii bind nañu ko ba noppi. Ref: { $ref }. Bind nañu ni woowaat nga.
 
 outages-title = Dagg yi ci sa gox:
 outage-item = { $service ->

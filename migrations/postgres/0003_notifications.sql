@@ -124,8 +124,17 @@ CREATE TRIGGER ticket_events_sms AFTER INSERT ON ticket_events
 -- and through it the customer an SMS.
 CREATE FUNCTION ticket_status_event() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO ticket_events (ticket_ref, at, event, detail)
-    VALUES (NEW.ticket_ref, now(), 'status', NEW.status);
+    -- Unless the change came from a status event itself (the newest event says so already).
+    IF NOT EXISTS (
+        SELECT 1 FROM ticket_events e
+        WHERE e.ticket_ref = NEW.ticket_ref
+          AND e.id = (SELECT max(id) FROM ticket_events WHERE ticket_ref = NEW.ticket_ref)
+          AND ((e.event IN ('status', 'status_changed') AND e.detail = NEW.status)
+               OR e.event = NEW.status OR (e.event = 'reopened' AND NEW.status = 'open'))
+    ) THEN
+        INSERT INTO ticket_events (ticket_ref, at, event, detail)
+        VALUES (NEW.ticket_ref, now(), 'status', NEW.status);
+    END IF;
     RETURN NEW;
 END $$;
 CREATE TRIGGER tickets_status_changed AFTER UPDATE OF status ON tickets

@@ -118,6 +118,13 @@ END;
 -- and through it the customer an SMS.
 CREATE TRIGGER tickets_status_changed AFTER UPDATE OF status ON tickets
 WHEN OLD.status IS NOT NEW.status
+  -- Unless the change came from a status event itself (the newest event says so already).
+  AND NOT EXISTS (
+    SELECT 1 FROM ticket_events e
+    WHERE e.ticket_ref = NEW.ticket_ref
+      AND e.id = (SELECT max(id) FROM ticket_events WHERE ticket_ref = NEW.ticket_ref)
+      AND ((e.event IN ('status', 'status_changed') AND e.detail = NEW.status)
+           OR e.event = NEW.status OR (e.event = 'reopened' AND NEW.status = 'open')))
 BEGIN
     INSERT INTO ticket_events (ticket_ref, at, event, detail)
     VALUES (NEW.ticket_ref, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), 'status', NEW.status);

@@ -1,11 +1,13 @@
-//! A complaint in the category the caller chose, filed as a ticket.
+//! A complaint in the category the caller chose, filed as a ticket; the same account's
+//! complaint of a category still pending is told its existing reference instead.
 
 use chrono::{Duration, Utc};
 
 use super::{
-    ActionSpec, Actions, Caller, TICKET_VARS, VarKind, VarRead, origin_key, text_var, ticket_vars,
+    ActionSpec, Actions, Caller, TICKET_VARS, VarKind, VarRead, origin_key, session_account,
+    text_var, ticket_vars,
 };
-use crate::domain::{NewTicket, TICKET_CATEGORIES};
+use crate::domain::{ComplaintFiling, NewTicket, TICKET_CATEGORIES};
 use crate::engine::{ActionRequest, ActionResult, State};
 use crate::store::StoreResult;
 
@@ -14,8 +16,10 @@ pub const SPEC: ActionSpec = ActionSpec {
     reads: &[
         VarRead::required("category", VarKind::Category),
         VarRead::optional("account", VarKind::Account),
+        VarRead::optional("verified_account", VarKind::Account),
+        VarRead::optional("located_account", VarKind::Account),
     ],
-    outcomes: &["filed"],
+    outcomes: &["filed", "already"],
     sets: TICKET_VARS,
     writes: &["tickets", "ticket_events", "counters"],
     notable: true,
@@ -32,13 +36,11 @@ pub(super) async fn perform(
         .filter(|c| TICKET_CATEGORIES.contains(c))
         .unwrap_or("other");
     let now = Utc::now();
-    let ticket = actions
+    let filing = actions
         .crm
-        .create_ticket(&NewTicket {
+        .file_complaint(&NewTicket {
             origin_key: origin_key(caller, request, category),
-            account_no: text_var(state, "account")
-                .filter(|a| !a.is_empty())
-                .map(str::to_string),
+            account_no: session_account(state).map(str::to_string),
             phone: Some(caller.phone.to_string()),
             category: category.to_string(),
             channel: caller.channel.to_string(),
@@ -47,5 +49,11 @@ pub(super) async fn perform(
             note: None,
         })
         .await?;
-    Ok(ticket_vars(ActionResult::outcome("filed"), &ticket))
+    // A repeat (the account's pending ticket of this category) is told as already registered.
+    Ok(match filing {
+        ComplaintFiling::New(ticket) => ticket_vars(ActionResult::outcome("filed"), &ticket, now),
+        ComplaintFiling::Repeat(ticket) => {
+            ticket_vars(ActionResult::outcome("already"), &ticket, now)
+        }
+    })
 }

@@ -64,7 +64,7 @@ pub(super) async fn perform(
             note: Some(format!("voice recording: {url}")),
         })
         .await?;
-    Ok(ticket_vars(ActionResult::outcome("filed"), &ticket))
+    Ok(ticket_vars(ActionResult::outcome("filed"), &ticket, now))
 }
 
 #[cfg(test)]

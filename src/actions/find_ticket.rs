@@ -1,10 +1,13 @@
 //! A ticket or an outage report, from the reference the caller typed; a near miss (one
 //! wrong check digit) is told apart from a malformed reference.
 
-use super::{ActionSpec, Actions, Caller, VarKind, VarRead, restoration, text_var, ticket_vars};
+use super::{
+    ActionSpec, Actions, Caller, VarKind, VarRead, event_vars, restoration, text_var, ticket_vars,
+};
 use crate::engine::{ActionRequest, ActionResult, State, Value};
 use crate::reference::{self, Typed};
 use crate::store::StoreResult;
+use chrono::Utc;
 
 pub const SPEC: ActionSpec = ActionSpec {
     name: "find_ticket",
@@ -16,6 +19,10 @@ pub const SPEC: ActionSpec = ActionSpec {
         "category",
         "sla",
         "updated",
+        "late",
+        "event",
+        "event_detail",
+        "event_at",
         "area",
         "restore",
         "restoration",
@@ -37,7 +44,9 @@ pub(super) async fn perform(
         Typed::Malformed => return Ok(ActionResult::outcome("malformed")),
     };
     if let Some(ticket) = actions.crm.ticket(&reference).await? {
-        return Ok(ticket_vars(ActionResult::outcome("found"), &ticket));
+        let event = actions.crm.latest_ticket_event(&ticket.ticket_ref).await?;
+        let found = ticket_vars(ActionResult::outcome("found"), &ticket, Utc::now());
+        return Ok(event_vars(found, event.as_ref()));
     }
     let Some(report) = actions.crm.outage_report(&reference).await? else {
         return Ok(ActionResult::outcome("not_found"));

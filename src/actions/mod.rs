@@ -12,6 +12,7 @@ pub mod spec;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
@@ -296,9 +297,56 @@ fn origin_key(caller: &Caller, request: &ActionRequest, extra: &str) -> String {
 }
 
 /// Variables every ticket-filing or ticket-finding action sets alike.
-const TICKET_VARS: &[&str] = &["ref", "status", "category", "sla", "updated"];
+const TICKET_VARS: &[&str] = &["ref", "status", "category", "sla", "updated", "late"];
 
-fn ticket_vars(result: ActionResult, ticket: &Ticket) -> ActionResult {
+/// Statuses of a ticket still waiting for the utility.
+const PENDING_STATUSES: [&str; 2] = ["open", "in_progress"];
+
+/// A ticket still pending past its SLA at `now`.
+pub fn is_late(ticket: &Ticket, now: DateTime<Utc>) -> bool {
+    PENDING_STATUSES.contains(&ticket.status.as_str())
+        && ticket.sla_due_at.is_some_and(|due| due < now)
+}
+
+/// Event kinds a screen phrases; any other reads as a generic update (`other`).
+const PHRASED_EVENTS: [&str; 6] = [
+    "created",
+    "status",
+    "escalated",
+    "customer_reply",
+    "customer_called_again",
+    "note",
+];
+
+/// A ticket's latest event as screens show it: `event` (a phrased kind, or `other`),
+/// `event_detail` (the new status of a `status` event, the level of an escalation; else
+/// empty) and `event_at` (its date).
+fn event_vars(
+    result: ActionResult,
+    event: Option<&(DateTime<Utc>, String, Option<String>)>,
+) -> ActionResult {
+    let Some((at, kind, detail)) = event else {
+        return result
+            .var("event", Value::text("none"))
+            .var("event_detail", Value::text(""))
+            .var("event_at", Value::text("-"));
+    };
+    let kind = if PHRASED_EVENTS.contains(&kind.as_str()) {
+        kind.as_str()
+    } else {
+        "other"
+    };
+    let detail = match kind {
+        "status" | "escalated" => detail.as_deref().unwrap_or(""),
+        _ => "",
+    };
+    result
+        .var("event", Value::text(kind))
+        .var("event_detail", Value::text(detail))
+        .var("event_at", Value::Date(at.date_naive()))
+}
+
+fn ticket_vars(result: ActionResult, ticket: &Ticket, now: DateTime<Utc>) -> ActionResult {
     let sla = ticket
         .sla_due_at
         .map(|t| Value::Date(t.date_naive()))
@@ -309,6 +357,10 @@ fn ticket_vars(result: ActionResult, ticket: &Ticket) -> ActionResult {
         .var("category", Value::text(&ticket.category))
         .var("sla", sla)
         .var("updated", Value::Date(ticket.updated_at.date_naive()))
+        .var(
+            "late",
+            Value::text(if is_late(ticket, now) { "yes" } else { "no" }),
+        )
 }
 
 #[cfg(test)]
@@ -375,6 +427,75 @@ mod tests {
         assert_eq!(session_account(&cleared), Some("L1"));
         assert_eq!(session_account(&state(&[("account", "")])), None);
         assert_eq!(session_account(&State::default()), None);
+    }
+
+    fn ticket(status: &str, sla: Option<&str>) -> Ticket {
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        Ticket {
+            ticket_ref: "RC261100001".into(),
+            account_no: None,
+            phone: None,
+            category: "outage".into(),
+            status: status.into(),
+            channel: "ussd".into(),
+            created_at: at("2026-11-01T08:00:00Z"),
+            sla_due_at: sla.map(at),
+            updated_at: at("2026-11-01T08:00:00Z"),
+            note: None,
+        }
+    }
+
+    #[test]
+    fn a_pending_ticket_past_its_sla_is_late_and_no_other() {
+        let now = DateTime::parse_from_rfc3339("2026-11-30T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let past = Some("2026-11-05T08:00:00Z");
+        let future = Some("2026-12-05T08:00:00Z");
+        assert!(is_late(&ticket("open", past), now));
+        assert!(is_late(&ticket("in_progress", past), now));
+        assert!(!is_late(&ticket("resolved", past), now));
+        assert!(!is_late(&ticket("closed", past), now));
+        assert!(!is_late(&ticket("open", future), now));
+        assert!(!is_late(&ticket("open", None), now));
+        // Due exactly now: not late yet.
+        assert!(!is_late(&ticket("open", Some("2026-11-30T12:00:00Z")), now));
+        let vars = ticket_vars(ActionResult::default(), &ticket("open", past), now).vars;
+        assert_eq!(vars["late"], Value::text("yes"));
+    }
+
+    #[test]
+    fn latest_events_read_as_a_phrased_kind_or_a_generic_update() {
+        let at = DateTime::parse_from_rfc3339("2026-11-20T09:30:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let vars = |kind: &str, detail: Option<&str>| {
+            let event = (at, kind.to_string(), detail.map(str::to_string));
+            event_vars(ActionResult::default(), Some(&event)).vars
+        };
+        let status = vars("status", Some("in_progress"));
+        assert_eq!(status["event"], Value::text("status"));
+        assert_eq!(status["event_detail"], Value::text("in_progress"));
+        assert_eq!(status["event_at"], Value::Date(at.date_naive()));
+        assert_eq!(
+            vars("escalated", Some("2"))["event_detail"],
+            Value::text("2")
+        );
+        // A created event's detail is the channel: not shown.
+        assert_eq!(
+            vars("created", Some("ussd"))["event_detail"],
+            Value::text("")
+        );
+        assert_eq!(
+            vars("sms_bounced", Some("x"))["event"],
+            Value::text("other")
+        );
+        assert_eq!(
+            vars("sms_bounced", Some("x"))["event_detail"],
+            Value::text("")
+        );
+        let none = event_vars(ActionResult::default(), None).vars;
+        assert_eq!(none["event"], Value::text("none"));
     }
 
     #[test]

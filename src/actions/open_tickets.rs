@@ -1,5 +1,7 @@
 //! The caller's open tickets, by phone and by every account of that phone.
 
+use chrono::Utc;
+
 use super::{ActionSpec, Actions, Caller, ticket_vars};
 use crate::engine::{ActionRequest, ActionResult, Item, State, Value};
 use crate::store::StoreResult;
@@ -27,10 +29,11 @@ pub(super) async fn perform(
     if tickets.is_empty() {
         return Ok(ActionResult::outcome("none"));
     }
+    let now = Utc::now();
     let items = tickets
         .iter()
         .map(|t| {
-            let mut item: Item = ticket_vars(ActionResult::default(), t).vars;
+            let mut item: Item = ticket_vars(ActionResult::default(), t, now).vars;
             item.insert("id".into(), Value::text(&t.ticket_ref));
             item
         })

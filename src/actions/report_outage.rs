@@ -27,6 +27,7 @@ pub const SPEC: ActionSpec = ActionSpec {
         "category",
         "sla",
         "updated",
+        "late",
     ],
     writes: &[
         "outage_reports",
@@ -82,6 +83,8 @@ pub(super) async fn perform(
                 .var("status", Value::text(outage.status))
                 .var("restore", restore))
         }
-        OutageFiling::Ticket(ticket) => Ok(ticket_vars(ActionResult::outcome("ticket"), &ticket)),
+        OutageFiling::Ticket(ticket) => {
+            Ok(ticket_vars(ActionResult::outcome("ticket"), &ticket, now))
+        }
     }
 }

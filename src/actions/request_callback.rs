@@ -2,14 +2,18 @@
 
 use chrono::Utc;
 
-use super::{ActionSpec, Actions, Caller, VarKind, VarRead, origin_key, text_var};
+use super::{ActionSpec, Actions, Caller, VarKind, VarRead, origin_key, session_account};
 use crate::domain::NewCallback;
 use crate::engine::{ActionRequest, ActionResult, State, Value};
 use crate::store::StoreResult;
 
 pub const SPEC: ActionSpec = ActionSpec {
     name: "request_callback",
-    reads: &[VarRead::optional("account", VarKind::Account)],
+    reads: &[
+        VarRead::optional("account", VarKind::Account),
+        VarRead::optional("verified_account", VarKind::Account),
+        VarRead::optional("located_account", VarKind::Account),
+    ],
     outcomes: &["ok"],
     sets: &["callback_id"],
     writes: &["callback_tasks"],
@@ -28,9 +32,7 @@ pub(super) async fn perform(
         .create_callback(&NewCallback {
             origin_key: origin_key(caller, request, ""),
             phone: caller.phone.to_string(),
-            account_no: text_var(state, "account")
-                .filter(|a| !a.is_empty())
-                .map(str::to_string),
+            account_no: session_account(state).map(str::to_string),
             language: state.lang.clone(),
             channel: caller.channel.to_string(),
             created_at: Utc::now(),

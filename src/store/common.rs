@@ -93,6 +93,16 @@ pub(crate) fn origin_lock_key(origin_key: &str) -> i64 {
     fnv1a_64(&bytes) as i64
 }
 
+/// The key of the lock that serialises complaints of one account and category across every
+/// instance sharing a database (one pending ticket per account and category).
+pub(crate) fn complaint_lock_key(account_no: &str, category: &str) -> i64 {
+    let mut bytes = b"dalal:complaint:".to_vec();
+    bytes.extend_from_slice(account_no.as_bytes());
+    bytes.push(0xFF);
+    bytes.extend_from_slice(category.as_bytes());
+    fnv1a_64(&bytes) as i64
+}
+
 /// An area as both databases store it (fields in the order of `area_cols!`).
 #[derive(sqlx::FromRow)]
 pub(crate) struct AreaRow {

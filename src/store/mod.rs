@@ -149,7 +149,19 @@ pub trait CrmStore: Send + Sync {
 
     /// Files a ticket, assigning a new reference with a check digit. Idempotent on `origin_key`.
     async fn create_ticket(&self, ticket: &NewTicket) -> StoreResult<Ticket>;
+    /// Files a complaint: as [`CrmStore::create_ticket`], except that when the ticket names
+    /// an account which has an `open` or `in_progress` ticket of the same category, no ticket
+    /// is filed: a `customer_called_again` event is added to that ticket (the newest), which
+    /// is returned as a repeat. Idempotent on `origin_key` (a retry adds no second event);
+    /// one transaction, serialised per account and category.
+    async fn file_complaint(&self, ticket: &NewTicket) -> StoreResult<ComplaintFiling>;
     async fn ticket(&self, reference: &str) -> StoreResult<Option<Ticket>>;
+    /// The latest event of a ticket's history (what was last done, and when): (at, event,
+    /// detail); the last written of those at the same time.
+    async fn latest_ticket_event(
+        &self,
+        reference: &str,
+    ) -> StoreResult<Option<(DateTime<Utc>, String, Option<String>)>>;
     /// Tickets not yet resolved or closed, filed from this phone or for these accounts,
     /// newest first.
     async fn open_tickets(&self, phone: &str, account_nos: &[String]) -> StoreResult<Vec<Ticket>>;

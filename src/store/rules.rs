@@ -58,6 +58,24 @@ pub(crate) enum Insert {
 /// Ticket, call-back and reference statements of one dialect.
 pub(crate) trait TicketRows {
     async fn ticket_by_origin(&mut self, origin_key: &str) -> StoreResult<Option<Ticket>>;
+    /// The ticket holding an event keyed on `origin_key` (a repeat complaint's).
+    async fn ticket_by_event_origin(&mut self, origin_key: &str) -> StoreResult<Option<Ticket>>;
+    /// Until the transaction ends, no other complaint of this account and category proceeds.
+    async fn lock_complaints(&mut self, account_no: &str, category: &str) -> StoreResult<()>;
+    /// The newest `open` or `in_progress` ticket of this account and category.
+    async fn pending_ticket(
+        &mut self,
+        account_no: &str,
+        category: &str,
+    ) -> StoreResult<Option<Ticket>>;
+    /// Adds a `customer_called_again` event keyed on `origin_key`; false (and nothing
+    /// written) when another event holds the key.
+    async fn insert_called_again(
+        &mut self,
+        ticket_ref: &str,
+        at: DateTime<Utc>,
+        origin_key: &str,
+    ) -> StoreResult<bool>;
     async fn callback_by_origin(&mut self, origin_key: &str) -> StoreResult<Option<i64>>;
     /// The new task's id; `None` (and nothing written) when `origin_key` is taken.
     async fn insert_callback(&mut self, callback: &NewCallback) -> StoreResult<Option<i64>>;
@@ -145,6 +163,37 @@ pub(crate) async fn create_ticket<S: FilingStore>(
         return Ok(first);
     }
     let written = insert_ticket(&mut *tx, ticket, None).await?;
+    settle(store, tx, written, &ticket.origin_key).await
+}
+
+/// See [`crate::store::CrmStore::file_complaint`].
+pub(crate) async fn file_complaint<S: FilingStore>(
+    store: &S,
+    ticket: &NewTicket,
+) -> StoreResult<ComplaintFiling> {
+    let Some(account_no) = ticket.account_no.as_deref() else {
+        return Ok(ComplaintFiling::New(create_ticket(store, ticket).await?));
+    };
+    let mut tx = store.begin_filing().await?;
+    // The lock first: what the first holder committed is then seen by every read below.
+    tx.lock_complaints(account_no, &ticket.category).await?;
+    if let Some(first) = ComplaintFiling::find(&mut *tx, &ticket.origin_key).await? {
+        S::rollback(tx).await?;
+        return Ok(first);
+    }
+    let written = match tx.pending_ticket(account_no, &ticket.category).await? {
+        Some(pending) => tx
+            .insert_called_again(
+                &pending.ticket_ref,
+                whole_seconds(ticket.created_at),
+                &ticket.origin_key,
+            )
+            .await?
+            .then_some(ComplaintFiling::Repeat(pending)),
+        None => insert_ticket(&mut *tx, ticket, None)
+            .await?
+            .map(ComplaintFiling::New),
+    };
     settle(store, tx, written, &ticket.origin_key).await
 }
 
@@ -261,6 +310,22 @@ impl Filed for OutageReport {
         origin_key: &str,
     ) -> StoreResult<Option<Self>> {
         conn.report_by_origin(origin_key).await
+    }
+}
+
+/// A new ticket under this key, or the pending ticket a repeat under it was added to.
+impl Filed for ComplaintFiling {
+    async fn find<C: TicketRows + OutageRows>(
+        conn: &mut C,
+        origin_key: &str,
+    ) -> StoreResult<Option<Self>> {
+        if let Some(ticket) = conn.ticket_by_origin(origin_key).await? {
+            return Ok(Some(ComplaintFiling::New(ticket)));
+        }
+        Ok(conn
+            .ticket_by_event_origin(origin_key)
+            .await?
+            .map(ComplaintFiling::Repeat))
     }
 }
 

@@ -205,8 +205,19 @@ impl CrmStore for PgCrm {
         rules::create_ticket(self, ticket).await
     }
 
+    async fn file_complaint(&self, ticket: &NewTicket) -> StoreResult<ComplaintFiling> {
+        rules::file_complaint(self, ticket).await
+    }
+
     async fn ticket(&self, reference: &str) -> StoreResult<Option<Ticket>> {
         tickets::ticket(&self.pool, reference).await
+    }
+
+    async fn latest_ticket_event(
+        &self,
+        reference: &str,
+    ) -> StoreResult<Option<(DateTime<Utc>, String, Option<String>)>> {
+        tickets::latest_ticket_event(&self.pool, reference).await
     }
 
     async fn open_tickets(&self, phone: &str, account_nos: &[String]) -> StoreResult<Vec<Ticket>> {

@@ -5,10 +5,10 @@
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnection, PgPool};
 
-use super::convert::{lookable, opt_ts, ts};
+use super::convert::{lookable, opt_ts, storable, ts};
 use crate::domain::{NewCallback, Ticket};
 use crate::store::StoreResult;
-use crate::store::common::ticket_cols;
+use crate::store::common::{complaint_lock_key, ticket_cols};
 use crate::store::rules::{Insert, TicketRows};
 
 #[derive(sqlx::FromRow)]
@@ -100,6 +100,22 @@ pub(super) async fn ticket_events(
     .await?)
 }
 
+pub(super) async fn latest_ticket_event(
+    pool: &PgPool,
+    reference: &str,
+) -> StoreResult<Option<(DateTime<Utc>, String, Option<String>)>> {
+    let Some(reference) = lookable(reference) else {
+        return Ok(None);
+    };
+    Ok(sqlx::query_as(
+        "SELECT at, event, detail FROM ticket_events WHERE ticket_ref = $1 \
+         ORDER BY at DESC, id DESC LIMIT 1",
+    )
+    .bind(reference)
+    .fetch_optional(pool)
+    .await?)
+}
+
 impl TicketRows for PgConnection {
     async fn ticket_by_origin(&mut self, origin_key: &str) -> StoreResult<Option<Ticket>> {
         let row: Option<TicketRow> = sqlx::query_as(concat!(
@@ -111,6 +127,69 @@ impl TicketRows for PgConnection {
         .fetch_optional(self)
         .await?;
         Ok(row.map(Ticket::from))
+    }
+
+    async fn ticket_by_event_origin(&mut self, origin_key: &str) -> StoreResult<Option<Ticket>> {
+        let row: Option<TicketRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            ticket_cols!(),
+            " FROM tickets WHERE ticket_ref = \
+             (SELECT ticket_ref FROM ticket_events WHERE origin_key = $1)"
+        ))
+        .bind(origin_key)
+        .fetch_optional(self)
+        .await?;
+        Ok(row.map(Ticket::from))
+    }
+
+    /// A transaction-scoped advisory lock on a stable hash of the account and category.
+    async fn lock_complaints(&mut self, account_no: &str, category: &str) -> StoreResult<()> {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(complaint_lock_key(
+                &storable(account_no),
+                &storable(category),
+            ))
+            .execute(self)
+            .await?;
+        Ok(())
+    }
+
+    async fn pending_ticket(
+        &mut self,
+        account_no: &str,
+        category: &str,
+    ) -> StoreResult<Option<Ticket>> {
+        let row: Option<TicketRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            ticket_cols!(),
+            " FROM tickets WHERE account_no = $1 AND category = $2 \
+               AND status IN ('open', 'in_progress') \
+             ORDER BY created_at DESC, ticket_ref DESC LIMIT 1"
+        ))
+        .bind(storable(account_no))
+        .bind(storable(category))
+        .fetch_optional(self)
+        .await?;
+        Ok(row.map(Ticket::from))
+    }
+
+    async fn insert_called_again(
+        &mut self,
+        ticket_ref: &str,
+        at: DateTime<Utc>,
+        origin_key: &str,
+    ) -> StoreResult<bool> {
+        let id: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO ticket_events (ticket_ref, at, event, origin_key) \
+             VALUES ($1, $2, 'customer_called_again', $3) \
+             ON CONFLICT (origin_key) DO NOTHING RETURNING id",
+        )
+        .bind(ticket_ref)
+        .bind(ts(&at))
+        .bind(origin_key)
+        .fetch_optional(self)
+        .await?;
+        Ok(id.is_some())
     }
 
     async fn insert_new_ticket(

@@ -221,8 +221,23 @@ impl CrmStore for SqliteCrm {
             .await
     }
 
+    async fn file_complaint(&self, ticket: &NewTicket) -> StoreResult<ComplaintFiling> {
+        let ticket = ticket.clone();
+        self.writer
+            .write(move |c| complete(rules::file_complaint(&Filer(c), &ticket)))
+            .await
+    }
+
     async fn ticket(&self, reference: &str) -> StoreResult<Option<Ticket>> {
         self.readers.read(|c| tickets::ticket(c, reference))
+    }
+
+    async fn latest_ticket_event(
+        &self,
+        reference: &str,
+    ) -> StoreResult<Option<(DateTime<Utc>, String, Option<String>)>> {
+        self.readers
+            .read(|c| tickets::latest_ticket_event(c, reference))
     }
 
     async fn open_tickets(&self, phone: &str, account_nos: &[String]) -> StoreResult<Vec<Ticket>> {

@@ -125,6 +125,21 @@ pub(super) fn ticket_events(conn: &Connection, reference: &str) -> StoreResult<V
         .collect()
 }
 
+pub(super) fn latest_ticket_event(
+    conn: &Connection,
+    reference: &str,
+) -> StoreResult<Option<TicketEvent>> {
+    let row: Option<(String, String, Option<String>)> = optional(
+        conn,
+        "SELECT at, event, detail FROM ticket_events WHERE ticket_ref = ? \
+         ORDER BY at DESC, id DESC LIMIT 1",
+        [reference],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    row.map(|(at, event, detail)| Ok((parse_ts(&at)?, event, detail)))
+        .transpose()
+}
+
 /// Run by the filing rules on the writer thread, inside its transaction.
 impl TicketRows for Rows<'_> {
     async fn ticket_by_origin(&mut self, origin_key: &str) -> StoreResult<Option<Ticket>> {
@@ -139,6 +154,63 @@ impl TicketRows for Rows<'_> {
             TicketRow::read,
         )?;
         row.map(Ticket::try_from).transpose()
+    }
+
+    async fn ticket_by_event_origin(&mut self, origin_key: &str) -> StoreResult<Option<Ticket>> {
+        let row = optional(
+            self.0,
+            concat!(
+                "SELECT ",
+                ticket_cols!(),
+                " FROM tickets WHERE ticket_ref = \
+                 (SELECT ticket_ref FROM ticket_events WHERE origin_key = ?)"
+            ),
+            [origin_key],
+            TicketRow::read,
+        )?;
+        row.map(Ticket::try_from).transpose()
+    }
+
+    /// Nothing to take: the writer thread runs one filing at a time.
+    async fn lock_complaints(&mut self, _account_no: &str, _category: &str) -> StoreResult<()> {
+        Ok(())
+    }
+
+    async fn pending_ticket(
+        &mut self,
+        account_no: &str,
+        category: &str,
+    ) -> StoreResult<Option<Ticket>> {
+        let row = optional(
+            self.0,
+            concat!(
+                "SELECT ",
+                ticket_cols!(),
+                " FROM tickets WHERE account_no = ? AND category = ? \
+                   AND status IN ('open', 'in_progress') \
+                 ORDER BY created_at DESC, ticket_ref DESC LIMIT 1"
+            ),
+            [account_no, category],
+            TicketRow::read,
+        )?;
+        row.map(Ticket::try_from).transpose()
+    }
+
+    async fn insert_called_again(
+        &mut self,
+        ticket_ref: &str,
+        at: DateTime<Utc>,
+        origin_key: &str,
+    ) -> StoreResult<bool> {
+        let id: Option<i64> = optional(
+            self.0,
+            "INSERT INTO ticket_events (ticket_ref, at, event, origin_key) \
+             VALUES (?, ?, 'customer_called_again', ?) \
+             ON CONFLICT (origin_key) DO NOTHING RETURNING id",
+            params![ticket_ref, ts(&at), origin_key],
+            |r| r.get(0),
+        )?;
+        Ok(id.is_some())
     }
 
     async fn insert_new_ticket(
