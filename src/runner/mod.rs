@@ -386,6 +386,7 @@ impl App {
             Err(StoreError::Corrupt(_)) => None,
             other => other?,
         };
+        let mut keep_for_resume = None;
         if let Some(mut session) = session {
             // VoiceXML platforms do not say how long the call lasted: from its first turn.
             if key.channel == Channel::Voice && end.duration_ms.is_none() {
@@ -403,10 +404,23 @@ impl App {
                 }
                 self.record(key, &session, ended, "end notification", true)
                     .await?;
+                // A USSD session dropped mid-menu may still be resumed by the caller.
+                if !ended && key.channel == Channel::Ussd {
+                    session.recorded = true;
+                    keep_for_resume = Some(session);
+                }
             }
         }
         self.crm.record_session_end(&end).await?;
-        self.sessions.delete(&key.store_key()).await
+        match (keep_for_resume, self.config.resume_secs) {
+            (Some(session), secs) if secs > 0 => {
+                let bytes =
+                    serde_json::to_vec(&session).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let ttl = Duration::from_secs(secs);
+                self.sessions.put(&key.store_key(), bytes, ttl).await
+            }
+            _ => self.sessions.delete(&key.store_key()).await,
+        }
     }
 }
 

@@ -29,7 +29,8 @@ pub fn choice(input: &str) -> Option<Choice> {
 }
 
 /// Whether `dropped` is worth offering: the same caller, not ended, past its first screen,
-/// its last hop within `window`.
+/// its last hop within `window` (recorded or not: a gateway's end notice of a session left
+/// mid-menu records it, and it may still be resumed).
 pub fn resumable(
     dropped: &Session,
     phone: &str,
@@ -37,7 +38,6 @@ pub fn resumable(
     window: chrono::Duration,
 ) -> bool {
     dropped.phone == phone
-        && !dropped.recorded
         && !dropped.state.ended
         && dropped.hops >= 2
         && now - dropped.last_hop_at <= window
@@ -153,6 +153,12 @@ mod tests {
         assert!(
             !resumable(&fresh, "+221786452821", now, window),
             "nothing to resume"
+        );
+        let mut recorded = dropped.clone();
+        recorded.recorded = true;
+        assert!(
+            resumable(&recorded, "+221786452821", now, window),
+            "an end notice came"
         );
         let mut ended = dropped.clone();
         ended.state.ended = true;
