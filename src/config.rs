@@ -172,7 +172,8 @@ pub struct VoiceConfig {
     /// Base URL the voice platform reaches us on (callback and audio URLs), e.g.
     /// `https://ivr.example.org`; unset = taken from the request's `Host` header.
     pub public_url: Option<String>,
-    /// Where the agents sit: their local clock decides the staffed hours (`SN`, `KE`, ...).
+    /// Where the agents sit: their local clock decides the staffed hours. An ISO country code
+    /// (`SN`, `KE`: its main zone) or an IANA zone (`Africa/Lubumbashi`).
     pub agent_country: String,
     /// Staffed hours, local time, `[open, close)` in whole hours.
     pub agent_open_hour: u32,
