@@ -195,6 +195,22 @@ pub struct VoiceConfig {
     pub recordings_dir: std::path::PathBuf,
 }
 
+impl VoiceConfig {
+    /// What is wrong in `[voice]`, one line each.
+    pub fn problems(&self) -> Vec<String> {
+        let known = crate::text::format::country_zone(&self.agent_country).is_some()
+            || crate::text::format::parse_zone(&self.agent_country).is_some();
+        if known {
+            Vec::new()
+        } else {
+            vec![format!(
+                "voice.agent_country: '{}' is neither an African country code nor an IANA zone",
+                self.agent_country
+            )]
+        }
+    }
+}
+
 impl Default for VoiceConfig {
     fn default() -> Self {
         let chain = |items: &[&str]| items.iter().map(|s| s.to_string()).collect::<Vec<_>>();
@@ -384,5 +400,31 @@ mod tests {
         assert_eq!(parsed("DALAL_REDIS_KEY_PREFIX"), None);
         assert_eq!(parsed("DALAL__KEY"), None);
         assert_eq!(parsed("HUBTEL_KEY"), None);
+    }
+}
+
+#[cfg(test)]
+mod voice_zone_tests {
+    use super::VoiceConfig;
+
+    #[test]
+    fn agent_country_is_a_country_or_a_zone() {
+        for ok in ["SN", "KE", "MG", "Africa/Lubumbashi", "Atlantic/Cape_Verde"] {
+            let config = VoiceConfig {
+                agent_country: ok.into(),
+                ..VoiceConfig::default()
+            };
+            assert!(config.problems().is_empty(), "{ok}");
+        }
+        let config = VoiceConfig {
+            agent_country: "Senegal".into(),
+            ..VoiceConfig::default()
+        };
+        assert_eq!(
+            config.problems(),
+            vec![
+                "voice.agent_country: 'Senegal' is neither an African country code nor an IANA zone"
+            ]
+        );
     }
 }
