@@ -405,7 +405,7 @@ fn worst_case_states(lang: &str, list: Option<&str>) -> Vec<State> {
     };
     let time = Value::Time {
         at,
-        country: "KE".into(),
+        zone: "Africa/Nairobi".into(),
     };
     let text = |s: &str| Value::text(s);
     let base: BTreeMap<String, Value> = [

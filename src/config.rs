@@ -172,7 +172,8 @@ pub struct VoiceConfig {
     /// Base URL the voice platform reaches us on (callback and audio URLs), e.g.
     /// `https://ivr.example.org`; unset = taken from the request's `Host` header.
     pub public_url: Option<String>,
-    /// Where the agents sit: their local clock decides the staffed hours (`SN`, `KE`, ...).
+    /// Where the agents sit: their local clock decides the staffed hours. An ISO country code
+    /// (`SN`, `KE`: its main zone) or an IANA zone (`Africa/Lubumbashi`).
     pub agent_country: String,
     /// Staffed hours, local time, `[open, close)` in whole hours.
     pub agent_open_hour: u32,
@@ -192,6 +193,22 @@ pub struct VoiceConfig {
     /// Folder where recordings the platform uploads (VoiceXML `<record>`) are stored, created
     /// if missing; served back at `/recordings/<file>` (env `DALAL_RECORDINGS_DIR`).
     pub recordings_dir: std::path::PathBuf,
+}
+
+impl VoiceConfig {
+    /// What is wrong in `[voice]`, one line each.
+    pub fn problems(&self) -> Vec<String> {
+        let known = crate::text::format::country_zone(&self.agent_country).is_some()
+            || crate::text::format::parse_zone(&self.agent_country).is_some();
+        if known {
+            Vec::new()
+        } else {
+            vec![format!(
+                "voice.agent_country: '{}' is neither an African country code nor an IANA zone",
+                self.agent_country
+            )]
+        }
+    }
 }
 
 impl Default for VoiceConfig {
@@ -383,5 +400,31 @@ mod tests {
         assert_eq!(parsed("DALAL_REDIS_KEY_PREFIX"), None);
         assert_eq!(parsed("DALAL__KEY"), None);
         assert_eq!(parsed("HUBTEL_KEY"), None);
+    }
+}
+
+#[cfg(test)]
+mod voice_zone_tests {
+    use super::VoiceConfig;
+
+    #[test]
+    fn agent_country_is_a_country_or_a_zone() {
+        for ok in ["SN", "KE", "MG", "Africa/Lubumbashi", "Atlantic/Cape_Verde"] {
+            let config = VoiceConfig {
+                agent_country: ok.into(),
+                ..VoiceConfig::default()
+            };
+            assert!(config.problems().is_empty(), "{ok}");
+        }
+        let config = VoiceConfig {
+            agent_country: "Senegal".into(),
+            ..VoiceConfig::default()
+        };
+        assert_eq!(
+            config.problems(),
+            vec![
+                "voice.agent_country: 'Senegal' is neither an African country code nor an IANA zone"
+            ]
+        );
     }
 }

@@ -12,6 +12,8 @@ pub struct Area {
     pub region: String,
     /// ISO 3166-1 alpha-2 country code.
     pub country: String,
+    /// The area's IANA time zone (`area_zones.csv`); `None`: the country's main zone.
+    pub timezone: Option<String>,
     /// ISO 4217 currency code.
     pub currency: String,
     /// BCP 47 codes, the area's default first.

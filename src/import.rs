@@ -1,7 +1,10 @@
 //! Reads the CRM CSV dataset format (see demo/ and the crm-demo README).
 //!
 //! Five UTF-8 CSV files with a header row (RFC 4180 quoting): `areas.csv` and `customers.csv` are
-//! required, `bills.csv`, `tickets.csv` and `outages.csv` may be missing (an empty table). Every
+//! required, `bills.csv`, `tickets.csv` and `outages.csv` may be missing (an empty table). A sixth,
+//! optional, extends `areas.csv` without changing it: `area_zones.csv` (`area_code,timezone`)
+//! gives an area its IANA time zone (`Africa/Lubumbashi`); an area it does not list reads its
+//! country's main zone. A zone the IANA database does not know is an error. Every
 //! row is validated and every problem is reported as `file:line: message` (the header is line 1);
 //! a dataset with any problem is rejected as a whole, so nothing half-valid is ever loaded.
 
@@ -56,6 +59,9 @@ pub const CUSTOMERS_FILE: &str = "customers.csv";
 pub const BILLS_FILE: &str = "bills.csv";
 pub const TICKETS_FILE: &str = "tickets.csv";
 pub const OUTAGES_FILE: &str = "outages.csv";
+pub const AREA_ZONES_FILE: &str = "area_zones.csv";
+
+const AREA_ZONE_COLUMNS: [&str; 2] = ["area_code", "timezone"];
 
 const AREA_COLUMNS: [&str; 6] = [
     "area_code",
@@ -118,7 +124,7 @@ const OUTAGE_KINDS: [&str; 2] = ["planned", "unplanned"];
 const OUTAGE_STATUSES: [&str; 3] = ["scheduled", "active", "resolved"];
 
 /// Reads a dataset folder. `areas.csv` and `customers.csv` are required; a missing `bills.csv`,
-/// `tickets.csv` or `outages.csv` is an empty table.
+/// `tickets.csv` or `outages.csv` is an empty table; a missing `area_zones.csv`, no area zone.
 pub fn read_dir(dir: &Path) -> Result<Dataset, ImportError> {
     let mut problems = Vec::new();
     let mut read = |name: &str, required: bool| -> Option<String> {
@@ -157,7 +163,9 @@ pub fn read_dir(dir: &Path) -> Result<Dataset, ImportError> {
     let bills = read(BILLS_FILE, false);
     let tickets = read(TICKETS_FILE, false);
     let outages = read(OUTAGES_FILE, false);
+    let area_zones = read(AREA_ZONES_FILE, false);
     let sources = Sources {
+        area_zones: area_zones.as_deref(),
         areas: areas.as_deref(),
         customers: customers.as_deref(),
         bills: bills.as_deref(),
@@ -200,6 +208,7 @@ pub fn read_embedded_demo() -> Dataset {
         bills: Some(include_str!("../demo/bills.csv")),
         tickets: Some(include_str!("../demo/tickets.csv")),
         outages: Some(include_str!("../demo/outages.csv")),
+        area_zones: Some(""),
     };
     match parse_sources(&sources, Vec::new()) {
         Ok(data) => data,
@@ -215,6 +224,7 @@ struct Sources<'a> {
     bills: Option<&'a str>,
     tickets: Option<&'a str>,
     outages: Option<&'a str>,
+    area_zones: Option<&'a str>,
 }
 
 fn parse_sources(
@@ -236,6 +246,9 @@ fn parse_sources(
     let outage_rows = sources
         .outages
         .and_then(|t| read_rows(OUTAGES_FILE, t, &OUTAGE_COLUMNS, false, &mut problems));
+    let area_zone_rows = sources
+        .area_zones
+        .and_then(|t| read_rows(AREA_ZONES_FILE, t, &AREA_ZONE_COLUMNS, false, &mut problems));
 
     // Keys are collected from every row, valid or not, so that one bad area does not also make
     // every customer of that area an error.
@@ -253,6 +266,27 @@ fn parse_sources(
         .flatten()
         .map(|r| (r.fields[0].as_str(), r.fields[7].as_str()))
         .collect();
+
+    // Zones by area, from `area_zones.csv`'s valid rows.
+    let mut area_zones: HashMap<String, String> = HashMap::new();
+    if let Some(rows) = &area_zone_rows {
+        let mut seen = HashMap::new();
+        for row in rows {
+            let mut c = Checker::new(AREA_ZONES_FILE, row, &mut problems);
+            let area_code = c.id("area_code", 0);
+            c.unique(&mut seen, &area_code, "area_code");
+            c.known(area_keys.as_ref(), &area_code, "area_code");
+            let timezone = c.required("timezone", 1);
+            if !timezone.is_empty() && crate::text::format::parse_zone(&timezone).is_none() {
+                c.error(format!(
+                    "timezone `{timezone}` is not a zone of the IANA time zone database"
+                ));
+            }
+            if c.ok() {
+                area_zones.insert(area_code, timezone);
+            }
+        }
+    }
 
     let mut data = Dataset::default();
 
@@ -287,6 +321,7 @@ fn parse_sources(
             }
             if c.ok() {
                 data.areas.push(Area {
+                    timezone: area_zones.remove(&area_code),
                     area_code,
                     name,
                     region,
@@ -815,7 +850,44 @@ mod tests {
             bills: Some(bills),
             tickets: Some(tickets),
             outages: Some(outages),
+            area_zones: Some(""),
         }
+    }
+
+    #[test]
+    fn area_zones_give_areas_their_zone_and_unknown_zones_are_errors() {
+        let areas = format!("{AREAS}CD-LUB-KAM,Kampemba,Lubumbashi,CD,CDF,fr sw\n");
+        let zones = "area_code,timezone\nCD-LUB-KAM,Africa/Lubumbashi\n";
+        let mut s = sources(&areas, CUSTOMERS, "", "", "");
+        s.area_zones = Some(zones);
+        let data = parse_sources(&s, Vec::new()).unwrap();
+        let zone = |code: &str| {
+            data.areas
+                .iter()
+                .find(|a| a.area_code == code)
+                .unwrap()
+                .timezone
+                .clone()
+        };
+        assert_eq!(zone("CD-LUB-KAM").as_deref(), Some("Africa/Lubumbashi"));
+        assert_eq!(zone("SN-DKR-PLT"), None, "not listed: the country's zone");
+
+        let bad = "area_code,timezone\n\
+            SN-DKR-PLT,Africa/Atlantis\n\
+            SN-XXX,Africa/Dakar\n\
+            KE-NBO-KIB,\n\
+            KE-NBO-KIB,Africa/Nairobi\n";
+        let mut s = sources(AREAS, CUSTOMERS, "", "", "");
+        s.area_zones = Some(bad);
+        assert_eq!(
+            messages(parse_sources(&s, Vec::new())),
+            vec![
+                "area_zones.csv:2: timezone `Africa/Atlantis` is not a zone of the IANA time zone database",
+                "area_zones.csv:3: unknown area_code `SN-XXX`",
+                "area_zones.csv:4: timezone is required",
+                "area_zones.csv:5: duplicate area_code `KE-NBO-KIB` (first on line 4)",
+            ]
+        );
     }
 
     fn messages(result: Result<Dataset, ImportError>) -> Vec<String> {

@@ -395,6 +395,7 @@ fn check(config: &Config) -> ExitCode {
             config,
             dalal::sms::CALLBACK_NAMES,
         ));
+        problems.extend(config.voice.problems());
         if problems.is_empty() {
             Ok((menu, catalog))
         } else {

@@ -16,10 +16,12 @@ pub enum Value {
         currency: String,
     },
     Date(NaiveDate),
-    /// A moment, shown on the clock of `country`.
+    /// A moment, shown on the clock of `zone`: an IANA zone name (the area's), or an ISO
+    /// country code for its main zone (as sessions saved before zones carried it).
     Time {
         at: DateTime<Utc>,
-        country: String,
+        #[serde(alias = "country")]
+        zone: String,
     },
     /// A billing month: shown `MM/YYYY`, spoken as the month's name and the year.
     Period {
@@ -42,7 +44,7 @@ impl Value {
             Value::Number(n) => n.to_string(),
             Value::Money { minor, currency } => format::money(*minor, currency, lang),
             Value::Date(d) => format::date(*d),
-            Value::Time { at, country } => format::datetime(*at, country),
+            Value::Time { at, zone } => format::datetime(*at, format::zone(zone)),
             Value::Period { year, month } => format::period(*year, *month),
             Value::Reference(r) => r.clone(),
         }

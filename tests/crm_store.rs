@@ -141,6 +141,9 @@ macro_rules! on_both {
 }
 
 on_both! {
+    area_zones_are_imported_and_reimport_clears_them:
+        sqlite_area_zones_are_imported_and_reimport_clears_them,
+        postgres_area_zones_are_imported_and_reimport_clears_them;
     a_repeat_complaint_adds_an_event_to_the_pending_ticket:
         sqlite_a_repeat_complaint_adds_an_event_to_the_pending_ticket,
         postgres_a_repeat_complaint_adds_an_event_to_the_pending_ticket;
@@ -280,6 +283,52 @@ async fn import_counts_and_reimport_is_idempotent(crm: &Backend) {
     for a in &data.areas {
         assert_eq!(crm.area(&a.area_code).await.unwrap().as_ref(), Some(a));
     }
+}
+
+/// `area_zones.csv`, optional beside the fixture, gives areas their zone; a dataset without it
+/// leaves every area on its country's zone.
+async fn area_zones_are_imported_and_reimport_clears_them(crm: &Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(FIXTURE).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "csv") {
+            std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    std::fs::write(
+        dir.path().join(import::AREA_ZONES_FILE),
+        "area_code,timezone\nSN-DKR-PLT,Africa/Dakar\nKE-NBO-KIB,Indian/Antananarivo\n",
+    )
+    .unwrap();
+    let zoned = import::read_dir(dir.path()).unwrap();
+    crm.import(&zoned).await.unwrap();
+    let zone = |code: &'static str| async move { crm.area(code).await.unwrap().unwrap().timezone };
+    assert_eq!(zone("SN-DKR-PLT").await.as_deref(), Some("Africa/Dakar"));
+    assert_eq!(
+        zone("KE-NBO-KIB").await.as_deref(),
+        Some("Indian/Antananarivo")
+    );
+    assert_eq!(zone("SN-DKR-MED").await, None);
+    for a in &zoned.areas {
+        assert_eq!(crm.area(&a.area_code).await.unwrap().as_ref(), Some(a));
+    }
+
+    // The CRM's next export has no zones: the areas go back to their country's.
+    crm.import(&fixture()).await.unwrap();
+    assert_eq!(zone("SN-DKR-PLT").await, None);
+    assert_eq!(zone("KE-NBO-KIB").await, None);
+
+    // An unknown zone is refused with its line.
+    std::fs::write(
+        dir.path().join(import::AREA_ZONES_FILE),
+        "area_code,timezone\nSN-DKR-PLT,Africa/Dakar\nKE-NBO-KIB,Africa/Nairobbi\n",
+    )
+    .unwrap();
+    let err = import::read_dir(dir.path()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "area_zones.csv:3: timezone `Africa/Nairobbi` is not a zone of the IANA time zone database"
+    );
 }
 
 async fn reimport_keeps_a_language_chosen_on_the_phone(crm: &Backend) {

@@ -63,7 +63,7 @@ fn sample_vars() -> BTreeMap<String, Value> {
             "restore",
             Value::Time {
                 at,
-                country: "KE".into(),
+                zone: "Africa/Nairobi".into(),
             },
         ),
         ("area", Value::text("Médina")),

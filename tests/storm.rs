@@ -27,6 +27,7 @@ fn storm_dataset() -> Dataset {
             name: format!("Storm {a}"),
             region: "Dakar".into(),
             country: "SN".into(),
+            timezone: None,
             currency: "XOF".into(),
             languages: vec!["fr".into(), "wo".into()],
         });

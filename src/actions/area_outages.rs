@@ -13,6 +13,7 @@ pub const SPEC: ActionSpec = ActionSpec {
     reads: &[
         VarRead::required("area_code", VarKind::Area),
         VarRead::optional("country", VarKind::Country),
+        VarRead::optional("zone", VarKind::Zone),
     ],
     outcomes: &["some", "none"],
     lists: &["outages"],
@@ -27,7 +28,12 @@ pub(super) async fn perform(
     _caller: &Caller<'_>,
 ) -> StoreResult<ActionResult> {
     let area_code = text_var(state, "area_code").unwrap_or_default();
-    let country = text_var(state, "country").unwrap_or_default().to_string();
+    // The area's zone; a session located before zones were known carries its country only.
+    let zone = text_var(state, "zone")
+        .filter(|z| !z.is_empty())
+        .or_else(|| text_var(state, "country"))
+        .unwrap_or_default()
+        .to_string();
     let outages = match actions.area_cache.get(area_code) {
         Some(cached) => cached,
         None => {
@@ -44,7 +50,7 @@ pub(super) async fn perform(
         .map(|o| {
             let time = |at| Value::Time {
                 at,
-                country: country.clone(),
+                zone: zone.clone(),
             };
             let fields = [
                 ("id", Value::text(&o.outage_id)),

@@ -56,10 +56,13 @@ pub(super) async fn perform(
     };
     let restoration = restoration(&outage, chrono::Utc::now());
     let area = actions.area(&outage.area_code).await?;
-    let country = area.as_ref().map(|a| a.country.clone()).unwrap_or_default();
+    let zone = area
+        .as_ref()
+        .map(|a| a.zone().name().to_string())
+        .unwrap_or_default();
     let restore = outage
         .expected_end
-        .map(|at| Value::Time { at, country })
+        .map(|at| Value::Time { at, zone })
         .unwrap_or_else(|| Value::text("?"));
     Ok(ActionResult::outcome("outage_report")
         .var("ref", Value::Reference(report.reference))

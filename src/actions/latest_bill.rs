@@ -3,6 +3,7 @@
 //! too, the total the account owes first (outcome `arrears`).
 
 use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
 
 use super::{ActionSpec, Actions, Caller, VarKind, VarRead, bill_account};
 use crate::domain::BillStatement;
@@ -42,9 +43,8 @@ fn period(stored: &str) -> Value {
 
 /// The date on the area's clock at `now` (a bill due on the 12th is overdue from the 13th
 /// there, whatever the server's clock says).
-fn local_today(now: DateTime<Utc>, country: &str) -> NaiveDate {
-    now.with_timezone(&format::country_offset(country))
-        .date_naive()
+fn local_today(now: DateTime<Utc>, zone: Tz) -> NaiveDate {
+    now.with_timezone(&zone).date_naive()
 }
 
 /// What the bill screens show of a statement on `today`.
@@ -83,18 +83,15 @@ pub(super) async fn perform(
     let Some(statement) = actions.crm.bill_statement(account_no).await? else {
         return Ok(ActionResult::outcome("none"));
     };
-    let country = match actions.account(account_no).await? {
+    let zone = match actions.account(account_no).await? {
         Some(account) => actions
             .area(&account.area_code)
             .await?
-            .map(|place| place.country)
-            .unwrap_or_default(),
-        None => String::new(),
+            .map(|place| place.zone())
+            .unwrap_or(Tz::UTC),
+        None => Tz::UTC,
     };
-    Ok(statement_result(
-        &statement,
-        local_today(Utc::now(), &country),
-    ))
+    Ok(statement_result(&statement, local_today(Utc::now(), zone)))
 }
 
 #[cfg(test)]
@@ -145,8 +142,8 @@ mod tests {
     fn today_is_the_area_clock_date() {
         // 23:30 UTC on the 12th is already the 13th in Nairobi, still the 12th in Dakar.
         let now = Utc.with_ymd_and_hms(2026, 11, 12, 23, 30, 0).unwrap();
-        assert_eq!(local_today(now, "KE"), day("2026-11-13"));
-        assert_eq!(local_today(now, "SN"), day("2026-11-12"));
+        assert_eq!(local_today(now, format::zone("KE")), day("2026-11-13"));
+        assert_eq!(local_today(now, format::zone("SN")), day("2026-11-12"));
     }
 
     #[test]

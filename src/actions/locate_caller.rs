@@ -5,8 +5,14 @@ use crate::engine::{ActionRequest, ActionResult, State, Value};
 use crate::store::StoreResult;
 
 /// What knowing an account's place gives (shared with `find_meter`).
-pub(super) const LOCATED_VARS: &[&str] =
-    &["located_account", "area_code", "area", "country", "service"];
+pub(super) const LOCATED_VARS: &[&str] = &[
+    "located_account",
+    "area_code",
+    "area",
+    "country",
+    "zone",
+    "service",
+];
 
 pub const SPEC: ActionSpec = ActionSpec {
     name: "locate_caller",
@@ -25,14 +31,19 @@ pub(super) async fn located(
     account: &CallerAccount,
 ) -> StoreResult<ActionResult> {
     let area = actions.area(&account.area_code).await?;
-    let (name, country) = area
-        .map(|a| (a.name, a.country))
-        .unwrap_or_else(|| (account.area_code.clone(), String::new()));
+    let (name, country, zone) = match area {
+        Some(a) => {
+            let zone = a.zone().name().to_string();
+            (a.name, a.country, zone)
+        }
+        None => (account.area_code.clone(), String::new(), String::new()),
+    };
     Ok(ActionResult::outcome("ok")
         .var("located_account", Value::text(&account.account_no))
         .var("area_code", Value::text(&account.area_code))
         .var("area", Value::text(name))
         .var("country", Value::text(country))
+        .var("zone", Value::text(zone))
         .var("service", Value::text(&account.service)))
 }
 

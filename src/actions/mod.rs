@@ -155,11 +155,21 @@ impl From<&Account> for CallerAccount {
     }
 }
 
-/// An area as a session keeps it: its name on screen, its country for local times.
+/// An area as a session keeps it: its name on screen, its country and zone for local times.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Place {
     pub name: String,
     pub country: String,
+    /// The area's own IANA zone, when its data names one.
+    #[serde(default)]
+    pub timezone: Option<String>,
+}
+
+impl Place {
+    /// The zone the area's clock reads (its own, else its country's).
+    pub fn zone(&self) -> chrono_tz::Tz {
+        crate::text::format::area_zone(&self.country, self.timezone.as_deref())
+    }
 }
 
 impl From<&Area> for Place {
@@ -167,6 +177,7 @@ impl From<&Area> for Place {
         Place {
             name: area.name.clone(),
             country: area.country.clone(),
+            timezone: area.timezone.clone(),
         }
     }
 }

@@ -16,6 +16,7 @@ pub const SPEC: ActionSpec = ActionSpec {
         VarRead::required("area_code", VarKind::Area),
         VarRead::optional("service", VarKind::Service),
         VarRead::optional("country", VarKind::Country),
+        VarRead::optional("zone", VarKind::Zone),
         VarRead::optional("located_account", VarKind::Account),
     ],
     outcomes: &["attached", "ticket"],
@@ -48,7 +49,12 @@ pub(super) async fn perform(
 ) -> StoreResult<ActionResult> {
     let area_code = text_var(state, "area_code").unwrap_or_default();
     let service = text_var(state, "service").unwrap_or("electricity");
-    let country = text_var(state, "country").unwrap_or_default().to_string();
+    // The area's zone; a session located before zones were known carries its country only.
+    let zone = text_var(state, "zone")
+        .filter(|z| !z.is_empty())
+        .or_else(|| text_var(state, "country"))
+        .unwrap_or_default()
+        .to_string();
     let now = Utc::now();
     let filing = NewOutageFiling {
         origin_key: origin_key(caller, request, area_code),
@@ -75,7 +81,7 @@ pub(super) async fn perform(
             }
             let restore = outage
                 .expected_end
-                .map(|at| Value::Time { at, country })
+                .map(|at| Value::Time { at, zone })
                 .unwrap_or_else(|| Value::text("?"));
             Ok(ActionResult::outcome("attached")
                 .var("ref", Value::Reference(report.reference))

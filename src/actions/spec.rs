@@ -23,6 +23,8 @@ pub enum VarKind {
     Service,
     /// An ISO country code (for the area's clock).
     Country,
+    /// An IANA time zone name (the area's clock).
+    Zone,
     /// A counter the action keeps itself.
     Number,
     /// Present once something happened (e.g. `language_set`).

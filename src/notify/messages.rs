@@ -7,8 +7,9 @@ use chrono::{DateTime, Duration, Timelike, Utc};
 
 use crate::domain::{Account, Area, Outage, Ticket};
 use crate::store::outbox::OutboxRow;
-use crate::text::format::country_offset;
+use crate::text::format::area_zone;
 use crate::value::Value;
+use chrono_tz::Tz;
 
 /// What the CRM says about a row's subject, read before rendering it.
 #[derive(Debug, Clone, Default)]
@@ -38,9 +39,13 @@ impl Subject {
         .unwrap_or_else(|| default.to_string())
     }
 
-    /// The country whose clock the customer reads (dates, quiet hours).
-    pub fn country(&self) -> Option<&str> {
-        self.area.as_ref().map(|a| a.country.as_str())
+    /// The zone whose clock the customer reads (dates, quiet hours): the area's own, else its
+    /// country's; UTC when the area is unknown.
+    pub fn zone(&self) -> Tz {
+        self.area
+            .as_ref()
+            .map(|a| area_zone(&a.country, a.timezone.as_deref()))
+            .unwrap_or(Tz::UTC)
     }
 }
 
@@ -60,16 +65,11 @@ pub fn waits_for_quiet_hours(kind: &str) -> bool {
 
 /// When a held-back notice may go: `None` now, else the end of the quiet hours (local hours
 /// `start..end`, wrapping midnight when `start > end`; equal hours = none).
-pub fn quiet_until(
-    now: DateTime<Utc>,
-    country: Option<&str>,
-    start: u32,
-    end: u32,
-) -> Option<DateTime<Utc>> {
+pub fn quiet_until(now: DateTime<Utc>, zone: Tz, start: u32, end: u32) -> Option<DateTime<Utc>> {
     if start == end {
         return None;
     }
-    let local = now.with_timezone(&country_offset(country.unwrap_or("")));
+    let local = now.with_timezone(&zone);
     let hour = local.hour();
     let quiet = if start < end {
         hour >= start && hour < end
@@ -99,7 +99,7 @@ pub fn message(
     subject: &Subject,
 ) -> Option<(&'static str, BTreeMap<String, Value>)> {
     let mut args = BTreeMap::new();
-    let country = subject.country().unwrap_or("").to_string();
+    let zone = subject.zone().name().to_string();
     let reference = |args: &mut BTreeMap<String, Value>| {
         if let Some(r) = &row.reference {
             args.insert("ref".into(), Value::Reference(r.clone()));
@@ -109,7 +109,7 @@ pub fn message(
     let time = |at: Option<DateTime<Utc>>| match at {
         Some(at) => Value::Time {
             at,
-            country: country.clone(),
+            zone: zone.clone(),
         },
         None => Value::text("none"),
     };
@@ -205,28 +205,31 @@ mod tests {
     fn quiet_hours_hold_notices_until_morning_local_time() {
         let utc = |h, m| Utc.with_ymd_and_hms(2026, 11, 30, h, m, 0).unwrap();
         // Dakar is UTC, Nairobi UTC+3; quiet 21:00-07:00.
-        assert_eq!(quiet_until(utc(12, 0), Some("SN"), 21, 7), None);
         assert_eq!(
-            quiet_until(utc(22, 30), Some("SN"), 21, 7),
+            quiet_until(utc(12, 0), crate::text::format::zone("SN"), 21, 7),
+            None
+        );
+        assert_eq!(
+            quiet_until(utc(22, 30), crate::text::format::zone("SN"), 21, 7),
             Some(Utc.with_ymd_and_hms(2026, 12, 1, 7, 0, 0).unwrap())
         );
         assert_eq!(
-            quiet_until(utc(2, 0), Some("SN"), 21, 7),
+            quiet_until(utc(2, 0), crate::text::format::zone("SN"), 21, 7),
             Some(utc(7, 0)),
             "after midnight, the same morning"
         );
         // 19:00 UTC is 22:00 in Nairobi: quiet until 07:00 there, 04:00 UTC.
         assert_eq!(
-            quiet_until(utc(19, 0), Some("KE"), 21, 7),
+            quiet_until(utc(19, 0), crate::text::format::zone("KE"), 21, 7),
             Some(Utc.with_ymd_and_hms(2026, 12, 1, 4, 0, 0).unwrap())
         );
         assert_eq!(
-            quiet_until(utc(22, 0), Some("SN"), 7, 7),
+            quiet_until(utc(22, 0), crate::text::format::zone("SN"), 7, 7),
             None,
             "none configured"
         );
         assert_eq!(
-            quiet_until(utc(13, 0), Some("SN"), 12, 14),
+            quiet_until(utc(13, 0), crate::text::format::zone("SN"), 12, 14),
             Some(utc(14, 0))
         );
     }

@@ -253,9 +253,9 @@ impl Notifier {
         let subject = self.subject(row).await?;
         if messages::waits_for_quiet_hours(&row.kind) {
             let sms = &self.config.sms;
-            let country = subject.country();
+            let zone = subject.zone();
             if let Some(until) =
-                messages::quiet_until(now, country, sms.quiet_start_hour, sms.quiet_end_hour)
+                messages::quiet_until(now, zone, sms.quiet_start_hour, sms.quiet_end_hour)
             {
                 return self.outbox.defer(row.id, until).await;
             }
@@ -523,7 +523,7 @@ mod tests {
             .with_timezone(&Utc);
         let time = Value::Time {
             at,
-            country: "SN".into(),
+            zone: "Africa/Dakar".into(),
         };
         let ids = [
             "sms-ticket-filed",

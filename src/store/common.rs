@@ -28,7 +28,7 @@ pub(crate) fn digits(s: &str) -> String {
 
 macro_rules! area_cols {
     () => {
-        "area_code, name, region, country, currency, languages"
+        "area_code, name, region, country, currency, languages, timezone"
     };
 }
 macro_rules! account_cols {
@@ -112,6 +112,7 @@ pub(crate) struct AreaRow {
     pub(crate) country: String,
     pub(crate) currency: String,
     pub(crate) languages: String,
+    pub(crate) timezone: Option<String>,
 }
 
 impl From<AreaRow> for Area {
@@ -123,6 +124,7 @@ impl From<AreaRow> for Area {
             country: r.country,
             currency: r.currency,
             languages: r.languages.split_whitespace().map(str::to_string).collect(),
+            timezone: r.timezone,
         }
     }
 }

@@ -159,9 +159,10 @@ impl Plan {
     }
 }
 
-/// Whether agents answer at `now`, on the clock of the configured country.
+/// Whether agents answer at `now`, on the clock where they sit (`agent_country`: a country's
+/// main zone, or an IANA zone).
 pub fn staffed(config: &crate::config::VoiceConfig, now: DateTime<Utc>) -> bool {
-    let local = now.with_timezone(&crate::text::format::country_offset(&config.agent_country));
+    let local = now.with_timezone(&crate::text::format::zone(&config.agent_country));
     let day = local.weekday().number_from_monday();
     config.agent_days.contains(&day)
         && local.hour() >= config.agent_open_hour

@@ -413,8 +413,8 @@ pub fn value_pieces(lang: &str, value: &Value) -> Option<Vec<String>> {
             p
         }
         Value::Date(d) => date(*d),
-        Value::Time { at, country } => {
-            let local = at.with_timezone(&crate::text::format::country_offset(country));
+        Value::Time { at, zone } => {
+            let local = at.with_timezone(&crate::text::format::zone(zone));
             let mut p = date(local.date_naive());
             let hour = numbers::number(lang, local.hour().into());
             if lang == "sw" {

@@ -35,10 +35,11 @@ pub(super) async fn import(
             "INSERT INTO areas (",
             area_cols!(),
             ") SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], \
-             $5::text[], $6::text[]) \
+             $5::text[], $6::text[], $7::text[]) \
              ON CONFLICT (area_code) DO UPDATE SET name = excluded.name, \
              region = excluded.region, country = excluded.country, \
-             currency = excluded.currency, languages = excluded.languages"
+             currency = excluded.currency, languages = excluded.languages, \
+             timezone = excluded.timezone"
         ))
         .bind(col(batch, |a| a.area_code.as_str()))
         .bind(col(batch, |a| a.name.as_str()))
@@ -46,6 +47,7 @@ pub(super) async fn import(
         .bind(col(batch, |a| a.country.as_str()))
         .bind(col(batch, |a| a.currency.as_str()))
         .bind(col(batch, |a| a.languages.join(" ")))
+        .bind(col(batch, |a| a.timezone.as_deref()))
         .execute(w.conn().await?)
         .await?;
         w.wrote(batch.len()).await?;

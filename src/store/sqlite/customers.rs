@@ -35,6 +35,7 @@ fn area_row(r: &Row<'_>) -> rusqlite::Result<AreaRow> {
         country: r.get(3)?,
         currency: r.get(4)?,
         languages: r.get(5)?,
+        timezone: r.get(6)?,
     })
 }
 

@@ -147,11 +147,12 @@ async fn write_dataset(w: &mut ChunkedImport<'_>, data: &Dataset) -> StoreResult
     for batch in data.areas.chunks(BATCH_ROWS) {
         let sql = values_sql(
             concat!("INSERT INTO areas (", area_cols!(), ")"),
-            6,
+            7,
             batch.len(),
             "ON CONFLICT (area_code) DO UPDATE SET name = excluded.name, \
              region = excluded.region, country = excluded.country, \
-             currency = excluded.currency, languages = excluded.languages",
+             currency = excluded.currency, languages = excluded.languages, \
+             timezone = excluded.timezone",
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for a in batch {
@@ -161,7 +162,8 @@ async fn write_dataset(w: &mut ChunkedImport<'_>, data: &Dataset) -> StoreResult
                 .bind(&a.region)
                 .bind(&a.country)
                 .bind(&a.currency)
-                .bind(a.languages.join(" "));
+                .bind(a.languages.join(" "))
+                .bind(&a.timezone);
         }
         q.execute(w.conn().await?).await?;
         w.wrote(batch.len()).await?;
