@@ -98,9 +98,14 @@ impl Backend {
         }
     }
 
-    /// Asserts every reference exists exactly once, and no ticket was filed twice.
+    /// Asserts every reference exists exactly once, and no ticket was filed twice. The same
+    /// reference may have been given to several calls: a repeat complaint (same account,
+    /// same category, still open) is answered with the open ticket's reference.
     async fn assert_all_exist(&self, references: &[String]) {
         assert!(!references.is_empty());
+        let mut references = references.to_vec();
+        references.sort();
+        references.dedup();
         // References are ours (letters and digits only), checked before they reach SQL.
         assert!(
             references
