@@ -162,7 +162,10 @@ outage-item = { $service ->
   } { $kind ->
     [planned] planned
    *[unplanned] outage
-  }: { $start } - { $end }
+  }: { $restoration ->
+    [delayed] since { $start }, restoration delayed
+   *[other] { $start } - { $end }
+  }
 no-outages = No current or planned outage in your area.
 
 callback-confirm = An agent will call you back on { $phone }. Confirm?

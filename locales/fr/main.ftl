@@ -163,7 +163,10 @@ outage-item = { $service ->
   } { $kind ->
     [planned] programmée
    *[unplanned] en cours
-  }: { $start } - { $end }
+  }: { $restoration ->
+    [delayed] depuis le { $start }, rétablissement retardé
+   *[other] { $start } - { $end }
+  }
 no-outages = Aucune coupure en cours ou prévue dans votre quartier.
 
 callback-confirm = Un agent vous rappellera au { $phone }. Confirmer?

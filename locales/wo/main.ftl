@@ -163,7 +163,10 @@ outage-item = { $service ->
   } { $kind ->
     [planned] dagg bu ñu waajal
    *[unplanned] dagg
-  }: { $start } - { $end }
+  }: { $restoration ->
+    [delayed] dale ci { $start }, yeex na dellu
+   *[other] { $start } - { $end }
+  }
 no-outages = Amul benn dagg leegi walla bu ñu waajal ci sa gox.
 
 callback-confirm = Ab ajaa dina la woo ci { $phone }. Nangu nga?

@@ -5,7 +5,39 @@ voice-more = Ngir yeneen tànneef, bësal 9.
 voice-back = Ngir dellu ginnaaw, bësal diyees.
 voice-repeat = Ngir dégg ko at, bësal biddiw.
 voice-agent = Ngir wax ak ab liggéeykat, bësal 0.
-voice-agent-hours = Sunuy liggéeykat dañuy tontu li dale ci { $open } waxtu ba { $close } waxtu, altine ba àjjuma.
+voice-agent-hours = { $days ->
+    [none] Sunuy liggéeykat mënuñu jël woote yi fi mu nekk.
+   *[other] Sunuy liggéeykat dañuy tontu li dale ci { $open } waxtu ba { $close } waxtu, { $days ->
+        [every] bés bu nekk
+        [one] { $first ->
+             [1] altine
+             [2] talaata
+             [3] àllarba
+             [4] alxamis
+             [5] àjjuma
+             [6] gaawu
+            *[7] dibéer
+        } rekk
+        [range] { $first ->
+             [1] altine
+             [2] talaata
+             [3] àllarba
+             [4] alxamis
+             [5] àjjuma
+             [6] gaawu
+            *[7] dibéer
+        } ba { $last ->
+             [1] altine
+             [2] talaata
+             [3] àllarba
+             [4] alxamis
+             [5] àjjuma
+             [6] gaawu
+            *[7] dibéer
+        }
+       *[several] ay bés ci ayu-bés bi rekk
+    }.
+  }
 voice-agent-transfer = Muñal tuuti, nu ngi lay jokkale ak ab liggéeykat.
 voice-no-input = Dégguñu sa tànneef.
 voice-offer = Xamuñu sa tànneef. Ngir ab liggéeykat woo la, bësal 1. Ngir dugal sa jàmbat, bësal 2.
