@@ -1,4 +1,5 @@
 # dalal - English.
+# Native speaker: not on record for this translation; have a native English speaker review it.
 
 language-title = Langue/Lakk/Lugha
 language-name = English

@@ -1,4 +1,5 @@
 # dalal - English: what only the voice line says.
+# Native speaker: not on record for this translation; have a native English speaker review it.
 
 voice-press = press
 voice-more = For more options, press 9.

@@ -1,5 +1,6 @@
 # dalal - français. Restez en GSM-7 quand c'est possible (é è à ù ok; ê ç ô â î û non) :
 # une page GSM-7 tient 182 caractères, une page UCS-2 seulement 80.
+# Locuteur natif: non attesté pour cette traduction; à faire relire par un locuteur natif du français.
 
 language-title = Langue/Lakk/Lugha
 language-name = Français

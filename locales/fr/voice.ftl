@@ -1,4 +1,5 @@
 # dalal - français : ce que seule la ligne vocale dit.
+# Locuteur natif: non attesté pour cette traduction; à faire relire par un locuteur natif du français.
 
 voice-press = tapez
 voice-more = Pour plus de choix, tapez 9.

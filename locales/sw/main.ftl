@@ -1,4 +1,5 @@
 # dalal - Kiswahili.
+# Translation NOT written by a native Swahili speaker: must be reviewed by one before going live.
 
 language-title = Langue/Lakk/Lugha
 language-name = Kiswahili

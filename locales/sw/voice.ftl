@@ -1,4 +1,5 @@
 # dalal - Kiswahili: maneno ya simu ya sauti tu.
+# Translation NOT written by a native Swahili speaker: must be reviewed by one before going live.
 
 voice-press = bonyeza
 voice-more = Kwa chaguo zaidi, bonyeza 9.

@@ -1,4 +1,5 @@
 # dalal - Wolof: li liñ di wax ci telefon bi rekk.
+# Translation NOT written by a native Wolof speaker: must be reviewed by one before going live.
 
 voice-press = bësal
 voice-more = Ngir yeneen tànneef, bësal 9.
@@ -40,9 +41,9 @@ voice-agent-hours = { $days ->
   }
 voice-agent-transfer = Muñal tuuti, nu ngi lay jokkale ak ab liggéeykat.
 voice-no-input = Dégguñu sa tànneef.
-voice-offer = Xamuñu sa tànneef. Ngir ab liggéeykat woo la, bësal 1. Ngir dugal sa jàmbat, bësal 2.
-voice-record-prompt = Waxal sa jàmbat ginnaaw riir bi. Bësal diyees boo noppee.
-voice-record-done = Jërëjëf, sa jàmbat dugg na. Limu: { $ref }.
+voice-offer = Xamuñu sa tànneef. Ngir ab liggéeykat woo la, bësal 1. Ngir dugal sa plent, bësal 2.
+voice-record-prompt = Waxal sa plent ginnaaw riir bi. Bësal diyees boo noppee.
+voice-record-done = Jërëjëf, sa plent dugg na. Ref: { $ref }.
 voice-finish-hash = Bësal diyees ginnaaw ga.
 voice-goodbye = Jërëjëf ci sa woote. Ba beneen yoon.
 voice-survey = Balaa ngay tëj: naka nga gise liggéey bii? Bësal 1 bu bonee, ba 5 bu baaxee lool.
