@@ -528,3 +528,101 @@ pub fn check_voice(menu: &Menu) -> Vec<Problem> {
     }
     problems
 }
+
+/// One concept of a language's glossary (`locales/<lang>/glossary.toml`): the one term its
+/// messages use, and the variants that must not appear in any of its `.ftl` files.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Term {
+    #[serde(rename = "use")]
+    term: String,
+    #[serde(default)]
+    avoid: Vec<String>,
+}
+
+/// One term per concept: every message line (comments aside) of a language using a variant
+/// its `glossary.toml` forbids, as `file:line` (whole words, case-insensitive). A language
+/// without a glossary is not checked.
+pub fn glossary(locales_dir: &std::path::Path) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let Ok(langs) = std::fs::read_dir(locales_dir) else {
+        return problems;
+    };
+    let mut langs: Vec<_> = langs.flatten().map(|e| e.path()).collect();
+    langs.sort();
+    for dir in langs.iter().filter(|d| d.is_dir()) {
+        let path = dir.join("glossary.toml");
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let terms: BTreeMap<String, Term> = match toml::from_str(&text) {
+            Ok(t) => t,
+            Err(e) => {
+                problems.push(Problem {
+                    location: path.display().to_string(),
+                    message: format!("glossary: {}", e.message()),
+                });
+                continue;
+            }
+        };
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "ftl"))
+            .collect();
+        files.sort();
+        for file in files {
+            let Ok(text) = std::fs::read_to_string(&file) else {
+                continue;
+            };
+            for (n, line) in text.lines().enumerate() {
+                if line.trim_start().starts_with('#') {
+                    continue;
+                }
+                for (concept, term) in &terms {
+                    for variant in term.avoid.iter().filter(|v| has_word(line, v)) {
+                        problems.push(Problem {
+                            location: format!("{}:{}", file.display(), n + 1),
+                            message: format!(
+                                "glossary: '{variant}' for {concept}: say '{}' ({})",
+                                term.term,
+                                path.display()
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    problems
+}
+
+/// Whether `word` occurs in `line` as a whole word (or words), case-insensitively.
+fn has_word(line: &str, word: &str) -> bool {
+    let (line, word) = (line.to_lowercase(), word.to_lowercase());
+    if word.is_empty() {
+        return false;
+    }
+    line.match_indices(&word).any(|(at, _)| {
+        let before = line[..at].chars().next_back();
+        let after = line[at + word.len()..].chars().next();
+        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+    })
+}
+
+#[cfg(test)]
+mod glossary_tests {
+    use super::has_word;
+
+    #[test]
+    fn variants_match_whole_words_only() {
+        assert!(has_word("Waxal sa jàmbat ginnaaw", "jàmbat"));
+        assert!(has_word("Jàmbat bi", "jàmbat"));
+        assert!(has_word("Limu: { $ref }", "Limu"));
+        assert!(!has_word("Limuwaay", "Limu"));
+        assert!(!has_word("Ref { $ref }", "Limu"));
+        assert!(!has_word("anything", ""));
+    }
+}

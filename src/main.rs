@@ -387,6 +387,7 @@ fn check(config: &Config) -> ExitCode {
         let mut problems: Vec<String> = dalal::check::check_voice(&menu)
             .iter()
             .chain(&dalal::tools::prompts::check(config, &menu, &catalog))
+            .chain(&dalal::check::glossary(&config.locales_dir))
             .map(ToString::to_string)
             .collect();
         problems.sort();

@@ -508,3 +508,51 @@ fn check_names_each_bad_gateway_setting() {
         "{out}"
     );
 }
+
+/// One term per concept: the shipped locales pass their glossaries, and a forbidden variant
+/// planted in a Wolof voice message is flagged by `dalal check` with its file:line.
+#[test]
+fn the_glossary_passes_on_the_shipped_locales_and_flags_a_planted_variant() {
+    assert_eq!(
+        dalal::check::glossary(Path::new("locales")),
+        Vec::new(),
+        "shipped locales use one term per concept"
+    );
+    let ws = Workspace::new();
+    ws.edit(
+        "locales/wo/voice.ftl",
+        "Waxal sa plent ginnaaw",
+        "Waxal sa jàmbat ginnaaw",
+    );
+    let text = std::fs::read_to_string(ws.path("locales/wo/voice.ftl")).unwrap();
+    let line = text.lines().position(|l| l.contains("jàmbat")).unwrap() + 1;
+    let problems = dalal::check::glossary(&ws.path("locales"));
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    let location = format!("wo/voice.ftl:{line}");
+    assert!(problems[0].location.ends_with(&location), "{problems:?}");
+    assert!(problems[0].message.contains("'plent'"), "{problems:?}");
+    let output = Command::new(env!("CARGO_BIN_EXE_dalal"))
+        .arg("check")
+        .env("DALAL_MENUS_DIR", ws.path("menus"))
+        .env("DALAL_LOCALES_DIR", ws.path("locales"))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains(&format!("{location}: glossary: 'jàmbat' for complaint")),
+        "{stdout}"
+    );
+    // A variant in a comment is no message: not flagged.
+    ws.edit(
+        "locales/wo/voice.ftl",
+        "Waxal sa jàmbat ginnaaw",
+        "Waxal sa plent ginnaaw",
+    );
+    ws.edit(
+        "locales/wo/main.ftl",
+        "# dalal - Wolof.",
+        "# dalal - Wolof (jàmbat).",
+    );
+    assert_eq!(dalal::check::glossary(&ws.path("locales")), Vec::new());
+}

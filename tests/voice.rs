@@ -1241,6 +1241,35 @@ async fn silence_and_wrong_keys_reprompt_twice_then_offer_callback_or_a_recorded
     bye.assert_says("en/voice-goodbye");
 }
 
+/// The agent-hours prompt says the days `[voice] agent_days` sets, not always Monday-Friday:
+/// with no agent number the hours are said whatever the clock.
+#[tokio::test]
+async fn the_agent_hours_say_the_configured_days() {
+    let server = start_with(|c| {
+        c.voice.agent_days = vec![2, 3, 4, 5, 6];
+        c.voice.agent_number = None;
+    })
+    .await;
+    let mut c = call(&server, Proto::Vxml, FR_WATER);
+    c.start().await;
+    let t = c.press("0").await;
+    t.assert_sequence("fr/num-8");
+    t.assert_sequence("fr/num-10 fr/num-7");
+    assert!(t.text.contains("du mardi au samedi"), "{}", t.text);
+    assert!(!t.text.contains("lundi"), "{}", t.text);
+    let mut c = call(&server, Proto::Vxml, SW_WATER);
+    c.start().await;
+    let t = c.press("0").await;
+    // Swahili hours on the 24-hour clock, said so: never "saa 8" (2 o'clock) or "saa 17".
+    assert!(
+        t.text.contains(
+            "kuanzia nane hadi kumi na saba kwa mfumo wa saa ishirini na nne, Jumanne hadi Jumamosi"
+        ),
+        "{}",
+        t.text
+    );
+}
+
 #[tokio::test]
 async fn zero_reaches_an_agent_only_within_staffed_hours_else_the_hours_are_said() {
     // Never staffed.
@@ -1254,9 +1283,8 @@ async fn zero_reaches_an_agent_only_within_staffed_hours_else_the_hours_are_said
         let menu = c.start().await;
         let t = c.press("0").await;
         assert_eq!(t.collect, Collect::Key, "{proto:?}: {}", t.xml);
-        // "de 8 heures à 17 heures", then the menu again.
-        t.assert_sequence("fr/num-8");
-        t.assert_sequence("fr/num-10 fr/num-7");
+        // No staffed day at all: no hours promised, then the menu again.
+        assert!(!t.line().contains("fr/num-8"), "{}", t.line());
         assert!(
             t.said[0].starts_with("fr/voice-agent-hours"),
             "{:?}",
@@ -1328,7 +1356,8 @@ async fn outage_complaint_follow_up_area_outages_and_callback_by_voice_write_the
         1
     );
 
-    // Outages in my area (VoiceXML): the outage's area name is read, times from pieces.
+    // Outages in my area (VoiceXML): times from pieces; OUT0001's expected end (20/11 13:00)
+    // is past, so the list says since when and that restoration is delayed, not that time.
     let mut c = call(&server, Proto::Vxml, TWO_ACCOUNTS);
     c.start().await;
     c.press("1").await;
@@ -1338,11 +1367,17 @@ async fn outage_complaint_follow_up_area_outages_and_callback_by_voice_write_the
     assert_eq!(list.collect, Collect::Hangup, "{}", list.xml);
     assert!(
         list.text
-            .contains("vingt novembre deux mille vingt six treize heures"),
+            .contains("depuis le vingt novembre deux mille vingt six six heures"),
         "{}",
         list.text
     );
-    list.assert_sequence("fr/num-13 fr/word-hours");
+    assert!(
+        list.text.contains("rétablissement retardé"),
+        "{}",
+        list.text
+    );
+    assert!(!list.text.contains("treize"), "{}", list.text);
+    list.assert_sequence("fr/num-6 fr/word-hours");
 
     // File a complaint (Twilio), then follow it by typing its reference's digits (VoiceXML).
     let mut c = call(&server, Proto::Twilio, EN_POWER);

@@ -1,4 +1,5 @@
 # dalal - English.
+# Native speaker: not on record for this translation; have a native English speaker review it.
 
 language-title = Langue/Lakk/Lugha
 language-name = English
@@ -162,7 +163,10 @@ outage-item = { $service ->
   } { $kind ->
     [planned] planned
    *[unplanned] outage
-  }: { $start } - { $end }
+  }: { $restoration ->
+    [delayed] since { $start }, restoration delayed
+   *[other] { $start } - { $end }
+  }
 no-outages = No current or planned outage in your area.
 
 callback-confirm = An agent will call you back on { $phone }. Confirm?

@@ -1,4 +1,5 @@
 # SMS to customers (the outbox). Short, GSM-7: one SMS of 160 characters each where possible.
+# Native speaker: not on record for this translation; have a native English speaker review it.
 
 sms-ticket-filed = { $category ->
     [outage] Outage report received

@@ -1,5 +1,6 @@
 # dalal - français. Restez en GSM-7 quand c'est possible (é è à ù ok; ê ç ô â î û non) :
 # une page GSM-7 tient 182 caractères, une page UCS-2 seulement 80.
+# Locuteur natif: non attesté pour cette traduction; à faire relire par un locuteur natif du français.
 
 language-title = Langue/Lakk/Lugha
 language-name = Français
@@ -163,7 +164,10 @@ outage-item = { $service ->
   } { $kind ->
     [planned] programmée
    *[unplanned] en cours
-  }: { $start } - { $end }
+  }: { $restoration ->
+    [delayed] depuis le { $start }, rétablissement retardé
+   *[other] { $start } - { $end }
+  }
 no-outages = Aucune coupure en cours ou prévue dans votre quartier.
 
 callback-confirm = Un agent vous rappellera au { $phone }. Confirmer?

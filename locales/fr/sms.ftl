@@ -1,5 +1,6 @@
 # SMS to customers (the outbox). Short, and in GSM-7 where French allows it (é è à ù are
 # GSM-7; ê â ô î û ç are not): one SMS of 160 characters each where possible.
+# Locuteur natif: non attesté pour cette traduction; à faire relire par un locuteur natif du français.
 
 sms-ticket-filed = { $category ->
     [outage] Signalement de coupure enregistré

@@ -1,11 +1,44 @@
 # dalal - français : ce que seule la ligne vocale dit.
+# Locuteur natif: non attesté pour cette traduction; à faire relire par un locuteur natif du français.
 
 voice-press = tapez
 voice-more = Pour plus de choix, tapez 9.
 voice-back = Pour revenir en arrière, tapez dièse.
 voice-repeat = Pour réécouter, tapez étoile.
 voice-agent = Pour parler à un conseiller, tapez 0.
-voice-agent-hours = Nos conseillers répondent de { $open } heures à { $close } heures, du lundi au vendredi.
+voice-agent-hours = { $days ->
+    [none] Nos conseillers ne prennent pas d'appels en ce moment.
+   *[other] Nos conseillers répondent de { $open } heures à { $close } heures, { $days ->
+        [every] tous les jours
+        [one] le { $first ->
+             [1] lundi
+             [2] mardi
+             [3] mercredi
+             [4] jeudi
+             [5] vendredi
+             [6] samedi
+            *[7] dimanche
+        }
+        [range] du { $first ->
+             [1] lundi
+             [2] mardi
+             [3] mercredi
+             [4] jeudi
+             [5] vendredi
+             [6] samedi
+            *[7] dimanche
+        } au { $last ->
+             [1] lundi
+             [2] mardi
+             [3] mercredi
+             [4] jeudi
+             [5] vendredi
+             [6] samedi
+            *[7] dimanche
+        }
+       *[several] certains jours de la semaine seulement
+    }.
+  }
 voice-agent-transfer = Veuillez patienter, nous vous passons un conseiller.
 voice-no-input = Nous n'avons pas entendu votre choix.
 voice-offer = Nous n'avons pas compris votre choix. Pour être rappelé par un conseiller, tapez 1. Pour enregistrer votre réclamation, tapez 2.

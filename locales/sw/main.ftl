@@ -1,4 +1,5 @@
 # dalal - Kiswahili.
+# Translation NOT written by a native Swahili speaker: must be reviewed by one before going live.
 
 language-title = Langue/Lakk/Lugha
 language-name = Kiswahili
@@ -156,13 +157,19 @@ complaint-filed = Malalamiko yamepokelewa. Kumb: { $ref }. Jibu kabla ya { $sla 
 complaint-already = Malalamiko haya yameshasajiliwa. Kumb: { $ref }. Tumeandika simu yako.
 
 outages-title = Kukatika katika eneo lako:
-outage-item = { $service ->
-    [water] Maji
-   *[electricity] Umeme
-  } { $kind ->
-    [planned] kumepangwa
-   *[unplanned] kumekatika
-  }: { $start } - { $end }
+outage-item = { $kind ->
+    [planned] Kukatika kwa { $service ->
+        [water] maji
+       *[electricity] umeme
+    } kulikopangwa
+   *[unplanned] { $service ->
+        [water] Maji yamekatika
+       *[electricity] Umeme umekatika
+    }
+  }: { $restoration ->
+    [delayed] tangu { $start }, kurudi kwa huduma kumechelewa
+   *[other] { $start } - { $end }
+  }
 no-outages = Hakuna kukatika sasa wala kulikopangwa katika eneo lako.
 
 callback-confirm = Wakala atakupigia kwa { $phone }. Thibitisha?

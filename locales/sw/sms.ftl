@@ -1,4 +1,5 @@
 # SMS to customers (the outbox). Short, GSM-7: one SMS of 160 characters each where possible.
+# Translation NOT written by a native Swahili speaker: must be reviewed by one before going live.
 
 sms-ticket-filed = { $category ->
     [outage] Ripoti ya kukatika imepokelewa

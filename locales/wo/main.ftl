@@ -1,5 +1,6 @@
 # dalal - Wolof. Bind ci GSM-7 bu mana nekk (à é ñ baax; ë ó ŋ duñu ci GSM-7):
 # xët GSM-7 mën na am 182 araf, xët UCS-2 80 rekk.
+# Translation NOT written by a native Wolof speaker: must be reviewed by one before going live.
 
 language-title = Langue/Lakk/Lugha
 language-name = Wolof
@@ -163,7 +164,10 @@ outage-item = { $service ->
   } { $kind ->
     [planned] dagg bu ñu waajal
    *[unplanned] dagg
-  }: { $start } - { $end }
+  }: { $restoration ->
+    [delayed] dale ci { $start }, yeex na dellu
+   *[other] { $start } - { $end }
+  }
 no-outages = Amul benn dagg leegi walla bu ñu waajal ci sa gox.
 
 callback-confirm = Ab ajaa dina la woo ci { $phone }. Nangu nga?

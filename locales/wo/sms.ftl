@@ -1,5 +1,6 @@
 # SMS to customers (the outbox). Short, and in GSM-7: `ë` and `ŋ` are not GSM-7 and would
 # halve what one SMS holds, so these texts write `e` and `n` for them, as SMS usage does.
+# Translation NOT written by a native Wolof speaker: must be reviewed by one before going live.
 
 sms-ticket-filed = { $category ->
     [outage] Bind nanu sa yegle dagg

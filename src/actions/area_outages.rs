@@ -1,10 +1,11 @@
-//! Known outages in the caller's area, cached a few seconds per area for storms.
+//! Known outages in the caller's area, cached a few seconds per area for storms. An outage
+//! whose expected end has passed is listed with its restoration delayed, never that past time.
 
 use std::collections::BTreeMap;
 
 use chrono::Utc;
 
-use super::{ActionSpec, Actions, Caller, VarKind, VarRead, text_var};
+use super::{ActionSpec, Actions, Caller, VarKind, VarRead, restoration, text_var};
 use crate::engine::{ActionRequest, ActionResult, State, Value};
 use crate::store::StoreResult;
 
@@ -34,10 +35,11 @@ pub(super) async fn perform(
         .or_else(|| text_var(state, "country"))
         .unwrap_or_default()
         .to_string();
+    let now = Utc::now();
     let outages = match actions.area_cache.get(area_code) {
         Some(cached) => cached,
         None => {
-            let fresh = actions.crm.area_outages(area_code, Utc::now()).await?;
+            let fresh = actions.crm.area_outages(area_code, now).await?;
             actions.area_cache.put(area_code, fresh.clone());
             fresh
         }
@@ -57,6 +59,8 @@ pub(super) async fn perform(
                 ("kind", Value::text(&o.kind)),
                 ("service", Value::text(&o.service)),
                 ("status", Value::text(&o.status)),
+                // An expected end already past is never shown as the end: said delayed.
+                ("restoration", Value::text(restoration(&o, now))),
                 ("start", time(o.starts_at)),
                 (
                     "end",

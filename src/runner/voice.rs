@@ -104,6 +104,7 @@ impl App {
             staffed: policy::staffed(voice, Utc::now()),
             open_hour: voice.agent_open_hour,
             close_hour: voice.agent_close_hour,
+            days: voice.agent_days.clone(),
             max_retries: voice.max_retries,
         }
     }

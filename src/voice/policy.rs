@@ -88,6 +88,8 @@ pub struct Desk {
     pub staffed: bool,
     pub open_hour: u32,
     pub close_hour: u32,
+    /// Weekdays agents work, 1 = Monday ... 7 = Sunday (`[voice] agent_days`).
+    pub days: Vec<u32>,
     /// Failures before the offer.
     pub max_retries: u32,
 }
@@ -281,14 +283,47 @@ fn agent(plan: &mut Plan, desk: &Desk) {
             plan.collect = Some(Collect::Transfer(number.clone()));
             plan.outcome = Some("agent:transfer".into());
         }
-        _ => plan.say.push(Said {
-            id: ids::AGENT_HOURS,
-            args: BTreeMap::from([
+        _ => {
+            let mut args = BTreeMap::from([
                 ("open".to_string(), Value::Number(desk.open_hour.into())),
                 ("close".to_string(), Value::Number(desk.close_hour.into())),
-            ]),
-        }),
+            ]);
+            args.extend(agent_days(&desk.days));
+            plan.say.push(Said {
+                id: ids::AGENT_HOURS,
+                args,
+            })
+        }
     }
+}
+
+/// The staffed weekdays as the agent-hours message phrases them: `days` is `every` (all
+/// seven), `none`, `one` (`first` only), `range` (`first` to `last`, one run of days, which
+/// may wrap past Sunday) or `several` (days that are no single run); days 1 = Monday ... 7.
+fn agent_days(days: &[u32]) -> [(String, Value); 3] {
+    let set: std::collections::BTreeSet<u32> = days
+        .iter()
+        .copied()
+        .filter(|d| (1..=7).contains(d))
+        .collect();
+    let previous = |d: u32| if d == 1 { 7 } else { d - 1 };
+    let starts: Vec<u32> = set
+        .iter()
+        .copied()
+        .filter(|d| !set.contains(&previous(*d)))
+        .collect();
+    let (kind, first, last) = match (set.len(), starts.as_slice()) {
+        (0, _) => ("none", 0, 0),
+        (7, _) => ("every", 1, 7),
+        (1, [d]) => ("one", *d, *d),
+        (n, [d]) => ("range", *d, (*d - 1 + n as u32 - 1) % 7 + 1),
+        _ => ("several", 0, 0),
+    };
+    [
+        ("days".to_string(), Value::text(kind)),
+        ("first".to_string(), Value::Number(first.into())),
+        ("last".to_string(), Value::Number(last.into())),
+    ]
 }
 
 /// What the platform collects once the plan is said, by mode, and the message that ends a
@@ -315,6 +350,7 @@ mod tests {
             staffed,
             open_hour: 8,
             close_hour: 17,
+            days: vec![1, 2, 3, 4, 5],
             max_retries: 2,
         }
     }
@@ -439,6 +475,35 @@ mod tests {
         assert_eq!(plan.collect, None);
         assert_eq!(plan.say[0].id, ids::AGENT_HOURS);
         assert_eq!(plan.say[0].args["open"], Value::Number(8));
+        assert_eq!(plan.say[0].args["days"], Value::text("range"));
+        assert_eq!(plan.say[0].args["first"], Value::Number(1));
+        assert_eq!(plan.say[0].args["last"], Value::Number(5));
+    }
+
+    #[test]
+    fn the_agent_days_are_phrased_from_the_config() {
+        let said = |days: &[u32]| {
+            let [(_, kind), (_, first), (_, last)] = agent_days(days);
+            (kind, first, last)
+        };
+        let n = |d: u32| Value::Number(d.into());
+        let t = Value::text;
+        assert_eq!(said(&[1, 2, 3, 4, 5]), (t("range"), n(1), n(5)));
+        assert_eq!(said(&[6, 1, 2, 3, 4, 5]), (t("range"), n(1), n(6)));
+        assert_eq!(
+            said(&[6, 7, 1]),
+            (t("range"), n(6), n(1)),
+            "wraps past Sunday"
+        );
+        assert_eq!(said(&[3]), (t("one"), n(3), n(3)));
+        assert_eq!(said(&[1, 2, 3, 4, 5, 6, 7]), (t("every"), n(1), n(7)));
+        assert_eq!(said(&[]), (t("none"), n(0), n(0)));
+        assert_eq!(said(&[1, 3]), (t("several"), n(0), n(0)));
+        assert_eq!(
+            said(&[2, 2, 3, 9]),
+            (t("range"), n(2), n(3)),
+            "duplicates, out of range"
+        );
     }
 
     #[test]
