@@ -1292,3 +1292,39 @@ async fn a_repeat_complaint_is_told_its_reference_and_files_no_second_ticket() {
         assert_ne!(screen_reference(&reply), reference, "{reply}");
     }
 }
+
+#[tokio::test]
+async fn a_report_during_planned_works_attaches_to_them() {
+    let server = start().await;
+    let at = |hours: i64| {
+        (chrono::Utc::now() + chrono::Duration::hours(hours))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
+    let (starts, ends) = (at(-1), at(2));
+    let insert = if server.database_url.starts_with("sqlite:") {
+        format!(
+            "INSERT INTO outages (outage_id, area_code, service, kind, starts_at, expected_end, status, cause) VALUES ('OUT8001', 'SN-DKR-PLT', 'water', 'planned', '{starts}', '{ends}', 'scheduled', 'works') RETURNING CAST(1 AS BIGINT)"
+        )
+    } else {
+        format!(
+            "INSERT INTO outages (outage_id, area_code, service, kind, starts_at, expected_end, status, cause) VALUES ('OUT8001', 'SN-DKR-PLT', 'water', 'planned', '{starts}'::timestamptz, '{ends}'::timestamptz, 'scheduled', 'works') RETURNING CAST(1 AS BIGINT)"
+        )
+    };
+    server.count(&insert).await;
+    let tickets_before = count(&server, "SELECT COUNT(*) FROM tickets").await;
+    let mut call = server.call(FR_WATER);
+    call.dial().await;
+    call.press("2").await;
+    let reply = call.press("1").await;
+    assert!(reply.starts_with("END "), "{reply}");
+    assert_eq!(
+        server.crm.outage_report_count("OUT8001").await.unwrap(),
+        1,
+        "attached to the planned works: {reply}"
+    );
+    assert_eq!(
+        count(&server, "SELECT COUNT(*) FROM tickets").await,
+        tickets_before,
+        "no new ticket"
+    );
+}

@@ -12,11 +12,15 @@ use crate::store::StoreResult;
 use crate::store::common::{origin_lock_key, outage_cols, report_cols, storm_lock_key};
 use crate::store::rules::{Insert, OutageRows};
 
-/// The active or suspected outage of one area and service, the latest to start first.
+/// The current outage of one area and service, the latest to start first: active, suspected,
+/// or scheduled and within its window (reports made during planned works attach to them).
 const CURRENT_OUTAGE: &str = concat!(
     "SELECT ",
     outage_cols!(),
-    " FROM outages WHERE area_code = $1 AND service = $2 AND status IN ('active', 'suspected') \
+    " FROM outages WHERE area_code = $1 AND service = $2 \
+       AND (status IN ('active', 'suspected') \
+            OR (status = 'scheduled' AND starts_at <= now() \
+                AND (expected_end IS NULL OR expected_end > now()))) \
      ORDER BY starts_at DESC, outage_id DESC LIMIT 1"
 );
 
@@ -299,7 +303,7 @@ impl OutageRows for PgConnection {
         let row = sqlx::query(concat!(
             "SELECT (EXISTS (SELECT 1 FROM outage_reports WHERE origin_key = $1)                   OR EXISTS (SELECT 1 FROM tickets WHERE origin_key = $1)) AS taken, o.*              FROM (SELECT 1) AS one LEFT JOIN LATERAL (SELECT ",
             outage_cols!(),
-            " FROM outages WHERE area_code = $2 AND service = $3                AND status IN ('active', 'suspected')                ORDER BY starts_at DESC, outage_id DESC LIMIT 1) AS o ON true"
+            " FROM outages WHERE area_code = $2 AND service = $3                AND (status IN ('active', 'suspected')                     OR (status = 'scheduled' AND starts_at <= now()                         AND (expected_end IS NULL OR expected_end > now())))                ORDER BY starts_at DESC, outage_id DESC LIMIT 1) AS o ON true"
         ))
         .bind(origin_key)
         .bind(storable(area_code))

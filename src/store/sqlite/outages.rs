@@ -11,11 +11,17 @@ use crate::store::common::{outage_cols, report_cols};
 use crate::store::rules::{Insert, OutageRows};
 use crate::store::{StoreError, StoreResult};
 
-/// The active or suspected outage of one area and service, the latest to start first.
+/// The current outage of one area and service, the latest to start first: active, suspected,
+/// or scheduled and within its window (reports made during planned works attach to them).
 const CURRENT_OUTAGE: &str = concat!(
     "SELECT ",
     outage_cols!(),
-    " FROM outages WHERE area_code = ?1 AND service = ?2 AND status IN ('active', 'suspected') \
+    " FROM outages WHERE area_code = ?1 AND service = ?2 \
+       AND (status IN ('active', 'suspected') \
+            OR (status = 'scheduled' \
+                AND starts_at <= strftime('%Y-%m-%dT%H:%M:%SZ', 'now') \
+                AND (expected_end IS NULL \
+                     OR expected_end > strftime('%Y-%m-%dT%H:%M:%SZ', 'now')))) \
      ORDER BY starts_at DESC, outage_id DESC LIMIT 1"
 );
 
