@@ -80,6 +80,17 @@ pub enum Delivery {
     Pending,
 }
 
+impl Delivery {
+    /// The word the outbox stores and matches on.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Delivery::Delivered => "delivered",
+            Delivery::Failed => "failed",
+            Delivery::Pending => "pending",
+        }
+    }
+}
+
 /// A delivery report, decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeliveryReport {

@@ -34,14 +34,6 @@ fn row_of(r: &sqlx::postgres::PgRow) -> OutboxRow {
     }
 }
 
-fn delivery_word(delivery: Delivery) -> &'static str {
-    match delivery {
-        Delivery::Delivered => "delivered",
-        Delivery::Failed => "failed",
-        Delivery::Pending => "pending",
-    }
-}
-
 #[async_trait]
 impl OutboxStore for PgCrm {
     async fn claim_due(
@@ -163,37 +155,28 @@ impl OutboxStore for PgCrm {
         detail: Option<&str>,
         now: DateTime<Utc>,
     ) -> StoreResult<bool> {
-        // A report proves the gateway took the message, whatever the sender recorded.
-        const SET: &str = "SET \
+        // A report proves the gateway took the message, whatever the sender recorded. It names
+        // the message by our id or by the gateway's: one of $1, $5 is NULL.
+        let (outbox_id, gateway_id) = match message {
+            MessageRef::Outbox(id) => (Some(*id), None),
+            MessageRef::Gateway(id) => (None, Some(id.as_str())),
+        };
+        let done = sqlx::query(
+            "UPDATE sms_outbox SET \
                state = CASE $2 WHEN 'delivered' THEN 'delivered' WHEN 'failed' THEN 'failed' \
                        ELSE CASE WHEN state IN ('queued', 'sending') THEN 'sent' ELSE state END END, \
                delivered_at = CASE $2 WHEN 'delivered' THEN $4 ELSE delivered_at END, \
                sent_at = coalesce(sent_at, $4), claimed_until = NULL, \
-               last_error = CASE $2 WHEN 'failed' THEN $3 ELSE last_error END";
-        let done = match message {
-            MessageRef::Outbox(id) => {
-                sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "UPDATE sms_outbox {SET} WHERE id = $1"
-                )))
-                .bind(id)
-                .bind(delivery_word(delivery))
-                .bind(detail)
-                .bind(now)
-                .execute(&self.pool)
-                .await?
-            }
-            MessageRef::Gateway(id) => {
-                sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "UPDATE sms_outbox {SET} WHERE gateway_message_id = $1"
-                )))
-                .bind(id)
-                .bind(delivery_word(delivery))
-                .bind(detail)
-                .bind(now)
-                .execute(&self.pool)
-                .await?
-            }
-        };
+               last_error = CASE $2 WHEN 'failed' THEN $3 ELSE last_error END \
+             WHERE id = $1 OR gateway_message_id = $5",
+        )
+        .bind(outbox_id)
+        .bind(delivery.as_str())
+        .bind(detail)
+        .bind(now)
+        .bind(gateway_id)
+        .execute(&self.pool)
+        .await?;
         Ok(done.rows_affected() > 0)
     }
 

@@ -176,7 +176,7 @@ impl OutboxStore for SqliteCrm {
         );
         let done = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(key)
-            .bind(delivery_word(delivery))
+            .bind(delivery.as_str())
             .bind(detail)
             .bind(ts(&now))
             .execute(pool(self))
@@ -539,13 +539,5 @@ impl OutboxStore for SqliteCrm {
         }
         tx.commit().await?;
         Ok(first)
-    }
-}
-
-fn delivery_word(delivery: Delivery) -> &'static str {
-    match delivery {
-        Delivery::Delivered => "delivered",
-        Delivery::Failed => "failed",
-        Delivery::Pending => "pending",
     }
 }
