@@ -190,7 +190,8 @@ impl App {
                             self.say(&lang, messages::INVALID),
                             self.say(&lang, resume::OFFER)
                         );
-                        return self.answer_offer(key, session, inbound, now, text).await;
+                        let offer = Reply { text, end: false };
+                        return self.answer(key, session, inbound, now, offer).await;
                     }
                 };
                 (Session { state, ..session }, step)
@@ -240,8 +241,21 @@ impl App {
             session.resume_from = Some(dropped_key);
             session.state.lang = dropped.state.lang.clone();
             let text = self.say(&dropped.state.lang, resume::OFFER);
-            return self.answer_offer(key, session, inbound, now, text).await;
+            let offer = Reply { text, end: false };
+            return self.answer(key, session, inbound, now, offer).await;
         }
+        self.answer(key, session, inbound, now, reply).await
+    }
+
+    /// Saves the session with `reply` as its last answer (what a resend gets), and answers.
+    async fn answer(
+        &self,
+        key: &HopKey<'_>,
+        mut session: Session,
+        inbound: &Inbound,
+        now: chrono::DateTime<Utc>,
+        reply: Reply,
+    ) -> Result<UssdAnswer, (Option<String>, StoreError)> {
         let token = match &inbound.event {
             Event::Input(input) => input.resend_token().unwrap_or_default().to_string(),
             _ => String::new(),
@@ -251,33 +265,8 @@ impl App {
             reply: reply.text.clone(),
             end: reply.end,
         });
-        self.finish_hop(key, &mut session, now, reply.end)
-            .await
-            .map_err(|e| (lang_of(&session), e))?;
-        Ok(UssdAnswer::new(reply))
-    }
-
-    /// Answers with the resume offer, the session kept for the caller's choice.
-    async fn answer_offer(
-        &self,
-        key: &HopKey<'_>,
-        mut session: Session,
-        inbound: &Inbound,
-        now: chrono::DateTime<Utc>,
-        text: String,
-    ) -> Result<UssdAnswer, (Option<String>, StoreError)> {
-        let reply = Reply { text, end: false };
-        let token = match &inbound.event {
-            Event::Input(input) => input.resend_token().unwrap_or_default().to_string(),
-            _ => String::new(),
-        };
-        session.last = Some(LastHop {
-            token,
-            reply: reply.text.clone(),
-            end: false,
-        });
         let lang = Some(session.state.lang.clone());
-        self.finish_hop(key, &mut session, now, false)
+        self.finish_hop(key, &mut session, now, reply.end)
             .await
             .map_err(|e| (lang, e))?;
         Ok(UssdAnswer::new(reply))
