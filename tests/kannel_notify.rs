@@ -78,22 +78,7 @@ impl Deployment {
 
     /// One number from the CRM database.
     async fn count(&self, sql: &str) -> i64 {
-        let statement = || sqlx::AssertSqlSafe(sql.to_string());
-        if self.database_url.starts_with("sqlite:") {
-            let pool = sqlx::SqlitePool::connect(&self.database_url).await.unwrap();
-            let n = sqlx::query_scalar::<_, i64>(statement())
-                .fetch_one(&pool)
-                .await;
-            pool.close().await;
-            n.unwrap_or_else(|e| panic!("{sql}: {e}"))
-        } else {
-            let pool = sqlx::PgPool::connect(&self.database_url).await.unwrap();
-            let n = sqlx::query_scalar::<_, i64>(statement())
-                .fetch_one(&pool)
-                .await;
-            pool.close().await;
-            n.unwrap_or_else(|e| panic!("{sql}: {e}"))
-        }
+        common::count_in(&self.database_url, sql).await
     }
 
     async fn eventually(&self, sql: &str, expected: i64, within: Duration) {

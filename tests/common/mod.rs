@@ -165,6 +165,27 @@ async fn start_on(production: bool, adjust: impl FnOnce(&mut Config)) -> TestSer
     }
 }
 
+/// A scalar query on the database at `database_url` (SQLite or PostgreSQL), as CRM staff
+/// would run it.
+pub async fn count_in(database_url: &str, sql: &str) -> i64 {
+    let statement = || sqlx::AssertSqlSafe(sql.to_string());
+    if database_url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(database_url).await.unwrap();
+        let n = sqlx::query_scalar::<_, i64>(statement())
+            .fetch_one(&pool)
+            .await;
+        pool.close().await;
+        n.unwrap_or_else(|e| panic!("{sql}: {e}"))
+    } else {
+        let pool = sqlx::PgPool::connect(database_url).await.unwrap();
+        let n = sqlx::query_scalar::<_, i64>(statement())
+            .fetch_one(&pool)
+            .await;
+        pool.close().await;
+        n.unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+}
+
 fn enc(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
@@ -172,22 +193,7 @@ fn enc(s: &str) -> String {
 impl TestServer {
     /// Reads the CRM database directly, as CRM staff would (a scalar query).
     pub async fn count(&self, sql: &str) -> i64 {
-        let statement = || sqlx::AssertSqlSafe(sql.to_string());
-        if self.database_url.starts_with("sqlite:") {
-            let pool = sqlx::SqlitePool::connect(&self.database_url).await.unwrap();
-            let n = sqlx::query_scalar::<_, i64>(statement())
-                .fetch_one(&pool)
-                .await;
-            pool.close().await;
-            n.unwrap_or_else(|e| panic!("{sql}: {e}"))
-        } else {
-            let pool = sqlx::PgPool::connect(&self.database_url).await.unwrap();
-            let n = sqlx::query_scalar::<_, i64>(statement())
-                .fetch_one(&pool)
-                .await;
-            pool.close().await;
-            n.unwrap_or_else(|e| panic!("{sql}: {e}"))
-        }
+        count_in(&self.database_url, sql).await
     }
 
     /// POSTs a raw form body to a path; returns status and body.
