@@ -55,6 +55,29 @@ pub struct Config {
     pub voice: VoiceConfig,
     /// SMS to customers: the gateway, the pace, quiet hours, notices, escalation, survey.
     pub sms: SmsConfig,
+    /// Meter readings callers send: what is refused as implausible.
+    pub readings: ReadingsConfig,
+}
+
+/// `[readings]`: a self-reading above the last index plus `max_factor` times the usual use
+/// since then is refused as implausible (a typo, an extra digit).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReadingsConfig {
+    /// How many times the account's usual use a reading may show (the usual use: the
+    /// average daily rise of its readings on record).
+    pub max_factor: f64,
+    /// Units a day taken as the usual use when the account has fewer than two readings.
+    pub default_daily_use: f64,
+}
+
+impl Default for ReadingsConfig {
+    fn default() -> Self {
+        ReadingsConfig {
+            max_factor: 3.0,
+            default_daily_use: 20.0,
+        }
+    }
 }
 
 /// `[sms]`: everything optional. With no `gateway`, messages are queued in the outbox (and
@@ -281,6 +304,7 @@ impl Default for Config {
             gateways: BTreeMap::new(),
             voice: VoiceConfig::default(),
             sms: SmsConfig::default(),
+            readings: ReadingsConfig::default(),
         }
     }
 }

@@ -40,6 +40,90 @@ pub struct Account {
     pub status: String,
 }
 
+impl Account {
+    /// A prepaid meter: the customer buys tokens instead of receiving bills.
+    pub fn is_prepaid(&self) -> bool {
+        is_prepaid_tariff(&self.tariff)
+    }
+}
+
+/// Tariffs whose name ends in `prepaid` (`domestic_prepaid`) are prepaid.
+pub fn is_prepaid_tariff(tariff: &str) -> bool {
+    tariff.ends_with("prepaid")
+}
+
+/// A prepaid token purchase (a vend): the token the customer keys into the meter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Vend {
+    pub vend_id: String,
+    pub account_no: String,
+    pub meter_no: String,
+    pub vended_at: DateTime<Utc>,
+    /// Integer amount in the currency's minor unit.
+    pub amount_minor: i64,
+    pub currency: String,
+    /// Energy or water bought, a decimal in the meter's unit (kWh, m³): `45.3`.
+    pub units: String,
+    /// The 20-digit token (STS), digits only.
+    pub token: String,
+}
+
+impl Vend {
+    /// The token in groups of four digits, as it is keyed in and read out.
+    pub fn grouped_token(&self) -> String {
+        group_digits(&self.token, 4)
+    }
+}
+
+/// `digits` in groups of `size`, separated by spaces.
+pub fn group_digits(digits: &str, size: usize) -> String {
+    let chars: Vec<char> = digits.chars().collect();
+    chars
+        .chunks(size)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Who read a meter: the utility's reader, or the customer (a self-reading).
+pub const READING_SOURCES: [&str; 2] = ["utility", "customer"];
+
+/// A meter index on a day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MeterReading {
+    /// The reading's id; a customer's self-reading has its reference here.
+    pub reading_id: String,
+    pub account_no: String,
+    pub meter_no: String,
+    pub read_on: NaiveDate,
+    /// The index in whole units (kWh, m³).
+    pub reading: i64,
+    /// One of [`READING_SOURCES`].
+    pub source: String,
+}
+
+/// A self-reading a caller submits, keyed like every filing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMeterReading {
+    pub account_no: String,
+    pub meter_no: String,
+    pub reading: i64,
+    /// The area's local date of the reading.
+    pub read_on: NaiveDate,
+    pub phone: String,
+    pub channel: String,
+    pub at: DateTime<Utc>,
+    pub origin_key: String,
+}
+
+/// A token resend the caller asked for: one SMS per request, keyed like every filing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenResend {
+    pub account_no: String,
+    pub phone: String,
+    pub origin_key: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Bill {
     pub bill_id: String,
@@ -278,6 +362,10 @@ pub struct Dataset {
     pub bills: Vec<Bill>,
     pub tickets: Vec<Ticket>,
     pub outages: Vec<Outage>,
+    /// Prepaid token purchases (`vends.csv`, optional).
+    pub vends: Vec<Vend>,
+    /// Meter indexes (`meter_readings.csv`, optional).
+    pub meter_readings: Vec<MeterReading>,
 }
 
 impl Dataset {
@@ -288,5 +376,7 @@ impl Dataset {
             + self.bills.len()
             + self.tickets.len()
             + self.outages.len()
+            + self.vends.len()
+            + self.meter_readings.len()
     }
 }

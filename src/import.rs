@@ -4,7 +4,12 @@
 //! required, `bills.csv`, `tickets.csv` and `outages.csv` may be missing (an empty table). A sixth,
 //! optional, extends `areas.csv` without changing it: `area_zones.csv` (`area_code,timezone`)
 //! gives an area its IANA time zone (`Africa/Lubumbashi`); an area it does not list reads its
-//! country's main zone. A zone the IANA database does not know is an error. Every
+//! country's main zone. A zone the IANA database does not know is an error. Two more optional
+//! files extend the format for prepaid customers and meter reading: `vends.csv` (`vend_id,
+//! account_no, meter_no, vended_at, amount_minor, currency, units, token`: the token
+//! purchases of prepaid accounts, a 20-digit token each) and `meter_readings.csv`
+//! (`reading_id, account_no, meter_no, read_on, reading, source`: meter indexes in whole units,
+//! read by the `utility` or sent by the `customer`). Every
 //! row is validated and every problem is reported as `file:line: message` (the header is line 1);
 //! a dataset with any problem is rejected as a whole, so nothing half-valid is ever loaded.
 
@@ -60,6 +65,29 @@ pub const BILLS_FILE: &str = "bills.csv";
 pub const TICKETS_FILE: &str = "tickets.csv";
 pub const OUTAGES_FILE: &str = "outages.csv";
 pub const AREA_ZONES_FILE: &str = "area_zones.csv";
+pub const VENDS_FILE: &str = "vends.csv";
+pub const METER_READINGS_FILE: &str = "meter_readings.csv";
+
+pub const VEND_COLUMNS: [&str; 8] = [
+    "vend_id",
+    "account_no",
+    "meter_no",
+    "vended_at",
+    "amount_minor",
+    "currency",
+    "units",
+    "token",
+];
+pub const METER_READING_COLUMNS: [&str; 6] = [
+    "reading_id",
+    "account_no",
+    "meter_no",
+    "read_on",
+    "reading",
+    "source",
+];
+/// Digits in a prepaid token (STS tokens are 20).
+pub const TOKEN_DIGITS: usize = 20;
 
 const AREA_ZONE_COLUMNS: [&str; 2] = ["area_code", "timezone"];
 
@@ -164,7 +192,11 @@ pub fn read_dir(dir: &Path) -> Result<Dataset, ImportError> {
     let tickets = read(TICKETS_FILE, false);
     let outages = read(OUTAGES_FILE, false);
     let area_zones = read(AREA_ZONES_FILE, false);
+    let vends = read(VENDS_FILE, false);
+    let meter_readings = read(METER_READINGS_FILE, false);
     let sources = Sources {
+        vends: vends.as_deref(),
+        meter_readings: meter_readings.as_deref(),
         area_zones: area_zones.as_deref(),
         areas: areas.as_deref(),
         customers: customers.as_deref(),
@@ -209,6 +241,8 @@ pub fn read_embedded_demo() -> Dataset {
         tickets: Some(include_str!("../demo/tickets.csv")),
         outages: Some(include_str!("../demo/outages.csv")),
         area_zones: Some(""),
+        vends: Some(include_str!("../demo/vends.csv")),
+        meter_readings: Some(include_str!("../demo/meter_readings.csv")),
     };
     match parse_sources(&sources, Vec::new()) {
         Ok(data) => data,
@@ -225,6 +259,8 @@ struct Sources<'a> {
     tickets: Option<&'a str>,
     outages: Option<&'a str>,
     area_zones: Option<&'a str>,
+    vends: Option<&'a str>,
+    meter_readings: Option<&'a str>,
 }
 
 fn parse_sources(
@@ -249,6 +285,19 @@ fn parse_sources(
     let area_zone_rows = sources
         .area_zones
         .and_then(|t| read_rows(AREA_ZONES_FILE, t, &AREA_ZONE_COLUMNS, false, &mut problems));
+
+    let vend_rows = sources
+        .vends
+        .and_then(|t| read_rows(VENDS_FILE, t, &VEND_COLUMNS, false, &mut problems));
+    let reading_rows = sources.meter_readings.and_then(|t| {
+        read_rows(
+            METER_READINGS_FILE,
+            t,
+            &METER_READING_COLUMNS,
+            false,
+            &mut problems,
+        )
+    });
 
     // Keys are collected from every row, valid or not, so that one bad area does not also make
     // every customer of that area an error.
@@ -506,6 +555,91 @@ fn parse_sources(
         }
     }
 
+    let accounts: HashMap<&str, &Account> = data
+        .customers
+        .iter()
+        .map(|a| (a.account_no.as_str(), a))
+        .collect();
+    let mut vends = Vec::new();
+    if let Some(rows) = &vend_rows {
+        let mut seen = HashMap::new();
+        for row in rows {
+            let mut c = Checker::new(VENDS_FILE, row, &mut problems);
+            let vend_id = c.id("vend_id", 0);
+            c.unique(&mut seen, &vend_id, "vend_id");
+            let account_no = c.required("account_no", 1);
+            c.known(account_keys.as_ref(), &account_no, "account_no");
+            let meter_no = c.id("meter_no", 2);
+            let account = accounts.get(account_no.as_str()).copied();
+            c.same_meter(account, &meter_no);
+            if let Some(account) = account
+                && !account.is_prepaid()
+            {
+                c.error(format!(
+                    "account `{account_no}` has tariff `{}`, not a prepaid one",
+                    account.tariff
+                ));
+            }
+            let vended_at = c.timestamp("vended_at", 3, true);
+            let amount_minor = c.amount("amount_minor", 4);
+            let currency = c.currency("currency", 5);
+            c.area_currency(
+                account.map(|a| a.area_code.as_str()),
+                &area_currency,
+                &currency,
+            );
+            let units = c.required("units", 6);
+            if !units.is_empty() && !is_decimal(&units) {
+                c.error(format!("units `{units}` is not a decimal number like 45.3"));
+            }
+            let token = c.required("token", 7);
+            let token_ok = token.len() == TOKEN_DIGITS && token.bytes().all(|b| b.is_ascii_digit());
+            if !token.is_empty() && !token_ok {
+                c.error(format!("token `{token}` is not {TOKEN_DIGITS} digits"));
+            }
+            if c.ok() {
+                vends.push(Vend {
+                    vend_id,
+                    account_no,
+                    meter_no,
+                    vended_at: vended_at.expect("checked"),
+                    amount_minor: amount_minor.expect("checked"),
+                    currency,
+                    units,
+                    token,
+                });
+            }
+        }
+    }
+    let mut readings = Vec::new();
+    if let Some(rows) = &reading_rows {
+        let mut seen = HashMap::new();
+        for row in rows {
+            let mut c = Checker::new(METER_READINGS_FILE, row, &mut problems);
+            let reading_id = c.id("reading_id", 0);
+            c.unique(&mut seen, &reading_id, "reading_id");
+            let account_no = c.required("account_no", 1);
+            c.known(account_keys.as_ref(), &account_no, "account_no");
+            let meter_no = c.id("meter_no", 2);
+            c.same_meter(accounts.get(account_no.as_str()).copied(), &meter_no);
+            let read_on = c.date("read_on", 3);
+            let reading = c.amount("reading", 4);
+            let source = c.one_of("source", 5, &READING_SOURCES);
+            if c.ok() {
+                readings.push(MeterReading {
+                    reading_id,
+                    account_no,
+                    meter_no,
+                    read_on: read_on.expect("checked"),
+                    reading: reading.expect("checked"),
+                    source,
+                });
+            }
+        }
+    }
+    data.vends = vends;
+    data.meter_readings = readings;
+
     if problems.is_empty() {
         Ok(data)
     } else {
@@ -738,6 +872,36 @@ impl<'a> Checker<'a> {
         parsed
     }
 
+    /// A meter number must be the account's own (when the account is known).
+    fn same_meter(&mut self, account: Option<&Account>, meter_no: &str) {
+        if let Some(account) = account
+            && !meter_no.is_empty()
+            && account.meter_no != meter_no
+        {
+            self.error(format!(
+                "meter_no `{meter_no}` is not the meter of account `{}` ({})",
+                account.account_no, account.meter_no
+            ));
+        }
+    }
+
+    /// A currency must be the one of the account's area.
+    fn area_currency(
+        &mut self,
+        area_code: Option<&str>,
+        area_currency: &HashMap<&str, &str>,
+        currency: &str,
+    ) {
+        if let Some(expected) = area_code.and_then(|a| area_currency.get(a))
+            && is_upper_letters(currency, 3)
+            && *expected != currency
+        {
+            self.error(format!(
+                "currency `{currency}` differs from the account's area currency `{expected}`"
+            ));
+        }
+    }
+
     fn date(&mut self, name: &str, index: usize) -> Option<NaiveDate> {
         let value = self.required(name, index);
         if value.is_empty() {
@@ -767,6 +931,17 @@ impl<'a> Checker<'a> {
         }
         parsed
     }
+}
+
+/// Digits, optionally a point and up to three decimals: `45`, `45.3`, `0.125`.
+fn is_decimal(value: &str) -> bool {
+    let (whole, fraction) = value.split_once('.').unwrap_or((value, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    !whole.is_empty()
+        && digits(whole)
+        && digits(fraction)
+        && fraction.len() <= 3
+        && (fraction.is_empty() != value.contains('.'))
 }
 
 fn is_upper_letters(value: &str, len: usize) -> bool {
@@ -851,7 +1026,67 @@ mod tests {
             tickets: Some(tickets),
             outages: Some(outages),
             area_zones: Some(""),
+            vends: Some(""),
+            meter_readings: Some(""),
         }
+    }
+
+    #[test]
+    fn vends_and_meter_readings_are_checked_row_by_row() {
+        let customers = format!(
+            "{CUSTOMERS}SNE3,Awa Diop,+221700000003,,fr,electricity,M3,SN-DKR-PLT,domestic_prepaid,active\n"
+        );
+        let vends = "vend_id,account_no,meter_no,vended_at,amount_minor,currency,units,token\n\
+            V1,SNE3,M3,2026-11-25T19:25:00Z,8500,XOF,77.2,69428912193719576317\n\
+            V2,SNE1,M1,2026-11-25T19:25:00Z,8500,XOF,77.2,69428912193719576317\n\
+            V3,SNE3,M9,2026-11-25T19:25:00Z,8500,KES,77.2.1,1234\n\
+            V1,SNE3,M3,2026-11-25,x,XOF,,69428912193719576317\n";
+        let readings = "reading_id,account_no,meter_no,read_on,reading,source\n\
+            R1,SNE1,M1,2026-10-28,20552,utility\n\
+            R2,SNE1,M1,2026-10-28,-4,guess\n\
+            R3,NOPE,M1,2026-13-01,4,customer\n";
+        let mut s = sources(AREAS, &customers, "", "", "");
+        s.vends = Some(vends);
+        s.meter_readings = Some(readings);
+        let problems: Vec<String> = parse_sources(&s, Vec::new())
+            .unwrap_err()
+            .problems
+            .iter()
+            .map(Problem::to_string)
+            .collect();
+        for expected in [
+            "vends.csv:3: account `SNE1` has tariff `domestic`, not a prepaid one",
+            "vends.csv:4: meter_no `M9` is not the meter of account `SNE3` (M3)",
+            "vends.csv:4: currency `KES` differs from the account's area currency `XOF`",
+            "vends.csv:4: units `77.2.1` is not a decimal number like 45.3",
+            "vends.csv:4: token `1234` is not 20 digits",
+            "vends.csv:5: duplicate vend_id `V1` (first on line 2)",
+            "vends.csv:5: vended_at `2026-11-25` is not an RFC 3339 UTC timestamp (e.g. 2026-11-20T06:00:00Z)",
+            "vends.csv:5: amount_minor `x` is not a whole non-negative amount",
+            "vends.csv:5: units is required",
+            "meter_readings.csv:3: reading `-4` is not a whole non-negative amount",
+            "meter_readings.csv:3: source `guess` is not one of utility, customer",
+            "meter_readings.csv:4: unknown account_no `NOPE`",
+            "meter_readings.csv:4: read_on `2026-13-01` is not a date YYYY-MM-DD",
+        ] {
+            assert!(
+                problems.iter().any(|p| p == expected),
+                "{expected}\n{problems:#?}"
+            );
+        }
+        assert_eq!(problems.len(), 13, "{problems:#?}");
+
+        // The valid rows alone are read as written.
+        let mut s = sources(AREAS, &customers, "", "", "");
+        let vends = "vend_id,account_no,meter_no,vended_at,amount_minor,currency,units,token\n\
+            V1,SNE3,M3,2026-11-25T19:25:00Z,8500,XOF,77.2,69428912193719576317\n";
+        s.vends = Some(vends);
+        s.meter_readings = Some(
+            "reading_id,account_no,meter_no,read_on,reading,source\nR1,SNE1,M1,2026-10-28,20552,utility\n",
+        );
+        let data = parse_sources(&s, Vec::new()).unwrap();
+        assert_eq!(data.vends[0].grouped_token(), "6942 8912 1937 1957 6317");
+        assert_eq!(data.meter_readings[0].reading, 20552);
     }
 
     #[test]

@@ -50,9 +50,14 @@ enum Command {
         /// The same seed always writes the same files.
         #[arg(long, default_value_t = 1)]
         seed: u64,
-        /// Folder to write areas.csv, customers.csv, bills.csv, tickets.csv, outages.csv into.
+        /// Folder to write areas.csv, customers.csv, bills.csv, tickets.csv, outages.csv,
+        /// vends.csv and meter_readings.csv into.
         #[arg(long)]
         out: PathBuf,
+        /// Only add vends.csv (prepaid token purchases) and meter_readings.csv to the dataset
+        /// already in --out, for its customers (how demo/ got them).
+        #[arg(long)]
+        extend: bool,
     },
     /// Validate menus and translations; prints file:line problems and fails if any.
     Check,
@@ -190,10 +195,25 @@ async fn main() -> ExitCode {
             import(config, dir).await
         }
         Command::Generate {
+            months,
+            seed,
+            out,
+            extend: true,
+            ..
+        } => dalal::tools::usage::extend(&out, seed, months).map(|s| {
+            println!(
+                "added {} token purchases, {} meter readings in {}",
+                s.vends,
+                s.meter_readings,
+                out.display()
+            )
+        }),
+        Command::Generate {
             customers,
             months,
             seed,
             out,
+            extend: false,
         } => {
             let options = dalal::tools::generate::Options {
                 customers,
@@ -280,8 +300,14 @@ async fn import(config: Config, dir: PathBuf) -> anyhow::Result<()> {
         .import_with_progress(&dataset, &dalal::import::progress_printer())
         .await?;
     println!(
-        "imported {} areas, {} customers, {} bills, {} tickets, {} outages",
-        summary.areas, summary.customers, summary.bills, summary.tickets, summary.outages
+        "imported {} areas, {} customers, {} bills, {} tickets, {} outages, {} token purchases, {} meter readings",
+        summary.areas,
+        summary.customers,
+        summary.bills,
+        summary.tickets,
+        summary.outages,
+        summary.vends,
+        summary.meter_readings
     );
     Ok(())
 }

@@ -141,6 +141,9 @@ macro_rules! on_both {
 }
 
 on_both! {
+    prepaid_tokens_and_meter_readings_import_read_and_file_once:
+        sqlite_prepaid_tokens_and_meter_readings_import_read_and_file_once,
+        postgres_prepaid_tokens_and_meter_readings_import_read_and_file_once;
     area_zones_are_imported_and_reimport_clears_them:
         sqlite_area_zones_are_imported_and_reimport_clears_them,
         postgres_area_zones_are_imported_and_reimport_clears_them;
@@ -258,6 +261,8 @@ async fn import_counts_and_reimport_is_idempotent(crm: &Backend) {
             bills: 1440,
             tickets: 60,
             outages: 5,
+            vends: 0,
+            meter_readings: 0,
         }
     );
     assert!(!crm.is_empty().await.unwrap());
@@ -267,8 +272,13 @@ async fn import_counts_and_reimport_is_idempotent(crm: &Backend) {
     crm.import(&data).await.unwrap();
     assert_eq!(counts(crm).await, first);
 
-    // The embedded demo is the same dataset.
-    assert_eq!(import::read_embedded_demo(), data);
+    // The embedded demo is the same dataset, plus the optional files the project adds for
+    // the same customers (prepaid purchases, meter readings).
+    let mut demo = import::read_embedded_demo();
+    assert_eq!((demo.vends.len(), demo.meter_readings.len()), (232, 1092));
+    demo.vends.clear();
+    demo.meter_readings.clear();
+    assert_eq!(demo, data);
 
     // What was imported reads back as it was.
     for c in data.customers.iter().step_by(17) {
@@ -287,6 +297,95 @@ async fn import_counts_and_reimport_is_idempotent(crm: &Backend) {
 
 /// `area_zones.csv`, optional beside the fixture, gives areas their zone; a dataset without it
 /// leaves every area on its country's zone.
+async fn prepaid_tokens_and_meter_readings_import_read_and_file_once(crm: &Backend) {
+    let data = import::read_embedded_demo();
+    let summary = crm.import(&data).await.unwrap();
+    assert_eq!((summary.vends, summary.meter_readings), (232, 1092));
+    // Idempotent: a second import changes nothing.
+    crm.import(&data).await.unwrap();
+    let counted: (i64, i64) = crm
+        .row("SELECT (SELECT COUNT(*) FROM vends), (SELECT COUNT(*) FROM meter_readings)".into())
+        .await;
+    assert_eq!(counted, (232, 1092));
+
+    // The latest purchases, newest first, as imported.
+    let mut expected: Vec<&Vend> = data
+        .vends
+        .iter()
+        .filter(|v| v.account_no == "SNE100044")
+        .collect();
+    expected.sort_by_key(|v| std::cmp::Reverse(v.vended_at));
+    let got = crm.recent_vends("SNE100044", 3).await.unwrap();
+    assert_eq!(got.len(), 3);
+    for (g, e) in got.iter().zip(&expected) {
+        assert_eq!(g, *e);
+    }
+    assert!(crm.recent_vends("SNW100000", 3).await.unwrap().is_empty());
+
+    // A resend queues one SMS per request, holding the latest token.
+    let resend = TokenResend {
+        account_no: "SNE100044".into(),
+        phone: "+221702876303".into(),
+        origin_key: "africastalking:S1:resend_token:".into(),
+    };
+    let first = crm.resend_token(&resend).await.unwrap().unwrap();
+    assert_eq!(&first, expected[0]);
+    assert_eq!(crm.resend_token(&resend).await.unwrap().unwrap(), first);
+    let queued: (i64, String) = crm
+        .row(
+            "SELECT COUNT(*), MAX(detail) FROM sms_outbox WHERE kind = 'token_resend' \
+             AND phone = '+221702876303'"
+                .into(),
+        )
+        .await;
+    assert_eq!(queued, (1, first.token.clone()));
+    let again = TokenResend {
+        origin_key: "africastalking:S2:resend_token:".into(),
+        ..resend.clone()
+    };
+    crm.resend_token(&again).await.unwrap().unwrap();
+    let queued: (i64,) = crm
+        .row("SELECT COUNT(*) FROM sms_outbox WHERE kind = 'token_resend'".into())
+        .await;
+    assert_eq!(queued.0, 2, "a new request is a new SMS");
+    let none = TokenResend {
+        account_no: "SNW100000".into(),
+        origin_key: "africastalking:S3:resend_token:".into(),
+        ..resend
+    };
+    assert_eq!(crm.resend_token(&none).await.unwrap(), None);
+
+    // Readings newest first; a self-reading gets a reference and is filed once.
+    let readings = crm.meter_readings("SNW100000", 13).await.unwrap();
+    assert_eq!(readings.len(), 6);
+    assert!(readings.windows(2).all(|w| w[0].read_on > w[1].read_on));
+    let at = Utc.with_ymd_and_hms(2026, 11, 30, 10, 0, 0).unwrap();
+    let new = NewMeterReading {
+        account_no: "SNW100000".into(),
+        meter_no: "W717551595".into(),
+        reading: readings[0].reading + 20,
+        read_on: at.date_naive(),
+        phone: "+221786452821".into(),
+        channel: "ussd".into(),
+        at,
+        origin_key: "africastalking:S4:submit_reading:".into(),
+    };
+    let stored = crm.submit_meter_reading(&new).await.unwrap();
+    assert!(matches!(
+        reference::parse_typed(&stored.reading_id),
+        Typed::Reference(_)
+    ));
+    assert_eq!(stored.source, "customer");
+    let retried = crm.submit_meter_reading(&new).await.unwrap();
+    assert_eq!(retried, stored);
+    let latest = crm.meter_readings("SNW100000", 1).await.unwrap();
+    assert_eq!(latest, vec![stored]);
+    let customer_rows: (i64,) = crm
+        .row("SELECT COUNT(*) FROM meter_readings WHERE source = 'customer'".into())
+        .await;
+    assert_eq!(customer_rows.0, 1);
+}
+
 async fn area_zones_are_imported_and_reimport_clears_them(crm: &Backend) {
     let dir = tempfile::tempdir().unwrap();
     for entry in std::fs::read_dir(FIXTURE).unwrap() {

@@ -58,9 +58,16 @@ fn files_have_the_crm_demo_headers_and_parse_with_the_same_importer() {
             bills: data.bills.len(),
             tickets: data.tickets.len(),
             outages: data.outages.len(),
+            vends: data.vends.len(),
+            meter_readings: data.meter_readings.len(),
         }
     );
     assert_eq!(summary.customers, CUSTOMERS);
+    // Prepaid accounts have four token purchases each; the others, a reading a month.
+    let prepaid = data.customers.iter().filter(|c| c.is_prepaid()).count();
+    assert!(prepaid > 0);
+    assert_eq!(summary.vends, prepaid * 4);
+    assert_eq!(summary.meter_readings, (CUSTOMERS - prepaid) * 6);
     assert_eq!(summary.bills, CUSTOMERS * 6);
     assert!(summary.tickets > 0 && summary.outages > 0);
 
@@ -265,4 +272,27 @@ async fn generated_dataset_imports_completely_on_postgres() {
     );
     let t = &data.tickets[7];
     assert_eq!(crm.ticket(&t.ticket_ref).await.unwrap().as_ref(), Some(t));
+}
+
+#[test]
+fn extend_adds_the_shipped_demo_purchases_and_readings_to_the_fixture() {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(FIXTURE).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "csv") {
+            std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    let summary = dalal::tools::usage::extend(dir.path(), 1, 6).unwrap();
+    assert_eq!((summary.vends, summary.meter_readings), (232, 1092));
+    // demo/ is the fixture plus exactly these files: anyone can regenerate them.
+    for file in [import::VENDS_FILE, import::METER_READINGS_FILE] {
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(file)).unwrap(),
+            std::fs::read_to_string(Path::new("demo").join(file)).unwrap(),
+            "{file}"
+        );
+    }
+    let data = import::read_dir(dir.path()).unwrap();
+    assert!(data.vends.iter().all(|v| v.token.len() == 20));
 }

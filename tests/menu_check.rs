@@ -189,7 +189,11 @@ fn renamed_input_variable_an_action_reads() {
     ws.edit_all("menus/main.yaml", "var: typed_meter,", "var: typed_metre,");
     let problems = ws.problems();
     let needle = "action 'find_meter' reads variable 'typed_meter', which nothing in the menu sets";
-    for node in ["  outage_find_meter:", "  area_find_meter:"] {
+    for node in [
+        "  outage_find_meter:",
+        "  area_find_meter:",
+        "  reading_find_meter:",
+    ] {
         let at = ws.location_of(node);
         assert!(
             problems
@@ -198,7 +202,7 @@ fn renamed_input_variable_an_action_reads() {
             "no {at} {needle:?} in {problems:#?}"
         );
     }
-    assert_eq!(problems.len(), 2, "{problems:#?}");
+    assert_eq!(problems.len(), 3, "{problems:#?}");
 }
 
 #[test]

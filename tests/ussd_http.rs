@@ -25,10 +25,12 @@ async fn count(server: &TestServer, sql: &str) -> i64 {
 #[tokio::test]
 async fn known_customer_lands_on_the_main_menu_in_their_language() {
     let server = start().await;
-    let reply = server.call(FR_WATER).dial().await;
+    let mut call = server.call(FR_WATER);
+    let reply = call.dial().await;
     assert!(reply.starts_with("CON "), "{reply}");
     let l = lines(&reply);
     assert_eq!(l[0], "Bienvenue. Choisissez:");
+    // Eight choices do not fit one French page: the last ones follow on "98".
     assert_eq!(
         &l[1..],
         [
@@ -38,17 +40,32 @@ async fn known_customer_lands_on_the_main_menu_in_their_language() {
             "4. Faire une réclamation",
             "5. Coupures dans mon quartier",
             "6. Changer de langue",
-            "7. Etre rappelé"
+            "98. Suite"
         ]
+    );
+    let more = call.press("98").await;
+    assert_eq!(
+        &lines(&more)[..2],
+        ["7. Etre rappelé", "8. Autres services"],
+        "{more}"
     );
     for (phone, first) in [
         (WO_POWER, "Dalal ak jàmm. Tànnal:"),
         (SW_WATER, "Karibu. Chagua:"),
         (EN_POWER, "Welcome. Choose:"),
     ] {
-        let reply = server.call(phone).dial().await;
+        let mut call = server.call(phone);
+        let reply = call.dial().await;
         assert_eq!(lines(&reply)[0], first, "{phone}");
-        assert_eq!(lines(&reply).len(), 8, "{reply}");
+        // Every choice is on the first page or the next.
+        let mut all = reply.clone();
+        if reply.contains("\n98. ") {
+            all.push('\n');
+            all.push_str(&call.press("98").await[4..]);
+        }
+        for key in 1..=8 {
+            assert!(all.contains(&format!("\n{key}. ")), "{key} in {all}");
+        }
     }
 }
 
@@ -118,7 +135,7 @@ async fn bill_in_english_and_wolof() {
 
 /// Bills as they are on 30/11/2026: every latest demo bill fell due on 12/11/2026, so an open
 /// one reads overdue since then; an account with older open bills hears its total first.
-/// Demo phones with older open bills: +221777206206 (SNE100016, fr: 45 100 + 18 870 FCFA unpaid),
+/// Demo phones with older open bills: +221700049677 (SNE100014, fr: 69 860 + 26 495 FCFA unpaid; SNE100016 is prepaid: tokens, not bills),
 /// WO_POWER (SNE100001, wo: 75 005 + 39 415 FCFA), SW_WATER (KEW100012, sw: KSh 4,484.25 left
 /// + KSh 746.00), +254703355458 (KEE100164, en: KSh 4,087.50 + KSh 3,267.00) and EN_POWER
 /// (KEE100010, en: latest paid, KSh 2,358.00 of August unpaid).
@@ -140,9 +157,9 @@ async fn an_open_bill_past_its_due_date_reads_overdue_and_arrears_come_first() {
          Statut: non payée"
     );
     assert_eq!(
-        bill("+221777206206").await,
-        "END Total à payer, toutes factures: 63 970 FCFA\nDernière facture 10/2026\n\
-         Montant: 45 100 FCFA\nEN RETARD depuis le 12/11/2026\nStatut: non payée"
+        bill("+221700049677").await,
+        "END Total à payer, toutes factures: 96 355 FCFA\nDernière facture 10/2026\n\
+         Montant: 69 860 FCFA\nEN RETARD depuis le 12/11/2026\nStatut: non payée"
     );
     assert_eq!(
         bill(WO_POWER).await,

@@ -1096,7 +1096,7 @@ async fn spoken_menus_have_at_most_five_choices_9_more_hash_back_star_repeat() {
         let second = c.press("9").await;
         assert_eq!(
             second.offered_keys(),
-            ["6", "7"],
+            ["6", "7", "8"],
             "{proto:?}: {:?}",
             second.said
         );
@@ -1198,13 +1198,15 @@ async fn silence_and_wrong_keys_reprompt_twice_then_offer_callback_or_a_recorded
     c.hang_up(95, "NORMAL_CLEARING").await;
     c.assert_closed("fr", 95, "NORMAL_CLEARING").await;
 
-    // Twilio: wrong keys three times, then a call-back.
+    // Twilio: wrong keys three times (on "more services", where 8 means nothing), then a
+    // call-back.
     let mut c = call(&server, Proto::Twilio, SW_WATER);
     c.start().await;
+    c.press("8").await.assert_says("sw/more-services-title");
     for _ in 1..=2 {
         let t = c.press("8").await;
         assert_eq!(t.said[0], "sw/error-invalid-choice", "{:?}", t.said);
-        t.assert_says("sw/main-title");
+        t.assert_says("sw/more-services-title");
     }
     let offer = c.press("8").await;
     assert_eq!(offer.said, ["sw/voice-offer"]);
@@ -1226,7 +1228,7 @@ async fn silence_and_wrong_keys_reprompt_twice_then_offer_callback_or_a_recorded
     let t = c.no_input().await;
     assert_eq!(t.said[0], "en/voice-no-input");
     let t = c.press("9").await; // a good key: the count starts again
-    assert_eq!(t.offered_keys(), ["6", "7"]);
+    assert_eq!(t.offered_keys(), ["6", "7", "8"]);
     c.no_input().await;
     let t = c.no_input().await;
     assert_eq!(
@@ -1793,4 +1795,46 @@ async fn a_voicexml_recording_is_uploaded_stored_and_filed_as_one_ticket() {
         )
         .await;
     assert_eq!(status, 413);
+}
+
+#[tokio::test]
+async fn a_prepaid_caller_hears_tokens_digit_by_digit_and_a_reading_is_taken_by_keypad() {
+    let server = start().await;
+    for proto in PROTOCOLS {
+        // KEE100041, en, prepaid: its latest token, spoken digit by digit.
+        let latest = server
+            .text(
+                "SELECT token FROM vends WHERE account_no = 'KEE100041' \
+                 ORDER BY vended_at DESC LIMIT 1",
+            )
+            .await;
+        let mut c = call(&server, proto, "+254110413812");
+        c.start().await;
+        let menu = c.press("1").await;
+        menu.assert_says("en/prepaid-title");
+        let tokens = c.press("1").await;
+        tokens.assert_says("en/tokens-title");
+        let digits: Vec<String> = latest.chars().map(|d| format!("en/num-{d}")).collect();
+        assert!(
+            tokens.said.windows(20).any(|w| w == digits.as_slice()),
+            "{proto:?}: {latest} not spoken digit by digit: {:?}",
+            tokens.said
+        );
+
+        // KEE100010, en, postpaid: a reading typed on the keypad, its reference spoken.
+        let mut c = call(&server, proto, EN_POWER);
+        c.start().await;
+        c.press("8").await.assert_says("en/more-services-title");
+        let prompt = c.press("1").await;
+        prompt.assert_says("en/reading-prompt");
+        let saved = c.press("26410").await;
+        saved.assert_says("en/reading-saved");
+    }
+    let stored = server
+        .count(
+            "SELECT COUNT(*) FROM meter_readings WHERE account_no = 'KEE100010' \
+             AND source = 'customer' AND channel = 'voice'",
+        )
+        .await;
+    assert_eq!(stored, 3, "one reading per call");
 }

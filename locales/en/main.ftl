@@ -18,6 +18,9 @@ main-file-complaint = File a complaint
 main-area-outages = Outages in my area
 main-change-language = Change language
 main-callback = Call me back
+main-more-services = More services
+more-services-title = More services:
+main-meter-reading = Send a meter reading
 
 verify-account-prompt = Enter your account number (digits):
 verify-meter-prompt = Enter the last 4 digits of your meter number:
@@ -180,3 +183,24 @@ error-unavailable = Service unavailable. Please try again later.
 error-session-expired = Session expired. Please dial the code again.
 error-input-too-long = Input too long.
 error-rate-limited = Too many requests from this number. Please try again in a minute.
+
+# --- Prepaid tokens and meter readings ---
+prepaid-title = Prepaid meter. Choose:
+prepaid-last-tokens = My last tokens
+prepaid-resend-token = Resend my last token by SMS
+tokens-title = Your last tokens:
+token-item = { $date }: { $amount }, { $units } { $service ->
+    [water] m3
+   *[other] kWh
+  }
+    { $token }
+token-sent = Your last token (bought { $token_date }) is sent to you by SMS.
+no-tokens = No token purchase found for this meter.
+reading-prompt = { $has_last_reading ->
+    [yes] Last reading: { $last_reading } on { $last_read_on }. Enter your meter index (digits only):
+   *[other] Enter your meter index (digits only):
+  }
+reading-saved = Thank you, reading { $reading } recorded. Ref: { $ref }
+reading-lower = This is lower than the last reading ({ $last_reading }). Please check your meter.
+reading-too-high = This is far above your usual use. Please check the digits.
+reading-prepaid = A prepaid meter needs no reading.

@@ -34,5 +34,6 @@ sms-outage-restored = { $service ->
 sms-survey = How was our service? Reply 1 (poor) to 5 (excellent). Reply STOP to stop these messages.
 sms-survey-help = To answer, send one digit from 1 (poor) to 5 (excellent).
 sms-opted-out = You will no longer get our notices or surveys. Messages about your own requests still come.
+sms-token-resend = Your last token for meter { $meter }: { $token }. Enter it on the meter keypad.
 # Words that opt a phone out, any case, separated by spaces.
 sms-stop-words = STOP UNSUBSCRIBE

@@ -19,6 +19,9 @@ main-file-complaint = Faire une réclamation
 main-area-outages = Coupures dans mon quartier
 main-change-language = Changer de langue
 main-callback = Etre rappelé
+main-more-services = Autres services
+more-services-title = Autres services:
+main-meter-reading = Relevé de compteur
 
 verify-account-prompt = Entrez votre numéro de compte (chiffres):
 verify-meter-prompt = Entrez les 4 derniers chiffres de votre compteur:
@@ -181,3 +184,24 @@ error-unavailable = Service indisponible. Merci de réessayer plus tard.
 error-session-expired = Session expirée. Merci de recomposer le code.
 error-input-too-long = Saisie trop longue.
 error-rate-limited = Trop de demandes depuis ce numéro. Réessayez dans une minute.
+
+# --- Codes prépayés et relevés de compteur ---
+prepaid-title = Compteur prépayé. Choisissez:
+prepaid-last-tokens = Mes derniers codes
+prepaid-resend-token = Renvoyer mon dernier code par SMS
+tokens-title = Vos derniers codes:
+token-item = { $date }: { $amount }, { $units } { $service ->
+    [water] m3
+   *[other] kWh
+  }
+    { $token }
+token-sent = Votre dernier code (acheté le { $token_date }) vous est envoyé par SMS.
+no-tokens = Aucun achat de code trouvé pour ce compteur.
+reading-prompt = { $has_last_reading ->
+    [yes] Dernier relevé: { $last_reading } le { $last_read_on }. Tapez l'index de votre compteur (chiffres seulement):
+   *[other] Tapez l'index de votre compteur (chiffres seulement):
+  }
+reading-saved = Merci, relevé { $reading } enregistré. Réf: { $ref }
+reading-lower = Cet index est inférieur au dernier relevé ({ $last_reading }). Vérifiez votre compteur.
+reading-too-high = Cet index dépasse de loin votre consommation habituelle. Vérifiez les chiffres.
+reading-prepaid = Un compteur prépayé n'a pas besoin de relevé.

@@ -35,5 +35,6 @@ sms-outage-restored = Le service { $service ->
 sms-survey = Comment jugez-vous notre service? Répondez de 1 (mauvais) à 5 (excellent). STOP pour ne plus recevoir ces messages.
 sms-survey-help = Pour répondre, envoyez un seul chiffre de 1 (mauvais) à 5 (excellent).
 sms-opted-out = Vous ne recevrez plus nos annonces ni sondages. Les messages sur vos demandes restent envoyés.
+sms-token-resend = Votre dernier code pour le compteur { $meter }: { $token }. Tapez-le sur le clavier du compteur.
 # Words that opt a phone out, any case, separated by spaces.
 sms-stop-words = STOP ARRET ARRÊT

@@ -18,6 +18,9 @@ main-file-complaint = Wasilisha malalamiko
 main-area-outages = Kukatika katika eneo langu
 main-change-language = Badilisha lugha
 main-callback = Nipigie simu
+main-more-services = Huduma nyingine
+more-services-title = Huduma nyingine:
+main-meter-reading = Tuma usomaji wa mita
 
 verify-account-prompt = Weka namba ya akaunti yako (tarakimu):
 verify-meter-prompt = Weka tarakimu 4 za mwisho za mita yako:
@@ -183,3 +186,24 @@ error-unavailable = Huduma haipatikani. Tafadhali jaribu tena baadaye.
 error-session-expired = Muda umekwisha. Tafadhali piga msimbo tena.
 error-input-too-long = Ulichoandika ni kirefu mno.
 error-rate-limited = Maombi mengi mno kutoka namba hii. Jaribu tena baada ya dakika moja.
+
+# --- Tokeni za malipo ya awali na usomaji wa mita ---
+prepaid-title = Mita ya malipo ya awali. Chagua:
+prepaid-last-tokens = Tokeni zangu za mwisho
+prepaid-resend-token = Nitumie tokeni ya mwisho kwa SMS
+tokens-title = Tokeni zako za mwisho:
+token-item = { $date }: { $amount }, { $units } { $service ->
+    [water] m3
+   *[other] kWh
+  }
+    { $token }
+token-sent = Tokeni yako ya mwisho (ya { $token_date }) imetumwa kwako kwa SMS.
+no-tokens = Hakuna ununuzi wa tokeni uliopatikana kwa mita hii.
+reading-prompt = { $has_last_reading ->
+    [yes] Usomaji wa mwisho: { $last_reading } tarehe { $last_read_on }. Weka usomaji wa mita yako (tarakimu tu):
+   *[other] Weka usomaji wa mita yako (tarakimu tu):
+  }
+reading-saved = Asante, usomaji { $reading } umehifadhiwa. Kumb: { $ref }
+reading-lower = Usomaji huu ni chini ya ule wa mwisho ({ $last_reading }). Tafadhali angalia mita yako.
+reading-too-high = Usomaji huu ni mkubwa mno kuliko matumizi yako ya kawaida. Tafadhali angalia tarakimu.
+reading-prepaid = Mita ya malipo ya awali haihitaji usomaji.

@@ -34,5 +34,6 @@ sms-outage-restored = Huduma ya { $service ->
 sms-survey = Huduma yetu ilikuwaje? Jibu 1 (mbaya) hadi 5 (bora sana). Jibu STOP kusitisha ujumbe huu.
 sms-survey-help = Kujibu, tuma tarakimu moja kutoka 1 (mbaya) hadi 5 (bora sana).
 sms-opted-out = Hutapokea tena matangazo wala tafiti zetu. Ujumbe kuhusu maombi yako utaendelea.
+sms-token-resend = Tokeni yako ya mwisho ya mita { $meter }: { $token }. Iweke kwenye kibodi ya mita.
 # Words that opt a phone out, any case, separated by spaces.
 sms-stop-words = STOP ACHA SITISHA

@@ -19,6 +19,9 @@ main-file-complaint = Def ab plent
 main-area-outages = Dagg yi ci sama gox
 main-change-language = Soppi lakk
 main-callback = Ñu woo ma
+main-more-services = Yeneen sarwiis
+more-services-title = Yeneen sarwiis:
+main-meter-reading = Yonnee index kontoor bi
 
 verify-account-prompt = Bindal sa nimero kont (nimero rekk):
 verify-meter-prompt = Bindal 4 nimero yu mujj yu sa kontoor:
@@ -181,3 +184,24 @@ error-unavailable = Sarwiis bi jàppul. Jéemaatal ci kanam.
 error-session-expired = Jamono ji jeex na. Dootal kod bi.
 error-input-too-long = Li nga bind dafa gudd lool.
 error-rate-limited = Laaj yi bare nañu ci nimero bii. Jéemaatal ci benn simili.
+
+# --- Code prepaye ak index kontoor ---
+prepaid-title = Kontoor bu prepaye. Tànnal:
+prepaid-last-tokens = Sama code yu mujj yi
+prepaid-resend-token = Yonnee ma sama code bu mujj ci SMS
+tokens-title = Say code yu mujj:
+token-item = { $date }: { $amount }, { $units } { $service ->
+    [water] m3
+   *[other] kWh
+  }
+    { $token }
+token-sent = Sa code bu mujj (jend nga ko { $token_date }) yonnee nanu la ko ci SMS.
+no-tokens = Gisuñu benn code bu ñu jend ngir kontoor bii.
+reading-prompt = { $has_last_reading ->
+    [yes] Index bu mujj: { $last_reading } ci { $last_read_on }. Bindal index sa kontoor (nimero rekk):
+   *[other] Bindal index sa kontoor (nimero rekk):
+  }
+reading-saved = Jerejef, index { $reading } bind nanu ko. Ref: { $ref }
+reading-lower = Index bii gen na tuuti index bu mujj bi ({ $last_reading }). Seetal sa kontoor.
+reading-too-high = Index bii epp na lool li nga baax a jefandikoo. Seetal nimero yi.
+reading-prepaid = Kontoor bu prepaye soxlawul index.

@@ -35,5 +35,6 @@ sms-outage-restored = { $service ->
 sms-survey = Naka nga gise sunu liggeey? Tontul 1 (bon) ba 5 (baax lool). STOP ngir bayi bataaxal yii.
 sms-survey-help = Ngir tontu, yonnee benn nimero rekk, 1 (bon) ba 5 (baax lool).
 sms-opted-out = Doo jot sunu yegle ak sunu laaj yi. Bataaxal yu jem ci sa laaj yi dinanu ko yonnee.
+sms-token-resend = Sa code bu mujj ngir kontoor { $meter }: { $token }. Bindal ko ci klawiye kontoor bi.
 # Words that opt a phone out, any case, separated by spaces.
 sms-stop-words = STOP BAYI

@@ -17,7 +17,7 @@ pub const SPEC: ActionSpec = ActionSpec {
         VarRead::optional("account", VarKind::Account),
         VarRead::optional("verified_account", VarKind::Account),
     ],
-    outcomes: &["found", "arrears", "none"],
+    outcomes: &["found", "arrears", "none", "prepaid"],
     sets: &[
         "period",
         "amount",
@@ -80,10 +80,15 @@ pub(super) async fn perform(
     let Some(account_no) = bill_account(state) else {
         return Ok(ActionResult::outcome("none"));
     };
+    let account = actions.account(account_no).await?;
+    // A prepaid customer's questions are about tokens, whatever bills the CRM holds.
+    if account.as_ref().is_some_and(|a| a.is_prepaid()) {
+        return Ok(ActionResult::outcome("prepaid"));
+    }
     let Some(statement) = actions.crm.bill_statement(account_no).await? else {
         return Ok(ActionResult::outcome("none"));
     };
-    let zone = match actions.account(account_no).await? {
+    let zone = match account {
         Some(account) => actions
             .area(&account.area_code)
             .await?

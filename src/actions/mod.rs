@@ -142,6 +142,17 @@ pub struct CallerAccount {
     pub service: String,
     pub area_code: String,
     pub language: Option<String>,
+    /// The meter, and its tariff (a prepaid one buys tokens instead of receiving bills).
+    #[serde(default)]
+    pub meter_no: String,
+    #[serde(default)]
+    pub tariff: String,
+}
+
+impl CallerAccount {
+    pub fn is_prepaid(&self) -> bool {
+        crate::domain::is_prepaid_tariff(&self.tariff)
+    }
 }
 
 impl From<&Account> for CallerAccount {
@@ -151,6 +162,8 @@ impl From<&Account> for CallerAccount {
             service: account.service.clone(),
             area_code: account.area_code.clone(),
             language: account.language.clone(),
+            meter_no: account.meter_no.clone(),
+            tariff: account.tariff.clone(),
         }
     }
 }

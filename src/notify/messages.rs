@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Timelike, Utc};
 
-use crate::domain::{Account, Area, Outage, Ticket};
+use crate::domain::{Account, Area, Outage, Ticket, group_digits};
 use crate::store::outbox::OutboxRow;
 use crate::text::format::area_zone;
 use crate::value::Value;
@@ -171,6 +171,13 @@ pub fn message(
         "survey" => "sms-survey",
         "survey_help" => "sms-survey-help",
         "opted_out" => "sms-opted-out",
+        "token_resend" => {
+            let token = row.detail.as_deref()?;
+            args.insert("token".into(), Value::text(group_digits(token, 4)));
+            let meter = subject.account.as_ref().map(|a| a.meter_no.clone());
+            args.insert("meter".into(), Value::text(meter.unwrap_or_default()));
+            "sms-token-resend"
+        }
         _ => return None,
     };
     Some((id, args))
@@ -251,6 +258,34 @@ mod tests {
         assert_eq!(args["status"], Value::text("resolved"));
         assert_eq!(args["ref"], Value::Reference("RC2611000123".into()));
         assert_eq!(message(&row("nonsense"), &Subject::default()), None);
+    }
+
+    #[test]
+    fn a_token_resend_says_the_token_in_groups_of_four_for_the_account_meter() {
+        let mut resend = row("token_resend");
+        resend.detail = Some("12345678901234567890".into());
+        let subject = Subject {
+            account: Some(Account {
+                account_no: "SNE100044".into(),
+                full_name: "A".into(),
+                phone: None,
+                alt_phone: None,
+                language: Some("wo".into()),
+                service: "electricity".into(),
+                meter_no: "M045157736".into(),
+                area_code: "SN-DKR-PKN".into(),
+                tariff: "domestic_prepaid".into(),
+                status: "active".into(),
+            }),
+            ..Subject::default()
+        };
+        let (id, args) = message(&resend, &subject).unwrap();
+        assert_eq!(id, "sms-token-resend");
+        assert_eq!(args["token"], Value::text("1234 5678 9012 3456 7890"));
+        assert_eq!(args["meter"], Value::text("M045157736"));
+        assert!(is_essential("token_resend") && !waits_for_quiet_hours("token_resend"));
+        resend.detail = None;
+        assert_eq!(message(&resend, &subject), None);
     }
 
     #[test]

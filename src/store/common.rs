@@ -7,7 +7,9 @@ use crate::domain::{Account, Area};
 pub(crate) const MIN_LOOKUP_DIGITS: usize = 4;
 
 /// Tables every SQL store may count (each store may add its own).
-pub(crate) const COUNTABLE: [&str; 11] = [
+pub(crate) const COUNTABLE: [&str; 13] = [
+    "vends",
+    "meter_readings",
     "areas",
     "customers",
     "phone_languages",

@@ -42,6 +42,8 @@ pub struct ImportSummary {
     pub bills: usize,
     pub tickets: usize,
     pub outages: usize,
+    pub vends: usize,
+    pub meter_readings: usize,
 }
 
 impl ImportSummary {
@@ -53,6 +55,8 @@ impl ImportSummary {
             bills: data.bills.len(),
             tickets: data.tickets.len(),
             outages: data.outages.len(),
+            vends: data.vends.len(),
+            meter_readings: data.meter_readings.len(),
         }
     }
 }
@@ -181,6 +185,17 @@ pub trait CrmStore: Send + Sync {
     }
     /// Records the gateway's end-of-session notification against the interaction.
     async fn record_session_end(&self, end: &SessionEnd) -> StoreResult<()>;
+
+    /// The account's latest token purchases, newest first.
+    async fn recent_vends(&self, account_no: &str, limit: u32) -> StoreResult<Vec<Vend>>;
+    /// Queues one SMS repeating the account's latest token, once per `origin_key`; the
+    /// purchase it repeats (`None`, and nothing queued, when the account bought none).
+    async fn resend_token(&self, request: &TokenResend) -> StoreResult<Option<Vend>>;
+    /// The account's latest meter indexes, newest first.
+    async fn meter_readings(&self, account_no: &str, limit: u32) -> StoreResult<Vec<MeterReading>>;
+    /// Stores a caller's self-reading with a new reference, once per `origin_key` (a retry
+    /// gets the first one back).
+    async fn submit_meter_reading(&self, reading: &NewMeterReading) -> StoreResult<MeterReading>;
 }
 
 /// Live USSD/voice sessions, with a time to live. Values are opaque serialized session states.

@@ -42,14 +42,22 @@ pub struct Summary {
     pub bills: usize,
     pub tickets: usize,
     pub outages: usize,
+    pub vends: usize,
+    pub meter_readings: usize,
 }
 
 impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} areas, {} customers, {} bills, {} tickets, {} outages",
-            self.areas, self.customers, self.bills, self.tickets, self.outages
+            "{} areas, {} customers, {} bills, {} tickets, {} outages, {} token purchases, {} meter readings",
+            self.areas,
+            self.customers,
+            self.bills,
+            self.tickets,
+            self.outages,
+            self.vends,
+            self.meter_readings
         )
     }
 }
@@ -275,10 +283,10 @@ const OUTAGE_CAUSES: [(&str, &str); 6] = [
 const TICKETS_PER_MONTH: usize = 99_999;
 
 /// SplitMix64: tiny, fast, and the same sequence everywhere for a seed.
-struct Rng(u64);
+pub(super) struct Rng(u64);
 
 impl Rng {
-    fn new(seed: u64, stream: u64, index: u64) -> Rng {
+    pub(super) fn new(seed: u64, stream: u64, index: u64) -> Rng {
         let mut rng = Rng(seed ^ stream.wrapping_mul(0xD1B5_4A32_D192_ED03));
         rng.0 ^= rng
             .next()
@@ -296,16 +304,16 @@ impl Rng {
     }
 
     /// A number in `0..n`.
-    fn below(&mut self, n: u64) -> u64 {
+    pub(super) fn below(&mut self, n: u64) -> u64 {
         ((u128::from(self.next()) * u128::from(n)) >> 64) as u64
     }
 
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+    pub(super) fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len() as u64) as usize]
     }
 
     /// True with this probability, in percent.
-    fn percent(&mut self, p: u64) -> bool {
+    pub(super) fn percent(&mut self, p: u64) -> bool {
         self.below(100) < p
     }
 }
@@ -441,14 +449,14 @@ fn row(out: &mut String, fields: &[&str]) {
     out.push('\n');
 }
 
-struct CsvFile {
+pub(super) struct CsvFile {
     writer: BufWriter<std::fs::File>,
     line: String,
     name: &'static str,
 }
 
 impl CsvFile {
-    fn create(dir: &Path, name: &'static str, header: &str) -> anyhow::Result<CsvFile> {
+    pub(super) fn create(dir: &Path, name: &'static str, header: &str) -> anyhow::Result<CsvFile> {
         let path = dir.join(name);
         let file = std::fs::File::create(&path)
             .with_context(|| format!("cannot create {}", path.display()))?;
@@ -462,7 +470,7 @@ impl CsvFile {
         })
     }
 
-    fn write(&mut self, fields: &[&str]) -> anyhow::Result<()> {
+    pub(super) fn write(&mut self, fields: &[&str]) -> anyhow::Result<()> {
         self.line.clear();
         row(&mut self.line, fields);
         self.writer
@@ -470,7 +478,7 @@ impl CsvFile {
             .with_context(|| format!("writing {}", self.name))
     }
 
-    fn finish(mut self) -> anyhow::Result<()> {
+    pub(super) fn finish(mut self) -> anyhow::Result<()> {
         self.writer
             .flush()
             .with_context(|| format!("writing {}", self.name))
@@ -528,6 +536,7 @@ pub fn generate(options: &Options, dir: &Path) -> anyhow::Result<Summary> {
         BILLS_FILE,
         "bill_id,account_no,period,issued_on,due_on,amount_minor,currency,status,paid_minor",
     )?;
+    let mut usage = super::usage::UsageFiles::create(dir)?;
     let total_bills = options.customers * options.months;
     let bill_width = total_bills.to_string().len().max(7);
     let (mut bill_id, mut period_text, mut issued, mut due, mut amount, mut paid) = (
@@ -553,6 +562,18 @@ pub fn generate(options: &Options, dir: &Path) -> anyhow::Result<Summary> {
             if c.suspended { "suspended" } else { "active" },
         ])?;
         summary.customers += 1;
+        usage.write(
+            &super::usage::UsageCustomer {
+                account_no: &c.account_no,
+                meter_no: &c.meter_no,
+                service: c.service,
+                tariff: c.tariff,
+                currency: c.area.country.currency,
+            },
+            seed,
+            options.months,
+            &mut summary,
+        )?;
 
         // Bills: the latest first; each customer has a usual consumption.
         let mut rng = Rng::new(seed, STREAM_CUSTOMER ^ 0xB111, i as u64);
@@ -606,6 +627,7 @@ pub fn generate(options: &Options, dir: &Path) -> anyhow::Result<Summary> {
     }
     customers.finish()?;
     bills.finish()?;
+    usage.finish()?;
 
     // Tickets: references RC + YYMM + 5 digits, November 2026 first (RC261100001 onwards,
     // the references the load tool follows), then the months before.

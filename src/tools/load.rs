@@ -240,6 +240,10 @@ fn judge(screen: &Screen, error_texts: &[String]) -> Result<bool, &'static str> 
 fn next_input(scenario: Scenario, step: usize, screen: &str, dice: &mut Dice) -> Option<String> {
     let input = match (scenario, step) {
         (Scenario::Bill, 0) => "1".to_string(),
+        // A prepaid meter: its last tokens instead of a bill (a read, like a bill), read to
+        // the last page.
+        (Scenario::Bill, 1) => "1".to_string(),
+        (Scenario::Bill, _) if screen.contains("\n98. ") => "98".to_string(),
         (Scenario::ReportOutage, 0) => "2".to_string(),
         (Scenario::ReportOutage, 1) => "1".to_string(),
         (Scenario::FollowComplaint, 0) => "3".to_string(),
@@ -305,8 +309,9 @@ async fn subscriber_loop(
                 }
                 break;
             }
-            // Before the main menu: a language to choose, or one of several accounts.
-            if !answer.screen.text.contains("\n7. ") && step == 0 {
+            // Before the main menu: a language to choose, or one of several accounts (the main
+            // menu's first page has more choices than either).
+            if !answer.screen.text.contains("\n6. ") && step == 0 {
                 warmup += 1;
                 if warmup > 3 {
                     shared.error("never_reached_main_menu").await;

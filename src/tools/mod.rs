@@ -9,3 +9,4 @@ pub mod dial;
 pub mod generate;
 pub mod load;
 pub mod prompts;
+pub mod usage;

@@ -148,8 +148,10 @@ async fn start_on(production: bool, adjust: impl FnOnce(&mut Config)) -> TestSer
     };
     adjust(&mut config);
     let app = dalal::server::build_app(config).await.expect("app builds");
-    let dataset = dalal::import::read_dir(Path::new(FIXTURE)).expect("fixture parses");
-    app.crm.import(&dataset).await.expect("fixture imports");
+    app.crm
+        .import(&fixture_with_usage())
+        .await
+        .expect("fixture imports");
     let database_url = app.config.database_url.clone();
     let crm = TestCrm::open(app.crm.clone(), &database_url).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -167,22 +169,46 @@ async fn start_on(production: bool, adjust: impl FnOnce(&mut Config)) -> TestSer
 
 /// A scalar query on the database at `database_url` (SQLite or PostgreSQL), as CRM staff
 /// would run it.
+/// The canonical fixture, with the optional files the project adds to it for the same
+/// customers (prepaid token purchases and meter readings, `dalal generate --extend demo`).
+pub fn fixture_with_usage() -> dalal::import::Dataset {
+    let mut data = dalal::import::read_dir(Path::new(FIXTURE)).expect("fixture parses");
+    let usage = dalal::import::read_dir(Path::new("demo")).expect("demo parses");
+    data.vends = usage.vends;
+    data.meter_readings = usage.meter_readings;
+    data
+}
+
 pub async fn count_in(database_url: &str, sql: &str) -> i64 {
+    scalar_in(database_url, sql).await
+}
+
+/// A text scalar query (the same SQL on both databases).
+pub async fn text_in(database_url: &str, sql: &str) -> String {
+    scalar_in(database_url, sql).await
+}
+
+async fn scalar_in<T>(database_url: &str, sql: &str) -> T
+where
+    T: Send + Unpin,
+    for<'r> (T,):
+        sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+{
     let statement = || sqlx::AssertSqlSafe(sql.to_string());
     if database_url.starts_with("sqlite:") {
         let pool = sqlx::SqlitePool::connect(database_url).await.unwrap();
-        let n = sqlx::query_scalar::<_, i64>(statement())
+        let n = sqlx::query_as::<_, (T,)>(statement())
             .fetch_one(&pool)
             .await;
         pool.close().await;
-        n.unwrap_or_else(|e| panic!("{sql}: {e}"))
+        n.unwrap_or_else(|e| panic!("{sql}: {e}")).0
     } else {
         let pool = sqlx::PgPool::connect(database_url).await.unwrap();
-        let n = sqlx::query_scalar::<_, i64>(statement())
+        let n = sqlx::query_as::<_, (T,)>(statement())
             .fetch_one(&pool)
             .await;
         pool.close().await;
-        n.unwrap_or_else(|e| panic!("{sql}: {e}"))
+        n.unwrap_or_else(|e| panic!("{sql}: {e}")).0
     }
 }
 
@@ -194,6 +220,11 @@ impl TestServer {
     /// Reads the CRM database directly, as CRM staff would (a scalar query).
     pub async fn count(&self, sql: &str) -> i64 {
         count_in(&self.database_url, sql).await
+    }
+
+    /// A text scalar query on the CRM database.
+    pub async fn text(&self, sql: &str) -> String {
+        text_in(&self.database_url, sql).await
     }
 
     /// POSTs a raw form body to a path; returns status and body.

@@ -192,6 +192,51 @@ pub(super) async fn import(
         w.wrote(batch.len()).await?;
     }
 
+    for batch in data.vends.chunks(BATCH_ROWS) {
+        sqlx::query(
+            "INSERT INTO vends (vend_id, account_no, meter_no, vended_at, amount_minor, \
+             currency, units, token) \
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::timestamptz[], \
+             $5::int8[], $6::text[], $7::text[], $8::text[]) \
+             ON CONFLICT (vend_id) DO UPDATE SET account_no = excluded.account_no, \
+             meter_no = excluded.meter_no, vended_at = excluded.vended_at, \
+             amount_minor = excluded.amount_minor, currency = excluded.currency, \
+             units = excluded.units, token = excluded.token",
+        )
+        .bind(col(batch, |v| v.vend_id.as_str()))
+        .bind(col(batch, |v| v.account_no.as_str()))
+        .bind(col(batch, |v| v.meter_no.as_str()))
+        .bind(col(batch, |v| ts(&v.vended_at)))
+        .bind(col(batch, |v| v.amount_minor))
+        .bind(col(batch, |v| v.currency.as_str()))
+        .bind(col(batch, |v| v.units.as_str()))
+        .bind(col(batch, |v| v.token.as_str()))
+        .execute(w.conn().await?)
+        .await?;
+        w.wrote(batch.len()).await?;
+    }
+
+    for batch in data.meter_readings.chunks(BATCH_ROWS) {
+        sqlx::query(
+            "INSERT INTO meter_readings (reading_id, account_no, meter_no, read_on, reading, \
+             source) \
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::date[], \
+             $5::int8[], $6::text[]) \
+             ON CONFLICT (reading_id) DO UPDATE SET account_no = excluded.account_no, \
+             meter_no = excluded.meter_no, read_on = excluded.read_on, \
+             reading = excluded.reading, source = excluded.source",
+        )
+        .bind(col(batch, |r| r.reading_id.as_str()))
+        .bind(col(batch, |r| r.account_no.as_str()))
+        .bind(col(batch, |r| r.meter_no.as_str()))
+        .bind(col(batch, |r| r.read_on))
+        .bind(col(batch, |r| r.reading))
+        .bind(col(batch, |r| r.source.as_str()))
+        .execute(w.conn().await?)
+        .await?;
+        w.wrote(batch.len()).await?;
+    }
+
     w.finish().await?;
     Ok(ImportSummary::of(data))
 }

@@ -14,6 +14,7 @@ mod interactions;
 mod outages;
 mod outbox;
 mod tickets;
+mod usage;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -238,6 +239,22 @@ impl CrmStore for PgCrm {
 
     async fn record_session_end(&self, end: &SessionEnd) -> StoreResult<()> {
         interactions::record_session_end(&self.pool, end).await
+    }
+
+    async fn recent_vends(&self, account_no: &str, limit: u32) -> StoreResult<Vec<Vend>> {
+        usage::recent_vends(&self.pool, account_no, limit).await
+    }
+
+    async fn resend_token(&self, request: &TokenResend) -> StoreResult<Option<Vend>> {
+        usage::resend_token(&self.pool, request).await
+    }
+
+    async fn meter_readings(&self, account_no: &str, limit: u32) -> StoreResult<Vec<MeterReading>> {
+        usage::meter_readings(&self.pool, account_no, limit).await
+    }
+
+    async fn submit_meter_reading(&self, reading: &NewMeterReading) -> StoreResult<MeterReading> {
+        usage::submit_meter_reading(&self.pool, reading).await
     }
 }
 

@@ -320,5 +320,56 @@ async fn write_dataset(w: &mut ChunkedImport<'_>, data: &Dataset) -> StoreResult
         w.wrote(batch.len()).await?;
     }
 
+    for batch in data.vends.chunks(BATCH_ROWS) {
+        let sql = values_sql(
+            "INSERT INTO vends (vend_id, account_no, meter_no, vended_at, amount_minor, \
+             currency, units, token)",
+            8,
+            batch.len(),
+            "ON CONFLICT (vend_id) DO UPDATE SET account_no = excluded.account_no, \
+             meter_no = excluded.meter_no, vended_at = excluded.vended_at, \
+             amount_minor = excluded.amount_minor, currency = excluded.currency, \
+             units = excluded.units, token = excluded.token",
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for v in batch {
+            q = q
+                .bind(&v.vend_id)
+                .bind(&v.account_no)
+                .bind(&v.meter_no)
+                .bind(ts(&v.vended_at))
+                .bind(v.amount_minor)
+                .bind(&v.currency)
+                .bind(&v.units)
+                .bind(&v.token);
+        }
+        q.execute(w.conn().await?).await?;
+        w.wrote(batch.len()).await?;
+    }
+
+    for batch in data.meter_readings.chunks(BATCH_ROWS) {
+        let sql = values_sql(
+            "INSERT INTO meter_readings (reading_id, account_no, meter_no, read_on, reading, \
+             source)",
+            6,
+            batch.len(),
+            "ON CONFLICT (reading_id) DO UPDATE SET account_no = excluded.account_no, \
+             meter_no = excluded.meter_no, read_on = excluded.read_on, \
+             reading = excluded.reading, source = excluded.source",
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for r in batch {
+            q = q
+                .bind(&r.reading_id)
+                .bind(&r.account_no)
+                .bind(&r.meter_no)
+                .bind(date(&r.read_on))
+                .bind(r.reading)
+                .bind(&r.source);
+        }
+        q.execute(w.conn().await?).await?;
+        w.wrote(batch.len()).await?;
+    }
+
     w.commit().await
 }

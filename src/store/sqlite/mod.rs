@@ -18,6 +18,7 @@ mod interactions;
 mod outages;
 mod outbox;
 mod tickets;
+mod usage;
 mod writer;
 
 use std::path::Path;
@@ -270,6 +271,30 @@ impl CrmStore for SqliteCrm {
         let end = end.clone();
         self.writer
             .write(move |c| interactions::record_session_end(c, &end))
+            .await
+    }
+
+    async fn recent_vends(&self, account_no: &str, limit: u32) -> StoreResult<Vec<Vend>> {
+        self.readers
+            .read(|c| usage::recent_vends(c, account_no, limit))
+    }
+
+    async fn resend_token(&self, request: &TokenResend) -> StoreResult<Option<Vend>> {
+        let request = request.clone();
+        self.writer
+            .write(move |c| usage::resend_token(c, &request))
+            .await
+    }
+
+    async fn meter_readings(&self, account_no: &str, limit: u32) -> StoreResult<Vec<MeterReading>> {
+        self.readers
+            .read(|c| usage::meter_readings(c, account_no, limit))
+    }
+
+    async fn submit_meter_reading(&self, reading: &NewMeterReading) -> StoreResult<MeterReading> {
+        let reading = reading.clone();
+        self.writer
+            .write(move |c| usage::submit_meter_reading(c, &reading))
             .await
     }
 }

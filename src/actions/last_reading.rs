@@ -1,0 +1,38 @@
+//! Before a self-reading: the located account's last index on record, shown so the caller
+//! knows what the meter should read above. A prepaid meter takes no reading.
+
+use super::{ActionSpec, Actions, Caller, VarKind, VarRead, text_var};
+use crate::engine::{ActionRequest, ActionResult, State, Value};
+use crate::store::StoreResult;
+
+pub const SPEC: ActionSpec = ActionSpec {
+    name: "last_reading",
+    reads: &[VarRead::required("located_account", VarKind::Account)],
+    outcomes: &["ok", "prepaid"],
+    sets: &["last_reading", "last_read_on", "has_last_reading"],
+    ..ActionSpec::EMPTY
+};
+
+pub(super) async fn perform(
+    actions: &Actions<'_>,
+    _request: &ActionRequest,
+    state: &State,
+    _caller: &Caller<'_>,
+) -> StoreResult<ActionResult> {
+    let account_no = text_var(state, "located_account").unwrap_or_default();
+    if actions
+        .account(account_no)
+        .await?
+        .is_some_and(|a| a.is_prepaid())
+    {
+        return Ok(ActionResult::outcome("prepaid"));
+    }
+    let last = actions.crm.meter_readings(account_no, 1).await?;
+    Ok(match last.first() {
+        Some(r) => ActionResult::outcome("ok")
+            .var("has_last_reading", Value::text("yes"))
+            .var("last_reading", Value::Number(r.reading))
+            .var("last_read_on", Value::Date(r.read_on)),
+        None => ActionResult::outcome("ok").var("has_last_reading", Value::text("no")),
+    })
+}
