@@ -17,6 +17,7 @@ mod resume;
 mod ussd;
 mod voice;
 
+pub use resume::OFFER as RESUME_OFFER;
 pub use ussd::UssdAnswer;
 
 use std::collections::{BTreeMap, HashMap};
@@ -404,8 +405,13 @@ impl App {
                 }
                 self.record(key, &session, ended, "end notification", true)
                     .await?;
-                // A USSD session dropped mid-menu may still be resumed by the caller.
-                if !ended && key.channel == Channel::Ussd {
+                // A session dropped mid-menu may still be resumed by the caller: a USSD one
+                // whose last screen was not its end, a call that hung up on a menu.
+                let dropped = match key.channel {
+                    Channel::Ussd => !ended,
+                    Channel::Voice => resume::left_mid_menu(&session),
+                };
+                if dropped {
                     session.recorded = true;
                     keep_for_resume = Some(session);
                 }
@@ -417,7 +423,11 @@ impl App {
                 let bytes =
                     serde_json::to_vec(&session).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 let ttl = Duration::from_secs(secs);
-                self.sessions.put(&key.store_key(), bytes, ttl).await
+                self.sessions.put(&key.store_key(), bytes, ttl).await?;
+                if key.channel == Channel::Voice {
+                    self.remember_dropped(key, &session.phone).await?;
+                }
+                Ok(())
             }
             _ => self.sessions.delete(&key.store_key()).await,
         }

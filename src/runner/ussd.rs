@@ -174,7 +174,7 @@ impl App {
                 let (state, step) = match resume::choice(input) {
                     Some(resume::Choice::Continue) => {
                         session.state = state;
-                        self.take_over(&mut session, &dropped_key, now)
+                        self.take_over(Channel::Ussd, &mut session, &dropped_key, now)
                             .await
                             .map_err(|e| (None, e))?;
                         engine.show(std::mem::take(&mut session.state), None)
@@ -235,6 +235,8 @@ impl App {
             .drive(&engine, &caller, &mut session, step)
             .await
             .map_err(|e| (lang_of(&session), e))?;
+        let offer =
+            offer.filter(|(_, dropped)| resume::worth_offering(&dropped.state, &session.state));
         if let Some((dropped_key, dropped)) = offer {
             // The caller's last session dropped mid-way: continue it, or start over (the menu
             // reached meanwhile is kept for that).
