@@ -12,6 +12,7 @@ use crate::channel::{Channel, Event, Inbound};
 use crate::engine::{Reply, Value, messages};
 use crate::gateway::mask_msisdn;
 use crate::store::StoreError;
+use crate::text::gsm7::PageBudget;
 
 /// Longest single input a phone can send in one USSD hop.
 pub const MAX_INPUT_CHARS: usize = 182;
@@ -181,15 +182,18 @@ impl App {
                     }
                     Some(resume::Choice::StartOver) => engine.show(state, None),
                     None => {
-                        // Asked again, with the error on top.
+                        // Asked again, with the error on top where the page has room for
+                        // it (a Wolof offer is a UCS-2 page: 80 characters).
                         session.resume_from = Some(dropped_key);
                         let lang = state.lang.clone();
                         session.state = state;
-                        let text = format!(
-                            "{}\n{}",
-                            self.say(&lang, messages::INVALID),
-                            self.say(&lang, resume::OFFER)
-                        );
+                        let offer = self.say(&lang, resume::OFFER);
+                        let text = format!("{}\n{offer}", self.say(&lang, messages::INVALID));
+                        let text = if PageBudget::USSD.fits(&text) {
+                            text
+                        } else {
+                            offer
+                        };
                         let offer = Reply { text, end: false };
                         return self.answer(key, session, inbound, now, offer).await;
                     }

@@ -131,7 +131,11 @@ impl std::fmt::Display for Report {
         )?;
         writeln!(f, "errors        {}", self.errors)?;
         if self.resume_offers > 0 {
-            writeln!(f, "resume offers {} (answered: start over)", self.resume_offers)?;
+            writeln!(
+                f,
+                "resume offers {} (answered: start over)",
+                self.resume_offers
+            )?;
         }
         for (kind, n) in &self.error_kinds {
             writeln!(f, "  {kind:<24}{n}")?;
