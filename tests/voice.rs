@@ -1979,6 +1979,16 @@ async fn a_call_dropped_without_a_hang_up_notice_is_offered_too_and_the_window_c
     assert_offer(&again.start().await, Proto::Twilio, "sw", "sw");
     let resumed = again.press("1#").await;
     assert_eq!(resumed.said, categories.said);
+    // The dropped call, taken over before any notice, is recorded all the same.
+    let left = if common::production() {
+        "NOT ended"
+    } else {
+        "ended = 0"
+    };
+    let recorded = dropped
+        .interaction(&format!("{left} AND path LIKE '%complaint_category%'"))
+        .await;
+    assert_eq!(recorded, 1, "the dropped call's interaction");
     again.hang_up(9, "completed").await;
     // Past resume_secs (counted from the hang-up), every platform's next call starts afresh.
     let mut menus = Vec::new();

@@ -133,8 +133,9 @@ impl App {
     /// USSD session also what it did, its start and its hops (the dropped one was recorded as
     /// left mid-menu, this one is the whole session), while a call stays a call of its own
     /// (its start, turns, outcome and duration; the dropped call was recorded when it hung
-    /// up) and is back on the menu. The dropped session is removed so that it is not
-    /// recorded as abandoned too. False if it is gone or no longer resumable.
+    /// up, or is now if no notice came) and is back on the menu. The dropped session is removed
+    /// so that it is not recorded as abandoned too. False if it is gone or no longer
+    /// resumable.
     pub(super) async fn take_over(
         &self,
         channel: Channel,
@@ -155,6 +156,14 @@ impl App {
             window + chrono::Duration::minutes(5),
         ) {
             return Ok(false);
+        }
+        if channel == Channel::Voice
+            && !dropped.recorded
+            && let Some(key) = HopKey::parse(dropped_key)
+        {
+            // No hang-up notice came (yet): the dropped call is recorded now, as the sweeper
+            // would have (left mid-menu), since it is removed below.
+            self.record(&key, &dropped, false, "resumed", true).await?;
         }
         session.state = dropped.state;
         session.known = dropped.known;
