@@ -1073,6 +1073,25 @@ async fn a_dropped_session_is_offered_to_continue_where_it_left_off() {
     assert!(invalid.starts_with("CON Invalid choice."), "{invalid}");
     let menu = server.call(EN_POWER).dial().await;
     assert!(menu.starts_with("CON Welcome"), "{menu}");
+
+    // Left on the offer itself (Africa's Talking says so): the next dial is offered again.
+    let mut dropped = server.call(SW_WATER);
+    dropped.dial().await;
+    let categories = dropped.press("4").await;
+    let mut left = server.call(SW_WATER);
+    assert!(left.dial().await.starts_with("CON Kipindi chako"));
+    let notice = format!(
+        "sessionId={}&status=Incomplete&phoneNumber=%2B254112207544&serviceCode=*123%23",
+        left.session
+    );
+    assert_eq!(
+        server.post("/ussd/africastalking/events", notice).await.0,
+        200
+    );
+    let mut again = server.call(SW_WATER);
+    let offer = again.dial().await;
+    assert!(offer.starts_with("CON Kipindi chako"), "{offer}");
+    assert_eq!(again.press("1").await, categories);
 }
 
 #[tokio::test]

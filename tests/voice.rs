@@ -1966,6 +1966,26 @@ async fn the_resume_offer_is_asked_once_more_then_the_call_starts_over() {
         main.said, menu.said,
         "0 is no agent on the offer: started over"
     );
+
+    // Hung up on the offer itself: the next call is offered the same dropped call again.
+    for proto in PROTOCOLS {
+        let mut dropped = call(&server, proto, EN_POWER);
+        let (_, categories) = drop_on_the_categories(&mut dropped, "en").await;
+        let mut left = call(&server, proto, EN_POWER);
+        assert_offer(&left.start().await, proto, "en", "en");
+        left.hang_up(4, normal_cause(proto)).await;
+        let mut again = call(&server, proto, EN_POWER);
+        assert_offer(&again.start().await, proto, "en", "en");
+        let resumed = again.press("1").await;
+        assert_eq!(resumed.said, categories.said, "{proto:?}");
+        // Back to the main menu, and hung up there: continuing would be starting over, so
+        // the next call is not asked.
+        let back = again.press("#").await;
+        assert_eq!(back.said[0], "en/main-title", "{proto:?}");
+        again.hang_up(9, normal_cause(proto)).await;
+        let next = call(&server, proto, EN_POWER).start().await;
+        assert_eq!(next.said, back.said, "{proto:?}: no offer");
+    }
 }
 
 #[tokio::test]

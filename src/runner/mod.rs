@@ -393,6 +393,11 @@ impl App {
             if key.channel == Channel::Voice && end.duration_ms.is_none() {
                 end.duration_ms = Some((Utc::now() - session.started_at).num_milliseconds());
             }
+            // Left on the offer to resume itself: the next dial is offered the same again.
+            if let Some(dropped_key) = &session.resume_from {
+                self.point_back(key.channel, &session.phone, dropped_key)
+                    .await?;
+            }
             if !session.recorded {
                 // A call is closed whatever screen the caller hung up on; a USSD session
                 // ended only if its last screen said so (else the caller left mid-menu).

@@ -87,6 +87,24 @@ impl App {
         }
     }
 
+    /// Points the caller's phone back at the dropped session a session offered to resume,
+    /// when the caller left on the offer itself (it is still offered within its window).
+    pub(super) async fn point_back(
+        &self,
+        channel: Channel,
+        phone: &str,
+        dropped_key: &str,
+    ) -> StoreResult<()> {
+        let Some(window) = self.resume_window() else {
+            return Ok(());
+        };
+        let ttl = window.to_std().unwrap_or_default();
+        let pointer = pointer_key(channel, phone);
+        self.sessions
+            .put(&pointer, dropped_key.as_bytes().to_vec(), ttl)
+            .await
+    }
+
     /// Points the caller's phone at this session (its first hop), for a later resume.
     pub(super) async fn remember_latest(
         &self,
