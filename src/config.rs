@@ -28,9 +28,9 @@ pub struct Config {
     /// Seconds between two sweeps recording the sessions callers abandoned (their interaction
     /// record is written once the session's TTL runs out).
     pub expiry_sweep_secs: u64,
-    /// Seconds within which a caller whose session dropped mid-way (no last screen sent) is
-    /// offered to continue where they left off when they dial again (0 = never, the default
-    /// for now: voice and `dalal load` do not know the offer yet).
+    /// Seconds within which a caller whose session dropped mid-way (no last screen sent, or a
+    /// call hung up on a menu) is offered to continue where they left off when they dial or
+    /// call again, on USSD and voice (default 120; 0 = never).
     pub resume_secs: u64,
     /// Spell USSD pages in GSM-7 only (keeps the 182-character page for French and Wolof).
     pub transliterate: bool,
@@ -292,7 +292,7 @@ impl Default for Config {
             fallbacks,
             session_ttl_secs: 180,
             expiry_sweep_secs: 10,
-            resume_secs: 0,
+            resume_secs: 120,
             transliterate: false,
             sla_hours,
             max_verify_attempts: 3,

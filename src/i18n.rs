@@ -421,6 +421,15 @@ impl Catalog {
         texts
     }
 
+    /// Message `id` in every language that has it, as callers see it.
+    pub fn texts_of(&self, id: &str) -> Vec<String> {
+        let none = BTreeMap::new();
+        self.locales
+            .values()
+            .filter_map(|locale| locale.format(id, &none))
+            .collect()
+    }
+
     /// Formats `id` in `lang`, falling back along the chain; the id itself if no locale has it
     /// (so a missing translation shows up on screen instead of crashing a session).
     pub fn text(&self, lang: &str, id: &str, args: &BTreeMap<String, Value>) -> String {

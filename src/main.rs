@@ -335,6 +335,7 @@ async fn load(config: &Config, args: LoadArgs) -> anyhow::Result<()> {
     let (_, catalog) = dalal::server::load_menus(config)
         .map_err(|p| anyhow::anyhow!("menus invalid: {}", p.join("; ")))?;
     let error_texts = catalog.error_texts();
+    let resume_offers = catalog.texts_of(dalal::runner::RESUME_OFFER);
     let report = dalal::tools::load::run(
         config,
         dalal::tools::load::Options {
@@ -346,6 +347,7 @@ async fn load(config: &Config, args: LoadArgs) -> anyhow::Result<()> {
             mix: args.mix,
             storm_areas: args.storm_areas,
             subscribers,
+            resume_offers,
         },
         error_texts,
     )

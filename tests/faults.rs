@@ -27,9 +27,11 @@ struct Backend {
 
 impl Backend {
     fn config_file(dir: &tempfile::TempDir) -> String {
-        // One phone files many complaints quickly here; the rate limit has its own test.
+        // One phone files many complaints quickly here, from many sessions at once (which no
+        // real phone does: each would be offered to resume another, still under way); the
+        // rate limit and the resume offer have their own tests.
         let path = dir.path().join("dalal.toml");
-        std::fs::write(&path, "rate_limit_per_minute = 0\n").unwrap();
+        std::fs::write(&path, "rate_limit_per_minute = 0\nresume_secs = 0\n").unwrap();
         path.display().to_string()
     }
 

@@ -96,6 +96,10 @@ struct Aggregator {
 const API_KEY: &str = "k-test-0001";
 
 async fn aggregator(name: &'static str) -> Aggregator {
+    aggregator_with(name, |_| {}).await
+}
+
+async fn aggregator_with(name: &'static str, adjust: impl FnOnce(&mut Config)) -> Aggregator {
     let mut settings = GatewaySettings::default();
     let probe = dalal::gateway::simulator(name, &Config::default())
         .unwrap_or_else(|| panic!("no USSD gateway named {name}"));
@@ -111,6 +115,7 @@ async fn aggregator(name: &'static str) -> Aggregator {
     let mut config_seen = Config::default();
     let server = start_with(|c| {
         c.gateways.insert(name.into(), settings);
+        adjust(c);
         config_seen = c.clone();
     })
     .await;
@@ -372,7 +377,10 @@ async fn first_screens(aggregator: &Aggregator) -> Vec<Screen> {
 
 #[tokio::test]
 async fn the_whole_menu_in_four_languages_looks_the_same_over_every_gateway() {
-    let reference = first_screens(&aggregator("africastalking").await).await;
+    // Each phone dials again and again, leaving a session mid-menu each time: every dial is to
+    // see the main menu, not the offer to resume (which has its own test).
+    let no_resume = |c: &mut Config| c.resume_secs = 0;
+    let reference = first_screens(&aggregator_with("africastalking", no_resume).await).await;
     let greetings: Vec<&str> = reference
         .iter()
         .step_by(14)
@@ -388,7 +396,7 @@ async fn the_whole_menu_in_four_languages_looks_the_same_over_every_gateway() {
         ]
     );
     for name in names().into_iter().filter(|n| *n != "africastalking") {
-        let screens = first_screens(&aggregator(name).await).await;
+        let screens = first_screens(&aggregator_with(name, no_resume).await).await;
         for (i, (got, expected)) in screens.iter().zip(&reference).enumerate() {
             assert_eq!(got, expected, "{name}: screen {i}");
         }
@@ -413,6 +421,50 @@ async fn a_caller_leaving_is_recorded_for_every_gateway_that_says_so() {
             .written_interaction(name, &phone.session)
             .await;
         assert_eq!(interaction.hops, 2, "{name}");
+        if let Some(inbox) = &aggregator.inbox {
+            inbox.assert_quiet().await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_dropped_session_is_offered_to_continue_over_every_gateway() {
+    let callers = [
+        (FR_WATER, "Votre dernière session a été coupée."),
+        (WO_POWER, "Sa jokkoo bu mujj dagg na."),
+        (SW_WATER, "Kipindi chako cha mwisho kilikatika."),
+        (EN_POWER, "Your last session was cut off."),
+    ];
+    for (i, name) in names().into_iter().enumerate() {
+        let (caller, offer_line) = callers[i % callers.len()];
+        let aggregator = aggregator(name).await;
+        // The complaint categories, then the session drops (with the aggregator's notice of
+        // a session left mid-menu, where it sends one).
+        let mut dropped = aggregator.phone(caller);
+        dropped.dial().await;
+        let categories = dropped.press("4").await;
+        if let Some(notice) = aggregator.side.end_request(&dropped.hop()) {
+            let (status, body) = aggregator.send(&notice).await;
+            assert_eq!(status, 200, "{name}: {body}");
+        }
+        let mut again = aggregator.phone(caller);
+        let offer = again.dial().await;
+        assert!(!offer.end, "{name}: {offer:?}");
+        assert_eq!(
+            offer.text.lines().next(),
+            Some(offer_line),
+            "{name}: {offer:?}"
+        );
+        let resumed = again.press("1").await;
+        assert_eq!(resumed, categories, "{name}: back where it was");
+        // The session goes on from there, whatever the gateway's way of sending inputs.
+        let filed = again.press("2").await;
+        let filed = if filed.end {
+            filed
+        } else {
+            again.press("1").await
+        };
+        assert!(filed.end && filed.text.contains("RC"), "{name}: {filed:?}");
         if let Some(inbox) = &aggregator.inbox {
             inbox.assert_quiet().await;
         }

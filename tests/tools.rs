@@ -128,6 +128,59 @@ async fn load_runs_whole_sessions_over_hubtel_and_mtn() {
     }
 }
 
+#[tokio::test]
+async fn load_starts_over_when_a_subscriber_is_offered_to_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server(dir.path(), free_port()).await;
+    // FR_WATER left a session on the complaint categories (resume is on by default)...
+    let client = reqwest::Client::new();
+    for text in ["", "4"] {
+        let (status, reply) =
+            common::process::hop(&client, &server.base, "dropped-1", FR_WATER, text)
+                .await
+                .unwrap();
+        assert_eq!(status, 200, "{reply}");
+    }
+    // ...and is the only subscriber of the load, one session at a time: its first session is
+    // offered to continue, answers 2 (start over), and runs its scenario from the main menu.
+    let dataset = dir.path().join("one-phone");
+    std::fs::create_dir(&dataset).unwrap();
+    std::fs::write(
+        dataset.join("customers.csv"),
+        format!("account_no,phone,area_code\nSNW100000,{FR_WATER},SN-DKR-PLT\n"),
+    )
+    .unwrap();
+    let json = dir.path().join("load.json");
+    let args: Vec<String> = [
+        "load",
+        "--url",
+        &server.base,
+        "--duration",
+        "1",
+        "--concurrency",
+        "1",
+        "--dataset",
+        dataset.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+    ]
+    .map(String::from)
+    .to_vec();
+    let (ok, out, err) = tokio::task::spawn_blocking(move || dalal_typing(&args, ""))
+        .await
+        .unwrap();
+    assert!(ok, "{err}\n{out}");
+    assert!(
+        out.contains("resume offers 1 (answered: start over)"),
+        "{out}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report["resume_offers"], 1, "{report}");
+    assert_eq!(report["errors"], 0, "{report}");
+    assert!(report["sessions"].as_u64().unwrap() > 1, "{report}");
+}
+
 #[test]
 fn the_shipped_config_loads_with_every_gateway_setting_valid() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));

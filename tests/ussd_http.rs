@@ -853,7 +853,9 @@ fn message_ids() -> Vec<String> {
 
 #[tokio::test]
 async fn every_branch_in_every_language_fits_the_page_budget() {
-    let server = start().await;
+    // Each phone dials again for every branch, most left mid-menu: every dial is to start at
+    // the main menu (the resume offer's pages have their own test).
+    let server = start_with(|c| c.resume_secs = 0).await;
     let ids = message_ids();
     let languages = [
         ("1", FR_WATER),
@@ -903,7 +905,8 @@ async fn every_branch_in_every_language_fits_the_page_budget() {
 
 #[tokio::test]
 async fn verification_cannot_be_brute_forced_by_redialling() {
-    let server = start().await;
+    // Each redial starts afresh here (no offer to continue the session left on the error).
+    let server = start_with(|c| c.resume_secs = 0).await;
     // Six wrong answers over three sessions (the per-phone hourly limit)...
     for session in 0..3 {
         let mut call = server.call(UNKNOWN);
@@ -994,7 +997,8 @@ async fn an_unknown_account_and_wrong_meter_digits_get_the_same_answer() {
 
 #[tokio::test]
 async fn a_dropped_session_is_offered_to_continue_where_it_left_off() {
-    let server = start_with(|c| c.resume_secs = 120).await;
+    // On by default (resume_secs = 120).
+    let server = start().await;
     // A complaint half-way: the category list, then the network drops (no END sent).
     let mut dropped = server.call(EN_POWER);
     dropped.dial().await;
@@ -1053,6 +1057,86 @@ async fn a_dropped_session_is_offered_to_continue_where_it_left_off() {
     done.press("1").await;
     let menu = server.call(FR_WATER).dial().await;
     assert!(menu.starts_with("CON Bienvenue"), "{menu}");
+
+    // French and Wolof; a wrong answer asks again (the Wolof offer is a UCS-2 page: no room
+    // for the error line too, and every page fits, as `Call` checks).
+    for (phone, first_line, error) in [
+        (
+            FR_WATER,
+            "CON Votre dernière session a été coupée.",
+            "Choix invalide.",
+        ),
+        (WO_POWER, "CON Sa jokkoo bu mujj dagg na.", ""),
+    ] {
+        let mut dropped = server.call(phone);
+        dropped.dial().await;
+        let categories = dropped.press("4").await;
+        let mut again = server.call(phone);
+        let offer = again.dial().await;
+        assert!(offer.starts_with(first_line), "{offer}");
+        let asked = again.press("7").await;
+        if error.is_empty() {
+            assert_eq!(asked, offer, "asked again");
+        } else {
+            assert!(asked.starts_with(&format!("CON {error}\n")), "{asked}");
+            assert!(asked.ends_with(&offer["CON ".len()..]), "{asked}");
+        }
+        assert_eq!(again.press("1").await, categories, "back where it was");
+    }
+    // Left on the main menu: nothing to continue, no offer.
+    let mut idle = server.call(EN_POWER);
+    idle.dial().await;
+    let invalid = idle.press("77").await;
+    assert!(invalid.starts_with("CON Invalid choice."), "{invalid}");
+    let menu = server.call(EN_POWER).dial().await;
+    assert!(menu.starts_with("CON Welcome"), "{menu}");
+
+    // Left on the offer itself (Africa's Talking says so): the next dial is offered again.
+    let mut dropped = server.call(SW_WATER);
+    dropped.dial().await;
+    let categories = dropped.press("4").await;
+    let mut left = server.call(SW_WATER);
+    assert!(left.dial().await.starts_with("CON Kipindi chako"));
+    let notice = format!(
+        "sessionId={}&status=Incomplete&phoneNumber=%2B254112207544&serviceCode=*123%23",
+        left.session
+    );
+    assert_eq!(
+        server.post("/ussd/africastalking/events", notice).await.0,
+        200
+    );
+    let mut again = server.call(SW_WATER);
+    let offer = again.dial().await;
+    assert!(offer.starts_with("CON Kipindi chako"), "{offer}");
+    assert_eq!(again.press("1").await, categories);
+}
+
+#[tokio::test]
+async fn the_resume_offer_ends_after_resume_secs_and_never_comes_with_zero() {
+    let server = start_with(|c| c.resume_secs = 1).await;
+    let mut dropped = server.call(EN_POWER);
+    dropped.dial().await;
+    dropped.press("4").await;
+    assert!(
+        server
+            .call(EN_POWER)
+            .dial()
+            .await
+            .starts_with("CON Your last session")
+    );
+    let mut dropped = server.call(SW_WATER);
+    dropped.dial().await;
+    dropped.press("4").await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let menu = server.call(SW_WATER).dial().await;
+    assert!(menu.starts_with("CON Karibu"), "past the window: {menu}");
+
+    let server = start_with(|c| c.resume_secs = 0).await;
+    let mut dropped = server.call(FR_WATER);
+    dropped.dial().await;
+    dropped.press("4").await;
+    let menu = server.call(FR_WATER).dial().await;
+    assert!(menu.starts_with("CON Bienvenue"), "never offered: {menu}");
 }
 
 /// Follows a reference from the main menu, past the caller's ticket list if there is one.

@@ -1088,7 +1088,9 @@ async fn the_language_is_chosen_first_each_option_in_its_own_language() {
 
 #[tokio::test]
 async fn spoken_menus_have_at_most_five_choices_9_more_hash_back_star_repeat() {
-    let server = start().await;
+    // One phone calls over each platform in turn, hanging up mid-menu each time: every call is
+    // to hear the main menu, not the offer to resume (which has its own test).
+    let server = start_with(|c| c.resume_secs = 0).await;
     for proto in PROTOCOLS {
         let mut c = call(&server, proto, EN_POWER);
         let first = c.start().await;
@@ -1837,4 +1839,244 @@ async fn a_prepaid_caller_hears_tokens_digit_by_digit_and_a_reading_is_taken_by_
         )
         .await;
     assert_eq!(stored, 3, "one reading per call");
+}
+
+// --- resuming a call that hung up mid-menu --------------------------------------------------
+
+/// What each platform says of a call that ended the ordinary way.
+fn normal_cause(proto: Proto) -> &'static str {
+    match proto {
+        Proto::Twilio => "completed",
+        _ => "NORMAL_CLEARING",
+    }
+}
+
+/// The resume offer's words in the prompt (VoiceXML) each language is spoken in: Wolof has no
+/// recordings yet and falls back to the French ones, as the rest of its calls do.
+fn offer_words(lang: &str) -> &'static str {
+    match lang {
+        "fr" | "wo" => "Votre dernier appel a été coupé. Pour reprendre où vous en étiez, tapez 1",
+        "sw" => "Simu yako ya mwisho ilikatika. Kuendelea ulipoishia, bonyeza 1",
+        _ => "Your last call was cut off. To continue where you left off, press 1",
+    }
+}
+
+/// Calls in, hears the main menu (no offer), goes to the complaint categories, and hangs up
+/// there; returns the main menu and the categories as heard.
+async fn drop_on_the_categories(c: &mut VoiceCall<'_>, voice: &str) -> (Turn, Turn) {
+    let menu = c.start().await;
+    assert_eq!(
+        menu.said[0],
+        format!("{voice}/main-title"),
+        "{:?}",
+        menu.said
+    );
+    let categories = c.press("4").await;
+    categories.assert_says(&format!("{voice}/category-title"));
+    assert_eq!(categories.collect, Collect::Key);
+    c.hang_up(20, normal_cause(c.proto)).await;
+    (menu, categories)
+}
+
+/// Asserts a turn is the resume offer alone, in the caller's language, awaiting one key.
+fn assert_offer(turn: &Turn, proto: Proto, lang: &str, voice: &str) {
+    assert_eq!(
+        turn.said,
+        [format!("{voice}/voice-resume-offer")],
+        "{proto:?} {lang}: {}",
+        turn.xml
+    );
+    assert_eq!(turn.collect, Collect::Key, "{proto:?} {lang}: {}", turn.xml);
+    if proto == Proto::Vxml {
+        assert!(
+            turn.text.contains(offer_words(lang)),
+            "{lang}: {:?}",
+            turn.text
+        );
+        let tag = match lang {
+            "fr" => "fr-FR",
+            "wo" => "wo-SN",
+            "sw" => "sw-KE",
+            _ => "en-GB",
+        };
+        assert!(
+            turn.xml.contains(&format!("xml:lang=\"{tag}\"")),
+            "{}",
+            turn.xml
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_call_hung_up_mid_menu_is_offered_to_continue_where_it_left_off_in_every_language() {
+    // resume_secs is on by default (120 s).
+    let server = start().await;
+    for proto in PROTOCOLS {
+        for (lang, phone, voice, _) in LANGUAGES {
+            let here = format!("{proto:?} {lang}");
+            // Hung up on the complaint categories: the platform's hang-up notice closes the
+            // call's interaction, and the call may still be resumed.
+            let mut dropped = call(&server, proto, phone);
+            let (menu, categories) = drop_on_the_categories(&mut dropped, voice).await;
+            dropped.assert_closed(lang, 20, normal_cause(proto)).await;
+
+            // Calling again: the offer, in the caller's language; 1 is back on the categories.
+            let mut again = call(&server, proto, phone);
+            let offer = again.start().await;
+            assert_offer(&offer, proto, lang, voice);
+            let resumed = again.press("1").await;
+            assert_eq!(
+                resumed.said, categories.said,
+                "{here}: back where it left off"
+            );
+            assert_eq!(resumed.collect, Collect::Key, "{here}");
+            // The call goes on from there: 9 is the next page of categories.
+            let more = again.press("9").await;
+            more.assert_says(&format!("{voice}/category-other"));
+            let path = again.interaction("1 = 1").await;
+            assert_eq!(path, 0, "{here}: the call is under way, not recorded yet");
+            again.hang_up(31, normal_cause(proto)).await;
+            again.assert_closed(lang, 31, normal_cause(proto)).await;
+            let whole = again.interaction("path LIKE '%complaint_category%'").await;
+            assert_eq!(
+                whole, 1,
+                "{here}: the resumed call's path goes on from the dropped one"
+            );
+
+            // It hung up mid-menu too: offered again; 2 starts over, from the main menu.
+            let mut fresh = call(&server, proto, phone);
+            assert_offer(&fresh.start().await, proto, lang, voice);
+            let main = fresh.press("2").await;
+            assert_eq!(main.said, menu.said, "{here}: started over");
+            // A call that ends the ordinary way (the bill, the survey if asked, goodbye)...
+            let mut last = fresh.press("1").await;
+            if last.collect == Collect::Key {
+                last.assert_says(&format!("{voice}/voice-survey"));
+                last = fresh.press("4").await;
+            }
+            assert_eq!(last.collect, Collect::Hangup, "{here}: {}", last.xml);
+            last.assert_says(&format!("{voice}/voice-goodbye"));
+            fresh.hang_up(40, normal_cause(proto)).await;
+            // ...leaves nothing to resume: the next call hears the main menu.
+            let mut next = call(&server, proto, phone);
+            let heard = next.start().await;
+            assert_eq!(
+                heard.said, menu.said,
+                "{here}: no offer after a finished call"
+            );
+            // Hung up on the main menu itself: nothing to continue either (the loop's next
+            // round starts with this phone and expects the main menu).
+            next.press("*").await;
+            next.hang_up(5, normal_cause(proto)).await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_resume_offer_is_asked_once_more_then_the_call_starts_over() {
+    let server = start().await;
+    for (proto, (lang, phone, voice, _)) in PROTOCOLS.into_iter().zip(LANGUAGES) {
+        let here = format!("{proto:?} {lang}");
+        let mut dropped = call(&server, proto, phone);
+        let (menu, _) = drop_on_the_categories(&mut dropped, voice).await;
+        let mut again = call(&server, proto, phone);
+        assert_offer(&again.start().await, proto, lang, voice);
+        // * says it again; a wrong key is said to be wrong, and the offer comes again.
+        let repeated = again.press("*").await;
+        assert_offer(&repeated, proto, lang, voice);
+        let wrong = again.press("7").await;
+        assert_eq!(
+            wrong.said,
+            [
+                format!("{voice}/error-invalid-choice"),
+                format!("{voice}/voice-resume-offer")
+            ],
+            "{here}"
+        );
+        // Silence after that: the call goes on from the start.
+        let main = again.no_input().await;
+        assert_eq!(main.said, menu.said, "{here}: started over");
+        again.hang_up(12, normal_cause(proto)).await;
+    }
+    // Silence first, then a wrong key: the same.
+    let mut dropped = call(&server, Proto::At, FR_WATER);
+    let (menu, _) = drop_on_the_categories(&mut dropped, "fr").await;
+    let mut again = call(&server, Proto::At, FR_WATER);
+    again.start().await;
+    let silence = again.no_input().await;
+    assert_eq!(silence.said, ["fr/voice-no-input", "fr/voice-resume-offer"]);
+    let main = again.press("0").await;
+    assert_eq!(
+        main.said, menu.said,
+        "0 is no agent on the offer: started over"
+    );
+
+    // Hung up on the offer itself: the next call is offered the same dropped call again.
+    for proto in PROTOCOLS {
+        let mut dropped = call(&server, proto, EN_POWER);
+        let (_, categories) = drop_on_the_categories(&mut dropped, "en").await;
+        let mut left = call(&server, proto, EN_POWER);
+        assert_offer(&left.start().await, proto, "en", "en");
+        left.hang_up(4, normal_cause(proto)).await;
+        let mut again = call(&server, proto, EN_POWER);
+        assert_offer(&again.start().await, proto, "en", "en");
+        let resumed = again.press("1").await;
+        assert_eq!(resumed.said, categories.said, "{proto:?}");
+        // Back to the main menu, and hung up there: continuing would be starting over, so
+        // the next call is not asked.
+        let back = again.press("#").await;
+        assert_eq!(back.said[0], "en/main-title", "{proto:?}");
+        again.hang_up(9, normal_cause(proto)).await;
+        let next = call(&server, proto, EN_POWER).start().await;
+        assert_eq!(next.said, back.said, "{proto:?}: no offer");
+    }
+}
+
+#[tokio::test]
+async fn a_call_dropped_without_a_hang_up_notice_is_offered_too_and_the_window_closes() {
+    let server = start_with(|c| c.resume_secs = 2).await;
+    // The line dropped and the platform said nothing: the call is still in the session store.
+    let mut dropped = call(&server, Proto::Twilio, SW_WATER);
+    dropped.start().await;
+    let categories = dropped.press("4").await;
+    let mut again = call(&server, Proto::Twilio, SW_WATER);
+    assert_offer(&again.start().await, Proto::Twilio, "sw", "sw");
+    let resumed = again.press("1#").await;
+    assert_eq!(resumed.said, categories.said);
+    // The dropped call, taken over before any notice, is recorded all the same.
+    let left = if common::production() {
+        "NOT ended"
+    } else {
+        "ended = 0"
+    };
+    let recorded = dropped
+        .interaction(&format!("{left} AND path LIKE '%complaint_category%'"))
+        .await;
+    assert_eq!(recorded, 1, "the dropped call's interaction");
+    again.hang_up(9, "completed").await;
+    // Past resume_secs (counted from the hang-up), every platform's next call starts afresh.
+    let mut menus = Vec::new();
+    for (proto, phone, voice) in [
+        (Proto::At, FR_WATER, "fr"),
+        (Proto::Vxml, EN_POWER, "en"),
+        (Proto::Twilio, WO_POWER, "fr"),
+    ] {
+        let mut c = call(&server, proto, phone);
+        let (menu, _) = drop_on_the_categories(&mut c, voice).await;
+        menus.push((proto, phone, menu));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    for (proto, phone, menu) in menus {
+        let heard = call(&server, proto, phone).start().await;
+        assert_eq!(
+            heard.said, menu.said,
+            "{proto:?}: no offer after the window"
+        );
+    }
+    // resume_secs = 0: never offered.
+    let server = start_with(|c| c.resume_secs = 0).await;
+    let mut c = call(&server, Proto::Vxml, WO_POWER);
+    let (menu, _) = drop_on_the_categories(&mut c, "fr").await;
+    let heard = call(&server, Proto::Vxml, WO_POWER).start().await;
+    assert_eq!(heard.said, menu.said);
 }

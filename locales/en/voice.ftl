@@ -48,3 +48,4 @@ voice-finish-hash = Then press the hash key.
 voice-goodbye = Thank you for calling. Goodbye.
 voice-survey = Before you go: how was this service? Press 1 for poor, up to 5 for excellent.
 voice-survey-thanks = Thank you for your feedback.
+voice-resume-offer = Your last call was cut off. To continue where you left off, press 1. To start over, press 2.

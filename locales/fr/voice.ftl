@@ -48,3 +48,4 @@ voice-finish-hash = Puis tapez dièse.
 voice-goodbye = Merci de votre appel. Au revoir.
 voice-survey = Avant de raccrocher : comment jugez-vous ce service ? Tapez de 1, mauvais, à 5, excellent.
 voice-survey-thanks = Merci pour votre avis.
+voice-resume-offer = Votre dernier appel a été coupé. Pour reprendre où vous en étiez, tapez 1. Pour recommencer, tapez 2.

@@ -48,3 +48,4 @@ voice-finish-hash = Kisha bonyeza alama ya reli.
 voice-goodbye = Asante kwa kupiga simu. Kwaheri.
 voice-survey = Kabla hujakata simu: huduma hii ilikuwaje? Bonyeza 1 kwa mbaya, hadi 5 kwa bora sana.
 voice-survey-thanks = Asante kwa maoni yako.
+voice-resume-offer = Simu yako ya mwisho ilikatika. Kuendelea ulipoishia, bonyeza 1. Kuanza upya, bonyeza 2.

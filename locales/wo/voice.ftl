@@ -48,3 +48,4 @@ voice-finish-hash = Bësal diyees ginnaaw ga.
 voice-goodbye = Jërëjëf ci sa woote. Ba beneen yoon.
 voice-survey = Balaa ngay tëj: naka nga gise liggéey bii? Bësal 1 bu bonee, ba 5 bu baaxee lool.
 voice-survey-thanks = Jërëjëf ci sa xalaat.
+voice-resume-offer = Sa woote bu mujj dagg na. Ngir wéy fa nga yemoon, bësal 1. Ngir tàmbali waat, bësal 2.

@@ -17,6 +17,7 @@ mod resume;
 mod ussd;
 mod voice;
 
+pub use resume::OFFER as RESUME_OFFER;
 pub use ussd::UssdAnswer;
 
 use std::collections::{BTreeMap, HashMap};
@@ -392,6 +393,11 @@ impl App {
             if key.channel == Channel::Voice && end.duration_ms.is_none() {
                 end.duration_ms = Some((Utc::now() - session.started_at).num_milliseconds());
             }
+            // Left on the offer to resume itself: the next dial is offered the same again.
+            if let Some(dropped_key) = &session.resume_from {
+                self.point_back(key.channel, &session.phone, dropped_key)
+                    .await?;
+            }
             if !session.recorded {
                 // A call is closed whatever screen the caller hung up on; a USSD session
                 // ended only if its last screen said so (else the caller left mid-menu).
@@ -404,8 +410,13 @@ impl App {
                 }
                 self.record(key, &session, ended, "end notification", true)
                     .await?;
-                // A USSD session dropped mid-menu may still be resumed by the caller.
-                if !ended && key.channel == Channel::Ussd {
+                // A session dropped mid-menu may still be resumed by the caller: a USSD one
+                // whose last screen was not its end, a call that hung up on a menu.
+                let dropped = match key.channel {
+                    Channel::Ussd => !ended,
+                    Channel::Voice => resume::left_mid_menu(&session),
+                };
+                if dropped {
                     session.recorded = true;
                     keep_for_resume = Some(session);
                 }
@@ -417,7 +428,11 @@ impl App {
                 let bytes =
                     serde_json::to_vec(&session).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 let ttl = Duration::from_secs(secs);
-                self.sessions.put(&key.store_key(), bytes, ttl).await
+                self.sessions.put(&key.store_key(), bytes, ttl).await?;
+                if key.channel == Channel::Voice {
+                    self.remember_dropped(key, &session.phone).await?;
+                }
+                Ok(())
             }
             _ => self.sessions.delete(&key.store_key()).await,
         }

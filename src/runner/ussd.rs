@@ -12,6 +12,7 @@ use crate::channel::{Channel, Event, Inbound};
 use crate::engine::{Reply, Value, messages};
 use crate::gateway::mask_msisdn;
 use crate::store::StoreError;
+use crate::text::gsm7::PageBudget;
 
 /// Longest single input a phone can send in one USSD hop.
 pub const MAX_INPUT_CHARS: usize = 182;
@@ -174,22 +175,25 @@ impl App {
                 let (state, step) = match resume::choice(input) {
                     Some(resume::Choice::Continue) => {
                         session.state = state;
-                        self.take_over(&mut session, &dropped_key, now)
+                        self.take_over(Channel::Ussd, &mut session, &dropped_key, now)
                             .await
                             .map_err(|e| (None, e))?;
                         engine.show(std::mem::take(&mut session.state), None)
                     }
                     Some(resume::Choice::StartOver) => engine.show(state, None),
                     None => {
-                        // Asked again, with the error on top.
+                        // Asked again, with the error on top where the page has room for
+                        // it (a Wolof offer is a UCS-2 page: 80 characters).
                         session.resume_from = Some(dropped_key);
                         let lang = state.lang.clone();
                         session.state = state;
-                        let text = format!(
-                            "{}\n{}",
-                            self.say(&lang, messages::INVALID),
-                            self.say(&lang, resume::OFFER)
-                        );
+                        let offer = self.say(&lang, resume::OFFER);
+                        let text = format!("{}\n{offer}", self.say(&lang, messages::INVALID));
+                        let text = if PageBudget::USSD.fits(&text) {
+                            text
+                        } else {
+                            offer
+                        };
                         let offer = Reply { text, end: false };
                         return self.answer(key, session, inbound, now, offer).await;
                     }
@@ -235,6 +239,8 @@ impl App {
             .drive(&engine, &caller, &mut session, step)
             .await
             .map_err(|e| (lang_of(&session), e))?;
+        let offer =
+            offer.filter(|(_, dropped)| resume::worth_offering(&dropped.state, &session.state));
         if let Some((dropped_key, dropped)) = offer {
             // The caller's last session dropped mid-way: continue it, or start over (the menu
             // reached meanwhile is kept for that).

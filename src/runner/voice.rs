@@ -1,12 +1,14 @@
 //! Voice turns: the voice policy (pure, `voice::policy`) decides, the runner performs its
-//! effect (the engine and its actions, a call-back, a recorded complaint), then the screen or
-//! the policy's closing words are spoken.
+//! effect (the engine and its actions, a call-back, a recorded complaint, taking a dropped
+//! call's place over), then the screen or the policy's closing words are spoken. A call's
+//! first turn offers to continue the caller's last call if it hung up mid-menu within
+//! `resume_secs` (`runner::resume`).
 
 use std::collections::BTreeMap;
 
 use chrono::Utc;
 
-use super::{App, HOP_DEADLINE, HopKey, Session};
+use super::{App, HOP_DEADLINE, HopKey, Session, resume};
 use crate::actions::{Caller, file_recorded_complaint};
 use crate::channel::{Channel, Event, Inbound, Recording};
 use crate::engine::{ActionRequest, ActionResult, Engine, Value, messages};
@@ -135,6 +137,18 @@ impl App {
                 let (state, step) = engine.start(self.catalog.default_lang(), vars);
                 let mut session = Session::new(state, &inbound.phone, now);
                 self.drive(&engine, &caller, &mut session, step).await?;
+                let offer = self
+                    .dropped_session(key, &inbound.phone, now)
+                    .await?
+                    .filter(|(_, dropped)| resume::worth_offering(&dropped.state, &session.state));
+                if let Some((dropped_key, dropped)) = offer {
+                    // The caller's last call hung up mid-menu: continue it, or start over (the
+                    // menu reached meanwhile is kept for that). Said in the dropped call's
+                    // language.
+                    session.resume_from = Some(dropped_key);
+                    session.state.lang = dropped.state.lang;
+                    session.call.mode = policy::Mode::Resume;
+                }
                 (session, None)
             }
             Some(mut session) => {
@@ -202,8 +216,12 @@ impl App {
                 }
             }
         };
-        // A transfer hands the caller to an agent: the IVR's part of the call is over.
+        // A transfer hands the caller to an agent: the IVR's part of the call is over (and
+        // nothing to resume when it ends).
         let ended = matches!(collect, Collect::Hangup | Collect::Transfer(_));
+        if ended {
+            session.call.mode = policy::Mode::Done;
+        }
         self.finish_hop(key, &mut session, now, ended).await?;
         Ok(Turn {
             session_id: inbound.session_id.clone(),
@@ -268,6 +286,18 @@ impl App {
                 let (state, step) = engine.input(std::mem::take(&mut session.state), &input);
                 session.state = state;
                 self.drive(engine, caller, session, step).await?;
+                Ok(ActionResult::default())
+            }
+            Effect::ContinueDropped => {
+                // Gone meanwhile (expired, or taken by another call): the call starts over.
+                if let Some(dropped_key) = session.resume_from.take() {
+                    self.take_over(Channel::Voice, session, &dropped_key, Utc::now())
+                        .await?;
+                }
+                Ok(ActionResult::default())
+            }
+            Effect::StartOver => {
+                session.resume_from = None;
                 Ok(ActionResult::default())
             }
             Effect::RequestCallback => {

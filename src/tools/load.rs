@@ -1,7 +1,9 @@
 //! `dalal load`: virtual subscribers running whole USSD sessions against a server over a real
 //! aggregator's protocol (Africa's Talking unless `--gateway` names another), checking every
 //! screen, and measuring per-hop latency (for an asynchronous gateway, until the screen is
-//! pushed).
+//! pushed). A subscriber offered to resume a session it left (an earlier session broken off by
+//! an error, or the same phone still in another worker's session) answers `2`, start over: a
+//! real hop, counted and timed like the others, and the scenario runs from the main menu.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -77,6 +79,8 @@ pub struct Options {
     /// Areas the storm mix concentrates on.
     pub storm_areas: usize,
     pub subscribers: Vec<Subscriber>,
+    /// The resume offer as callers see it, in every language (`Catalog::texts_of`).
+    pub resume_offers: Vec<String>,
 }
 
 /// The figures of one run.
@@ -93,6 +97,8 @@ pub struct Report {
     pub hops_per_second: f64,
     pub errors: u64,
     pub error_kinds: BTreeMap<String, u64>,
+    /// Sessions that were offered to resume a dropped one (and started over).
+    pub resume_offers: u64,
     pub latency_ms: Latency,
 }
 
@@ -124,6 +130,13 @@ impl std::fmt::Display for Report {
             self.hops, self.hops_per_second
         )?;
         writeln!(f, "errors        {}", self.errors)?;
+        if self.resume_offers > 0 {
+            writeln!(
+                f,
+                "resume offers {} (answered: start over)",
+                self.resume_offers
+            )?;
+        }
         for (kind, n) in &self.error_kinds {
             writeln!(f, "  {kind:<24}{n}")?;
         }
@@ -194,6 +207,7 @@ pub fn check_target(url: &str, allow_remote: bool) -> anyhow::Result<()> {
 struct Shared {
     hops: AtomicU64,
     sessions: AtomicU64,
+    resume_offers: AtomicU64,
     errors: Mutex<BTreeMap<String, u64>>,
     latency: Mutex<Histogram<u64>>,
 }
@@ -234,6 +248,15 @@ fn judge(screen: &Screen, error_texts: &[String]) -> Result<bool, &'static str> 
         return Err("error_screen");
     }
     Ok(screen.end)
+}
+
+/// Whether a screen is the resume offer (as written, or spelt in GSM-7 by a server that
+/// transliterates).
+fn is_resume_offer(screen: &str, options: &Options) -> bool {
+    options
+        .resume_offers
+        .iter()
+        .any(|offer| screen == offer || screen == crate::text::gsm7::transliterate(offer))
 }
 
 /// The inputs of a scenario after the main menu, given what the screens say.
@@ -277,6 +300,7 @@ async fn subscriber_loop(
         let mut inputs: Vec<String> = Vec::new();
         let mut step = 0;
         let mut warmup = 0;
+        let mut offered = false;
         loop {
             let hop = SimHop {
                 session_id: &session,
@@ -308,6 +332,17 @@ async fn subscriber_loop(
                     shared.sessions.fetch_add(1, Ordering::Relaxed);
                 }
                 break;
+            }
+            // The phone's last session was left mid-way: start over (once per session).
+            if step == 0 && warmup == 0 && is_resume_offer(&answer.screen.text, &options) {
+                if offered {
+                    shared.error("resume_offered_twice").await;
+                    break;
+                }
+                offered = true;
+                shared.resume_offers.fetch_add(1, Ordering::Relaxed);
+                inputs.push("2".to_string());
+                continue;
             }
             // Before the main menu: a language to choose, or one of several accounts (the main
             // menu's first page has more choices than either).
@@ -372,6 +407,7 @@ pub async fn run(
     let shared = Arc::new(Shared {
         hops: AtomicU64::new(0),
         sessions: AtomicU64::new(0),
+        resume_offers: AtomicU64::new(0),
         errors: Mutex::new(BTreeMap::new()),
         latency: Mutex::new(Histogram::new_with_bounds(1, 60_000_000, 3)?),
     });
@@ -414,6 +450,7 @@ pub async fn run(
         hops_per_second: hops as f64 / seconds,
         errors: error_kinds.values().sum(),
         error_kinds,
+        resume_offers: shared.resume_offers.load(Ordering::Relaxed),
         latency_ms: Latency {
             p50: ms(0.50),
             p90: ms(0.90),

@@ -1,7 +1,8 @@
 //! The voice policy, pure: what a keypress, a silence or a recording means on a call, beside
 //! the menu engine. Keys (`*` repeat, `9` more, `#` back, `0` agent), re-prompts, the offer
-//! after repeated failures (1 call-back, 2 record a complaint), staffed hours (given as input)
-//! and the recording flow. The runner performs the [`Effect`] a [`Plan`] asks for; nothing here
+//! after repeated failures (1 call-back, 2 record a complaint), staffed hours (given as input),
+//! the recording flow, and the offer to a caller whose last call dropped mid-menu (1 continue
+//! where you left off, 2 start over). The runner performs the [`Effect`] a [`Plan`] asks for; nothing here
 //! does I/O, so every branch is tested without HTTP or a store.
 
 use std::collections::BTreeMap;
@@ -32,7 +33,10 @@ pub mod ids {
     /// After a completed call: "press 1 to 5".
     pub const SURVEY: &str = "voice-survey";
     pub const SURVEY_THANKS: &str = "voice-survey-thanks";
-    pub const ALL: [&str; 15] = [
+    /// The last call dropped mid-menu: "to continue where you left off, press 1; to start
+    /// over, press 2".
+    pub const RESUME_OFFER: &str = "voice-resume-offer";
+    pub const ALL: [&str; 16] = [
         PRESS,
         MORE,
         BACK,
@@ -48,6 +52,7 @@ pub mod ids {
         GOODBYE,
         SURVEY,
         SURVEY_THANKS,
+        RESUME_OFFER,
     ];
 }
 
@@ -65,6 +70,8 @@ pub enum Mode {
     /// The menu is over: "how was it, press 1 to 5".
     Survey,
     Done,
+    /// The caller's last call dropped mid-menu: 1 continue where they left off, 2 start over.
+    Resume,
 }
 
 /// What the voice policy remembers between turns (kept in the session).
@@ -113,6 +120,10 @@ pub enum Effect {
     FileRecording(Recording),
     /// Store the caller's survey score (1 to 5).
     SurveyAnswer(i64),
+    /// Take the dropped call's place in the menu over (the caller pressed 1 on the offer).
+    ContinueDropped,
+    /// Leave the dropped call be and go on from the start (2 on the offer, or no answer).
+    StartOver,
 }
 
 /// A message to say.
@@ -250,12 +261,45 @@ pub fn decide(call: &mut CallState, event: &Event, menu: &MenuView, desk: &Desk)
         (Mode::Recording | Mode::Done, _) | (Mode::Menu, Event::Recording(_)) => {
             call.mode = Mode::Done;
         }
+        (Mode::Resume, Event::Input(_)) if resume_key(keys) == Some("1") => {
+            call.mode = Mode::Menu;
+            call.failures = 0;
+            plan.effect = Some(Effect::ContinueDropped);
+        }
+        (Mode::Resume, Event::Input(_)) if resume_key(keys) == Some("2") => {
+            call.mode = Mode::Menu;
+            call.failures = 0;
+            plan.effect = Some(Effect::StartOver);
+        }
+        // Said again as it was (the closing words of the mode say it).
+        (Mode::Resume, Event::Input(_)) if keys == Some(keys::REPEAT) => {}
+        // Another key, or none: asked once more, then the call goes on from the start.
+        (Mode::Resume, Event::Input(_) | Event::NoInput | Event::NoMatch) => {
+            if call.failures == 0 {
+                call.failures = 1;
+                plan.say.push(Said::plain(if *event == Event::NoInput {
+                    ids::NO_INPUT
+                } else {
+                    messages::INVALID
+                }));
+            } else {
+                call.mode = Mode::Menu;
+                call.failures = 0;
+                plan.effect = Some(Effect::StartOver);
+            }
+        }
+        (Mode::Resume, Event::Recording(_)) => {}
         (_, Event::End(_)) => call.mode = Mode::Done,
     }
     if call.mode == Mode::Menu && call.failures > desk.max_retries {
         call.mode = Mode::Offer;
     }
     plan
+}
+
+/// A key on the resume offer, as typed (`1#` is `1`).
+fn resume_key(keys: Option<&str>) -> Option<&str> {
+    keys.map(|k| k.trim().trim_end_matches('#'))
 }
 
 /// A survey answer: one key from 1 to 5.
@@ -332,6 +376,7 @@ pub fn closing(call: &mut CallState, plan: &Plan) -> Option<(Option<&'static str
     match (call.mode, &plan.collect) {
         (_, Some(collect)) => Some((None, collect.clone())),
         (Mode::Offer, None) => Some((Some(ids::OFFER), Collect::Key)),
+        (Mode::Resume, None) => Some((Some(ids::RESUME_OFFER), Collect::Key)),
         (Mode::Done | Mode::Recording | Mode::Survey, None) => {
             call.mode = Mode::Done;
             Some((Some(ids::GOODBYE), Collect::Hangup))
@@ -525,5 +570,65 @@ mod tests {
             closing(&mut call, &plan),
             Some((Some(ids::GOODBYE), Collect::Hangup))
         );
+    }
+
+    #[test]
+    fn the_resume_offer_continues_on_1_starts_over_on_2_and_asks_once_more_otherwise() {
+        let offer = || CallState {
+            mode: Mode::Resume,
+            ..CallState::default()
+        };
+        // Offered on the first turn: the closing words say it, and one key is awaited.
+        let mut call = offer();
+        assert_eq!(
+            closing(&mut call, &Plan::nothing()),
+            Some((Some(ids::RESUME_OFFER), Collect::Key))
+        );
+        for (keys, effect) in [
+            ("1", Effect::ContinueDropped),
+            ("1#", Effect::ContinueDropped),
+            ("2", Effect::StartOver),
+        ] {
+            let mut call = offer();
+            let plan = run(&mut call, key(keys), true);
+            assert_eq!(plan.effect, Some(effect), "{keys}");
+            assert_eq!(call.mode, Mode::Menu, "{keys}");
+            assert_eq!(
+                closing(&mut call, &plan),
+                None,
+                "{keys}: the screen is spoken"
+            );
+        }
+        // * says the offer again, and counts as no failure.
+        let mut call = offer();
+        let plan = run(&mut call, key("*"), true);
+        assert_eq!(
+            (plan.effect, call.mode, call.failures),
+            (None, Mode::Resume, 0)
+        );
+        // A wrong key, then silence: asked once more, then the call starts over.
+        for (first, first_said) in [
+            (key("7"), messages::INVALID),
+            (Event::NoInput, ids::NO_INPUT),
+            (Event::NoMatch, messages::INVALID),
+        ] {
+            let mut call = offer();
+            let plan = run(&mut call, first.clone(), true);
+            assert_eq!(plan.effect, None, "{first:?}");
+            assert_eq!(plan.say[0].id, first_said, "{first:?}");
+            assert_eq!(
+                closing(&mut call, &plan),
+                Some((Some(ids::RESUME_OFFER), Collect::Key)),
+                "{first:?}: the offer again"
+            );
+            let plan = run(&mut call, Event::NoInput, true);
+            assert_eq!(plan.effect, Some(Effect::StartOver), "{first:?}");
+            assert_eq!((call.mode, call.failures), (Mode::Menu, 0), "{first:?}");
+        }
+        // 0 is no agent here: a wrong key on the offer.
+        let mut call = offer();
+        let plan = run(&mut call, key("0"), true);
+        assert_eq!(plan.collect, None);
+        assert_eq!(plan.say[0].id, messages::INVALID);
     }
 }
