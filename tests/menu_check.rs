@@ -294,7 +294,35 @@ fn option_numbering_gap() {
         r#"{ key: "3", label: main-follow-complaint"#,
         r#"{ key: "9", label: main-follow-complaint"#,
     );
-    ws.expect("option numbering gap", Some("  main:"));
+    ws.expect("option numbering: option 3 is '9'", Some("  main:"));
+}
+
+#[test]
+fn option_keys_may_skip_a_number_but_never_go_back() {
+    // A skipped number is a key kept (main menu 9 with no 8): fine.
+    let ws = Workspace::new();
+    ws.edit(
+        "menus/main.yaml",
+        r#"{ key: "7", label: main-callback"#,
+        r#"{ key: "8", label: main-callback"#,
+    );
+    let problems = ws.problems();
+    assert!(problems.is_empty(), "{problems:#?}");
+    // A key out of order, reused, or not a plain number: refused.
+    for (from, to) in [
+        (
+            r#"{ key: "2", label: main-report"#,
+            r#"{ key: "1", label: main-report"#,
+        ),
+        (
+            r#"{ key: "1", label: main-bill"#,
+            r#"{ key: "01", label: main-bill"#,
+        ),
+    ] {
+        let ws = Workspace::new();
+        ws.edit("menus/main.yaml", from, to);
+        ws.expect("option numbering: option", Some("  main:"));
+    }
 }
 
 #[test]

@@ -181,3 +181,26 @@ error-unavailable = Service indisponible. Merci de réessayer plus tard.
 error-session-expired = Session expirée. Merci de recomposer le code.
 error-input-too-long = Saisie trop longue.
 error-rate-limited = Trop de demandes depuis ce numéro. Réessayez dans une minute.
+
+# --- Demande de nouveau branchement (menu principal 9, motif de réclamation 3) ---------------
+main-new-connection = Nouveau branchement
+connection-service-title = Nouveau branchement. Quel service?
+connection-electricity = Électricité
+connection-water = Eau
+connection-where = Où voulez-vous le branchement { $service ->
+    [water] d'eau
+   *[electricity] d'électricité
+  }?
+connection-area-mine = { $account_area } (quartier de votre compte)
+connection-area-other = Un autre quartier
+connection-area-prompt = Tapez une partie du nom du quartier (lettres, ou chiffres de leurs touches: 2 pour ABC, 3 pour DEF...):
+connection-areas-title = Plusieurs quartiers correspondent. Choisissez:
+connection-area-item = { $area } ({ $region })
+connection-area-not-found = Aucun quartier ne porte ce nom. Vérifiez-le et réessayez.
+connection-area-too-many = Trop de quartiers correspondent. Tapez davantage du nom.
+connection-confirm = Demander un branchement { $service ->
+    [water] d'eau
+   *[electricity] d'électricité
+  } à { $area }?
+connection-filed = Demande de branchement enregistrée. Réf: { $ref }. Réponse avant le { $sla }.
+connection-already = Vous avez déjà une demande en cours pour ce branchement. Réf: { $ref }. Nous avons noté votre appel.

@@ -183,3 +183,26 @@ error-unavailable = Huduma haipatikani. Tafadhali jaribu tena baadaye.
 error-session-expired = Muda umekwisha. Tafadhali piga msimbo tena.
 error-input-too-long = Ulichoandika ni kirefu mno.
 error-rate-limited = Maombi mengi mno kutoka namba hii. Jaribu tena baada ya dakika moja.
+
+# --- Ombi la muunganisho mpya (menyu kuu 9, aina ya malalamiko 3) ---------------------------
+main-new-connection = Muunganisho mpya
+connection-service-title = Muunganisho mpya. Huduma gani?
+connection-electricity = Umeme
+connection-water = Maji
+connection-where = Unataka muunganisho mpya wa { $service ->
+    [water] maji
+   *[electricity] umeme
+  } wapi?
+connection-area-mine = { $account_area } (eneo la akaunti yako)
+connection-area-other = Eneo lingine
+connection-area-prompt = Andika sehemu ya jina la eneo (herufi, au tarakimu za vitufe vyake: 2 kwa ABC, 3 kwa DEF...):
+connection-areas-title = Maeneo kadhaa yanalingana. Chagua lako:
+connection-area-item = { $area } ({ $region })
+connection-area-not-found = Hakuna eneo lenye jina hili. Hakikisha na ujaribu tena.
+connection-area-too-many = Maeneo mengi mno yanalingana. Andika zaidi ya jina.
+connection-confirm = Omba muunganisho mpya wa { $service ->
+    [water] maji
+   *[electricity] umeme
+  } katika { $area }?
+connection-filed = Ombi la muunganisho mpya limepokelewa. Kumb: { $ref }. Jibu kabla ya { $sla }.
+connection-already = Tayari una ombi linalosubiri kwa hili. Kumb: { $ref }. Tumeandika simu yako.
