@@ -119,8 +119,27 @@ impl Checker<'_> {
                 Some(t) => ids.push(t),
                 None => self.report(id, "screen has no `text`".into()),
             }
+            // Keys count up from 1. A number may be skipped (a key kept for an option placed
+            // elsewhere, or another's to come: main menu 9 before 8), never reused nor out of
+            // order: callers learn the keys by heart.
             let mut previous = 0;
-            for (n, option) in node.options.iter().enumerate() {
+            let counting_up = node.options.iter().all(|option| {
+                let key = option.key.parse::<u32>().ok();
+                let ok = key.is_some_and(|k| k > previous && option.key == k.to_string());
+                previous = key.unwrap_or(u32::MAX);
+                ok
+            });
+            if !counting_up {
+                let keys: Vec<&str> = node.options.iter().map(|o| o.key.as_str()).collect();
+                self.report(
+                    id,
+                    format!(
+                        "option numbering: keys {} must go up (1, 2, 3...: a number may be skipped, none repeated)",
+                        keys.join(", ")
+                    ),
+                );
+            }
+            for option in &node.options {
                 ids.push(&option.label);
                 self.target(id, &option.goto);
                 if let Some(lang) = &option.label_lang
@@ -133,25 +152,6 @@ impl Checker<'_> {
                             option.key
                         ),
                     );
-                }
-                // Keys count up from 1. A number may be skipped (a key kept for an option
-                // placed elsewhere, or another's to come: main menu 9 before 8), never reused
-                // nor out of order: callers learn the keys by heart.
-                let key = option
-                    .key
-                    .parse::<u32>()
-                    .ok()
-                    .filter(|k| *k > previous && option.key == k.to_string());
-                match key {
-                    Some(key) => previous = key,
-                    None => self.report(
-                        id,
-                        format!(
-                            "option numbering: option {} is '{}', expected a number above {previous}",
-                            n + 1,
-                            option.key
-                        ),
-                    ),
                 }
             }
             if let Some(input) = &node.input {

@@ -982,7 +982,10 @@ async fn connection_requests_are_filed_once_and_repeats_told_their_reference(crm
             account_no: Some("SNE100002".into()),
         })
     );
-    assert_eq!(crm.ticket(&first.ticket_ref).await.unwrap(), Some(first.clone()));
+    assert_eq!(
+        crm.ticket(&first.ticket_ref).await.unwrap(),
+        Some(first.clone())
+    );
     // Retries, one racing another: the same ticket, nothing more written.
     let retry = connection_request("n1");
     let (a, b) = tokio::join!(
