@@ -1501,6 +1501,13 @@ async fn a_known_caller_asks_for_a_connection_in_the_accounts_area_in_four_langu
             count(&server, "SELECT COUNT(*) FROM connection_requests").await,
             n as i64 + 1
         );
+        // Its SMS confirmation is queued like any ticket's, once.
+        let sms = format!(
+            "SELECT COUNT(*) FROM sms_outbox WHERE kind = 'ticket_filed' \
+             AND ticket_ref = '{reference}' AND phone = '{}'",
+            case.phone
+        );
+        assert_eq!(count(&server, &sms).await, 1, "{}", case.account);
 
         // Followed like any ticket: listed with its category, found by its reference.
         let mut follow = server.call(case.phone);
