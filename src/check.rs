@@ -119,7 +119,27 @@ impl Checker<'_> {
                 Some(t) => ids.push(t),
                 None => self.report(id, "screen has no `text`".into()),
             }
-            for (n, option) in node.options.iter().enumerate() {
+            // Keys count up from 1. A number may be skipped (a key kept for an option placed
+            // elsewhere, or another's to come: a choice taken out, the others keep their keys), never reused nor out of
+            // order: callers learn the keys by heart.
+            let mut previous = 0;
+            let counting_up = node.options.iter().all(|option| {
+                let key = option.key.parse::<u32>().ok();
+                let ok = key.is_some_and(|k| k > previous && option.key == k.to_string());
+                previous = key.unwrap_or(u32::MAX);
+                ok
+            });
+            if !counting_up {
+                let keys: Vec<&str> = node.options.iter().map(|o| o.key.as_str()).collect();
+                self.report(
+                    id,
+                    format!(
+                        "option numbering: keys {} must go up (1, 2, 3...: a number may be skipped, none repeated)",
+                        keys.join(", ")
+                    ),
+                );
+            }
+            for option in &node.options {
                 ids.push(&option.label);
                 self.target(id, &option.goto);
                 if let Some(lang) = &option.label_lang
@@ -129,17 +149,6 @@ impl Checker<'_> {
                         id,
                         format!(
                             "option {} is labelled in unshipped language '{lang}'",
-                            option.key
-                        ),
-                    );
-                }
-                let expected = (n + 1).to_string();
-                if option.key != expected {
-                    self.report(
-                        id,
-                        format!(
-                            "option numbering gap: option {} is '{}', expected '{expected}'",
-                            n + 1,
                             option.key
                         ),
                     );
@@ -429,6 +438,8 @@ fn worst_case_states(lang: &str, list: Option<&str>) -> Vec<State> {
         ("ref", Value::Reference("RC26120000001".into())),
         ("typed_ref", text("RC2612000000")),
         ("area", text("Kisumu Central West")),
+        ("account_area", text("Kisumu Central West")),
+        ("region", text("Nairobi Metropolitan")),
         ("account", text("SNE1000001")),
         ("phone", text("+254700000000")),
         ("count", Value::Number(99)),
@@ -508,18 +519,21 @@ pub fn check(menu: &Menu, catalog: &Catalog, profile: Profile) -> Vec<Problem> {
 /// Voice checks on the menu itself. Spoken pages hold at most five choices (the engine
 /// splits longer screens, `9` = more options), and every option must be reachable with one
 /// key that voice does not reserve: `0` (agent), `9` (more), `*` (repeat), `#` (back). So a
-/// screen may have at most 8 options (keys 1-8); a 9th or a non-digit key fails.
+/// screen may have options keyed 1-8, and a 9 only as its last option on a screen without a
+/// list: the page saying it is the last (at most nine options, five a page), where `9` has
+/// no more to show and chooses it. Any other key fails.
 pub fn check_voice(menu: &Menu) -> Vec<Problem> {
     let mut problems = Vec::new();
     for (id, node) in &menu.nodes {
-        for option in &node.options {
-            let reachable =
-                option.key.len() == 1 && matches!(option.key.as_bytes()[0], b'1'..=b'8');
+        for (n, option) in node.options.iter().enumerate() {
+            let last = n + 1 == node.options.len() && node.list.is_none();
+            let reachable = option.key.len() == 1
+                && (matches!(option.key.as_bytes()[0], b'1'..=b'8') || (option.key == "9" && last));
             if !reachable {
                 problems.push(Problem {
                     location: menu.where_is(id),
                     message: format!(
-                        "voice: option '{}' needs a key voice reserves or lacks (options 1-8 only: 9 more, 0 agent, * repeat, # back); split the screen",
+                        "voice: option '{}' needs a key voice reserves or lacks (options 1-8, and 9 last: 9 more, 0 agent, * repeat, # back); split the screen",
                         option.key
                     ),
                 });
@@ -610,6 +624,45 @@ fn has_word(line: &str, word: &str) -> bool {
         let after = line[at + word.len()..].chars().next();
         !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
     })
+}
+
+#[cfg(test)]
+mod voice_tests {
+    use super::check_voice;
+    use crate::menu::model::Menu;
+
+    fn menu(options: &str, list: bool) -> Menu {
+        let list = if list {
+            "\n    list: { from: tickets, item: ticket-item }"
+        } else {
+            ""
+        };
+        let yaml = format!(
+            "start: main\nhome: main\nnodes:\n  main:\n    text: main-title{list}\n    options:\n{options}\n  done:\n    text: no-bill\n    end: true\n"
+        );
+        Menu::from_sources(&[("menus/main.yaml".into(), yaml)]).expect("a menu")
+    }
+
+    fn option(key: &str) -> String {
+        format!("      - {{ key: \"{key}\", label: main-bill, goto: done }}\n")
+    }
+
+    #[test]
+    fn nine_is_a_choice_only_as_the_last_option_of_a_screen_without_a_list() {
+        let keys = |keys: &[&str], list: bool| {
+            let options: String = keys.iter().map(|k| option(k)).collect();
+            check_voice(&menu(&options, list))
+        };
+        assert!(keys(&["1", "2", "3", "4", "5", "6", "7", "9"], false).is_empty());
+        assert!(keys(&["1", "2", "3", "4", "5", "6", "7", "8", "9"], false).is_empty());
+        assert_eq!(
+            keys(&["1", "9"], true).len(),
+            1,
+            "after a list of any length"
+        );
+        assert_eq!(keys(&["9", "10"], false).len(), 2, "9 not last, and 10");
+        assert_eq!(keys(&["1", "*"], false).len(), 1);
+    }
 }
 
 #[cfg(test)]

@@ -153,6 +153,7 @@ impl Default for SmsConfig {
                 "latest_bill:found",
                 "latest_bill:arrears",
                 "file_complaint:filed",
+                "file_connection:filed",
                 "file_recorded_complaint",
                 "report_outage",
                 "request_callback:ok",

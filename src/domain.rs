@@ -231,14 +231,63 @@ pub struct NewTicket {
     pub note: Option<String>,
 }
 
-/// What filing a complaint did.
+/// What filing a complaint (or a connection request) did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ComplaintFiling {
     /// A new ticket.
     New(Ticket),
-    /// The account already had a pending ticket of this category: a `customer_called_again`
-    /// event was added to it, and no ticket filed.
+    /// The account already had a pending ticket of this category (a connection request: the
+    /// phone or account, one pending for the same service and area): a
+    /// `customer_called_again` event was added to it, and no ticket filed.
     Repeat(Ticket),
+}
+
+/// The services an account, an outage or a connection request is about.
+pub const SERVICES: [&str; 2] = ["electricity", "water"];
+
+/// The ticket category of a new connection request.
+pub const NEW_CONNECTION: &str = "new_connection";
+
+/// A request for a new supply connection, before it is filed: a `new_connection` ticket
+/// (followed up like any ticket) with the service and area asked for, kept in
+/// `connection_requests`. `origin_key` makes filing idempotent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewConnectionRequest {
+    pub origin_key: String,
+    /// The caller's account, when the session knows one.
+    pub account_no: Option<String>,
+    pub phone: Option<String>,
+    /// `electricity` or `water`.
+    pub service: String,
+    pub area_code: String,
+    pub channel: String,
+    pub created_at: DateTime<Utc>,
+    pub sla_due_at: Option<DateTime<Utc>>,
+}
+
+impl NewConnectionRequest {
+    /// The ticket it files.
+    pub fn ticket(&self) -> NewTicket {
+        NewTicket {
+            origin_key: self.origin_key.clone(),
+            account_no: self.account_no.clone(),
+            phone: self.phone.clone(),
+            category: NEW_CONNECTION.to_string(),
+            channel: self.channel.clone(),
+            created_at: self.created_at,
+            sla_due_at: self.sla_due_at,
+            note: None,
+        }
+    }
+}
+
+/// What a filed connection request asked for (its ticket holds the rest).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionRequest {
+    pub ticket_ref: String,
+    pub service: String,
+    pub area_code: String,
+    pub account_no: Option<String>,
 }
 
 /// A customer's report that attaches to an outage the utility already knows about.

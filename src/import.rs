@@ -145,7 +145,6 @@ const OUTAGE_COLUMNS: [&str; 8] = [
     "cause",
 ];
 
-const SERVICES: [&str; 2] = ["electricity", "water"];
 const CUSTOMER_STATUSES: [&str; 2] = ["active", "suspended"];
 const BILL_STATUSES: [&str; 3] = ["paid", "unpaid", "partially_paid"];
 const OUTAGE_KINDS: [&str; 2] = ["planned", "unplanned"];

@@ -150,6 +150,12 @@ on_both! {
     a_repeat_complaint_adds_an_event_to_the_pending_ticket:
         sqlite_a_repeat_complaint_adds_an_event_to_the_pending_ticket,
         postgres_a_repeat_complaint_adds_an_event_to_the_pending_ticket;
+    connection_requests_are_filed_once_and_repeats_told_their_reference:
+        sqlite_connection_requests_are_filed_once_and_repeats_told_their_reference,
+        postgres_connection_requests_are_filed_once_and_repeats_told_their_reference;
+    areas_are_listed_by_name:
+        sqlite_areas_are_listed_by_name,
+        postgres_areas_are_listed_by_name;
     import_counts_and_reimport_is_idempotent:
         sqlite_import_counts_and_reimport_is_idempotent,
         postgres_import_counts_and_reimport_is_idempotent;
@@ -1037,6 +1043,164 @@ async fn a_repeat_complaint_adds_an_event_to_the_pending_ticket(crm: &Backend) {
         ComplaintFiling::New(_)
     ));
     assert_eq!(crm.count("tickets").await.unwrap(), before + 3);
+}
+
+fn connection_request(origin_key: &str) -> NewConnectionRequest {
+    NewConnectionRequest {
+        origin_key: origin_key.to_string(),
+        account_no: Some("SNE100002".into()),
+        phone: Some("+221706606044".into()),
+        service: "water".into(),
+        area_code: "SN-DKR-PKN".into(),
+        channel: "ussd".into(),
+        created_at: at(2026, 11, 22, 10, 0),
+        sla_due_at: Some(at(2026, 12, 7, 10, 0)),
+    }
+}
+
+async fn connection_requests_are_filed_once_and_repeats_told_their_reference(crm: &Backend) {
+    load(crm).await;
+    let before = crm.count("tickets").await.unwrap();
+    let ComplaintFiling::New(first) = crm
+        .file_connection_request(&connection_request("n1"))
+        .await
+        .unwrap()
+    else {
+        panic!("a first request is a new ticket");
+    };
+    assert_eq!(
+        (first.category.as_str(), first.status.as_str()),
+        ("new_connection", "open")
+    );
+    assert_eq!(
+        crm.connection_request(&first.ticket_ref).await.unwrap(),
+        Some(ConnectionRequest {
+            ticket_ref: first.ticket_ref.clone(),
+            service: "water".into(),
+            area_code: "SN-DKR-PKN".into(),
+            account_no: Some("SNE100002".into()),
+        })
+    );
+    assert_eq!(
+        crm.ticket(&first.ticket_ref).await.unwrap(),
+        Some(first.clone())
+    );
+    // Retries, one racing another: the same ticket, nothing more written.
+    let retry = connection_request("n1");
+    let (a, b) = tokio::join!(
+        crm.file_connection_request(&retry),
+        crm.file_connection_request(&retry)
+    );
+    assert_eq!(a.unwrap(), ComplaintFiling::New(first.clone()));
+    assert_eq!(b.unwrap(), ComplaintFiling::New(first.clone()));
+    assert_eq!(crm.count("connection_requests").await.unwrap(), 1);
+    assert_eq!(crm.count("tickets").await.unwrap(), before + 1);
+
+    // The same account from another phone, and the same phone with no account, while it is
+    // pending: repeats, each one event, at once or retried.
+    let by_account = NewConnectionRequest {
+        phone: Some("+221700000001".into()),
+        created_at: at(2026, 11, 23, 9, 0),
+        ..connection_request("n2")
+    };
+    let by_phone = NewConnectionRequest {
+        account_no: None,
+        ..connection_request("n3")
+    };
+    let (c, d) = tokio::join!(
+        crm.file_connection_request(&by_account),
+        crm.file_connection_request(&by_phone)
+    );
+    assert_eq!(c.unwrap(), ComplaintFiling::Repeat(first.clone()));
+    assert_eq!(d.unwrap(), ComplaintFiling::Repeat(first.clone()));
+    assert_eq!(
+        crm.file_connection_request(&by_account).await.unwrap(),
+        ComplaintFiling::Repeat(first.clone())
+    );
+    let events = crm.ticket_events(&first.ticket_ref).await.unwrap();
+    let kinds: Vec<&str> = events.iter().map(|e| e.1.as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["created", "customer_called_again", "customer_called_again"]
+    );
+    assert_eq!(crm.count("tickets").await.unwrap(), before + 1);
+
+    // Another service, another area, or another customer: new requests.
+    for (key, request) in [
+        (
+            "n4",
+            NewConnectionRequest {
+                service: "electricity".into(),
+                ..connection_request("n4")
+            },
+        ),
+        (
+            "n5",
+            NewConnectionRequest {
+                area_code: "SN-DKR-MED".into(),
+                ..connection_request("n5")
+            },
+        ),
+        (
+            "n6",
+            NewConnectionRequest {
+                account_no: None,
+                phone: Some("+221700000002".into()),
+                ..connection_request("n6")
+            },
+        ),
+    ] {
+        let filed = crm.file_connection_request(&request).await.unwrap();
+        assert!(
+            matches!(&filed, ComplaintFiling::New(t) if t.ticket_ref != first.ticket_ref),
+            "{key}: {filed:?}"
+        );
+    }
+    assert_eq!(crm.count("connection_requests").await.unwrap(), 4);
+
+    // Once the first is resolved, asking again is a new request.
+    crm.exec(format!(
+        "UPDATE tickets SET status = 'resolved' WHERE ticket_ref = '{}'",
+        first.ticket_ref
+    ))
+    .await;
+    let again = crm
+        .file_connection_request(&connection_request("n7"))
+        .await
+        .unwrap();
+    assert!(
+        matches!(&again, ComplaintFiling::New(t) if t.ticket_ref != first.ticket_ref),
+        "{again:?}"
+    );
+    // An imported `new_connection` ticket (RC261100025, open) records no service nor area:
+    // no request repeats it.
+    assert_eq!(crm.connection_request("RC261100025").await.unwrap(), None);
+    let imported_customer = NewConnectionRequest {
+        account_no: Some("KEE100097".into()),
+        phone: Some("+254728656314".into()),
+        area_code: "KE-NBO-KIB".into(),
+        ..connection_request("n8")
+    };
+    assert!(matches!(
+        crm.file_connection_request(&imported_customer).await.unwrap(),
+        ComplaintFiling::New(t) if t.ticket_ref != "RC261100025"
+    ));
+}
+
+async fn areas_are_listed_by_name(crm: &Backend) {
+    assert!(crm.areas().await.unwrap().is_empty());
+    load(crm).await;
+    let areas = crm.areas().await.unwrap();
+    assert_eq!(areas.len(), fixture().areas.len());
+    let names: Vec<&str> = areas.iter().map(|a| a.name.as_str()).collect();
+    let mut sorted = names.clone();
+    sorted.sort_unstable();
+    assert_eq!(names, sorted);
+    let medina = areas.iter().find(|a| a.area_code == "SN-DKR-MED").unwrap();
+    assert_eq!(
+        (medina.name.as_str(), medina.region.as_str()),
+        ("Médina", "Dakar")
+    );
 }
 
 async fn tickets_are_idempotent_on_origin_key(crm: &Backend) {

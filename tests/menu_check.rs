@@ -217,19 +217,23 @@ fn renamed_option_variable_an_action_reads() {
 
 #[test]
 fn a_variable_another_action_sets_is_enough() {
-    // `report_outage` reads `area_code`, which only `locate_caller` and `find_meter` set.
+    // `report_outage` reads `area_code`, which only `locate_caller`, `find_meter` and the
+    // connection request's area actions set.
     let ws = Workspace::new();
     assert_eq!(ws.problems(), Vec::<String>::new());
-    ws.edit_all(
-        "menus/main.yaml",
-        "action: locate_caller",
-        "action: open_tickets",
-    );
-    ws.edit_all(
-        "menus/main.yaml",
-        "action: find_meter",
-        "action: open_tickets",
-    );
+    for action in [
+        "locate_caller",
+        "find_meter",
+        "account_area",
+        "find_area",
+        "use_area",
+    ] {
+        ws.edit_all(
+            "menus/main.yaml",
+            &format!("action: {action}"),
+            "action: open_tickets",
+        );
+    }
     let problems = ws.problems();
     assert!(
         problems
@@ -298,7 +302,35 @@ fn option_numbering_gap() {
         r#"{ key: "3", label: main-follow-complaint"#,
         r#"{ key: "9", label: main-follow-complaint"#,
     );
-    ws.expect("option numbering gap", Some("  main:"));
+    ws.expect("option numbering: keys 1, 2, 9, 4,", Some("  main:"));
+}
+
+#[test]
+fn option_keys_may_skip_a_number_but_never_go_back() {
+    // A skipped number is a key kept (a choice taken out, the others keep their keys): fine.
+    let ws = Workspace::new();
+    ws.edit(
+        "menus/main.yaml",
+        r#"{ key: "8", label: main-more-services"#,
+        r#"{ key: "9", label: main-more-services"#,
+    );
+    let problems = ws.problems();
+    assert!(problems.is_empty(), "{problems:#?}");
+    // A key out of order, reused, or not a plain number: refused.
+    for (from, to) in [
+        (
+            r#"{ key: "2", label: main-report"#,
+            r#"{ key: "1", label: main-report"#,
+        ),
+        (
+            r#"{ key: "1", label: main-bill"#,
+            r#"{ key: "01", label: main-bill"#,
+        ),
+    ] {
+        let ws = Workspace::new();
+        ws.edit("menus/main.yaml", from, to);
+        ws.expect("option numbering: keys", Some("  main:"));
+    }
 }
 
 #[test]
@@ -411,14 +443,16 @@ fn check_binary(ws: &Workspace, args: &[&str], env: &[(&str, &Path)]) -> (bool, 
 #[test]
 fn check_fails_on_a_voice_menu_whose_options_cannot_fit_five_a_spoken_page() {
     let ws = Workspace::new();
-    // Nine choices: spoken five a page with 9 for "more options", so a ninth option has no key.
+    // Ten choices: spoken five a page with 9 for "more options" on the first, so a tenth
+    // option has no key (a ninth is chosen with 9 on the last page, where there is no more).
     ws.edit(
         "menus/main.yaml",
         "      - { key: \"6\", label: category-other, set: { category: other }, goto: complaint_confirm }\n",
         "      - { key: \"6\", label: category-other, set: { category: other }, goto: complaint_confirm }\n\
          \x20     - { key: \"7\", label: category-other, set: { category: other }, goto: complaint_confirm }\n\
          \x20     - { key: \"8\", label: category-other, set: { category: other }, goto: complaint_confirm }\n\
-         \x20     - { key: \"9\", label: category-other, set: { category: other }, goto: complaint_confirm }\n",
+         \x20     - { key: \"9\", label: category-other, set: { category: other }, goto: complaint_confirm }\n\
+         \x20     - { key: \"10\", label: category-other, set: { category: other }, goto: complaint_confirm }\n",
     );
     let (ok, out) = check_binary(&ws, &[], &[]);
     assert!(!ok, "{out}");
@@ -433,17 +467,20 @@ fn check_fails_on_a_voice_menu_whose_options_cannot_fit_five_a_spoken_page() {
             .any(|l| l.contains(&format!("main.yaml:{line}:")) && l.contains("voice: option '9'")),
         "{out}"
     );
-    // Eight options still fit (pages of five, keys 1-8).
-    let ws = Workspace::new();
-    ws.edit(
-        "menus/main.yaml",
-        "      - { key: \"6\", label: category-other, set: { category: other }, goto: complaint_confirm }\n",
-        "      - { key: \"6\", label: category-other, set: { category: other }, goto: complaint_confirm }\n\
-         \x20     - { key: \"7\", label: category-other, set: { category: other }, goto: complaint_confirm }\n\
+    // Eight options still fit (pages of five, keys 1-8), and nine (9 on the last page).
+    for added in [
+        "\x20     - { key: \"7\", label: category-other, set: { category: other }, goto: complaint_confirm }\n\
          \x20     - { key: \"8\", label: category-other, set: { category: other }, goto: complaint_confirm }\n",
-    );
-    let (ok, out) = check_binary(&ws, &[], &[]);
-    assert!(ok, "{out}");
+        "\x20     - { key: \"7\", label: category-other, set: { category: other }, goto: complaint_confirm }\n\
+         \x20     - { key: \"8\", label: category-other, set: { category: other }, goto: complaint_confirm }\n\
+         \x20     - { key: \"9\", label: category-other, set: { category: other }, goto: complaint_confirm }\n",
+    ] {
+        let ws = Workspace::new();
+        let sixth = "      - { key: \"6\", label: category-other, set: { category: other }, goto: complaint_confirm }\n";
+        ws.edit("menus/main.yaml", sixth, &format!("{sixth}{added}"));
+        let (ok, out) = check_binary(&ws, &[], &[]);
+        assert!(ok, "{out}");
+    }
 }
 
 #[test]

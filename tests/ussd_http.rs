@@ -598,10 +598,15 @@ async fn change_language_back_and_home() {
 async fn long_screens_page_with_98_and_0() {
     let server = start().await;
     // Six complaints from one phone make a ticket list longer than one page.
-    for category in 1..=6 {
+    for category in ["1", "2", "3", "4", "5", "6"] {
         let mut call = server.call(FR_WATER);
         call.dial().await;
-        call.walk(&["4", &category.to_string(), "1"]).await;
+        // 3, a new connection: water, in the account's area, confirmed.
+        let walk: &[&str] = match category {
+            "3" => &["4", "3", "2", "1", "1"],
+            _ => &["4", category, "1"],
+        };
+        call.walk(walk).await;
     }
     let mut call = server.call(FR_WATER);
     call.dial().await;
@@ -869,12 +874,14 @@ async fn every_branch_in_every_language_fits_the_page_budget() {
         &["3", "1", "261100002"],
         &["3", "1", "26110000099"],
         &["4", "1", "2", "2", "1"],
-        &["4", "3", "1"],
+        &["4", "3", "1", "1", "1"],
         &["4", "4", "1"],
         &["4", "5", "1"],
         &["4", "6", "1"],
         &["5"],
         &["6", "LANG", "9", "00", "7", "2", "7", "1"],
+        &["8", "2", "2", "2", "zzq", "1", "centr", "1", "1"],
+        &["8", "2", "1", "2", "medina", "1"],
     ];
     for (lang_key, phone) in languages {
         for branch in branches {
@@ -1204,16 +1211,25 @@ async fn a_ticket_past_its_sla_reads_late_with_its_due_date_in_every_language() 
 #[tokio::test]
 async fn the_ticket_list_names_each_category_in_every_language() {
     let server = start_quiet().await;
-    let cases = [
-        (FR_WATER, "2", "Compteur en panne: ouverte, délai "),
-        (WO_POWER, "2", "Kontoor yaqu na: ubbeeku, ba "),
-        (SW_WATER, "3", "Muunganisho mpya: wazi, hadi "),
-        (EN_POWER, "1", "Billing dispute: open, due "),
+    // A new connection (3) is a request of its own: its service, its area, then confirmed.
+    let cases: [(&str, &[&str], &str); 4] = [
+        (
+            FR_WATER,
+            &["4", "2", "1"],
+            "Compteur en panne: ouverte, délai ",
+        ),
+        (WO_POWER, &["4", "2", "1"], "Kontoor yaqu na: ubbeeku, ba "),
+        (
+            SW_WATER,
+            &["4", "3", "2", "1", "1"],
+            "Muunganisho mpya: wazi, hadi ",
+        ),
+        (EN_POWER, &["4", "1", "1"], "Billing dispute: open, due "),
     ];
-    for (phone, category_key, item) in cases {
+    for (phone, walk, item) in cases {
         let mut call = server.call(phone);
         call.dial().await;
-        let filed = call.walk(&["4", category_key, "1"]).await;
+        let filed = call.walk(walk).await;
         let reference = filed
             .split(": ")
             .nth(1)
@@ -1427,5 +1443,415 @@ async fn a_report_during_planned_works_attaches_to_them() {
         count(&server, "SELECT COUNT(*) FROM tickets").await,
         tickets_before,
         "no new ticket"
+    );
+}
+
+// --- New connection requests -------------------------------------------------------------------
+
+/// A known caller asks for a new connection where the account is (main menu 8, more services, 2): the account's
+/// area is offered first, the request is filed once whatever the aggregator resends, followed
+/// like any ticket (listed with its category, found by its reference), and asked again it is
+/// told the same reference.
+#[tokio::test]
+async fn a_known_caller_asks_for_a_connection_in_the_accounts_area_in_four_languages() {
+    let server = start_quiet().await;
+    struct Case {
+        phone: &'static str,
+        account: &'static str,
+        area_code: &'static str,
+        service_key: &'static str,
+        service: &'static str,
+        services: [&'static str; 2],
+        mine: &'static str,
+        confirm: &'static str,
+        filed: &'static str,
+        label: &'static str,
+        already: &'static str,
+    }
+    let cases = [
+        Case {
+            phone: FR_WATER,
+            account: "SNW100000",
+            area_code: "SN-DKR-PLT",
+            service_key: "2",
+            service: "water",
+            services: ["1. Électricité", "2. Eau"],
+            mine: "1. Plateau (quartier de votre compte)",
+            confirm: "Demander un branchement d'eau à Plateau?",
+            filed: "END Demande de branchement enregistrée. Réf: {ref}. Réponse avant le ",
+            label: "Nouveau branchement",
+            already: "END Vous avez déjà une demande en cours pour ce branchement. Réf: {ref}. \
+                      Nous avons noté votre appel.",
+        },
+        Case {
+            phone: WO_POWER,
+            account: "SNE100001",
+            area_code: "SN-DKR-MED",
+            service_key: "1",
+            service: "electricity",
+            services: ["1. Kuraan", "2. Ndox"],
+            mine: "1. Médina (gox u sa kont)",
+            confirm: "Laaj bransmaa kuraan bu bees ci Médina?",
+            filed: "END Bind nañu sa laaj bransmaa. Ref: {ref}. Tontu ba ",
+            label: "Bransmaa bu bees",
+            already: "END Am nga laaj bransmaa bu ñu jeexalagul ci lii. Ref: {ref}. \
+                      Bind nañu ni woowaat nga.",
+        },
+        Case {
+            phone: SW_WATER,
+            account: "KEW100012",
+            area_code: "KE-KSM-CEN",
+            service_key: "2",
+            service: "water",
+            services: ["1. Umeme", "2. Maji"],
+            mine: "1. Kisumu Central (eneo la akaunti yako)",
+            confirm: "Omba muunganisho mpya wa maji katika Kisumu Central?",
+            filed: "END Ombi la muunganisho mpya limepokelewa. Kumb: {ref}. Jibu kabla ya ",
+            label: "Muunganisho mpya",
+            already: "END Tayari una ombi linalosubiri kwa hili. Kumb: {ref}. \
+                      Tumeandika simu yako.",
+        },
+        Case {
+            phone: EN_POWER,
+            account: "KEE100010",
+            area_code: "KE-NBO-WES",
+            service_key: "1",
+            service: "electricity",
+            services: ["1. Electricity", "2. Water"],
+            mine: "1. Westlands (your account's area)",
+            confirm: "Request a new electricity connection in Westlands?",
+            filed: "END New connection request recorded. Ref: {ref}. Answer by ",
+            label: "New connection",
+            already: "END You already have a pending request for this. Ref: {ref}. \
+                      We have noted your call.",
+        },
+    ];
+    for (n, case) in cases.iter().enumerate() {
+        let mut call = server.call(case.phone);
+        call.dial().await;
+        let reply = call.walk(&["8", "2"]).await;
+        assert_eq!(&lines(&reply)[1..3], case.services, "{reply}");
+        let reply = call.press(case.service_key).await;
+        assert_eq!(lines(&reply)[1], case.mine, "{reply}");
+        let reply = call.press("1").await;
+        assert_eq!(lines(&reply)[0], case.confirm, "{reply}");
+        let filed = call.press("1").await;
+        let reference = screen_reference(&filed);
+        assert!(
+            filed.starts_with(&case.filed.replace("{ref}", &reference)),
+            "{filed}"
+        );
+        // The aggregator resends the last hop: the same answer, nothing more written.
+        assert_eq!(call.retry().await, filed);
+        let ticket = server
+            .crm
+            .ticket(&reference)
+            .await
+            .unwrap()
+            .expect("ticket");
+        assert_eq!(
+            (
+                ticket.category.as_str(),
+                ticket.status.as_str(),
+                ticket.account_no.as_deref(),
+                ticket.phone.as_deref(),
+                ticket.channel.as_str()
+            ),
+            (
+                "new_connection",
+                "open",
+                Some(case.account),
+                Some(case.phone),
+                "ussd"
+            )
+        );
+        assert_eq!(
+            (ticket.sla_due_at.unwrap() - ticket.created_at).num_hours(),
+            360,
+            "new connection SLA"
+        );
+        let details = format!(
+            "SELECT COUNT(*) FROM connection_requests WHERE ticket_ref = '{reference}' \
+             AND service = '{}' AND area_code = '{}' AND account_no = '{}'",
+            case.service, case.area_code, case.account
+        );
+        assert_eq!(count(&server, &details).await, 1, "{}", case.account);
+        assert_eq!(
+            count(&server, "SELECT COUNT(*) FROM connection_requests").await,
+            n as i64 + 1
+        );
+        // Its SMS confirmation is queued like any ticket's, once.
+        let sms = format!(
+            "SELECT COUNT(*) FROM sms_outbox WHERE kind = 'ticket_filed' \
+             AND ticket_ref = '{reference}' AND phone = '{}'",
+            case.phone
+        );
+        assert_eq!(count(&server, &sms).await, 1, "{}", case.account);
+
+        // Followed like any ticket: listed with its category, found by its reference.
+        let mut follow = server.call(case.phone);
+        follow.dial().await;
+        let list = follow.press("3").await;
+        let line = lines(&list)
+            .into_iter()
+            .find(|l| l.starts_with(&reference))
+            .unwrap_or_else(|| panic!("{reference} listed: {list}"))
+            .to_string();
+        assert!(
+            line.starts_with(&format!("{reference} {}: ", case.label)),
+            "{line}"
+        );
+        follow.press("1").await;
+        let details = follow.press(&reference[2..]).await;
+        let first_line = lines(&details)[0];
+        assert!(
+            details.starts_with("END ") && first_line.ends_with(&format!(" {reference}")),
+            "{details}"
+        );
+        assert!(details.contains(case.label), "{details}");
+
+        // Asked again while it is pending: the same reference, no second ticket.
+        let mut again = server.call(case.phone);
+        again.dial().await;
+        let reply = again.walk(&["8", "2", case.service_key, "1", "1"]).await;
+        assert_eq!(reply, case.already.replace("{ref}", &reference));
+        assert_eq!(again.retry().await, reply);
+        let tickets = format!(
+            "SELECT COUNT(*) FROM tickets WHERE account_no = '{}' \
+             AND category = 'new_connection'",
+            case.account
+        );
+        assert_eq!(count(&server, &tickets).await, 1, "{}", case.account);
+        let events = format!(
+            "SELECT COUNT(*) FROM ticket_events WHERE ticket_ref = '{reference}' \
+             AND event = 'customer_called_again'"
+        );
+        assert_eq!(count(&server, &events).await, 1, "{}", case.account);
+    }
+}
+
+/// A phone linked to no account types (part of) its area's name: case and accents aside, or
+/// as keypad digits; several matches are listed to pick from, none is said so and asked
+/// again. The request is filed once for the phone, which is told its reference again later.
+#[tokio::test]
+async fn an_unknown_phone_types_its_area_in_four_languages() {
+    let server = start_quiet().await;
+    struct Case {
+        phone: &'static str,
+        lang_key: &'static str,
+        prompt: &'static str,
+        not_found: &'static str,
+        typed: &'static str,
+        area: &'static str,
+        area_code: &'static str,
+        several: &'static str,
+    }
+    let cases = [
+        Case {
+            phone: "+221770000099",
+            lang_key: "1",
+            prompt: "Tapez une partie du nom du quartier",
+            not_found: "Aucun quartier ne porte ce nom. Vérifiez-le et réessayez.",
+            typed: "medina",
+            area: "Médina",
+            area_code: "SN-DKR-MED",
+            several: "Plusieurs quartiers correspondent. Choisissez:",
+        },
+        Case {
+            phone: "+221770000098",
+            lang_key: "2",
+            prompt: "Bindal benn pàcc ci turu gox bi",
+            not_found: "Amul benn gox ak tur wii. Seetal ko te jéemaat.",
+            typed: "MÉDINA",
+            area: "Médina",
+            area_code: "SN-DKR-MED",
+            several: "Ay gox yu bare ñoo ko am. Tànnal sa gox:",
+        },
+        Case {
+            phone: "+254700000097",
+            lang_key: "3",
+            prompt: "Andika sehemu ya jina la eneo",
+            not_found: "Hakuna eneo lenye jina hili. Hakikisha na ujaribu tena.",
+            typed: "thies",
+            area: "Thiès Centre",
+            area_code: "SN-THS-CEN",
+            several: "Maeneo kadhaa yanalingana. Chagua lako:",
+        },
+        Case {
+            phone: "+254700000096",
+            lang_key: "4",
+            // The keypad digits of MEDINA.
+            prompt: "Type part of the area name",
+            not_found: "No area has this name. Check it and try again.",
+            typed: "633462",
+            area: "Médina",
+            area_code: "SN-DKR-MED",
+            several: "Several areas match. Choose yours:",
+        },
+    ];
+    for case in &cases {
+        // Electricity, typed: none matches, then the area.
+        let mut call = server.call(case.phone);
+        call.dial().await;
+        call.press(case.lang_key).await;
+        call.walk(&["8", "2"]).await;
+        let prompt = call.press("1").await;
+        assert!(
+            prompt.starts_with(&format!("CON {}", case.prompt)),
+            "straight to the prompt: {prompt}"
+        );
+        let reply = call.press("zzq").await;
+        assert_eq!(lines(&reply)[0], case.not_found, "{reply}");
+        assert_eq!(call.press("1").await, prompt, "try again: the prompt");
+        let confirm = call.press(case.typed).await;
+        assert!(lines(&confirm)[0].contains(case.area), "{confirm}");
+        let filed = call.press("1").await;
+        let first = screen_reference(&filed);
+        let details = format!(
+            "SELECT COUNT(*) FROM connection_requests c JOIN tickets t \
+             ON t.ticket_ref = c.ticket_ref WHERE c.ticket_ref = '{first}' \
+             AND c.service = 'electricity' AND c.area_code = '{}' \
+             AND c.account_no IS NULL AND t.account_no IS NULL AND t.phone = '{}'",
+            case.area_code, case.phone
+        );
+        assert_eq!(count(&server, &details).await, 1, "{filed}");
+
+        // Water, typed `centr`: four areas listed; the second is picked.
+        let mut call = server.call(case.phone);
+        call.dial().await;
+        let list = call.walk(&["8", "2", "2", "CENTR"]).await;
+        assert_eq!(
+            lines(&list)[..5],
+            [
+                case.several,
+                "1. Bouaké Centre (Bouaké)",
+                "2. Kisumu Central (Kisumu)",
+                "3. Nakuru Central (Nakuru)",
+                "4. Thiès Centre (Thiès)"
+            ],
+            "{list}"
+        );
+        let confirm = call.press("2").await;
+        assert!(lines(&confirm)[0].contains("Kisumu Central"), "{confirm}");
+        let filed = call.press("1").await;
+        let second = screen_reference(&filed);
+        assert_ne!(second, first, "another service and area: another request");
+        assert_eq!(call.retry().await, filed);
+        let details = format!(
+            "SELECT COUNT(*) FROM connection_requests WHERE ticket_ref = '{second}' \
+             AND service = 'water' AND area_code = 'KE-KSM-CEN'"
+        );
+        assert_eq!(count(&server, &details).await, 1, "{filed}");
+
+        // The same phone asks for water in Kisumu Central again: the same reference.
+        let mut again = server.call(case.phone);
+        again.dial().await;
+        let reply = again.walk(&["8", "2", "2", "kisumu", "1"]).await;
+        assert_eq!(screen_reference(&reply), second, "{reply}");
+        let tickets = format!(
+            "SELECT COUNT(*) FROM tickets WHERE phone = '{}' AND category = 'new_connection'",
+            case.phone
+        );
+        assert_eq!(count(&server, &tickets).await, 2, "{reply}");
+
+        // Followed by its reference like any ticket.
+        let mut follow = server.call(case.phone);
+        follow.dial().await;
+        let details = follow_reference(&mut follow, &second[2..]).await;
+        assert!(
+            details.starts_with("END ") && lines(&details)[0].ends_with(&format!(" {second}")),
+            "{details}"
+        );
+    }
+}
+
+/// The complaint category "new connection" (3) leads to the same request as main menu 8 (more services), 2; a
+/// known caller may ask for another area than the account's; too many matches ask for more
+/// of the name.
+#[tokio::test]
+async fn complaint_category_3_and_more_services_2_both_ask_for_a_connection() {
+    // Two sessions of one phone side by side: no resume offer between them.
+    let server = start_with(|c| {
+        c.sms.in_serve = false;
+        c.resume_secs = 0;
+    })
+    .await;
+    let mut call = server.call(EN_POWER);
+    let main = call.dial().await;
+    assert_eq!(lines(&main).last(), Some(&"8. More services"), "{main}");
+    let categories = call.press("4").await;
+    assert!(categories.contains("3. New connection"), "{categories}");
+    let from_category = call.press("3").await;
+    let mut other = server.call(EN_POWER);
+    other.dial().await;
+    let from_main = other.walk(&["8", "2"]).await;
+    assert_eq!(from_category, from_main);
+    assert_eq!(
+        from_main,
+        "CON New connection. Which service?\n1. Electricity\n2. Water\n0. Back"
+    );
+
+    // Another area than the account's (Westlands): typed, filed there.
+    let reply = call.walk(&["2", "2"]).await;
+    assert!(
+        reply.starts_with("CON Type part of the area name"),
+        "{reply}"
+    );
+    let confirm = call.press("kib").await;
+    assert_eq!(
+        lines(&confirm)[0],
+        "Request a new water connection in Kibera?"
+    );
+    let filed = call.press("1").await;
+    let reference = screen_reference(&filed);
+    let row = format!(
+        "SELECT COUNT(*) FROM connection_requests WHERE ticket_ref = '{reference}' \
+         AND service = 'water' AND area_code = 'KE-NBO-KIB' AND account_no = 'KEE100010'"
+    );
+    assert_eq!(count(&server, &row).await, 1, "{filed}");
+
+    // Nine areas share a name's start: more of it must be typed; the whole name finds one.
+    let parcelles: Vec<dalal::domain::Area> = (1..=9)
+        .map(|n| dalal::domain::Area {
+            area_code: format!("SN-DKR-PA{n}"),
+            name: format!("Parcelles Unité {n}"),
+            region: "Dakar".into(),
+            country: "SN".into(),
+            timezone: None,
+            currency: "XOF".into(),
+            languages: vec!["wo".into(), "fr".into()],
+        })
+        .collect();
+    server
+        .crm
+        .import(&dalal::domain::Dataset {
+            areas: parcelles,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let mut call = server.call(EN_POWER);
+    call.dial().await;
+    let reply = call.walk(&["8", "2", "1", "2", "parcelles"]).await;
+    assert_eq!(
+        reply,
+        "CON Too many areas match. Type more of the name.\n1. Try again\n0. Back"
+    );
+    call.press("1").await;
+    let confirm = call.press("Parcelles unite 7").await;
+    assert_eq!(
+        lines(&confirm)[0],
+        "Request a new electricity connection in Parcelles Unité 7?"
+    );
+    // No: back to the main menu, nothing filed.
+    let main = call.press("2").await;
+    assert_eq!(lines(&main)[0], "Welcome. Choose:");
+    assert_eq!(
+        count(
+            &server,
+            "SELECT COUNT(*) FROM connection_requests WHERE area_code = 'SN-DKR-PA7'"
+        )
+        .await,
+        0
     );
 }

@@ -1456,6 +1456,75 @@ async fn outage_complaint_follow_up_area_outages_and_callback_by_voice_write_the
     assert_eq!(outcome, 1);
 }
 
+/// A new connection by voice: 8 (more services), then 2; the area is typed as keypad digits (633462 spells MEDINA); the request is filed
+/// and its reference said, in pieces a caller can type back.
+#[tokio::test]
+async fn a_new_connection_by_voice_with_the_area_typed_on_the_keypad() {
+    let server = start().await;
+    let cases = [
+        (Proto::At, EN_POWER, "en", "KEE100010"),
+        (Proto::Twilio, FR_WATER, "fr", "SNW100000"),
+        (Proto::Vxml, SW_WATER, "sw", "KEW100012"),
+    ];
+    for (proto, phone, lang, account) in cases {
+        let mut c = call(&server, proto, phone);
+        c.start().await;
+        let more = c.press("8").await;
+        assert_eq!(more.offered_keys(), ["1", "2"], "{proto:?}");
+        more.assert_says(&format!("{lang}/main-new-connection"));
+        let service = c.press("2").await;
+        service.assert_says(&format!("{lang}/connection-service-title"));
+        assert_eq!(service.offered_keys(), ["1", "2"], "{proto:?}");
+        let where_ = c.press("2").await;
+        where_.assert_says(&format!("{lang}/connection-where"));
+        where_.assert_says(&format!("{lang}/connection-area-mine"));
+        let prompt = c.press("2").await;
+        assert_eq!(prompt.collect, Collect::Digits, "{}", prompt.xml);
+        prompt.assert_says(&format!("{lang}/connection-area-prompt"));
+        prompt.assert_says(&format!("{lang}/voice-finish-hash"));
+        let confirm = c.press("633462").await;
+        confirm.assert_says(&format!("{lang}/connection-confirm"));
+        assert!(
+            confirm.said.iter().any(|s| s.contains("Médina")) || confirm.text.contains("Médina"),
+            "{proto:?}: {:?}",
+            confirm.said
+        );
+        let filed = c.press("1").await;
+        filed.assert_says(&format!("{lang}/connection-filed"));
+        // Filed: the survey follows; silence ends the call.
+        filed.assert_says(&format!("{lang}/voice-survey"));
+        assert_eq!(c.no_input().await.collect, Collect::Hangup);
+        let digits: String = filed
+            .said
+            .iter()
+            .skip_while(|s| !s.starts_with(&format!("{lang}/connection-filed")))
+            .skip(1)
+            .skip_while(|s| s.starts_with(&format!("{lang}/letter-")))
+            .map_while(|s| s.strip_prefix(&format!("{lang}/num-")))
+            .collect();
+        let reference = format!("RC{digits}");
+        let ticket = server
+            .crm
+            .ticket(&reference)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("{proto:?}: spoken {reference}: {:?}", filed.said));
+        assert_eq!(
+            (
+                ticket.category.as_str(),
+                ticket.channel.as_str(),
+                ticket.account_no.as_deref()
+            ),
+            ("new_connection", "voice", Some(account))
+        );
+        let row = format!(
+            "SELECT COUNT(*) FROM connection_requests WHERE ticket_ref = '{reference}' \
+             AND service = 'water' AND area_code = 'SN-DKR-MED' AND account_no = '{account}'"
+        );
+        assert_eq!(server.count(&row).await, 1, "{proto:?}");
+    }
+}
+
 #[tokio::test]
 async fn an_unknown_caller_proves_the_account_with_digits_then_hears_the_bill() {
     let server = start().await;

@@ -204,3 +204,26 @@ reading-saved = Thank you, reading { $reading } recorded. Ref: { $ref }
 reading-lower = This is lower than the last reading ({ $last_reading }). Please check your meter.
 reading-too-high = This is far above your usual use. Please check the digits.
 reading-prepaid = A prepaid meter needs no reading.
+
+# --- New connection request (more services 2, complaint category 3) ------------------------------
+main-new-connection = New connection
+connection-service-title = New connection. Which service?
+connection-electricity = Electricity
+connection-water = Water
+connection-where = Where do you want the new { $service ->
+    [water] water
+   *[electricity] electricity
+  } connection?
+connection-area-mine = { $account_area } (your account's area)
+connection-area-other = Another area
+connection-area-prompt = Type part of the area name (letters, or the digits of their keys: 2 for ABC, 3 for DEF...):
+connection-areas-title = Several areas match. Choose yours:
+connection-area-item = { $area } ({ $region })
+connection-area-not-found = No area has this name. Check it and try again.
+connection-area-too-many = Too many areas match. Type more of the name.
+connection-confirm = Request a new { $service ->
+    [water] water
+   *[electricity] electricity
+  } connection in { $area }?
+connection-filed = New connection request recorded. Ref: { $ref }. Answer by { $sla }.
+connection-already = You already have a pending request for this. Ref: { $ref }. We have noted your call.

@@ -3,6 +3,7 @@
 
 sms-ticket-filed = { $category ->
     [outage] Outage report received
+    [new_connection] New connection request received
    *[other] Complaint received
   }. Ref { $ref }. { $due ->
     [none] We will keep you informed by SMS.

@@ -205,3 +205,26 @@ reading-saved = Merci, relevé { $reading } enregistré. Réf: { $ref }
 reading-lower = Cet index est inférieur au dernier relevé ({ $last_reading }). Vérifiez votre compteur.
 reading-too-high = Cet index dépasse de loin votre consommation habituelle. Vérifiez les chiffres.
 reading-prepaid = Un compteur prépayé n'a pas besoin de relevé.
+
+# --- Demande de nouveau branchement (menu principal 9, motif de réclamation 3) ---------------
+main-new-connection = Nouveau branchement
+connection-service-title = Nouveau branchement. Quel service?
+connection-electricity = Électricité
+connection-water = Eau
+connection-where = Où voulez-vous le branchement { $service ->
+    [water] d'eau
+   *[electricity] d'électricité
+  }?
+connection-area-mine = { $account_area } (quartier de votre compte)
+connection-area-other = Un autre quartier
+connection-area-prompt = Tapez une partie du nom du quartier (lettres, ou chiffres de leurs touches: 2 pour ABC, 3 pour DEF...):
+connection-areas-title = Plusieurs quartiers correspondent. Choisissez:
+connection-area-item = { $area } ({ $region })
+connection-area-not-found = Aucun quartier ne porte ce nom. Vérifiez-le et réessayez.
+connection-area-too-many = Trop de quartiers correspondent. Tapez davantage du nom.
+connection-confirm = Demander un branchement { $service ->
+    [water] d'eau
+   *[electricity] d'électricité
+  } à { $area }?
+connection-filed = Demande de branchement enregistrée. Réf: { $ref }. Réponse avant le { $sla }.
+connection-already = Vous avez déjà une demande en cours pour ce branchement. Réf: { $ref }. Nous avons noté votre appel.

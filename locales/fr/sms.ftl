@@ -4,6 +4,7 @@
 
 sms-ticket-filed = { $category ->
     [outage] Signalement de coupure enregistré
+    [new_connection] Demande de branchement enregistrée
    *[other] Réclamation enregistrée
   }. Réf { $ref }. { $due ->
     [none] Nous vous tiendrons informé par SMS.

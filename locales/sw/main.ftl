@@ -207,3 +207,26 @@ reading-saved = Asante, usomaji { $reading } umehifadhiwa. Kumb: { $ref }
 reading-lower = Usomaji huu ni chini ya ule wa mwisho ({ $last_reading }). Tafadhali angalia mita yako.
 reading-too-high = Usomaji huu ni mkubwa mno kuliko matumizi yako ya kawaida. Tafadhali angalia tarakimu.
 reading-prepaid = Mita ya malipo ya awali haihitaji usomaji.
+
+# --- Ombi la muunganisho mpya (menyu kuu 9, aina ya malalamiko 3) ---------------------------
+main-new-connection = Muunganisho mpya
+connection-service-title = Muunganisho mpya. Huduma gani?
+connection-electricity = Umeme
+connection-water = Maji
+connection-where = Unataka muunganisho mpya wa { $service ->
+    [water] maji
+   *[electricity] umeme
+  } wapi?
+connection-area-mine = { $account_area } (eneo la akaunti yako)
+connection-area-other = Eneo lingine
+connection-area-prompt = Andika sehemu ya jina la eneo (herufi, au tarakimu za vitufe vyake: 2 kwa ABC, 3 kwa DEF...):
+connection-areas-title = Maeneo kadhaa yanalingana. Chagua lako:
+connection-area-item = { $area } ({ $region })
+connection-area-not-found = Hakuna eneo lenye jina hili. Hakikisha na ujaribu tena.
+connection-area-too-many = Maeneo mengi mno yanalingana. Andika zaidi ya jina.
+connection-confirm = Omba muunganisho mpya wa { $service ->
+    [water] maji
+   *[electricity] umeme
+  } katika { $area }?
+connection-filed = Ombi la muunganisho mpya limepokelewa. Kumb: { $ref }. Jibu kabla ya { $sla }.
+connection-already = Tayari una ombi linalosubiri kwa hili. Kumb: { $ref }. Tumeandika simu yako.

@@ -3,6 +3,7 @@
 
 sms-ticket-filed = { $category ->
     [outage] Ripoti ya kukatika imepokelewa
+    [new_connection] Ombi la muunganisho mpya limepokelewa
    *[other] Malalamiko yamepokelewa
   }. Kumb { $ref }. { $due ->
     [none] Tutakujulisha kwa SMS.

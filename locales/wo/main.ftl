@@ -205,3 +205,27 @@ reading-saved = Jerejef, index { $reading } bind nanu ko. Ref: { $ref }
 reading-lower = Index bii gen na tuuti index bu mujj bi ({ $last_reading }). Seetal sa kontoor.
 reading-too-high = Index bii epp na lool li nga baax a jefandikoo. Seetal nimero yi.
 reading-prepaid = Kontoor bu prepaye soxlawul index.
+
+# --- Laaj bransmaa bu bees (menu bu mag 9, plent 3) ------------------------------------------
+# Not written by a native Wolof speaker either: to be reviewed with the rest.
+main-new-connection = Bransmaa bu bees
+connection-service-title = Bransmaa bu bees. Ban sarwiis?
+connection-electricity = Kuraan
+connection-water = Ndox
+connection-where = Bransmaa { $service ->
+    [water] ndox
+   *[electricity] kuraan
+  } bu bees: ci ban gox?
+connection-area-mine = { $account_area } (gox u sa kont)
+connection-area-other = Beneen gox
+connection-area-prompt = Bindal benn pàcc ci turu gox bi (araf yi, walla nimero yi: 2 ngir ABC, 3 ngir DEF...):
+connection-areas-title = Ay gox yu bare ñoo ko am. Tànnal sa gox:
+connection-area-item = { $area } ({ $region })
+connection-area-not-found = Amul benn gox ak tur wii. Seetal ko te jéemaat.
+connection-area-too-many = Gox yu bare lool ñoo ko am. Bindal yeneen araf ci tur wi.
+connection-confirm = Laaj bransmaa { $service ->
+    [water] ndox
+   *[electricity] kuraan
+  } bu bees ci { $area }?
+connection-filed = Bind nañu sa laaj bransmaa. Ref: { $ref }. Tontu ba { $sla }.
+connection-already = Am nga laaj bransmaa bu ñu jeexalagul ci lii. Ref: { $ref }. Bind nañu ni woowaat nga.

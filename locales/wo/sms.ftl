@@ -4,6 +4,7 @@
 
 sms-ticket-filed = { $category ->
     [outage] Bind nanu sa yegle dagg
+    [new_connection] Bind nanu sa laaj bransmaa
    *[other] Bind nanu sa plent
   }. Ref { $ref }. { $due ->
     [none] Dinanu la yegge ci SMS.

@@ -539,10 +539,13 @@ mod tests {
         ];
         for lang in &catalog.languages {
             for id in ids {
-                for status in ["in_progress", "resolved", "closed", "open"] {
+                let cases = ["in_progress", "resolved", "closed", "open"]
+                    .into_iter()
+                    .flat_map(|s| crate::domain::TICKET_CATEGORIES.map(|c| (s, c)));
+                for (status, category) in cases {
                     let args = BTreeMap::from([
                         ("ref".to_string(), Value::Reference("RC26110000013".into())),
-                        ("category".to_string(), Value::text("quality_of_service")),
+                        ("category".to_string(), Value::text(category)),
                         ("due".to_string(), time.clone()),
                         ("restore".to_string(), time.clone()),
                         ("start".to_string(), time.clone()),

@@ -7,7 +7,7 @@ use crate::domain::{Account, Area};
 pub(crate) const MIN_LOOKUP_DIGITS: usize = 4;
 
 /// Tables every SQL store may count (each store may add its own).
-pub(crate) const COUNTABLE: [&str; 13] = [
+pub(crate) const COUNTABLE: [&str; 14] = [
     "vends",
     "meter_readings",
     "areas",
@@ -19,6 +19,7 @@ pub(crate) const COUNTABLE: [&str; 13] = [
     "ticket_events",
     "outage_reports",
     "callback_tasks",
+    "connection_requests",
     "interactions",
     "_sqlx_migrations",
 ];
@@ -102,6 +103,17 @@ pub(crate) fn complaint_lock_key(account_no: &str, category: &str) -> i64 {
     bytes.extend_from_slice(account_no.as_bytes());
     bytes.push(0xFF);
     bytes.extend_from_slice(category.as_bytes());
+    fnv1a_64(&bytes) as i64
+}
+
+/// The key of the lock that serialises connection requests of one area and service across
+/// every instance sharing a database (one pending request per phone or account, service and
+/// area).
+pub(crate) fn connection_lock_key(area_code: &str, service: &str) -> i64 {
+    let mut bytes = b"dalal:connection:".to_vec();
+    bytes.extend_from_slice(area_code.as_bytes());
+    bytes.push(0xFF);
+    bytes.extend_from_slice(service.as_bytes());
     fnv1a_64(&bytes) as i64
 }
 
@@ -210,5 +222,17 @@ mod tests {
         assert_eq!(key, origin_lock_key("africastalking:ATUid_1:report"));
         assert_ne!(key, origin_lock_key("africastalking:ATUid_2:report"));
         assert_ne!(origin_lock_key("a"), storm_lock_key("a", ""));
+    }
+
+    #[test]
+    fn connection_lock_keys_are_stable_and_apart_from_the_others() {
+        let key = connection_lock_key("SN-DKR-MED", "water");
+        assert_eq!(key, connection_lock_key("SN-DKR-MED", "water"));
+        assert_ne!(key, connection_lock_key("SN-DKR-MED", "electricity"));
+        assert_ne!(key, storm_lock_key("SN-DKR-MED", "water"));
+        assert_ne!(
+            connection_lock_key("a", "bc"),
+            connection_lock_key("ab", "c")
+        );
     }
 }

@@ -31,4 +31,6 @@ pub trait CrmInspect: Send + Sync {
         gateway: &str,
         session_id: &str,
     ) -> StoreResult<Option<Interaction>>;
+    /// What the connection request filed as this ticket asked for.
+    async fn connection_request(&self, ticket_ref: &str) -> StoreResult<Option<ConnectionRequest>>;
 }

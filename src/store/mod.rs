@@ -109,6 +109,8 @@ pub trait CrmStore: Send + Sync {
     /// Account whose meter matches `typed`, exactly or by its digits alone.
     async fn account_by_meter(&self, typed: &str) -> StoreResult<Option<Account>>;
     async fn area(&self, area_code: &str) -> StoreResult<Option<Area>>;
+    /// Every area, ordered by name (then code): callers find theirs by part of its name.
+    async fn areas(&self) -> StoreResult<Vec<Area>>;
     async fn latest_bill(&self, account_no: &str) -> StoreResult<Option<Bill>>;
     /// The account's latest bill (as [`CrmStore::latest_bill`]) with the total still due over
     /// all its `unpaid` and `partially_paid` bills (each bill's `amount_minor - paid_minor`,
@@ -159,6 +161,17 @@ pub trait CrmStore: Send + Sync {
     /// is returned as a repeat. Idempotent on `origin_key` (a retry adds no second event);
     /// one transaction, serialised per account and category.
     async fn file_complaint(&self, ticket: &NewTicket) -> StoreResult<ComplaintFiling>;
+    /// Files a new connection request: a `new_connection` ticket, as
+    /// [`CrmStore::create_ticket`] files one, and its service, area and account in
+    /// `connection_requests`; except that when a request of the same service and area from the
+    /// same phone or for the same account is `open` or `in_progress`, nothing is filed: a
+    /// `customer_called_again` event is added to that ticket (the newest), which is returned
+    /// as a repeat. Idempotent on `origin_key` (a retry adds no second event); one
+    /// transaction, serialised per area and service.
+    async fn file_connection_request(
+        &self,
+        request: &NewConnectionRequest,
+    ) -> StoreResult<ComplaintFiling>;
     async fn ticket(&self, reference: &str) -> StoreResult<Option<Ticket>>;
     /// The latest event of a ticket's history (what was last done, and when): (at, event,
     /// detail); the last written of those at the same time.

@@ -76,6 +76,25 @@ pub(crate) trait TicketRows {
         at: DateTime<Utc>,
         origin_key: &str,
     ) -> StoreResult<bool>;
+    /// Until the transaction ends, no other connection request of this area and service
+    /// proceeds.
+    async fn lock_connection_requests(&mut self, area_code: &str, service: &str)
+    -> StoreResult<()>;
+    /// The newest `open` or `in_progress` connection request of this service and area filed
+    /// from `phone` or for `account_no` (either may be absent).
+    async fn pending_connection_request(
+        &mut self,
+        phone: Option<&str>,
+        account_no: Option<&str>,
+        service: &str,
+        area_code: &str,
+    ) -> StoreResult<Option<Ticket>>;
+    /// Writes what the connection request filed as `ticket_ref` asks for.
+    async fn insert_connection_request(
+        &mut self,
+        ticket_ref: &str,
+        request: &NewConnectionRequest,
+    ) -> StoreResult<()>;
     async fn callback_by_origin(&mut self, origin_key: &str) -> StoreResult<Option<i64>>;
     /// The new task's id; `None` (and nothing written) when `origin_key` is taken.
     async fn insert_callback(&mut self, callback: &NewCallback) -> StoreResult<Option<i64>>;
@@ -193,6 +212,49 @@ pub(crate) async fn file_complaint<S: FilingStore>(
         None => insert_ticket(&mut *tx, ticket, None)
             .await?
             .map(ComplaintFiling::New),
+    };
+    settle(store, tx, written, &ticket.origin_key).await
+}
+
+/// See [`crate::store::CrmStore::file_connection_request`].
+pub(crate) async fn file_connection_request<S: FilingStore>(
+    store: &S,
+    request: &NewConnectionRequest,
+) -> StoreResult<ComplaintFiling> {
+    let ticket = request.ticket();
+    let mut tx = store.begin_filing().await?;
+    // The lock first: what the first holder committed is then seen by every read below.
+    tx.lock_connection_requests(&request.area_code, &request.service)
+        .await?;
+    if let Some(first) = ComplaintFiling::find(&mut *tx, &ticket.origin_key).await? {
+        S::rollback(tx).await?;
+        return Ok(first);
+    }
+    let pending = tx
+        .pending_connection_request(
+            request.phone.as_deref(),
+            request.account_no.as_deref(),
+            &request.service,
+            &request.area_code,
+        )
+        .await?;
+    let written = match pending {
+        Some(pending) => tx
+            .insert_called_again(
+                &pending.ticket_ref,
+                whole_seconds(ticket.created_at),
+                &ticket.origin_key,
+            )
+            .await?
+            .then_some(ComplaintFiling::Repeat(pending)),
+        None => match insert_ticket(&mut *tx, &ticket, None).await? {
+            Some(filed) => {
+                tx.insert_connection_request(&filed.ticket_ref, request)
+                    .await?;
+                Some(ComplaintFiling::New(filed))
+            }
+            None => None,
+        },
     };
     settle(store, tx, written, &ticket.origin_key).await
 }

@@ -274,7 +274,10 @@ fn next_input(scenario: Scenario, step: usize, screen: &str, dice: &mut Dice) ->
         (Scenario::FollowComplaint, 1) if screen.lines().any(|l| l.starts_with("RC")) => "1".into(),
         (Scenario::FollowComplaint, 1 | 2) => format!("2611{:05}", 1 + dice.roll() % 60),
         (Scenario::FileComplaint, 0) => "4".to_string(),
-        (Scenario::FileComplaint, 1) => (1 + dice.roll() % 6).to_string(),
+        // Category 3 (a new connection) is a request of its own, with more screens.
+        (Scenario::FileComplaint, 1) => {
+            ["1", "2", "4", "5", "6"][(dice.roll() % 5) as usize].into()
+        }
         (Scenario::FileComplaint, 2) => "1".to_string(),
         _ => return None,
     };

@@ -196,7 +196,7 @@ pub fn decide(call: &mut CallState, event: &Event, menu: &MenuView, desk: &Desk)
         (Mode::Menu, Event::Input(_)) if keys == Some(keys::REPEAT) => {}
         (Mode::Menu, Event::Input(_)) if keys == Some(keys::AGENT) => agent(&mut plan, desk),
         (Mode::Menu, Event::Input(_)) => {
-            let input = menu_input(keys.unwrap_or_default(), menu.takes_input);
+            let input = menu_input(keys.unwrap_or_default(), menu);
             if !input.is_empty() && (menu.understands)(&input) {
                 call.failures = 0;
                 plan.effect = Some(Effect::Menu(input));
@@ -311,10 +311,13 @@ fn survey_score(keys: &str) -> Option<i64> {
 }
 
 /// A key as the menu engine reads it: `9` is "more", `#` (or an empty entry, `#` being the
-/// end key) is "back", except on screens taking typed digits.
-fn menu_input(keys: &str, takes_input: bool) -> String {
+/// end key) is "back", except on screens taking typed digits. On the last page of a screen
+/// whose choices go up to 9, `9` has no more to show: it chooses 9.
+fn menu_input(keys: &str, menu: &MenuView) -> String {
+    let takes_input = menu.takes_input;
+    let nine_chooses = || !(menu.understands)(KEY_MORE) && (menu.understands)(keys::MORE);
     match keys {
-        keys::MORE if !takes_input => KEY_MORE.to_string(),
+        keys::MORE if !takes_input && !nine_chooses() => KEY_MORE.to_string(),
         keys::BACK | "" if !takes_input => KEY_BACK.to_string(),
         other => other.trim_end_matches('#').to_string(),
     }
@@ -458,6 +461,24 @@ mod tests {
             run(&mut call, key("#"), true).effect,
             Some(Effect::Menu("0".into()))
         );
+    }
+
+    #[test]
+    fn nine_is_more_unless_a_last_page_offers_a_ninth_choice() {
+        let decide_on = |understood: &'static [&'static str]| {
+            let understands = move |input: &str| understood.contains(&input);
+            let menu = MenuView {
+                takes_input: false,
+                understands: &understands,
+            };
+            decide(&mut CallState::default(), &key("9"), &menu, &desk(true)).effect
+        };
+        // A later page: more, even where the screen also has a ninth choice.
+        assert_eq!(decide_on(&["98", "9"]), Some(Effect::Menu("98".into())));
+        // The last page of a screen whose choices go up to 9: the ninth.
+        assert_eq!(decide_on(&["9"]), Some(Effect::Menu("9".into())));
+        // Neither: not understood, said so.
+        assert_eq!(decide_on(&["1"]), None);
     }
 
     #[test]

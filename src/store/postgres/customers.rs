@@ -160,6 +160,17 @@ pub(super) async fn area(pool: &PgPool, area_code: &str) -> StoreResult<Option<A
     Ok(row.map(Area::from))
 }
 
+pub(super) async fn areas(pool: &PgPool) -> StoreResult<Vec<Area>> {
+    let rows: Vec<AreaRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        area_cols!(),
+        " FROM areas ORDER BY name, area_code"
+    ))
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(Area::from).collect())
+}
+
 pub(super) async fn latest_bill(pool: &PgPool, account_no: &str) -> StoreResult<Option<Bill>> {
     let Some(account_no) = lookable(account_no) else {
         return Ok(None);

@@ -164,6 +164,10 @@ impl CrmStore for PgCrm {
         customers::area(&self.pool, area_code).await
     }
 
+    async fn areas(&self) -> StoreResult<Vec<Area>> {
+        customers::areas(&self.pool).await
+    }
+
     async fn latest_bill(&self, account_no: &str) -> StoreResult<Option<Bill>> {
         customers::latest_bill(&self.pool, account_no).await
     }
@@ -208,6 +212,13 @@ impl CrmStore for PgCrm {
 
     async fn file_complaint(&self, ticket: &NewTicket) -> StoreResult<ComplaintFiling> {
         rules::file_complaint(self, ticket).await
+    }
+
+    async fn file_connection_request(
+        &self,
+        request: &NewConnectionRequest,
+    ) -> StoreResult<ComplaintFiling> {
+        rules::file_connection_request(self, request).await
     }
 
     async fn ticket(&self, reference: &str) -> StoreResult<Option<Ticket>> {
@@ -285,6 +296,10 @@ impl CrmInspect for PgCrm {
         session_id: &str,
     ) -> StoreResult<Option<Interaction>> {
         interactions::interaction(&self.pool, gateway, session_id).await
+    }
+
+    async fn connection_request(&self, ticket_ref: &str) -> StoreResult<Option<ConnectionRequest>> {
+        tickets::connection_request(&self.pool, ticket_ref).await
     }
 }
 

@@ -6,9 +6,9 @@ use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnection, PgPool};
 
 use super::convert::{lookable, opt_ts, storable, ts};
-use crate::domain::{NewCallback, Ticket};
+use crate::domain::{ConnectionRequest, NewCallback, NewConnectionRequest, Ticket};
 use crate::store::StoreResult;
-use crate::store::common::{complaint_lock_key, ticket_cols};
+use crate::store::common::{complaint_lock_key, connection_lock_key, ticket_cols};
 use crate::store::rules::{Insert, TicketRows};
 
 #[derive(sqlx::FromRow)]
@@ -83,6 +83,36 @@ pub(super) async fn open_tickets(
     .fetch_all(pool)
     .await?;
     Ok(rows.into_iter().map(Ticket::from).collect())
+}
+
+#[derive(sqlx::FromRow)]
+struct ConnectionRequestRow {
+    ticket_ref: String,
+    service: String,
+    area_code: String,
+    account_no: Option<String>,
+}
+
+pub(super) async fn connection_request(
+    pool: &PgPool,
+    ticket_ref: &str,
+) -> StoreResult<Option<ConnectionRequest>> {
+    let Some(ticket_ref) = lookable(ticket_ref) else {
+        return Ok(None);
+    };
+    let row: Option<ConnectionRequestRow> = sqlx::query_as(
+        "SELECT ticket_ref, service, area_code, account_no FROM connection_requests \
+         WHERE ticket_ref = $1",
+    )
+    .bind(ticket_ref)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|r| ConnectionRequest {
+        ticket_ref: r.ticket_ref,
+        service: r.service,
+        area_code: r.area_code,
+        account_no: r.account_no,
+    }))
 }
 
 pub(super) async fn ticket_events(
@@ -225,6 +255,66 @@ impl TicketRows for PgConnection {
             (true, true) => Insert::Written,
             (true, false) => Insert::KeyTaken,
         })
+    }
+
+    /// A transaction-scoped advisory lock on a stable hash of the area and service.
+    async fn lock_connection_requests(
+        &mut self,
+        area_code: &str,
+        service: &str,
+    ) -> StoreResult<()> {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(connection_lock_key(
+                &storable(area_code),
+                &storable(service),
+            ))
+            .execute(self)
+            .await?;
+        Ok(())
+    }
+
+    async fn pending_connection_request(
+        &mut self,
+        phone: Option<&str>,
+        account_no: Option<&str>,
+        service: &str,
+        area_code: &str,
+    ) -> StoreResult<Option<Ticket>> {
+        // A NULL phone or account matches nothing.
+        let row: Option<TicketRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            ticket_cols!(),
+            " FROM tickets WHERE status IN ('open', 'in_progress') \
+               AND (phone = $1 OR account_no = $2) \
+               AND ticket_ref IN (SELECT ticket_ref FROM connection_requests \
+                                  WHERE area_code = $3 AND service = $4) \
+             ORDER BY created_at DESC, ticket_ref DESC LIMIT 1"
+        ))
+        .bind(phone.map(storable))
+        .bind(account_no.map(storable))
+        .bind(storable(area_code))
+        .bind(storable(service))
+        .fetch_optional(self)
+        .await?;
+        Ok(row.map(Ticket::from))
+    }
+
+    async fn insert_connection_request(
+        &mut self,
+        ticket_ref: &str,
+        request: &NewConnectionRequest,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO connection_requests (ticket_ref, service, area_code, account_no) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(ticket_ref)
+        .bind(storable(&request.service))
+        .bind(storable(&request.area_code))
+        .bind(request.account_no.as_deref().map(storable))
+        .execute(self)
+        .await?;
+        Ok(())
     }
 
     async fn callback_by_origin(&mut self, origin_key: &str) -> StoreResult<Option<i64>> {

@@ -202,6 +202,20 @@ pub(super) fn area(conn: &Connection, area_code: &str) -> StoreResult<Option<Are
     Ok(row.map(Area::from))
 }
 
+pub(super) fn areas(conn: &Connection) -> StoreResult<Vec<Area>> {
+    let rows = all(
+        conn,
+        concat!(
+            "SELECT ",
+            area_cols!(),
+            " FROM areas ORDER BY name, area_code"
+        ),
+        [],
+        area_row,
+    )?;
+    Ok(rows.into_iter().map(Area::from).collect())
+}
+
 pub(super) fn latest_bill(conn: &Connection, account_no: &str) -> StoreResult<Option<Bill>> {
     let row = optional(
         conn,

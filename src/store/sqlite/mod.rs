@@ -171,6 +171,10 @@ impl CrmStore for SqliteCrm {
         self.readers.read(|c| customers::area(c, area_code))
     }
 
+    async fn areas(&self) -> StoreResult<Vec<Area>> {
+        self.readers.read(customers::areas)
+    }
+
     async fn latest_bill(&self, account_no: &str) -> StoreResult<Option<Bill>> {
         self.readers.read(|c| customers::latest_bill(c, account_no))
     }
@@ -226,6 +230,16 @@ impl CrmStore for SqliteCrm {
         let ticket = ticket.clone();
         self.writer
             .write(move |c| complete(rules::file_complaint(&Filer(c), &ticket)))
+            .await
+    }
+
+    async fn file_connection_request(
+        &self,
+        request: &NewConnectionRequest,
+    ) -> StoreResult<ComplaintFiling> {
+        let request = request.clone();
+        self.writer
+            .write(move |c| complete(rules::file_connection_request(&Filer(c), &request)))
             .await
     }
 
@@ -332,6 +346,11 @@ impl CrmInspect for SqliteCrm {
     ) -> StoreResult<Option<Interaction>> {
         self.readers
             .read(|c| interactions::interaction(c, gateway, session_id))
+    }
+
+    async fn connection_request(&self, ticket_ref: &str) -> StoreResult<Option<ConnectionRequest>> {
+        self.readers
+            .read(|c| tickets::connection_request(c, ticket_ref))
     }
 }
 

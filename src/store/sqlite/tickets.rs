@@ -7,7 +7,7 @@ use rusqlite::{Connection, Row, params};
 use super::connection::{all, exec, one, optional};
 use super::convert::{opt_ts, parse_opt_ts, parse_ts, ts};
 use super::writer::Rows;
-use crate::domain::{NewCallback, Ticket};
+use crate::domain::{ConnectionRequest, NewCallback, NewConnectionRequest, Ticket};
 use crate::store::common::ticket_cols;
 use crate::store::rules::{Insert, TicketRows};
 use crate::store::{StoreError, StoreResult};
@@ -108,6 +108,26 @@ pub(super) fn open_tickets(
         .collect();
     let rows = all(conn, &sql, values.as_slice(), TicketRow::read)?;
     rows.into_iter().map(Ticket::try_from).collect()
+}
+
+pub(super) fn connection_request(
+    conn: &Connection,
+    ticket_ref: &str,
+) -> StoreResult<Option<ConnectionRequest>> {
+    optional(
+        conn,
+        "SELECT ticket_ref, service, area_code, account_no FROM connection_requests \
+         WHERE ticket_ref = ?",
+        [ticket_ref],
+        |r| {
+            Ok(ConnectionRequest {
+                ticket_ref: r.get(0)?,
+                service: r.get(1)?,
+                area_code: r.get(2)?,
+                account_no: r.get(3)?,
+            })
+        },
+    )
 }
 
 /// One event of a ticket's history: (at, event, detail).
@@ -259,6 +279,59 @@ impl TicketRows for Rows<'_> {
             params![t.ticket_ref, ts(&t.created_at), t.channel],
         )?;
         Ok(Insert::Written)
+    }
+
+    /// Nothing to take: the writer thread runs one filing at a time.
+    async fn lock_connection_requests(
+        &mut self,
+        _area_code: &str,
+        _service: &str,
+    ) -> StoreResult<()> {
+        Ok(())
+    }
+
+    async fn pending_connection_request(
+        &mut self,
+        phone: Option<&str>,
+        account_no: Option<&str>,
+        service: &str,
+        area_code: &str,
+    ) -> StoreResult<Option<Ticket>> {
+        // A NULL phone or account matches nothing.
+        let row = optional(
+            self.0,
+            concat!(
+                "SELECT ",
+                ticket_cols!(),
+                " FROM tickets WHERE status IN ('open', 'in_progress') \
+                   AND (phone = ?1 OR account_no = ?2) \
+                   AND ticket_ref IN (SELECT ticket_ref FROM connection_requests \
+                                      WHERE area_code = ?3 AND service = ?4) \
+                 ORDER BY created_at DESC, ticket_ref DESC LIMIT 1"
+            ),
+            params![phone, account_no, area_code, service],
+            TicketRow::read,
+        )?;
+        row.map(Ticket::try_from).transpose()
+    }
+
+    async fn insert_connection_request(
+        &mut self,
+        ticket_ref: &str,
+        request: &NewConnectionRequest,
+    ) -> StoreResult<()> {
+        exec(
+            self.0,
+            "INSERT INTO connection_requests (ticket_ref, service, area_code, account_no) \
+             VALUES (?, ?, ?, ?)",
+            params![
+                ticket_ref,
+                request.service,
+                request.area_code,
+                request.account_no
+            ],
+        )?;
+        Ok(())
     }
 
     async fn callback_by_origin(&mut self, origin_key: &str) -> StoreResult<Option<i64>> {
