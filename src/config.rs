@@ -57,6 +57,10 @@ pub struct Config {
     pub sms: SmsConfig,
     /// Meter readings callers send: what is refused as implausible.
     pub readings: ReadingsConfig,
+    /// The key the operators' endpoints (`/admin/...`) require, in the `X-Dalal-Admin-Key`
+    /// header or as `Authorization: Bearer <key>`. Environment only: `DALAL_ADMIN_KEY`. Unset:
+    /// every admin endpoint answers 403.
+    pub admin_key: Option<String>,
 }
 
 /// `[readings]`: a self-reading above the last index plus `max_factor` times the usual use
@@ -306,6 +310,7 @@ impl Default for Config {
             voice: VoiceConfig::default(),
             sms: SmsConfig::default(),
             readings: ReadingsConfig::default(),
+            admin_key: None,
         }
     }
 }
@@ -374,6 +379,9 @@ impl Config {
         }
         if let Some(v) = env("DALAL_RECORDINGS_DIR") {
             config.voice.recordings_dir = v.into();
+        }
+        if let Some(v) = env("DALAL_ADMIN_KEY") {
+            config.admin_key = Some(v);
         }
         Ok(config)
     }

@@ -476,6 +476,29 @@ async fn readyz(State(app): State<App>) -> Response {
 }
 
 /// Files served as they are: recorded prompts, and recordings uploaded by VoiceXML platforms.
+/// An operator's request: extracting it checks the admin key (`X-Dalal-Admin-Key`, or
+/// `Authorization: Bearer <key>`); a handler taking `Admin` is never run without it.
+pub struct Admin;
+
+impl axum::extract::FromRequestParts<App> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        app: &App,
+    ) -> Result<Admin, ApiError> {
+        let header = |name| parts.headers.get(name).and_then(|v| v.to_str().ok());
+        let presented = header("x-dalal-admin-key").or_else(|| {
+            header(header::AUTHORIZATION.as_str()).and_then(|v| v.strip_prefix("Bearer "))
+        });
+        if crate::security::admin_allowed(app.config.admin_key.as_deref(), presented) {
+            Ok(Admin)
+        } else {
+            Err(ApiError::Forbidden(Refusal::BadAdminKey))
+        }
+    }
+}
+
 mod files {
     use super::*;
 

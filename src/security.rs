@@ -14,6 +14,8 @@ use ipnet::IpNet;
 pub enum Refusal {
     #[error("forbidden: missing or wrong gateway key")]
     BadKey,
+    #[error("forbidden: missing or wrong admin key")]
+    BadAdminKey,
     #[error("forbidden: caller address not allowed")]
     AddressNotAllowed,
 }
@@ -28,6 +30,15 @@ pub struct Guard {
 /// Compares without leaking through timing how much of the secret matched.
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Whether `presented` opens the operators' endpoints: only the configured admin key does;
+/// with none configured, nothing does.
+pub fn admin_allowed(admin_key: Option<&str>, presented: Option<&str>) -> bool {
+    match (admin_key.filter(|k| !k.is_empty()), presented) {
+        (Some(key), Some(presented)) => constant_time_eq(key.as_bytes(), presented.as_bytes()),
+        _ => false,
+    }
 }
 
 impl Guard {
@@ -106,6 +117,18 @@ impl PhoneLimiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_configured_admin_key_opens_admin_endpoints() {
+        assert!(admin_allowed(Some("s3cret"), Some("s3cret")));
+        assert!(!admin_allowed(Some("s3cret"), Some("s3cre")));
+        assert!(!admin_allowed(Some("s3cret"), None));
+        assert!(!admin_allowed(None, Some("")));
+        assert!(
+            !admin_allowed(Some(""), Some("")),
+            "an empty key opens nothing"
+        );
+    }
 
     #[test]
     fn secret_and_allowlist() {

@@ -25,6 +25,8 @@
 #                                       payload>" line per message Kannel sent it
 #   DALAL_TEST_FAKESMSC_BIN             the fakesmsc program, to inject incoming messages ...
 #   DALAL_TEST_KANNEL_MO_SMSC_PORT      ... by connecting it to this fake SMSC port of bearerbox
+#   DALAL_TEST_CHROMIUM                 Debian's chromium, for headless browser tests
+#   DALAL_TEST_CHROMEDRIVER             chromium-driver (WebDriver), for the simulator test
 #
 # Ports: DALAL_TEST_PG_PORT (default 55432), DALAL_TEST_REDIS_PORT (default 56379), and for
 # Kannel DALAL_TEST_KANNEL_ADMIN_PORT (57000), DALAL_TEST_KANNEL_SMSBOX_PORT (57001, bearerbox
@@ -123,6 +125,22 @@ install_voice_tools() {
     command -v xmllint >/dev/null || die "xmllint still missing after apt-get"
     command -v espeak-ng >/dev/null || die "espeak-ng still missing after apt-get"
     [[ "$(sox -h 2>/dev/null || true)" == *" mp3 "* ]] || die "sox cannot write MP3 after apt-get"
+}
+
+# The browser tests' tools: Debian's chromium (headless: screenshots, console errors, a fake
+# microphone) and chromium-driver (WebDriver on loopback). Written to the env file as
+# DALAL_TEST_CHROMIUM and DALAL_TEST_CHROMEDRIVER; a browser test fails without them.
+install_browser() {
+    local missing=()
+    command -v chromium >/dev/null || missing+=(chromium)
+    command -v chromedriver >/dev/null || missing+=(chromium-driver)
+    [[ ${#missing[@]} -gt 0 ]] || return 0
+    log "installing ${missing[*]} with apt-get"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q || die "apt-get update failed"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+        "${missing[@]}" || die "apt-get install ${missing[*]} failed"
+    command -v chromium >/dev/null || die "chromium still missing after apt-get"
+    command -v chromedriver >/dev/null || die "chromedriver still missing after apt-get"
 }
 
 # Kannel 1.4.5 (bearerbox, smsbox) and, from kannel-extras, fakesmsc: a fake SMS centre that
@@ -508,6 +526,7 @@ do_stop() {
 do_start() {
     install_missing
     install_voice_tools
+    install_browser
     install_kannel
     do_stop # leftovers of an earlier run
 
@@ -576,6 +595,8 @@ export DALAL_TEST_SMS_MO_PORT=$SMS_MO_PORT
 export DALAL_TEST_FAKESMSC_LOG=$RUN_DIR/kannel/fakesmsc.log
 export DALAL_TEST_FAKESMSC_BIN=$FAKESMSC
 export DALAL_TEST_KANNEL_MO_SMSC_PORT=$KANNEL_MO_SMSC_PORT
+export DALAL_TEST_CHROMIUM=$(command -v chromium)
+export DALAL_TEST_CHROMEDRIVER=$(command -v chromedriver)
 EOF
     cat "$ENV_FILE"
 }
