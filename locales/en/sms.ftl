@@ -14,13 +14,19 @@ sms-outage-reported = Outage report received. Ref { $ref }. { $restore ->
    *[other] Restoration expected { $restore }. An SMS will tell you when service is back.
   }
 sms-callback-requested = Call-back request received. An agent will call you during opening hours.
-sms-ticket-status = Complaint { $ref }: { $status ->
+sms-ticket-status = { $category ->
+    [new_connection] Request
+   *[other] Complaint
+  } { $ref }: { $status ->
     [in_progress] in progress. Our teams are working on it.
     [resolved] resolved. Was it solved? Reply 1 yes, 2 no.
     [closed] closed. Thank you for your patience.
    *[open] reopened. Our teams are on it again.
   }
-sms-ticket-late = Complaint { $ref }: we are running late, and we apologise. It has been passed to a supervisor.
+sms-ticket-late = { $category ->
+    [new_connection] Request
+   *[other] Complaint
+  } { $ref }: we are running late, and we apologise. It has been passed to a supervisor.
 sms-planned-outage = Planned { $service ->
     [water] water
    *[electricity] power

@@ -15,13 +15,19 @@ sms-outage-reported = Signalement de coupure enregistré. Réf { $ref }. { $rest
    *[other] Rétablissement prévu le { $restore }. Un SMS vous dira quand le service revient.
   }
 sms-callback-requested = Demande de rappel enregistrée. Un agent vous appellera aux heures d'ouverture.
-sms-ticket-status = Réclamation { $ref }: { $status ->
+sms-ticket-status = { $category ->
+    [new_connection] Demande
+   *[other] Réclamation
+  } { $ref }: { $status ->
     [in_progress] en traitement. Nos équipes s'en occupent.
     [resolved] résolue. Le problème est-il réglé? Répondez 1 oui, 2 non.
     [closed] fermée. Merci de votre patience.
    *[open] rouverte. Nos équipes reprennent le dossier.
   }
-sms-ticket-late = Réclamation { $ref }: nous avons pris du retard, veuillez nous en excuser. Elle est transmise à un responsable.
+sms-ticket-late = { $category ->
+    [new_connection] Demande
+   *[other] Réclamation
+  } { $ref }: nous avons pris du retard, veuillez nous en excuser. Elle est transmise à un responsable.
 sms-planned-outage = Coupure { $service ->
     [water] d'eau
    *[electricity] d'électricité

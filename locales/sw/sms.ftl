@@ -14,13 +14,24 @@ sms-outage-reported = Ripoti ya kukatika imepokelewa. Kumb { $ref }. { $restore 
    *[other] Huduma inatarajiwa kurudi { $restore }. SMS itakujulisha huduma ikirudi.
   }
 sms-callback-requested = Ombi la kupigiwa simu limepokelewa. Wakala atakupigia wakati wa saa za kazi.
-sms-ticket-status = Malalamiko { $ref }: { $status ->
-    [in_progress] yanashughulikiwa.
-    [resolved] yametatuliwa. Je, tatizo limeisha? Jibu 1 ndiyo, 2 hapana.
-    [closed] yamefungwa. Asante kwa uvumilivu.
-   *[open] yamefunguliwa tena. Timu zetu zinayashughulikia.
+sms-ticket-status = { $category ->
+    [new_connection] Ombi { $ref }: { $status ->
+        [in_progress] linashughulikiwa.
+        [resolved] limetekelezwa. Je, umeunganishwa? Jibu 1 ndiyo, 2 hapana.
+        [closed] limefungwa. Asante kwa uvumilivu.
+       *[open] limefunguliwa tena. Timu zetu zinalishughulikia.
+    }
+   *[other] Malalamiko { $ref }: { $status ->
+        [in_progress] yanashughulikiwa.
+        [resolved] yametatuliwa. Je, tatizo limeisha? Jibu 1 ndiyo, 2 hapana.
+        [closed] yamefungwa. Asante kwa uvumilivu.
+       *[open] yamefunguliwa tena. Timu zetu zinayashughulikia.
+    }
   }
-sms-ticket-late = Malalamiko { $ref }: tumechelewa, tunaomba radhi. Yamepelekwa kwa msimamizi.
+sms-ticket-late = { $category ->
+    [new_connection] Ombi { $ref }: tumechelewa, tunaomba radhi. Limepelekwa kwa msimamizi.
+   *[other] Malalamiko { $ref }: tumechelewa, tunaomba radhi. Yamepelekwa kwa msimamizi.
+  }
 sms-planned-outage = Kukatika kwa { $service ->
     [water] maji
    *[electricity] umeme

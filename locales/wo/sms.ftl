@@ -15,13 +15,19 @@ sms-outage-reported = Bind nanu sa yegle dagg. Ref { $ref }. { $restore ->
    *[other] Dina delsi { $restore }. SMS dina la wax bu liggeey bi delsee.
   }
 sms-callback-requested = Bind nanu sa laaj. Ab ajan dina la woo ci waxtu liggeey.
-sms-ticket-status = Plent { $ref }: { $status ->
+sms-ticket-status = { $category ->
+    [new_connection] Laaj
+   *[other] Plent
+  } { $ref }: { $status ->
     [in_progress] nu ngi ci.
     [resolved] saafara nanu ko. Jafe-jafe bi jeex na? Tontul 1 waaw, 2 deedeet.
     [closed] jeex na. Jerejef ci sa muyu.
    *[open] ubbeeku na ko ci kanam. Sunu ekip yi ngi ci.
   }
-sms-ticket-late = Plent { $ref }: yeex nanu, baal nu. Yonnee nanu ko ci ab njiit.
+sms-ticket-late = { $category ->
+    [new_connection] Laaj
+   *[other] Plent
+  } { $ref }: yeex nanu, baal nu. Yonnee nanu ko ci ab njiit.
 sms-planned-outage = Dagg { $service ->
     [water] ndox
    *[electricity] kuraan

@@ -137,6 +137,7 @@ pub fn message(
         "callback_requested" => "sms-callback-requested",
         "ticket_status" => {
             reference(&mut args);
+            args.insert("category".into(), Value::text(category(subject)));
             args.insert(
                 "status".into(),
                 Value::text(row.detail.as_deref().unwrap_or("open")),
@@ -149,6 +150,7 @@ pub fn message(
                 return None;
             }
             reference(&mut args);
+            args.insert("category".into(), Value::text(category(subject)));
             "sms-ticket-late"
         }
         "planned_outage" => {
@@ -181,6 +183,15 @@ pub fn message(
         _ => return None,
     };
     Some((id, args))
+}
+
+/// The ticket's category, which says whether it is a complaint or a request (a new
+/// connection); `other` when the ticket is unknown.
+fn category(subject: &Subject) -> &str {
+    subject
+        .ticket
+        .as_ref()
+        .map_or("other", |t| t.category.as_str())
 }
 
 /// When a failed send is tried again: 30 s, doubling, at most an hour.
@@ -257,7 +268,32 @@ mod tests {
         assert_eq!(id, "sms-ticket-status");
         assert_eq!(args["status"], Value::text("resolved"));
         assert_eq!(args["ref"], Value::Reference("RC2611000123".into()));
+        assert_eq!(args["category"], Value::text("other"));
         assert_eq!(message(&row("nonsense"), &Subject::default()), None);
+    }
+
+    #[test]
+    fn a_connection_request_is_called_a_request_not_a_complaint() {
+        let t = Utc.with_ymd_and_hms(2026, 11, 30, 8, 0, 0).unwrap();
+        let subject = Subject {
+            ticket: Some(Ticket {
+                ticket_ref: "RC2611000123".into(),
+                account_no: None,
+                phone: None,
+                category: "new_connection".into(),
+                status: "in_progress".into(),
+                channel: "ussd".into(),
+                created_at: t,
+                sla_due_at: Some(t),
+                updated_at: t,
+                note: None,
+            }),
+            ..Subject::default()
+        };
+        for kind in ["ticket_status", "ticket_late"] {
+            let (_, args) = message(&row(kind), &subject).unwrap();
+            assert_eq!(args["category"], Value::text("new_connection"), "{kind}");
+        }
     }
 
     #[test]

@@ -536,6 +536,7 @@ mod tests {
             "sms-survey",
             "sms-survey-help",
             "sms-opted-out",
+            "sms-token-resend",
         ];
         for lang in &catalog.languages {
             for id in ids {
@@ -553,6 +554,8 @@ mod tests {
                         ("area".to_string(), Value::text("Parcelles Assainies")),
                         ("service".to_string(), Value::text("electricity")),
                         ("status".to_string(), Value::text(status)),
+                        ("token".to_string(), Value::text("1234 5678 9012 3456 7890")),
+                        ("meter".to_string(), Value::text("M045157736")),
                     ]);
                     let text = catalog.text(lang, id, &args);
                     assert!(
