@@ -56,13 +56,9 @@ pub(super) async fn perform(
     if vends.is_empty() {
         return Ok(ActionResult::outcome("none"));
     }
-    let (service, zone) = match actions.account(account_no).await? {
-        Some(account) => {
-            let zone = actions.area(&account.area_code).await?.map(|p| p.zone());
-            (account.service, zone.unwrap_or(chrono_tz::Tz::UTC))
-        }
-        None => ("electricity".to_string(), chrono_tz::Tz::UTC),
-    };
+    let account = actions.account(account_no).await?;
+    let zone = actions.account_zone(account.as_ref()).await?;
+    let service = account.map_or_else(|| "electricity".to_string(), |a| a.service);
     let items = vends
         .iter()
         .map(|v| token_item(v, &service, zone))

@@ -88,14 +88,7 @@ pub(super) async fn perform(
     let Some(statement) = actions.crm.bill_statement(account_no).await? else {
         return Ok(ActionResult::outcome("none"));
     };
-    let zone = match account {
-        Some(account) => actions
-            .area(&account.area_code)
-            .await?
-            .map(|place| place.zone())
-            .unwrap_or(Tz::UTC),
-        None => Tz::UTC,
-    };
+    let zone = actions.account_zone(account.as_ref()).await?;
     Ok(statement_result(&statement, local_today(Utc::now(), zone)))
 }
 

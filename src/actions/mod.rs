@@ -277,6 +277,17 @@ impl Actions<'_> {
         Ok(place)
     }
 
+    /// The zone whose clock an account's customer reads (its area's; UTC when unknown).
+    async fn account_zone(&self, account: Option<&CallerAccount>) -> StoreResult<chrono_tz::Tz> {
+        let Some(account) = account else {
+            return Ok(chrono_tz::Tz::UTC);
+        };
+        Ok(self
+            .area(&account.area_code)
+            .await?
+            .map_or(chrono_tz::Tz::UTC, |place| place.zone()))
+    }
+
     async fn area_name(&self, area_code: &str) -> StoreResult<String> {
         Ok(self
             .area(area_code)

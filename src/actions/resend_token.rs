@@ -37,13 +37,8 @@ pub(super) async fn perform(
     let Some(vend) = actions.crm.resend_token(&resend).await? else {
         return Ok(ActionResult::outcome("none"));
     };
-    let zone = match actions.account(account_no).await? {
-        Some(account) => actions.area(&account.area_code).await?.map(|p| p.zone()),
-        None => None,
-    };
-    let day = vend
-        .vended_at
-        .with_timezone(&zone.unwrap_or(chrono_tz::Tz::UTC))
-        .date_naive();
+    let account = actions.account(account_no).await?;
+    let zone = actions.account_zone(account.as_ref()).await?;
+    let day = vend.vended_at.with_timezone(&zone).date_naive();
     Ok(ActionResult::outcome("sent").var("token_date", Value::Date(day)))
 }

@@ -83,14 +83,9 @@ pub(super) async fn perform(
         .parse()
         .unwrap_or(i64::MAX);
     let account = actions.account(account_no).await?;
-    let zone = match &account {
-        Some(a) => actions.area(&a.area_code).await?.map(|p| p.zone()),
-        None => None,
-    };
+    let zone = actions.account_zone(account.as_ref()).await?;
     let now = Utc::now();
-    let today = now
-        .with_timezone(&zone.unwrap_or(chrono_tz::Tz::UTC))
-        .date_naive();
+    let today = now.with_timezone(&zone).date_naive();
     let new = NewMeterReading {
         account_no: account_no.to_string(),
         meter_no: account.map(|a| a.meter_no).unwrap_or_default(),
