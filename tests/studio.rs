@@ -203,6 +203,25 @@ impl Browser<'_> {
         }
     }
 
+    /// A screenshot of the page, kept as a test artefact.
+    async fn screenshot(&self, path: &Path) {
+        use base64::Engine as _;
+        let png = self
+            .driver
+            .call(
+                reqwest::Method::GET,
+                &format!("/session/{}/screenshot", self.session),
+                Value::Null,
+            )
+            .await;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(png.as_str().expect("base64 PNG"))
+            .unwrap();
+        assert!(bytes.starts_with(b"\x89PNG"));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+
     async fn close(self) {
         self.driver
             .call(
@@ -369,6 +388,9 @@ async fn a_prompt_recorded_in_the_browser_is_served_to_the_next_wolof_caller() {
         assert!(Instant::now() < deadline, "the take does not play back");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    browser
+        .screenshot(Path::new("target/test-artifacts/studio-recorded.png"))
+        .await;
     browser.click(&format!("{row} button.upload")).await;
     let status = browser.wait_text("#status", "stored wo/main-title").await;
     assert!(status.contains("wo: 1 of"), "{status}");
@@ -379,6 +401,13 @@ async fn a_prompt_recorded_in_the_browser_is_served_to_the_next_wolof_caller() {
     let wav = std::fs::read(prompts.join("wo/main-title.wav")).unwrap();
     assert_eq!(wav_format(&wav), (1, 8000, 16), "8 kHz mono 16-bit");
     let stored_seconds = (wav.len() - 44) as f64 / 16000.0;
+    // The microphone's sound, normalised to -3 dBFS: not silence.
+    let peak = wav[44..]
+        .chunks_exact(2)
+        .map(|s| i16::from_le_bytes([s[0], s[1]]).unsigned_abs())
+        .max()
+        .unwrap();
+    assert!(peak > 16000, "peak {peak}");
     assert!((1.0..10.0).contains(&stored_seconds), "{stored_seconds}");
     let mp3 = std::fs::read(prompts.join("wo/main-title.mp3")).unwrap();
     assert!(
