@@ -24,6 +24,8 @@ use crate::security::Refusal;
 use crate::sms::SmsGateway;
 use crate::store::StoreError;
 
+mod studio;
+
 /// Largest request body accepted: a USSD hop is a few hundred bytes.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
@@ -142,6 +144,7 @@ pub fn router(app: App) -> Router {
         .route("/audio/{lang}/{file}", get(files::audio))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .merge(studio::routes())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(app)
 }

@@ -9,12 +9,14 @@ use std::process::Command;
 
 use crate::check::Problem;
 use crate::config::Config;
-use crate::engine::messages;
 use crate::i18n::Catalog;
 use crate::menu::Menu;
+use crate::voice::inventory::{self, run};
 use crate::voice::numbers;
-use crate::voice::policy::ids;
 use crate::voice::speech::{self, PromptIndex, SYNTHETIC_MANIFEST, Shapes, Source};
+
+// The inventory moved to `voice::inventory` (the studio uses it too); re-exported for callers.
+pub use crate::voice::inventory::{Needed, needed, sox_writes_mp3, spoken_messages};
 
 /// Languages espeak-ng can voice among ours (it has no Wolof), with its voice names.
 pub const ESPEAK_VOICES: &[(&str, &str)] = &[("fr", "fr"), ("sw", "sw"), ("en", "en-gb")];
@@ -26,55 +28,6 @@ pub fn tts_languages() -> BTreeSet<&'static str> {
     all.extend(crate::gateway::twiml::TTS_LANGUAGES);
     all.extend(crate::gateway::vxml::TTS_LANGUAGES);
     all
-}
-
-/// Message ids the voice channel can say.
-pub fn spoken_messages(menu: &Menu) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    for node in menu.nodes.values() {
-        out.extend(node.text.clone());
-        out.extend(node.options.iter().map(|o| o.label.clone()));
-        out.extend(node.list.as_ref().map(|l| l.item.clone()));
-    }
-    for id in messages::ALL {
-        if id != messages::NAV_MORE && id != messages::NAV_BACK {
-            out.insert(id.to_string());
-        }
-    }
-    out.extend(ids::ALL.iter().map(|s| s.to_string()));
-    out.insert(ids::CALLBACK_DONE.to_string());
-    out
-}
-
-/// One prompt a language needs: its id and the text to read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Needed {
-    pub id: String,
-    pub text: String,
-    /// The message it belongs to, or `numbers` for number, currency, month and letter pieces.
-    pub source: String,
-}
-
-/// Every prompt `lang` needs: each text run of each spoken message, and the number pieces.
-pub fn needed(menu: &Menu, catalog: &Catalog, shapes: &Shapes, lang: &str) -> Vec<Needed> {
-    let mut out = Vec::new();
-    for message in spoken_messages(menu) {
-        for (id, text) in speech::all_runs(catalog, shapes, lang, &message) {
-            out.push(Needed {
-                id,
-                text,
-                source: message.clone(),
-            });
-        }
-    }
-    for (id, text) in numbers::words(lang) {
-        out.push(Needed {
-            id,
-            text,
-            source: "numbers".into(),
-        });
-    }
-    out
 }
 
 /// How a missing prompt is said instead.
@@ -367,61 +320,17 @@ impl std::fmt::Display for SynthReport {
     }
 }
 
-fn run(command: &mut Command) -> anyhow::Result<()> {
-    let output = command
-        .output()
-        .map_err(|e| anyhow::anyhow!("{:?}: {e}", command.get_program()))?;
-    if !output.status.success() {
-        anyhow::bail!(
-            "{:?} failed: {}",
-            command.get_program(),
-            String::from_utf8_lossy(&output.stderr).trim()
-        );
-    }
-    Ok(())
-}
-
 /// Synthesises one prompt: espeak-ng to a WAV, then sox to 8 kHz mono 16-bit PCM,
-/// normalised to -3 dBFS (and an MP3 copy when `mp3`).
+/// normalised to -3 dBFS (and an MP3 copy when `mp3`), as studio recordings are.
 pub fn synth_one(voice: &str, text: &str, out_wav: &Path, mp3: bool) -> anyhow::Result<()> {
     let raw = out_wav.with_extension("raw.wav");
     run(Command::new("espeak-ng")
         .args(["-v", voice, "-s", "145", "-w"])
         .arg(&raw)
         .arg(text))?;
-    let result = run(Command::new("sox")
-        .arg(&raw)
-        .args(["-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer"])
-        .arg(out_wav)
-        .args(["norm", "-3"]));
+    let result = inventory::to_telephony(&raw, out_wav, mp3);
     let _ = std::fs::remove_file(&raw);
-    result?;
-    if mp3 {
-        run(Command::new("sox")
-            .arg(out_wav)
-            .arg(out_wav.with_extension("mp3")))?;
-    }
-    Ok(())
-}
-
-/// Whether sox here writes MP3.
-pub fn sox_writes_mp3(dir: &Path) -> bool {
-    let probe_wav = dir.join(".mp3-probe.wav");
-    let probe_mp3 = dir.join(".mp3-probe.mp3");
-    let ok = Command::new("sox")
-        .args(["-n", "-r", "8000", "-c", "1"])
-        .arg(&probe_wav)
-        .args(["trim", "0", "0.1"])
-        .status()
-        .is_ok_and(|s| s.success())
-        && Command::new("sox")
-            .arg(&probe_wav)
-            .arg(&probe_mp3)
-            .status()
-            .is_ok_and(|s| s.success());
-    let _ = std::fs::remove_file(probe_wav);
-    let _ = std::fs::remove_file(probe_mp3);
-    ok
+    result
 }
 
 /// `dalal prompts synth`: placeholders for every prompt of `langs` (default: every language

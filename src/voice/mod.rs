@@ -7,6 +7,7 @@
 //! (`speech`), all pure (`policy`, `screen`); the runner performs what they ask. Gateways
 //! (`gateway::at_voice`, `twiml`, `vxml`) render a [`Turn`] as XML.
 
+pub mod inventory;
 pub mod numbers;
 pub mod policy;
 pub mod recording;

@@ -51,6 +51,10 @@ impl Audio {
 /// Name of the manifest listing a language's synthetic placeholder prompts, one id a line.
 pub const SYNTHETIC_MANIFEST: &str = "SYNTHETIC";
 
+/// Prompt indexes per folder, shared by every call of the process.
+type PromptCache = Mutex<HashMap<PathBuf, Arc<PromptIndex>>>;
+static PROMPT_CACHE: OnceLock<PromptCache> = OnceLock::new();
+
 /// The recorded prompts on disk.
 #[derive(Debug, Default)]
 pub struct PromptIndex {
@@ -110,15 +114,29 @@ impl PromptIndex {
         index
     }
 
-    /// The index of `dir`, read once per process.
+    /// The index of `dir`, read once per process (and again on [`PromptIndex::reload_shared`]).
     pub fn shared(dir: &Path) -> Arc<PromptIndex> {
-        static CACHE: OnceLock<Mutex<HashMap<PathBuf, Arc<PromptIndex>>>> = OnceLock::new();
-        let cache = CACHE.get_or_init(Default::default);
-        let mut cache = cache.lock().expect("prompt cache");
+        let mut cache = PROMPT_CACHE
+            .get_or_init(Default::default)
+            .lock()
+            .expect("prompt cache");
         cache
             .entry(dir.to_path_buf())
             .or_insert_with(|| Arc::new(PromptIndex::load(dir)))
             .clone()
+    }
+
+    /// Reads `dir` again for every later [`PromptIndex::shared`]: a prompt recorded in the
+    /// studio is said from the next turn on, without a restart. Turns in flight keep the
+    /// index they hold.
+    pub fn reload_shared(dir: &Path) -> Arc<PromptIndex> {
+        let fresh = Arc::new(PromptIndex::load(dir));
+        PROMPT_CACHE
+            .get_or_init(Default::default)
+            .lock()
+            .expect("prompt cache")
+            .insert(dir.to_path_buf(), fresh.clone());
+        fresh
     }
 
     pub fn get(&self, lang: &str, id: &str) -> Option<Audio> {
