@@ -70,14 +70,10 @@ fn parse_sample(line: &str) -> Result<Sample, String> {
     let mut rest = &line[name_end..];
     if let Some(inner) = rest.strip_prefix('{') {
         let mut chars = inner.char_indices().peekable();
-        let mut end = None;
-        loop {
+        let end = loop {
             // label name
             let start = match chars.peek() {
-                Some(&(i, '}')) => {
-                    end = Some(i);
-                    break;
-                }
+                Some(&(i, '}')) => break i,
                 Some(&(i, _)) => i,
                 None => return Err("unclosed labels".into()),
             };
@@ -108,14 +104,10 @@ fn parse_sample(line: &str) -> Result<Sample, String> {
             labels.insert(label.to_string(), value);
             match chars.next() {
                 Some((_, ',')) => continue,
-                Some((i, '}')) => {
-                    end = Some(i);
-                    break;
-                }
+                Some((i, '}')) => break i,
                 _ => return Err("expected , or }".into()),
             }
-        }
-        let end = end.ok_or("unclosed labels")?;
+        };
         rest = &inner[end + 1..];
     }
     let mut fields = rest.split_whitespace();
