@@ -53,9 +53,7 @@ fn parse_exposition(text: &str) -> Exposition {
 }
 
 fn parse_sample(line: &str) -> Result<Sample, String> {
-    let name_end = line
-        .find(|c: char| c == '{' || c == ' ')
-        .ok_or("no value")?;
+    let name_end = line.find(['{', ' ']).ok_or("no value")?;
     let name = &line[..name_end];
     let valid_name = |s: &str| {
         !s.is_empty()
