@@ -227,6 +227,39 @@ print(f"{len(docs)} YAML files, {sum(len(d) for d in docs.values())} documents, 
 sys.exit(1 if errors else 0)
 PY
 
+# --- Grafana dashboard: valid JSON, and every metric it queries is one dalal exports --------
+step "grafana-dashboard.json: JSON, panels with queries, metric names from src/metrics.rs" \
+    python3 - "$deploy" "$repo" <<'PY'
+import json, re, sys
+deploy, repo = sys.argv[1], sys.argv[2]
+with open(f"{deploy}/grafana-dashboard.json") as f:
+    board = json.load(f)
+names = set(re.findall(r'^pub const [A-Z_]+: &str = "(dalal_[a-z_]+)";', open(f"{repo}/src/metrics.rs").read(), re.M))
+errors = []
+if not names:
+    errors.append("src/metrics.rs: no metric name constants found")
+panels = board.get("panels") or []
+if not panels:
+    errors.append("no panels")
+used = set()
+for p in panels:
+    targets = p.get("targets") or []
+    if not targets:
+        errors.append(f"panel {p.get('title')!r}: no query")
+    for t in targets:
+        for m in re.findall(r"\b(dalal_[a-z_]+)", t.get("expr", "")):
+            base = re.sub(r"_(bucket|sum|count)$", "", m)
+            used.add(base)
+            if base not in names:
+                errors.append(f"panel {p.get('title')!r}: unknown metric {m}")
+missing = names - used
+if missing:
+    errors.append(f"metrics on no panel: {sorted(missing)}")
+for e in errors:
+    print(e)
+sys.exit(1 if errors else 0)
+PY
+
 # --- Kubernetes schemas (offline: kubernetes-validate ships the OpenAPI schemas) ----------
 if ! command -v kubernetes-validate >/dev/null; then pip_get kubernetes-validate; fi
 if command -v kubernetes-validate >/dev/null; then

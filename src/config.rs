@@ -61,6 +61,10 @@ pub struct Config {
     /// header or as `Authorization: Bearer <key>`. Environment only: `DALAL_ADMIN_KEY`. Unset:
     /// every admin endpoint answers 403.
     pub admin_key: Option<String>,
+    /// Where `GET /metrics` (Prometheus) is served on a listener of its own, e.g.
+    /// `127.0.0.1:9100`, so it need not be public; unset: on the main listener.
+    /// Environment: `DALAL_METRICS_LISTEN`.
+    pub metrics_listen: Option<String>,
 }
 
 /// `[readings]`: a self-reading above the last index plus `max_factor` times the usual use
@@ -311,6 +315,7 @@ impl Default for Config {
             sms: SmsConfig::default(),
             readings: ReadingsConfig::default(),
             admin_key: None,
+            metrics_listen: None,
         }
     }
 }
@@ -382,6 +387,9 @@ impl Config {
         }
         if let Some(v) = env("DALAL_ADMIN_KEY") {
             config.admin_key = Some(v);
+        }
+        if let Some(v) = env("DALAL_METRICS_LISTEN") {
+            config.metrics_listen = Some(v);
         }
         Ok(config)
     }

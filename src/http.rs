@@ -48,18 +48,24 @@ pub enum ApiError {
     TooLarge(usize),
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let status = match &self {
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
             ApiError::BadRequest(_) | ApiError::BadUpload(_) => StatusCode::BAD_REQUEST,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
-            ApiError::Unavailable(e) => {
-                tracing::error!(error = %e, "store unavailable");
-                StatusCode::SERVICE_UNAVAILABLE
-            }
-        };
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if let ApiError::Unavailable(e) = &self {
+            tracing::error!(error = %e, "store unavailable");
+        }
         plain(status, format!("{self}\n"))
     }
 }
@@ -111,7 +117,7 @@ impl gateway::Registry for GatewayRoutes<'_> {
     fn ussd<G: UssdGateway>(&mut self, gateway: G) {
         let (routes, deadline) = (gateway.routes(), self.deadline(&gateway));
         let serve = move |app, gateway, request| ussd_request::<G>(app, gateway, deadline, request);
-        self.add(gateway_routes(gateway, routes, serve));
+        self.add(gateway_routes(gateway.name(), gateway, routes, serve));
     }
 
     fn ussd_push<G: PushGateway>(&mut self, gateway: G) {
@@ -120,12 +126,17 @@ impl gateway::Registry for GatewayRoutes<'_> {
         let serve = move |app, gateway, request| {
             ussd_push_request::<G>(app, gateway, pusher.clone(), deadline, request)
         };
-        self.add(gateway_routes(gateway, routes, serve));
+        self.add(gateway_routes(gateway.name(), gateway, routes, serve));
     }
 
     fn voice<G: VoiceGateway>(&mut self, gateway: G) {
         let routes = gateway.routes();
-        self.add(gateway_routes(gateway, routes, voice_request::<G>));
+        self.add(gateway_routes(
+            gateway.name(),
+            gateway,
+            routes,
+            voice_request::<G>,
+        ));
     }
 }
 
@@ -139,6 +150,9 @@ pub fn router(app: App) -> Router {
     for sms in crate::sms::callback_decoders() {
         router = router.merge(sms_routes(sms));
     }
+    if app.config.metrics_listen.is_none() {
+        router = router.route("/metrics", get(metrics));
+    }
     router
         .route("/recordings/{file}", get(files::recording))
         .route("/audio/{lang}/{file}", get(files::audio))
@@ -151,7 +165,12 @@ pub fn router(app: App) -> Router {
 
 /// A gateway's routes, each read whole (within its own body limit) and answered by `serve`;
 /// `GET` too where the route says so.
-fn gateway_routes<G, S, F>(gateway: G, routes: &'static [Route], serve: S) -> Router<App>
+fn gateway_routes<G, S, F>(
+    name: &'static str,
+    gateway: G,
+    routes: &'static [Route],
+    serve: S,
+) -> Router<App>
 where
     G: Send + Sync + 'static,
     S: Fn(App, Arc<G>, WireRequest) -> F + Clone + Send + Sync + 'static,
@@ -167,8 +186,16 @@ where
                            request: Request| {
             let (gateway, serve) = (gateway.clone(), serve.clone());
             async move {
-                let request = read_wire(&app, peer, request, limit).await?;
-                serve(app, gateway, request).await
+                let metrics = app.metrics.clone();
+                let answer = match read_wire(&app, peer, request, limit).await {
+                    Ok(request) => serve(app, gateway, request).await,
+                    Err(e) => Err(e),
+                };
+                // Every refused request of a gateway, counted here by its status.
+                if let Err(e) = &answer {
+                    metrics.rejected(name, e.status().as_u16());
+                }
+                answer
             }
         };
         let mut method: MethodRouter<App> = post(handle.clone());
@@ -571,4 +598,37 @@ mod files {
         )
             .into_response())
     }
+}
+
+/// `GET /metrics`: the Prometheus text exposition. The SMS outbox's depth is counted now, from
+/// the database (every instance sees the same table).
+async fn metrics(State(app): State<App>) -> Response {
+    let depth = tokio::time::timeout(Duration::from_secs(2), app.notifier.outbox.depth()).await;
+    match depth {
+        Ok(Ok(depth)) => app.metrics.outbox_depth(&depth),
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "SMS outbox depth not counted");
+            app.metrics.store_error("crm");
+        }
+        Err(_) => tracing::warn!("SMS outbox depth not counted in time"),
+    }
+    (
+        StatusCode::OK,
+        [
+            (
+                header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            ),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        app.metrics.render(),
+    )
+        .into_response()
+}
+
+/// The router of a listener serving only `GET /metrics` (`metrics_listen`).
+pub fn metrics_router(app: App) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .with_state(app)
 }

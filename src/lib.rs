@@ -15,6 +15,7 @@ pub mod http;
 pub mod i18n;
 pub mod import;
 pub mod menu;
+pub mod metrics;
 pub mod notify;
 pub mod push;
 pub mod reference;

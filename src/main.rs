@@ -18,6 +18,15 @@ struct Cli {
     /// TOML configuration file (optional: the embedded defaults need none).
     #[arg(long, global = true, env = "DALAL_CONFIG")]
     config: Option<PathBuf>,
+    /// Log lines as text (default) or as JSON objects, one a line, for log pipelines.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "text",
+        env = "DALAL_LOG_FORMAT"
+    )]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -153,13 +162,24 @@ enum PromptsAction {
     },
 }
 
-fn init_tracing() {
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Logs to standard error. The fields are the same in both formats (phones already masked
+/// where they are logged).
+fn init_tracing(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().init(),
+    }
 }
 
 /// mimalloc instead of the system allocator: a hop allocates and frees many small buffers
@@ -183,7 +203,7 @@ async fn main() -> ExitCode {
             listen,
             database_url,
         } => {
-            init_tracing();
+            init_tracing(cli.log_format);
             let mut config = config;
             config.listen = listen.unwrap_or(config.listen);
             config.database_url = database_url.unwrap_or(config.database_url);

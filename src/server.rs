@@ -233,8 +233,18 @@ pub async fn build_app(config: Config) -> anyhow::Result<App> {
     });
     let config = Arc::new(config);
     let catalog = Arc::new(catalog);
-    let notifier = Notifier::new(crm.clone(), outbox, catalog.clone(), config.clone())
+    let mut notifier = Notifier::new(crm.clone(), outbox, catalog.clone(), config.clone())
         .map_err(|e| anyhow::anyhow!(e))?;
+    let metrics = crate::metrics::Metrics::new();
+    notifier.metrics = metrics.clone();
+    let upkeep = metrics.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(5));
+        loop {
+            every.tick().await;
+            upkeep.run_upkeep();
+        }
+    });
     let notifier = Arc::new(notifier);
     if config.sms.in_serve {
         notifier.clone().spawn();
@@ -250,6 +260,7 @@ pub async fn build_app(config: Config) -> anyhow::Result<App> {
         limiter,
         area_cache,
         guards: Arc::new(guards),
+        metrics,
     };
     let sweep = Duration::from_secs(app.config.expiry_sweep_secs.max(1));
     app.spawn_expiry_sweeper(sweep);
@@ -259,6 +270,20 @@ pub async fn build_app(config: Config) -> anyhow::Result<App> {
 /// Serves until SIGTERM or Ctrl-C, then stops accepting and lets in-flight hops finish (a
 /// customer told "reported" keeps their reference), for at most [`DRAIN_LIMIT`].
 pub async fn serve(app: App, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
+    if let Some(address) = app.config.metrics_listen.clone() {
+        // Metrics on a listener of their own (a private address), not on the public one.
+        let metrics = tokio::net::TcpListener::bind(&address)
+            .await
+            .with_context(|| format!("metrics_listen {address}"))?;
+        let address = metrics.local_addr()?;
+        tracing::info!(%address, "metrics: GET /metrics");
+        let router = crate::http::metrics_router(app.clone());
+        tokio::spawn(async move {
+            if let Err(error) = axum::serve(metrics, router).await {
+                tracing::error!(%error, "metrics listener stopped");
+            }
+        });
+    }
     let router = crate::http::router(app);
     let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
     let signalled = std::sync::Arc::new(tokio::sync::Notify::new());

@@ -82,6 +82,8 @@ pub struct Notifier {
     client: reqwest::Client,
     /// Who claims rows (host, process, sender), for CRM staff reading `claimed_by`.
     worker: String,
+    /// Where send results are counted (the server's, when it sends: see `server::build_app`).
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl Notifier {
@@ -109,6 +111,7 @@ impl Notifier {
             gateway,
             client,
             worker: format!("{host}:{}:{n}", std::process::id()),
+            metrics: crate::metrics::Metrics::new(),
         })
     }
 
@@ -246,9 +249,22 @@ impl Notifier {
     }
 
     async fn send_one(&self, gateway: &dyn SmsGateway, row: &OutboxRow) -> StoreResult<()> {
+        let result = self.try_send_one(gateway, row).await?;
+        self.metrics.sms_result(gateway.name(), result);
+        Ok(())
+    }
+
+    /// Sends one row and records what came of it; returns that result's name for the
+    /// metrics (`accepted`, `refused`, `failed`, `retry`, `suppressed`, `deferred`).
+    async fn try_send_one(
+        &self,
+        gateway: &dyn SmsGateway,
+        row: &OutboxRow,
+    ) -> StoreResult<&'static str> {
         let now = Utc::now();
         if !messages::is_essential(&row.kind) && self.outbox.is_opted_out(&row.phone).await? {
-            return self.outbox.mark_suppressed(row.id, "opted out").await;
+            self.outbox.mark_suppressed(row.id, "opted out").await?;
+            return Ok("suppressed");
         }
         let subject = self.subject(row).await?;
         if messages::waits_for_quiet_hours(&row.kind) {
@@ -257,14 +273,15 @@ impl Notifier {
             if let Some(until) =
                 messages::quiet_until(now, zone, sms.quiet_start_hour, sms.quiet_end_hour)
             {
-                return self.outbox.defer(row.id, until).await;
+                self.outbox.defer(row.id, until).await?;
+                return Ok("deferred");
             }
         }
         let Some(text) = self.render(row, &subject) else {
-            return self
-                .outbox
+            self.outbox
                 .mark_suppressed(row.id, "nothing left to say")
-                .await;
+                .await?;
+            return Ok("suppressed");
         };
         let outgoing = Outgoing {
             id: row.id,
@@ -280,20 +297,24 @@ impl Notifier {
                 let name = gateway.name();
                 self.outbox
                     .mark_sent(row.id, name, gateway_id.as_deref(), &text, Utc::now())
-                    .await
+                    .await?;
+                Ok("accepted")
             }
             SendOutcome::Refused(error) => {
                 tracing::warn!(id = row.id, %phone, %error, "SMS refused by the gateway");
-                self.outbox.mark_failed(row.id, Some(&text), &error).await
+                self.outbox.mark_failed(row.id, Some(&text), &error).await?;
+                Ok("refused")
             }
             SendOutcome::Retry(error) if row.attempts + 1 >= self.config.sms.max_attempts => {
                 tracing::warn!(id = row.id, %phone, %error, "SMS failed; no attempts left");
-                self.outbox.mark_failed(row.id, Some(&text), &error).await
+                self.outbox.mark_failed(row.id, Some(&text), &error).await?;
+                Ok("failed")
             }
             SendOutcome::Retry(error) => {
                 let at = Utc::now() + messages::retry_delay(row.attempts);
                 tracing::info!(id = row.id, %phone, %error, retry_at = %at, "SMS to retry");
-                self.outbox.mark_retry(row.id, &text, &error, at).await
+                self.outbox.mark_retry(row.id, &text, &error, at).await?;
+                Ok("retry")
             }
         }
     }

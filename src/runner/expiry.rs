@@ -30,6 +30,7 @@ impl App {
             if !rows.is_empty() {
                 self.crm.record_interactions(&rows).await?;
                 for row in &rows {
+                    self.count_closed(row);
                     log_recorded(row, "expired");
                 }
                 recorded += rows.len();
@@ -50,6 +51,7 @@ impl App {
             loop {
                 ticker.tick().await;
                 if let Err(error) = app.record_expired().await {
+                    app.count_store_error(&error);
                     tracing::warn!(%error, "recording expired sessions failed; retried next sweep");
                 }
             }

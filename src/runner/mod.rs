@@ -75,6 +75,9 @@ pub struct App {
     pub guards: Arc<HashMap<String, Guard>>,
     /// SMS to customers: the outbox sender, the schedules, what customers send back.
     pub notifier: Arc<crate::notify::Notifier>,
+    /// What `GET /metrics` shows: counted here (hops, sessions, store errors) and at the HTTP
+    /// edge (refused requests), never in the pure layers.
+    pub metrics: crate::metrics::Metrics,
 }
 
 /// What a session keeps between hops, whichever channel and session store.
@@ -251,6 +254,7 @@ impl App {
             let ttl = self.session_ttl(key.channel);
             self.remember_latest(key, &session.phone, ttl).await?;
         }
+        let first_hop = session.hops == 0;
         session.hops += 1;
         session.last_hop_at = now;
         if ended && !session.recorded {
@@ -269,6 +273,17 @@ impl App {
         }
         let bytes = serde_json::to_vec(session).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         self.sessions.put(&key.store_key(), bytes, ttl).await?;
+        if first_hop {
+            self.metrics.session_started();
+        }
+        let outcome = if ended {
+            crate::metrics::HopOutcome::End
+        } else {
+            crate::metrics::HopOutcome::Continue
+        };
+        let channel = key.channel.as_str();
+        let lang = &session.state.lang;
+        self.metrics.hop(key.gateway, channel, lang, outcome);
         tracing::debug!(
             channel = key.channel.as_str(),
             session = %key.session_id,
@@ -291,6 +306,11 @@ impl App {
         wait: bool,
     ) -> StoreResult<()> {
         let row = session.interaction(key, ended);
+        // A dropped session taken over by the caller's next one is recorded again, as
+        // resumed: it was counted when it dropped.
+        if why != resume::RECORDED_AS {
+            self.count_closed(&row);
+        }
         log_recorded(&row, why);
         if wait {
             self.interactions.record(row).await
@@ -436,6 +456,25 @@ impl App {
             }
             _ => self.sessions.delete(&key.store_key()).await,
         }
+    }
+}
+
+impl App {
+    /// A session closed (its interaction record written): counted by gateway, channel,
+    /// language and outcome, and no longer live.
+    fn count_closed(&self, row: &Interaction) {
+        let (lang, outcome) = (row.language.as_deref(), row.outcome.as_deref());
+        self.metrics
+            .session_closed(&row.gateway, &row.channel, lang, outcome, row.ended);
+    }
+
+    /// A store failed on the request path (or the expiry sweep).
+    fn count_store_error(&self, error: &StoreError) {
+        let store = match error {
+            StoreError::SessionBackend(_) => "sessions",
+            _ => "crm",
+        };
+        self.metrics.store_error(store);
     }
 }
 

@@ -15,6 +15,8 @@ use crate::voice::policy::{CallState, Mode};
 /// The USSD screen offering the choice (`locales/<lang>/resume.ftl`); a call says
 /// `voice::policy::ids::RESUME_OFFER` (`voice.ftl`).
 pub const OFFER: &str = "resume-offer";
+/// Why a dropped session taken over by the caller's next one is recorded again.
+pub(super) const RECORDED_AS: &str = "resumed";
 
 /// What the caller chose on the offer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -181,7 +183,8 @@ impl App {
         {
             // No hang-up notice came (yet): the dropped call is recorded now, as the sweeper
             // would have (left mid-menu), since it is removed below.
-            self.record(&key, &dropped, false, "resumed", true).await?;
+            self.record(&key, &dropped, false, RECORDED_AS, true)
+                .await?;
         }
         session.state = dropped.state;
         session.known = dropped.known;

@@ -11,6 +11,7 @@ use crate::actions::Caller;
 use crate::channel::{Channel, Event, Inbound};
 use crate::engine::{Reply, Value, messages};
 use crate::gateway::mask_msisdn;
+use crate::metrics::HopOutcome;
 use crate::store::StoreError;
 use crate::text::gsm7::PageBudget;
 
@@ -103,26 +104,42 @@ impl App {
             session_id: &inbound.session_id,
         };
         if let Event::End(end) = &inbound.event {
-            self.session_ended(&key, end).await?;
+            let ended = self.session_ended(&key, end).await;
+            ended.inspect_err(|e| self.count_store_error(e))?;
             return Ok(None);
         }
-        Ok(Some(self.ussd_hop(&key, budget, &inbound).await))
+        let started = std::time::Instant::now();
+        let answer = self.ussd_hop(&key, budget, &inbound).await;
+        let channel = Channel::Ussd.as_str();
+        self.metrics.hop_time(gateway, channel, started.elapsed());
+        Ok(Some(answer))
     }
 
     async fn ussd_hop(&self, key: &HopKey<'_>, budget: Duration, inbound: &Inbound) -> UssdAnswer {
         if !self.limiter.allow(&inbound.phone) {
             tracing::warn!(phone = %mask_msisdn(&inbound.phone), "rate limited");
             let lang = self.caller_language(&inbound.phone).await;
+            self.metrics.rejected(key.gateway, 429);
+            let channel = Channel::Ussd.as_str();
+            self.metrics
+                .hop(key.gateway, channel, &lang, HopOutcome::RateLimited);
             return UssdAnswer::new(Reply {
                 text: self.say(&lang, messages::RATE_LIMITED),
                 end: true,
             });
         }
         let outcome = tokio::time::timeout(budget, self.try_ussd_hop(key, inbound)).await;
-        let (lang, error) = match outcome {
+        let (lang, error, failed) = match outcome {
             Ok(Ok(answer)) => return answer,
-            Ok(Err((lang, error))) => (lang, error.to_string()),
-            Err(_) => (None, format!("no answer within {budget:?}")),
+            Ok(Err((lang, error))) => {
+                self.count_store_error(&error);
+                (lang, error.to_string(), HopOutcome::Error)
+            }
+            Err(_) => (
+                None,
+                format!("no answer within {budget:?}"),
+                HopOutcome::Timeout,
+            ),
         };
         tracing::error!(
             session = %inbound.session_id,
@@ -140,6 +157,8 @@ impl App {
             self.sessions.delete(&key.store_key()),
         )
         .await;
+        let channel = Channel::Ussd.as_str();
+        self.metrics.hop(key.gateway, channel, &lang, failed);
         UssdAnswer::new(Reply {
             text: self.say(&lang, messages::UNAVAILABLE),
             end: true,
@@ -201,6 +220,11 @@ impl App {
                 (Session { state, ..session }, step)
             }
             Hop::Resend(last) => {
+                let lang = stored.as_ref().map(|s| s.state.lang.as_str());
+                let lang = lang.unwrap_or(&default_lang);
+                let channel = Channel::Ussd.as_str();
+                self.metrics
+                    .hop(key.gateway, channel, lang, HopOutcome::Resend);
                 let reply = Reply {
                     text: last.reply,
                     end: last.end,
@@ -211,6 +235,9 @@ impl App {
                 });
             }
             Hop::Expired => {
+                let channel = Channel::Ussd.as_str();
+                self.metrics
+                    .hop(key.gateway, channel, &default_lang, HopOutcome::Expired);
                 return Ok(UssdAnswer::new(Reply {
                     text: self.say(&default_lang, messages::SESSION_EXPIRED),
                     end: true,

@@ -13,6 +13,7 @@ use crate::actions::{Caller, file_recorded_complaint};
 use crate::channel::{Channel, Event, Inbound, Recording};
 use crate::engine::{ActionRequest, ActionResult, Engine, Value, messages};
 use crate::gateway::mask_msisdn;
+use crate::metrics::HopOutcome;
 use crate::store::StoreError;
 use crate::voice::policy::{self, Desk, Effect, MenuView, Plan};
 use crate::voice::recording;
@@ -49,15 +50,24 @@ impl App {
             session_id: &inbound.session_id,
         };
         if let Event::End(end) = &inbound.event {
-            self.session_ended(&key, end).await?;
+            let ended = self.session_ended(&key, end).await;
+            ended.inspect_err(|e| self.count_store_error(e))?;
             return Ok(None);
         }
+        let started = std::time::Instant::now();
+        let channel = Channel::Voice.as_str();
         let outcome =
             tokio::time::timeout(HOP_DEADLINE, self.try_voice_turn(&key, tts, &inbound)).await;
-        let error = match outcome {
+        self.metrics.hop_time(gateway, channel, started.elapsed());
+        let (error, failed) = match outcome {
             Ok(Ok(turn)) => return Ok(Some(turn)),
-            Ok(Err(e)) => e.to_string(),
-            Err(_) => "no answer in time".to_string(),
+            Ok(Err(e)) => {
+                if let TurnError::Store(store) = &e {
+                    self.count_store_error(store);
+                }
+                (e.to_string(), HopOutcome::Error)
+            }
+            Err(_) => ("no answer in time".to_string(), HopOutcome::Timeout),
         };
         tracing::error!(
             session = %inbound.session_id,
@@ -66,6 +76,7 @@ impl App {
             "voice turn failed; caller told the service is unavailable"
         );
         let lang = self.catalog.default_lang().to_string();
+        self.metrics.hop(gateway, channel, &lang, failed);
         let (shapes, index) = self.prompt_sources();
         let speaker = self.speaker(&shapes, &index, tts);
         Ok(Some(Turn {

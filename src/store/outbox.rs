@@ -185,4 +185,7 @@ pub trait OutboxStore: Send + Sync {
     ) -> StoreResult<()>;
     /// Queues the "how to answer" message once per invitation; false when it was sent already.
     async fn queue_survey_help(&self, invitation: &Invitation, phone: &str) -> StoreResult<bool>;
+
+    /// Rows by state (`queued`, `sending`, `delivered`, ...), for the metrics.
+    async fn depth(&self) -> StoreResult<Vec<(String, i64)>>;
 }

@@ -545,4 +545,12 @@ impl OutboxStore for PgCrm {
         tx.commit().await?;
         Ok(first)
     }
+
+    async fn depth(&self) -> StoreResult<Vec<(String, i64)>> {
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT state, COUNT(*) FROM sms_outbox GROUP BY state")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows)
+    }
 }
