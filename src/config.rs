@@ -61,6 +61,25 @@ pub struct Config {
     /// header or as `Authorization: Bearer <key>`. Environment only: `DALAL_ADMIN_KEY`. Unset:
     /// every admin endpoint answers 403.
     pub admin_key: Option<String>,
+    /// The KPI report (`dalal report`, `GET /admin/kpis`).
+    pub report: ReportConfig,
+}
+
+/// `[report]`: how the KPI report judges what it counts.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReportConfig {
+    /// A contact is resolved at first contact when the same account (or phone, without one)
+    /// does not come back on the same topic within this many days.
+    pub fcr_days: i64,
+}
+
+impl Default for ReportConfig {
+    fn default() -> Self {
+        ReportConfig {
+            fcr_days: crate::report::DEFAULT_FCR_DAYS,
+        }
+    }
 }
 
 /// `[readings]`: a self-reading above the last index plus `max_factor` times the usual use
@@ -311,6 +330,7 @@ impl Default for Config {
             sms: SmsConfig::default(),
             readings: ReadingsConfig::default(),
             admin_key: None,
+            report: ReportConfig::default(),
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod menu;
 pub mod notify;
 pub mod push;
 pub mod reference;
+pub mod report;
 pub mod runner;
 pub mod security;
 pub mod server;

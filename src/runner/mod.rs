@@ -75,6 +75,8 @@ pub struct App {
     pub guards: Arc<HashMap<String, Guard>>,
     /// SMS to customers: the outbox sender, the schedules, what customers send back.
     pub notifier: Arc<crate::notify::Notifier>,
+    /// The KPI report's reads (`GET /admin/kpis`), on the same database.
+    pub reports: Arc<dyn crate::store::report::ReportStore>,
 }
 
 /// What a session keeps between hops, whichever channel and session store.
