@@ -65,6 +65,25 @@ pub struct Config {
     /// `127.0.0.1:9100`, so it need not be public; unset: on the main listener.
     /// Environment: `DALAL_METRICS_LISTEN`.
     pub metrics_listen: Option<String>,
+    /// The KPI report (`dalal report`, `GET /admin/kpis`).
+    pub report: ReportConfig,
+}
+
+/// `[report]`: how the KPI report judges what it counts.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReportConfig {
+    /// A contact is resolved at first contact when the same account (or phone, without one)
+    /// does not come back on the same topic within this many days.
+    pub fcr_days: i64,
+}
+
+impl Default for ReportConfig {
+    fn default() -> Self {
+        ReportConfig {
+            fcr_days: crate::report::DEFAULT_FCR_DAYS,
+        }
+    }
 }
 
 /// `[readings]`: a self-reading above the last index plus `max_factor` times the usual use
@@ -316,6 +335,7 @@ impl Default for Config {
             readings: ReadingsConfig::default(),
             admin_key: None,
             metrics_listen: None,
+            report: ReportConfig::default(),
         }
     }
 }

@@ -159,6 +159,7 @@ pub fn router(app: App) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .merge(studio::routes())
+        .route("/admin/kpis", get(kpis::kpis))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(app)
 }
@@ -631,4 +632,38 @@ pub fn metrics_router(app: App) -> Router {
     Router::new()
         .route("/metrics", get(metrics))
         .with_state(app)
+}
+
+mod kpis {
+    use std::collections::HashMap;
+
+    use axum::extract::Query;
+
+    use super::*;
+
+    /// `GET /admin/kpis?from=YYYY-MM-DD&to=YYYY-MM-DD`: the KPI report's figures as JSON, the
+    /// same as `dalal report` computes.
+    pub async fn kpis(
+        State(app): State<App>,
+        _admin: Admin,
+        Query(query): Query<HashMap<String, String>>,
+    ) -> Result<Response, ApiError> {
+        let bound = |name: &str| query.get(name).map(String::as_str).unwrap_or_default();
+        let range = match crate::report::Range::parse(bound("from"), bound("to")) {
+            Ok(range) => range,
+            Err(e) => return Ok(plain(StatusCode::BAD_REQUEST, format!("{e}\n"))),
+        };
+        let kpis = crate::store::report::kpis(
+            &*app.reports,
+            range,
+            app.config.report.fcr_days,
+            chrono::Utc::now(),
+        )
+        .await?;
+        Ok((
+            [(header::CACHE_CONTROL, "private, no-store")],
+            axum::Json(kpis),
+        )
+            .into_response())
+    }
 }

@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod notify;
 pub mod push;
 pub mod reference;
+pub mod report;
 pub mod runner;
 pub mod security;
 pub mod server;

@@ -131,6 +131,30 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:9099")]
         inbox: std::net::SocketAddr,
     },
+    /// The KPI report over the CRM tables: sessions and calls, the funnel, first-contact
+    /// resolution, SLA compliance, call-backs, outage reports, satisfaction.
+    Report {
+        /// First day, YYYY-MM-DD (UTC).
+        #[arg(long)]
+        from: String,
+        /// Last day, YYYY-MM-DD (UTC), included.
+        #[arg(long)]
+        to: String,
+        #[arg(long, value_enum, default_value = "text")]
+        format: ReportFormat,
+        /// Write to this file instead of the standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ReportFormat {
+    Text,
+    Csv,
+    Html,
 }
 
 #[derive(Subcommand)]
@@ -287,6 +311,17 @@ async fn main() -> ExitCode {
                 inbox,
             };
             dalal::tools::dial::run(&config, options).await
+        }
+        Command::Report {
+            from,
+            to,
+            format,
+            out,
+            database_url,
+        } => {
+            let mut config = config;
+            config.database_url = database_url.unwrap_or(config.database_url);
+            report(&config, &from, &to, format, out).await
         }
     };
     match result {
@@ -469,4 +504,34 @@ fn check(config: &Config) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+async fn report(
+    config: &Config,
+    from: &str,
+    to: &str,
+    format: ReportFormat,
+    out: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    // Dates first: a typo is told before any database is opened.
+    let range = dalal::report::Range::parse(from, to)?;
+    let (_, _, store) = dalal::server::connect_stores(config).await?;
+    let kpis =
+        dalal::store::report::kpis(&*store, range, config.report.fcr_days, chrono::Utc::now())
+            .await?;
+    let written = match format {
+        ReportFormat::Text => dalal::report::render::text(&kpis),
+        ReportFormat::Csv => dalal::report::render::csv(&kpis),
+        ReportFormat::Html => dalal::report::render::html(&kpis),
+    };
+    match out {
+        Some(path) => {
+            std::fs::write(&path, written)?;
+            if kpis.empty {
+                eprintln!("{}", dalal::report::render::empty_sentence(&kpis));
+            }
+        }
+        None => print!("{written}"),
+    }
+    Ok(())
 }

@@ -160,20 +160,33 @@ pub async fn connect_crm(config: &Config) -> anyhow::Result<Arc<dyn CrmStore>> {
 pub async fn connect_database(
     config: &Config,
 ) -> anyhow::Result<(Arc<dyn CrmStore>, Arc<dyn OutboxStore>)> {
+    let (crm, outbox, _) = connect_stores(config).await?;
+    Ok((crm, outbox))
+}
+
+/// The database `DATABASE_URL` selects, as the CRM, the SMS outbox and the KPI report's reads
+/// (one connection pool for the three).
+pub async fn connect_stores(
+    config: &Config,
+) -> anyhow::Result<(
+    Arc<dyn CrmStore>,
+    Arc<dyn OutboxStore>,
+    Arc<dyn crate::store::report::ReportStore>,
+)> {
     let url = &config.database_url;
     if url.starts_with("sqlite:") {
         let crm = SqliteCrm::connect(url)
             .await
             .with_context(|| format!("opening {url}"))?;
         let crm = Arc::new(crm);
-        Ok((crm.clone(), crm))
+        Ok((crm.clone(), crm.clone(), crm))
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
         // The URL may hold a password: name only the kind of database in the error.
         let crm = crate::store::postgres::PgCrm::connect(url)
             .await
             .context("connecting to PostgreSQL (DATABASE_URL)")?;
         let crm = Arc::new(crm);
-        Ok((crm.clone(), crm))
+        Ok((crm.clone(), crm.clone(), crm))
     } else {
         anyhow::bail!(
             "unsupported DATABASE_URL scheme (expected sqlite:..., postgres://... or postgresql://...)"
@@ -202,7 +215,7 @@ pub async fn build_app(config: Config) -> anyhow::Result<App> {
             problems.join("\n")
         )
     })?;
-    let (crm, outbox) = connect_database(&config).await?;
+    let (crm, outbox, reports) = connect_stores(&config).await?;
     if crm.is_empty().await? {
         let summary = crm.import(&import::read_embedded_demo()).await?;
         tracing::info!(?summary, "empty database: demo dataset loaded");
@@ -261,6 +274,7 @@ pub async fn build_app(config: Config) -> anyhow::Result<App> {
         area_cache,
         guards: Arc::new(guards),
         metrics,
+        reports,
     };
     let sweep = Duration::from_secs(app.config.expiry_sweep_secs.max(1));
     app.spawn_expiry_sweeper(sweep);

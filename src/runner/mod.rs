@@ -78,6 +78,8 @@ pub struct App {
     /// What `GET /metrics` shows: counted here (hops, sessions, store errors) and at the HTTP
     /// edge (refused requests), never in the pure layers.
     pub metrics: crate::metrics::Metrics,
+    /// The KPI report's reads (`GET /admin/kpis`), on the same database.
+    pub reports: Arc<dyn crate::store::report::ReportStore>,
 }
 
 /// What a session keeps between hops, whichever channel and session store.

@@ -7,6 +7,7 @@ pub mod memory_sessions;
 pub mod outbox;
 pub mod postgres;
 pub mod redis_sessions;
+pub mod report;
 mod rules;
 pub mod sqlite;
 

@@ -13,6 +13,7 @@ mod import;
 mod interactions;
 mod outages;
 mod outbox;
+mod report;
 mod tickets;
 mod usage;
 

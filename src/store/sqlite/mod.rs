@@ -17,6 +17,7 @@ mod import;
 mod interactions;
 mod outages;
 mod outbox;
+mod report;
 mod tickets;
 mod usage;
 mod writer;
