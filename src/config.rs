@@ -61,6 +61,10 @@ pub struct Config {
     /// header or as `Authorization: Bearer <key>`. Environment only: `DALAL_ADMIN_KEY`. Unset:
     /// every admin endpoint answers 403.
     pub admin_key: Option<String>,
+    /// The web phone simulator at `/simulator`: unset = on for the embedded demo (SQLite, no
+    /// Redis), off otherwise. On a non-loopback `listen` it needs the Africa's Talking USSD and
+    /// voice secrets set, or `dalal serve` refuses to start (env `DALAL_SIMULATOR`).
+    pub simulator: Option<bool>,
 }
 
 /// `[readings]`: a self-reading above the last index plus `max_factor` times the usual use
@@ -311,6 +315,7 @@ impl Default for Config {
             sms: SmsConfig::default(),
             readings: ReadingsConfig::default(),
             admin_key: None,
+            simulator: None,
         }
     }
 }
@@ -382,6 +387,9 @@ impl Config {
         }
         if let Some(v) = env("DALAL_ADMIN_KEY") {
             config.admin_key = Some(v);
+        }
+        if let Some(v) = env("DALAL_SIMULATOR") {
+            config.simulator = Some(matches!(v.as_str(), "1" | "true" | "on" | "yes"));
         }
         Ok(config)
     }

@@ -137,13 +137,14 @@ pub fn router(app: App) -> Router {
     for sms in crate::sms::callback_decoders() {
         router = router.merge(sms_routes(sms));
     }
-    router
+    let router = router
         .route("/recordings/{file}", get(files::recording))
         .route("/audio/{lang}/{file}", get(files::audio))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(app)
+        .with_state(app.clone());
+    crate::simulator::mount(router, app.config.clone())
 }
 
 /// A gateway's routes, each read whole (within its own body limit) and answered by `serve`;

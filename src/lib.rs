@@ -21,6 +21,7 @@ pub mod reference;
 pub mod runner;
 pub mod security;
 pub mod server;
+pub mod simulator;
 pub mod sms;
 pub mod store;
 pub mod text;
