@@ -67,6 +67,10 @@ pub struct Config {
     pub metrics_listen: Option<String>,
     /// The KPI report (`dalal report`, `GET /admin/kpis`).
     pub report: ReportConfig,
+    /// The web phone simulator at `/simulator`: unset = on for the embedded demo (SQLite, no
+    /// Redis), off otherwise. On a non-loopback `listen` it needs the Africa's Talking USSD and
+    /// voice secrets set, or `dalal serve` refuses to start (env `DALAL_SIMULATOR`).
+    pub simulator: Option<bool>,
 }
 
 /// `[report]`: how the KPI report judges what it counts.
@@ -336,6 +340,7 @@ impl Default for Config {
             admin_key: None,
             metrics_listen: None,
             report: ReportConfig::default(),
+            simulator: None,
         }
     }
 }
@@ -410,6 +415,9 @@ impl Config {
         }
         if let Some(v) = env("DALAL_METRICS_LISTEN") {
             config.metrics_listen = Some(v);
+        }
+        if let Some(v) = env("DALAL_SIMULATOR") {
+            config.simulator = Some(matches!(v.as_str(), "1" | "true" | "on" | "yes"));
         }
         Ok(config)
     }

@@ -153,7 +153,7 @@ pub fn router(app: App) -> Router {
     if app.config.metrics_listen.is_none() {
         router = router.route("/metrics", get(metrics));
     }
-    router
+    let router = router
         .route("/recordings/{file}", get(files::recording))
         .route("/audio/{lang}/{file}", get(files::audio))
         .route("/healthz", get(healthz))
@@ -161,7 +161,8 @@ pub fn router(app: App) -> Router {
         .merge(studio::routes())
         .route("/admin/kpis", get(kpis::kpis))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(app)
+        .with_state(app.clone());
+    crate::simulator::mount(router, app.config.clone())
 }
 
 /// A gateway's routes, each read whole (within its own body limit) and answered by `serve`;

@@ -23,6 +23,7 @@ pub mod report;
 pub mod runner;
 pub mod security;
 pub mod server;
+pub mod simulator;
 pub mod sms;
 pub mod store;
 pub mod text;

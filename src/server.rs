@@ -224,6 +224,7 @@ pub async fn build_app(config: Config) -> anyhow::Result<App> {
     let mut problems = crate::gateway::check_settings(&config, crate::sms::CALLBACK_NAMES);
     problems.extend(crate::notify::gateway_from(&config).err());
     problems.extend(config.voice.problems());
+    problems.extend(crate::simulator::problems(&config));
     if !problems.is_empty() {
         anyhow::bail!("gateway settings are invalid:\n{}", problems.join("\n"));
     }
