@@ -122,6 +122,14 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:9099")]
         inbox: std::net::SocketAddr,
     },
+    /// Ask a running server to read its menus, translations and prompts again (as SIGHUP
+    /// does); the admin key comes from DALAL_ADMIN_KEY. Fails, listing the problems, when the
+    /// new files fail the checks (the server keeps the menus it serves).
+    Reload {
+        /// Server base URL.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -268,6 +276,10 @@ async fn main() -> ExitCode {
             };
             dalal::tools::dial::run(&config, options).await
         }
+        Command::Reload { url } => dalal::tools::reload::run(&url, config.admin_key.as_deref())
+            .await
+            .map(|answer| println!("reloaded: {answer}"))
+            .map_err(anyhow::Error::from),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

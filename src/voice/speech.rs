@@ -110,15 +110,21 @@ impl PromptIndex {
         index
     }
 
-    /// The index of `dir`, read once per process.
+    /// The index of `dir`, read once per process (and again on [`Self::refresh`]).
     pub fn shared(dir: &Path) -> Arc<PromptIndex> {
-        static CACHE: OnceLock<Mutex<HashMap<PathBuf, Arc<PromptIndex>>>> = OnceLock::new();
-        let cache = CACHE.get_or_init(Default::default);
-        let mut cache = cache.lock().expect("prompt cache");
+        let mut cache = prompt_cache().lock().expect("prompt cache");
         cache
             .entry(dir.to_path_buf())
             .or_insert_with(|| Arc::new(PromptIndex::load(dir)))
             .clone()
+    }
+
+    /// Reads `dir` again for [`Self::shared`] (a menu reload: new recordings are served).
+    pub fn refresh(dir: &Path) -> Arc<PromptIndex> {
+        let index = Arc::new(PromptIndex::load(dir));
+        let mut cache = prompt_cache().lock().expect("prompt cache");
+        cache.insert(dir.to_path_buf(), index.clone());
+        index
     }
 
     pub fn get(&self, lang: &str, id: &str) -> Option<Audio> {
@@ -139,6 +145,12 @@ impl PromptIndex {
     pub fn is_synthetic(&self, lang: &str, id: &str) -> bool {
         self.synthetic.contains(&(lang.to_string(), id.to_string()))
     }
+}
+
+/// The prompt indexes read, per folder.
+fn prompt_cache() -> &'static Mutex<HashMap<PathBuf, Arc<PromptIndex>>> {
+    static CACHE: OnceLock<Mutex<HashMap<PathBuf, Arc<PromptIndex>>>> = OnceLock::new();
+    CACHE.get_or_init(Default::default)
 }
 
 /// The Fluent patterns of every message of every locale folder, to split them for speech.
