@@ -444,7 +444,9 @@ fn gateway_secret_variable(name: &str) -> Option<(String, GatewaySecret)> {
         Some(gateway) => (gateway, GatewaySecret::ApiKey),
         None => (rest.strip_suffix("_KEY")?, GatewaySecret::Key),
     };
+    // `DALAL_ADMIN_KEY` is the operators' key, not a gateway's.
     let valid = !gateway.is_empty()
+        && gateway != "ADMIN"
         && gateway
             .bytes()
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
@@ -468,6 +470,7 @@ mod tests {
         assert_eq!(parsed("DALAL_MTN_API_KEY"), Some(("mtn".into(), true)));
         assert_eq!(parsed("DALAL_REDIS_KEY_PREFIX"), None);
         assert_eq!(parsed("DALAL__KEY"), None);
+        assert_eq!(parsed("DALAL_ADMIN_KEY"), None);
         assert_eq!(parsed("HUBTEL_KEY"), None);
     }
 }

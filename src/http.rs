@@ -160,6 +160,7 @@ pub fn router(app: App) -> Router {
         .route("/readyz", get(readyz))
         .merge(studio::routes())
         .route("/admin/kpis", get(kpis::kpis))
+        .route("/admin/reload", post(admin_reload))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(app.clone());
     crate::simulator::mount(router, app.config.clone())
@@ -527,6 +528,31 @@ impl axum::extract::FromRequestParts<App> for Admin {
             Ok(Admin)
         } else {
             Err(ApiError::Forbidden(Refusal::BadAdminKey))
+        }
+    }
+}
+
+/// `POST /admin/reload` (admin key): menus, translations and prompts read again. 200 with
+/// the version now served (and the one before); 422 with every problem (`file:line:
+/// message`) when the new files fail the checks, the menus served staying as they were.
+async fn admin_reload(State(app): State<App>, _admin: Admin) -> Response {
+    match app.reload_menus().await {
+        Ok(reloaded) => {
+            let body = serde_json::json!({
+                "version": reloaded.version,
+                "previous": reloaded.previous,
+                "unchanged": reloaded.unchanged,
+                "kept": app.menus.versions(),
+            });
+            (StatusCode::OK, axum::Json(body)).into_response()
+        }
+        Err(problems) => {
+            let body = serde_json::json!({
+                "error": "the new menus fail the checks: the menus served stay as they were",
+                "version": app.menus.current().version,
+                "problems": problems,
+            });
+            (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(body)).into_response()
         }
     }
 }

@@ -131,6 +131,14 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:9099")]
         inbox: std::net::SocketAddr,
     },
+    /// Ask a running server to read its menus, translations and prompts again (as SIGHUP
+    /// does); the admin key comes from DALAL_ADMIN_KEY. Fails, listing the problems, when the
+    /// new files fail the checks (the server keeps the menus it serves).
+    Reload {
+        /// Server base URL.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+    },
     /// The KPI report over the CRM tables: sessions and calls, the funnel, first-contact
     /// resolution, SLA compliance, call-backs, outage reports, satisfaction.
     Report {
@@ -323,6 +331,10 @@ async fn main() -> ExitCode {
             config.database_url = database_url.unwrap_or(config.database_url);
             report(&config, &from, &to, format, out).await
         }
+        Command::Reload { url } => dalal::tools::reload::run(&url, config.admin_key.as_deref())
+            .await
+            .map(|answer| println!("reloaded: {answer}"))
+            .map_err(anyhow::Error::from),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -16,6 +16,7 @@ use crate::import;
 use crate::menu::Menu;
 use crate::notify::Notifier;
 use crate::runner::App;
+use crate::runner::menus::{Loader, MenuSet, Menus};
 use crate::security::{Guard, PhoneLimiter};
 use crate::store::memory_sessions::MemorySessions;
 use crate::store::outbox::OutboxStore;
@@ -152,6 +153,88 @@ pub fn load_menus(config: &Config) -> Result<(Menu, Catalog), Vec<String>> {
     }
 }
 
+/// The menu set the configured files give, checked as `dalal check` checks menus and
+/// translations (the menu with its translations, the voice keys, the glossaries), for a
+/// reload. (The prompt coverage `dalal check` reports is a command-line tool's, which the
+/// server does not import: a missing recording falls back as configured.)
+pub fn load_menu_set(config: &Config) -> Result<MenuSet, Vec<String>> {
+    let version = menu_version(config);
+    let (menu, catalog) = load_menus(config)?;
+    let mut problems: Vec<String> = check::check_voice(&menu)
+        .iter()
+        .chain(&check::glossary(&config.locales_dir))
+        .map(ToString::to_string)
+        .collect();
+    if !problems.is_empty() {
+        problems.sort();
+        return Err(problems);
+    }
+    Ok(MenuSet {
+        version,
+        menu,
+        catalog: Arc::new(catalog),
+        shapes: Arc::new(crate::voice::speech::Shapes::load(&config.locales_dir)),
+    })
+}
+
+/// The version of the menus and translations configured: a hash of their files (or of the
+/// shipped ones the server falls back on), the same on every instance serving the same files.
+pub fn menu_version(config: &Config) -> String {
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    for (label, dir, shipped) in [
+        ("menus", &config.menus_dir, Config::default().menus_dir),
+        (
+            "locales",
+            &config.locales_dir,
+            Config::default().locales_dir,
+        ),
+    ] {
+        if dir.exists() || *dir != shipped {
+            files_under(label, dir, dir, &mut files);
+        }
+    }
+    if !config.menus_dir.exists() && config.menus_dir == Config::default().menus_dir {
+        files.extend(
+            shipped::MENUS
+                .iter()
+                .map(|(path, text)| (path.to_string(), text.as_bytes().to_vec())),
+        );
+    }
+    if !config.locales_dir.exists() && config.locales_dir == Config::default().locales_dir {
+        for (_, sources) in shipped::LOCALES {
+            files.extend(
+                sources
+                    .iter()
+                    .map(|(path, text)| (path.to_string(), text.as_bytes().to_vec())),
+            );
+        }
+    }
+    files.sort();
+    crate::runner::menus::fingerprint(files.iter().map(|(p, t)| (p.as_str(), t.as_slice())))
+}
+
+/// Every file under `dir`, named `label/` + its path from `root` (so the same files in another
+/// folder, or on another instance, give the same version, as the shipped ones do).
+fn files_under(
+    label: &str,
+    root: &std::path::Path,
+    dir: &std::path::Path,
+    out: &mut Vec<(String, Vec<u8>)>,
+) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files_under(label, root, &path, out);
+        } else if let Ok(text) = std::fs::read(&path) {
+            let name = path.strip_prefix(root).unwrap_or(&path);
+            out.push((format!("{label}/{}", name.display()), text));
+        }
+    }
+}
+
 pub async fn connect_crm(config: &Config) -> anyhow::Result<Arc<dyn CrmStore>> {
     Ok(connect_database(config).await?.0)
 }
@@ -263,13 +346,20 @@ pub async fn build_app(config: Config) -> anyhow::Result<App> {
     if config.sms.in_serve {
         notifier.clone().spawn();
     }
+    let set = MenuSet {
+        version: menu_version(&config),
+        menu,
+        catalog,
+        shapes: crate::voice::speech::Shapes::shared(&config.locales_dir),
+    };
+    let reload_config = config.clone();
+    let loader: Loader = Arc::new(move || load_menu_set(&reload_config));
     let app = App {
         interactions: crate::store::batch::InteractionWriter::start(crm.clone()),
         crm,
         notifier,
         sessions,
-        menu: Arc::new(menu),
-        catalog,
+        menus: Arc::new(Menus::new(set, loader)),
         config,
         limiter,
         area_cache,
@@ -299,6 +389,7 @@ pub async fn serve(app: App, listener: tokio::net::TcpListener) -> anyhow::Resul
             }
         });
     }
+    spawn_reload_on_hangup(app.clone());
     let router = crate::http::router(app);
     let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
     let signalled = std::sync::Arc::new(tokio::sync::Notify::new());
@@ -322,6 +413,28 @@ pub async fn serve(app: App, listener: tokio::net::TcpListener) -> anyhow::Resul
 /// Longer than a hop's deadline, so every hop under way when the signal came gets its answer;
 /// short enough for an orchestrator's termination grace period (Kubernetes: 30 s).
 const DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// `SIGHUP` reloads menus, translations and prompts (`App::reload_menus`: a set that fails
+/// the checks is logged and the old one stays).
+fn spawn_reload_on_hangup(app: App) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::hangup()) {
+            Ok(mut hangups) => {
+                tokio::spawn(async move {
+                    while hangups.recv().await.is_some() {
+                        tracing::info!("SIGHUP: reloading menus, translations and prompts");
+                        let _ = app.reload_menus().await;
+                    }
+                });
+            }
+            Err(e) => tracing::warn!(error = %e, "SIGHUP not handled: no menu reload on it"),
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = app;
+}
 
 async fn shutdown_signal() {
     let ctrl_c = async {

@@ -23,4 +23,4 @@ cargo test --locked --no-fail-fast
 echo "== the end-to-end suites again on PostgreSQL + Redis"
 DALAL_TEST_BACKEND=production cargo test --locked --no-fail-fast \
   --test ussd_http --test self_service --test security --test storm --test voice --test gateways --test mtn_push \
-  --test notifications --test kannel_notify --test metrics --test report
+  --test notifications --test kannel_notify --test metrics --test report --test reload

@@ -27,7 +27,7 @@ use super::{Admin, ApiError};
 use crate::runner::App;
 use crate::security::Refusal;
 use crate::voice::inventory;
-use crate::voice::speech::{PromptIndex, Shapes};
+use crate::voice::speech::PromptIndex;
 
 /// Largest recording accepted, in bytes (a minute of 44.1 kHz mono PCM is about 5 MB).
 pub const MAX_UPLOAD_BYTES: usize = 5 * 1024 * 1024;
@@ -103,13 +103,15 @@ struct Listing {
 
 /// Every language's prompts, as `dalal prompts` counts them, and what is left to record.
 fn listing(app: &App, index: &PromptIndex) -> Listing {
-    let shapes = Shapes::shared(&app.config.locales_dir);
-    let languages = app
+    // The menu set served now (a reload may have changed what needs recording).
+    let set = app.menus.current();
+    let shapes = &set.shapes;
+    let languages = set
         .catalog
         .languages
         .iter()
         .map(|lang| {
-            let needed = inventory::needed(&app.menu, &app.catalog, &shapes, lang);
+            let needed = inventory::needed(&set.menu, &set.catalog, shapes, lang);
             let mut out = Language {
                 lang: lang.clone(),
                 needed: needed.len(),
@@ -255,12 +257,12 @@ async fn upload(
     Path((lang, id)): Path<(String, String)>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    if !app.catalog.languages.contains(&lang) {
+    let set = app.menus.current();
+    if !set.catalog.languages.contains(&lang) {
         return Err(ApiError::NotFound);
     }
-    let shapes = Shapes::shared(&app.config.locales_dir);
     // Only ids of the inventory: nothing else is ever written under the prompts folder.
-    if !inventory::needed(&app.menu, &app.catalog, &shapes, &lang)
+    if !inventory::needed(&set.menu, &set.catalog, &set.shapes, &lang)
         .iter()
         .any(|n| n.id == id)
     {
@@ -293,7 +295,7 @@ async fn upload(
             tracing::warn!(%lang, %id, error = %e, "studio recording refused");
             ApiError::BadUpload(format!("sox could not convert the recording: {e}"))
         })?;
-    let index = PromptIndex::reload_shared(&app.config.voice.prompts_dir);
+    let index = PromptIndex::refresh(&app.config.voice.prompts_dir);
     let coverage = listing(&app, &index);
     let mine = coverage.languages.iter().find(|l| l.lang == lang);
     tracing::info!(%lang, %id, seconds, mp3, "studio recording stored");

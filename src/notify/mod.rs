@@ -76,7 +76,8 @@ pub struct Scheduled {
 pub struct Notifier {
     pub crm: Arc<dyn CrmStore>,
     pub outbox: Arc<dyn OutboxStore>,
-    pub catalog: Arc<Catalog>,
+    /// The translations SMS are written from: swapped by a menu reload.
+    pub catalog: arc_swap::ArcSwap<Catalog>,
     pub config: Arc<Config>,
     pub gateway: Option<Arc<dyn SmsGateway>>,
     client: reqwest::Client,
@@ -106,7 +107,7 @@ impl Notifier {
         Ok(Notifier {
             crm,
             outbox,
-            catalog,
+            catalog: arc_swap::ArcSwap::new(catalog),
             config,
             gateway,
             client,
@@ -346,9 +347,10 @@ impl Notifier {
     /// The row's text in the customer's language, with its encoding and segments.
     pub fn render(&self, row: &OutboxRow, subject: &Subject) -> Option<Rendered> {
         let (id, args) = messages::message(row, subject)?;
-        let shipped = |lang: &str| self.catalog.has_language(lang);
-        let language = subject.language(&shipped, self.catalog.default_lang());
-        let body = self.catalog.text(&language, id, &args);
+        let catalog = self.catalog.load();
+        let shipped = |lang: &str| catalog.has_language(lang);
+        let language = subject.language(&shipped, catalog.default_lang());
+        let body = catalog.text(&language, id, &args);
         let counted = crate::sms::segments::count(&body);
         Some(Rendered {
             language,
@@ -481,10 +483,9 @@ impl Notifier {
     /// `STOP` and its word in each shipped language (`sms-stop-words` in `sms.ftl`).
     fn is_stop_word(&self, text: &str) -> bool {
         let text = text.to_uppercase();
-        self.catalog.languages.iter().any(|lang| {
-            let words = self
-                .catalog
-                .text(lang, "sms-stop-words", &Default::default());
+        let catalog = self.catalog.load();
+        catalog.languages.iter().any(|lang| {
+            let words = catalog.text(lang, "sms-stop-words", &Default::default());
             words
                 .split_whitespace()
                 .any(|word| word.to_uppercase() == text)

@@ -12,6 +12,7 @@
 //! before the reply, as always.
 
 pub mod expiry;
+pub mod menus;
 mod resume;
 
 mod ussd;
@@ -34,7 +35,6 @@ use crate::domain::{Interaction, SessionEnd};
 use crate::engine::{ActionRequest, ActionResult, Engine, Reply, State, Step, messages};
 use crate::gateway::{mask_msisdn, redact_keypad_input};
 use crate::i18n::Catalog;
-use crate::menu::Menu;
 use crate::security::{Guard, PhoneLimiter};
 use crate::store::batch::InteractionWriter;
 use crate::store::{CrmStore, SessionStore, StoreError, StoreResult};
@@ -64,8 +64,8 @@ const APOLOGY_LOOKUP: Duration = Duration::from_millis(300);
 pub struct App {
     pub crm: Arc<dyn CrmStore>,
     pub sessions: Arc<dyn SessionStore>,
-    pub menu: Arc<Menu>,
-    pub catalog: Arc<Catalog>,
+    /// The menu and its translations, versioned: reloaded while serving (`menus.rs`).
+    pub menus: Arc<menus::Menus>,
     pub config: Arc<Config>,
     pub limiter: Arc<PhoneLimiter>,
     pub area_cache: Arc<AreaOutageCache>,
@@ -109,6 +109,10 @@ struct Session {
     /// The dropped session this one offered to resume (awaiting "1 continue, 2 start over").
     #[serde(default)]
     resume_from: Option<String>,
+    /// The menu set the session started on: every hop runs on it, whatever reload came
+    /// meanwhile (`menus.rs`). None for a session saved before sessions kept it.
+    #[serde(default)]
+    menu_version: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -120,7 +124,8 @@ struct LastHop {
 }
 
 impl Session {
-    fn new(state: State, phone: &str, now: DateTime<Utc>) -> Session {
+    /// A session starting now on the menu set `version`.
+    fn new(state: State, phone: &str, now: DateTime<Utc>, version: &str) -> Session {
         Session {
             state,
             phone: phone.to_string(),
@@ -133,6 +138,7 @@ impl Session {
             recorded: false,
             known: Known::default(),
             resume_from: None,
+            menu_version: Some(version.to_string()),
         }
     }
 
@@ -201,19 +207,25 @@ impl HopKey<'_> {
 }
 
 impl App {
-    /// The CRM actions, as the engine asks for them, for a session that already knows `known`.
-    pub fn actions<'a>(&'a self, known: &'a Mutex<Known>) -> Actions<'a> {
+    /// The translations new sessions get (the current menu set's).
+    pub fn catalog(&self) -> Arc<Catalog> {
+        self.menus.current().catalog.clone()
+    }
+
+    /// The CRM actions, as the engine asks for them, for a session that already knows `known`
+    /// and speaks from `catalog` (its menu set's).
+    pub fn actions<'a>(&'a self, catalog: &'a Catalog, known: &'a Mutex<Known>) -> Actions<'a> {
         Actions {
             crm: self.crm.as_ref(),
             sessions: self.sessions.as_ref(),
             area_cache: &self.area_cache,
-            catalog: &self.catalog,
+            catalog,
             config: &self.config,
             known,
         }
     }
 
-    fn engine(&self, channel: Channel) -> Engine<'_> {
+    fn engine<'a>(&self, set: &'a menus::MenuSet, channel: Channel) -> Engine<'a> {
         let profile = match channel {
             Channel::Ussd => crate::engine::Profile {
                 transliterate: self.config.transliterate,
@@ -221,7 +233,7 @@ impl App {
             },
             Channel::Voice => crate::engine::Profile::VOICE,
         };
-        Engine::new(&self.menu, &self.catalog, profile)
+        Engine::new(&set.menu, &set.catalog, profile)
     }
 
     fn session_ttl(&self, channel: Channel) -> Duration {
@@ -345,7 +357,7 @@ impl App {
                     end: true,
                 });
             }
-            let result = self.act(caller, session, &request).await?;
+            let result = self.act(engine.catalog, caller, session, &request).await?;
             let (next_state, next) = engine.resume(std::mem::take(&mut session.state), result);
             session.state = next_state;
             step = next;
@@ -356,13 +368,14 @@ impl App {
     /// the action learnt); a notable result becomes the session's outcome.
     async fn act(
         &self,
+        catalog: &Catalog,
         caller: &Caller<'_>,
         session: &mut Session,
         request: &ActionRequest,
     ) -> StoreResult<ActionResult> {
         let known = Mutex::new(std::mem::take(&mut session.known));
         let result = self
-            .actions(&known)
+            .actions(catalog, &known)
             .perform(request, &session.state, caller)
             .await;
         session.known = known.into_inner().unwrap_or_else(|p| p.into_inner());
@@ -374,7 +387,7 @@ impl App {
     }
 
     pub(crate) fn say(&self, lang: &str, id: &str) -> String {
-        let text = self.catalog.text(lang, id, &BTreeMap::new());
+        let text = self.catalog().text(lang, id, &BTreeMap::new());
         if self.config.transliterate {
             crate::text::gsm7::transliterate(&text)
         } else {
@@ -391,9 +404,10 @@ impl App {
                 None => self.crm.phone_language(phone).await.ok().flatten(),
             }
         };
+        let catalog = self.catalog();
         match tokio::time::timeout(APOLOGY_LOOKUP, lookup).await {
-            Ok(Some(lang)) if self.catalog.has_language(&lang) => lang,
-            _ => self.catalog.default_lang().to_string(),
+            Ok(Some(lang)) if catalog.has_language(&lang) => lang,
+            _ => catalog.default_lang().to_string(),
         }
     }
 

@@ -61,6 +61,15 @@ pub fn worth_offering(dropped: &State, fresh: &State) -> bool {
     (dropped.screen.as_str(), dropped.page) != (fresh.screen.as_str(), fresh.page)
 }
 
+/// Whether `dropped` ran on the menu set `version` (a session saved before sessions kept
+/// their version is taken to have).
+fn same_menu(dropped: &Session, version: Option<&str>) -> bool {
+    match (dropped.menu_version.as_deref(), version) {
+        (Some(a), Some(b)) => a == b,
+        _ => true,
+    }
+}
+
 fn pointer_key(channel: Channel, phone: &str) -> String {
     format!("latest:{}:{phone}", channel.as_str())
 }
@@ -129,6 +138,7 @@ impl App {
         key: &HopKey<'_>,
         phone: &str,
         now: DateTime<Utc>,
+        version: &str,
     ) -> StoreResult<Option<(String, Session)>> {
         let Some(window) = self.resume_window() else {
             return Ok(None);
@@ -146,6 +156,11 @@ impl App {
         };
         let dropped: Session =
             serde_json::from_slice(&bytes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        // Its place in the menu means something only in the menu it was on: a session
+        // dropped before a reload is not offered.
+        if !same_menu(&dropped, Some(version)) {
+            return Ok(None);
+        }
         Ok(resumable(&dropped, phone, now, window).then_some((dropped_key, dropped)))
     }
 
@@ -174,7 +189,8 @@ impl App {
             &session.phone,
             now,
             window + chrono::Duration::minutes(5),
-        ) {
+        ) || !same_menu(&dropped, session.menu_version.as_deref())
+        {
             return Ok(false);
         }
         if channel == Channel::Voice
@@ -211,7 +227,7 @@ mod tests {
     fn only_a_recent_dropped_session_past_its_first_screen_is_offered() {
         let now = Utc::now();
         let window = chrono::Duration::seconds(120);
-        let mut dropped = Session::new(State::default(), "+221786452821", now);
+        let mut dropped = Session::new(State::default(), "+221786452821", now, "v1");
         dropped.hops = 3;
         dropped.last_hop_at = now - chrono::Duration::seconds(30);
         assert!(resumable(&dropped, "+221786452821", now, window));

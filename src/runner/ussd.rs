@@ -171,21 +171,34 @@ impl App {
         key: &HopKey<'_>,
         inbound: &Inbound,
     ) -> Result<UssdAnswer, (Option<String>, StoreError)> {
-        let default_lang = self.catalog.default_lang().to_string();
         let stored = self.load_session(key).await.map_err(|e| (None, e))?;
-        let engine = self.engine(Channel::Ussd);
         let now = Utc::now();
         let hop = classify(stored.as_ref(), inbound);
+        // A session in flight runs on the menu set it started on, whatever reload came
+        // meanwhile; anything else on the current one.
+        let set = match stored
+            .as_ref()
+            .filter(|_| matches!(hop, Hop::Input(_) | Hop::TooLong))
+        {
+            None => Some(self.menus.current()),
+            Some(session) => self.menus.of(session.menu_version.as_deref()),
+        };
+        let Some(set) = set else {
+            let session = stored.expect("a session on a version");
+            return self.menu_gone(key, session, inbound, now).await;
+        };
+        let default_lang = set.catalog.default_lang().to_string();
+        let engine = self.engine(&set, Channel::Ussd);
         let mut offer = None;
         let (mut session, step) = match hop {
             Hop::Start => {
                 let vars = BTreeMap::from([("phone".to_string(), Value::text(&inbound.phone))]);
                 let (state, step) = engine.start(&default_lang, vars);
                 offer = self
-                    .dropped_session(key, &inbound.phone, now)
+                    .dropped_session(key, &inbound.phone, now, &set.version)
                     .await
                     .map_err(|e| (None, e))?;
-                (Session::new(state, &inbound.phone, now), step)
+                (Session::new(state, &inbound.phone, now, &set.version), step)
             }
             Hop::Input(input) if stored.as_ref().is_some_and(|s| s.resume_from.is_some()) => {
                 let mut session = stored.expect("classified against a session");
@@ -280,6 +293,27 @@ impl App {
         self.answer(key, session, inbound, now, reply).await
     }
 
+    /// A session whose menu set is no longer kept (a restart, another instance on another
+    /// version): its screen may not exist in the menu served now, so it ends politely, asking
+    /// the caller to dial again, and is recorded like any ended session.
+    async fn menu_gone(
+        &self,
+        key: &HopKey<'_>,
+        session: Session,
+        inbound: &Inbound,
+        now: chrono::DateTime<Utc>,
+    ) -> Result<UssdAnswer, (Option<String>, StoreError)> {
+        tracing::warn!(
+            session = %key.session_id,
+            phone = %mask_msisdn(&session.phone),
+            version = session.menu_version.as_deref().unwrap_or("-"),
+            "the session's menu version is gone: session ended"
+        );
+        let text = self.say(&session.state.lang, messages::SESSION_EXPIRED);
+        let reply = Reply { text, end: true };
+        self.answer(key, session, inbound, now, reply).await
+    }
+
     /// Saves the session with `reply` as its last answer (what a resend gets), and answers.
     async fn answer(
         &self,
@@ -330,6 +364,7 @@ mod tests {
             recorded: false,
             known: Default::default(),
             resume_from: None,
+            menu_version: None,
         }
     }
 

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use chrono::Utc;
 
+use super::menus::MenuSet;
 use super::{App, HOP_DEADLINE, HopKey, Session, resume};
 use crate::actions::{Caller, file_recorded_complaint};
 use crate::channel::{Channel, Event, Inbound, Recording};
@@ -17,7 +18,7 @@ use crate::metrics::HopOutcome;
 use crate::store::StoreError;
 use crate::voice::policy::{self, Desk, Effect, MenuView, Plan};
 use crate::voice::recording;
-use crate::voice::speech::{PromptIndex, Shapes, Speaker};
+use crate::voice::speech::{PromptIndex, Speaker};
 use crate::voice::{Collect, Turn, screen};
 
 /// Why a turn could not be answered (the caller is told the service is unavailable).
@@ -75,10 +76,11 @@ impl App {
             %error,
             "voice turn failed; caller told the service is unavailable"
         );
-        let lang = self.catalog.default_lang().to_string();
+        let set = self.menus.current();
+        let lang = set.catalog.default_lang().to_string();
         self.metrics.hop(gateway, channel, &lang, failed);
-        let (shapes, index) = self.prompt_sources();
-        let speaker = self.speaker(&shapes, &index, tts);
+        let index = self.prompt_index();
+        let speaker = self.speaker(&set, &index, tts);
         Ok(Some(Turn {
             session_id: inbound.session_id.clone(),
             segments: speaker.message(&lang, messages::UNAVAILABLE, &BTreeMap::new()),
@@ -88,22 +90,21 @@ impl App {
         }))
     }
 
-    fn prompt_sources(&self) -> (std::sync::Arc<Shapes>, std::sync::Arc<PromptIndex>) {
-        (
-            Shapes::shared(&self.config.locales_dir),
-            PromptIndex::shared(&self.config.voice.prompts_dir),
-        )
+    /// The recordings: the same for every menu set (a reload reads them again).
+    fn prompt_index(&self) -> std::sync::Arc<PromptIndex> {
+        PromptIndex::shared(&self.config.voice.prompts_dir)
     }
 
+    /// Speaks from `set`'s translations (the call's menu set).
     fn speaker<'s>(
         &'s self,
-        shapes: &'s Shapes,
+        set: &'s MenuSet,
         index: &'s PromptIndex,
         tts: &'s [&'s str],
     ) -> Speaker<'s> {
         Speaker {
-            catalog: &self.catalog,
-            shapes,
+            catalog: &set.catalog,
+            shapes: &set.shapes,
             index,
             chains: &self.config.voice.prompt_fallbacks,
             tts,
@@ -128,9 +129,6 @@ impl App {
         tts: &'static [&'static str],
         inbound: &Inbound,
     ) -> Result<Turn, TurnError> {
-        let (shapes, index) = self.prompt_sources();
-        let speaker = self.speaker(&shapes, &index, tts);
-        let engine = self.engine(Channel::Voice);
         let now = Utc::now();
         let caller = Caller {
             phone: &inbound.phone,
@@ -138,18 +136,41 @@ impl App {
             gateway: key.gateway,
             session_id: key.session_id,
         };
-        let stored = self
+        let mut stored = self
             .load_session(key)
             .await?
             .filter(|s| s.phone == inbound.phone);
+        // A call runs on the menu set it started on, whatever reload came meanwhile. One whose
+        // set is gone (a restart, another instance on another version) starts over on the
+        // current one: the caller hears the main menu again rather than a screen that may not
+        // exist any more.
+        let set = match &stored {
+            None => self.menus.current(),
+            Some(session) => match self.menus.of(session.menu_version.as_deref()) {
+                Some(set) => set,
+                None => {
+                    tracing::warn!(
+                        session = %key.session_id,
+                        phone = %mask_msisdn(&inbound.phone),
+                        version = session.menu_version.as_deref().unwrap_or("-"),
+                        "the call's menu version is gone: the call starts over"
+                    );
+                    stored = None;
+                    self.menus.current()
+                }
+            },
+        };
+        let index = self.prompt_index();
+        let speaker = self.speaker(&set, &index, tts);
+        let engine = self.engine(&set, Channel::Voice);
         let (mut session, plan) = match stored {
             None => {
                 let vars = BTreeMap::from([("phone".to_string(), Value::text(&inbound.phone))]);
-                let (state, step) = engine.start(self.catalog.default_lang(), vars);
-                let mut session = Session::new(state, &inbound.phone, now);
+                let (state, step) = engine.start(set.catalog.default_lang(), vars);
+                let mut session = Session::new(state, &inbound.phone, now, &set.version);
                 self.drive(&engine, &caller, &mut session, step).await?;
                 let offer = self
-                    .dropped_session(key, &inbound.phone, now)
+                    .dropped_session(key, &inbound.phone, now, &set.version)
                     .await?
                     .filter(|(_, dropped)| resume::worth_offering(&dropped.state, &session.state));
                 if let Some((dropped_key, dropped)) = offer {
@@ -195,7 +216,7 @@ impl App {
                     &speaker,
                     &session.state,
                     plan.error,
-                    &self.menu.home,
+                    &set.menu.home,
                 );
                 segments.extend(said);
                 if collect == Collect::Hangup && self.survey_due(&session, now).await? {
@@ -317,7 +338,7 @@ impl App {
                     name: "request_callback".into(),
                     args: BTreeMap::new(),
                 };
-                Ok(self.act(caller, session, &request).await?)
+                Ok(self.act(engine.catalog, caller, session, &request).await?)
             }
             Effect::SurveyAnswer(score) => {
                 let Some(id) = session.call.survey_invitation.take() else {
@@ -352,7 +373,7 @@ impl App {
                     .insert(file_recorded_complaint::URL_VAR.into(), Value::text(url));
                 // Said only once the ticket row is committed (the action returns after it).
                 let request = file_recorded_complaint::request();
-                let result = self.act(caller, session, &request).await?;
+                let result = self.act(engine.catalog, caller, session, &request).await?;
                 let reference = result.vars.get("ref").map(|r| r.display("en"));
                 // The interactions log has always said it this way; CRM queries rely on it.
                 session.outcome = Some(format!(

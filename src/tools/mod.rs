@@ -9,4 +9,5 @@ pub mod dial;
 pub mod generate;
 pub mod load;
 pub mod prompts;
+pub mod reload;
 pub mod usage;

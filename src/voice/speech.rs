@@ -51,10 +51,6 @@ impl Audio {
 /// Name of the manifest listing a language's synthetic placeholder prompts, one id a line.
 pub const SYNTHETIC_MANIFEST: &str = "SYNTHETIC";
 
-/// Prompt indexes per folder, shared by every call of the process.
-type PromptCache = Mutex<HashMap<PathBuf, Arc<PromptIndex>>>;
-static PROMPT_CACHE: OnceLock<PromptCache> = OnceLock::new();
-
 /// The recorded prompts on disk.
 #[derive(Debug, Default)]
 pub struct PromptIndex {
@@ -114,29 +110,21 @@ impl PromptIndex {
         index
     }
 
-    /// The index of `dir`, read once per process (and again on [`PromptIndex::reload_shared`]).
+    /// The index of `dir`, read once per process (and again on [`Self::refresh`]).
     pub fn shared(dir: &Path) -> Arc<PromptIndex> {
-        let mut cache = PROMPT_CACHE
-            .get_or_init(Default::default)
-            .lock()
-            .expect("prompt cache");
+        let mut cache = prompt_cache().lock().expect("prompt cache");
         cache
             .entry(dir.to_path_buf())
             .or_insert_with(|| Arc::new(PromptIndex::load(dir)))
             .clone()
     }
 
-    /// Reads `dir` again for every later [`PromptIndex::shared`]: a prompt recorded in the
-    /// studio is said from the next turn on, without a restart. Turns in flight keep the
-    /// index they hold.
-    pub fn reload_shared(dir: &Path) -> Arc<PromptIndex> {
-        let fresh = Arc::new(PromptIndex::load(dir));
-        PROMPT_CACHE
-            .get_or_init(Default::default)
-            .lock()
-            .expect("prompt cache")
-            .insert(dir.to_path_buf(), fresh.clone());
-        fresh
+    /// Reads `dir` again for [`Self::shared`] (a menu reload: new recordings are served).
+    pub fn refresh(dir: &Path) -> Arc<PromptIndex> {
+        let index = Arc::new(PromptIndex::load(dir));
+        let mut cache = prompt_cache().lock().expect("prompt cache");
+        cache.insert(dir.to_path_buf(), index.clone());
+        index
     }
 
     pub fn get(&self, lang: &str, id: &str) -> Option<Audio> {
@@ -157,6 +145,15 @@ impl PromptIndex {
     pub fn is_synthetic(&self, lang: &str, id: &str) -> bool {
         self.synthetic.contains(&(lang.to_string(), id.to_string()))
     }
+}
+
+/// Prompt indexes per folder, shared by every call of the process.
+type PromptCache = Mutex<HashMap<PathBuf, Arc<PromptIndex>>>;
+
+/// The prompt indexes read, per folder.
+fn prompt_cache() -> &'static PromptCache {
+    static CACHE: OnceLock<PromptCache> = OnceLock::new();
+    CACHE.get_or_init(Default::default)
 }
 
 /// The Fluent patterns of every message of every locale folder, to split them for speech.
