@@ -23,7 +23,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Serialize;
 
-use super::{Admin, ApiError};
+use super::ApiError;
+use super::admin::Admin;
 use crate::runner::App;
 use crate::security::Refusal;
 use crate::voice::inventory;

@@ -12,6 +12,7 @@
 //! before the reply, as always.
 
 pub mod expiry;
+mod failure;
 pub mod menus;
 mod resume;
 

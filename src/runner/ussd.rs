@@ -1,15 +1,18 @@
-//! USSD hops: the resend and expiry rules (pure), then the engine.
+//! USSD hops: the resend and expiry rules (pure), then one named step per kind of hop (a new
+//! session, a resend, an expired session, a session in flight, the answer to the offer to
+//! resume), each ending in `answer` (the session saved, the screen returned). Failures are
+//! `HopError`s, told to the caller in `failure.rs`.
 
 use std::collections::BTreeMap;
-
-use chrono::Utc;
-
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+
+use super::failure::HopError;
 use super::{App, HopKey, LastHop, Session, resume};
 use crate::actions::Caller;
 use crate::channel::{Channel, Event, Inbound};
-use crate::engine::{Reply, Value, messages};
+use crate::engine::{Engine, Reply, Step, Value, messages};
 use crate::gateway::mask_msisdn;
 use crate::metrics::HopOutcome;
 use crate::store::StoreError;
@@ -115,182 +118,236 @@ impl App {
         Ok(Some(answer))
     }
 
+    /// One hop within its budget; a failure becomes the goodbye.
     async fn ussd_hop(&self, key: &HopKey<'_>, budget: Duration, inbound: &Inbound) -> UssdAnswer {
         if !self.limiter.allow(&inbound.phone) {
-            tracing::warn!(phone = %mask_msisdn(&inbound.phone), "rate limited");
-            let lang = self.caller_language(&inbound.phone).await;
-            self.metrics.rejected(key.gateway, 429);
-            let channel = Channel::Ussd.as_str();
-            self.metrics
-                .hop(key.gateway, channel, &lang, HopOutcome::RateLimited);
-            return UssdAnswer::new(Reply {
-                text: self.say(&lang, messages::RATE_LIMITED),
-                end: true,
-            });
+            return self.rate_limited(key, &inbound.phone).await;
         }
-        let outcome = tokio::time::timeout(budget, self.try_ussd_hop(key, inbound)).await;
-        let (lang, error, failed) = match outcome {
-            Ok(Ok(answer)) => return answer,
-            Ok(Err((lang, error))) => {
-                self.count_store_error(&error);
-                (lang, error.to_string(), HopOutcome::Error)
-            }
-            Err(_) => (
-                None,
-                format!("no answer within {budget:?}"),
-                HopOutcome::Timeout,
-            ),
-        };
-        tracing::error!(
-            session = %inbound.session_id,
-            phone = %mask_msisdn(&inbound.phone),
-            %error,
-            "hop failed; caller told the service is unavailable"
-        );
-        let lang = match lang {
-            Some(lang) => lang,
-            None => self.caller_language(&inbound.phone).await,
-        };
+        let hop = tokio::time::timeout(budget, self.try_ussd_hop(key, inbound)).await;
+        match hop.unwrap_or_else(|_| Err(HopError::Timeout(budget))) {
+            Ok(answer) => answer,
+            Err(error) => self.ussd_goodbye(key, &inbound.phone, error).await,
+        }
+    }
+
+    async fn rate_limited(&self, key: &HopKey<'_>, phone: &str) -> UssdAnswer {
+        tracing::warn!(phone = %mask_msisdn(phone), "rate limited");
+        let lang = self.caller_language(phone).await;
+        self.metrics.rejected(key.gateway, 429);
+        let channel = Channel::Ussd.as_str();
+        self.metrics
+            .hop(key.gateway, channel, &lang, HopOutcome::RateLimited);
+        UssdAnswer::new(Reply {
+            text: self.say(&lang, messages::RATE_LIMITED),
+            end: true,
+        })
+    }
+
+    /// A failed hop's `END` screen; the session is dropped.
+    async fn ussd_goodbye(&self, key: &HopKey<'_>, phone: &str, error: HopError) -> UssdAnswer {
+        let lang = self.hop_failed(key, phone, error).await;
         // Best effort: the store that failed may be the session store itself.
         let _ = tokio::time::timeout(
             super::APOLOGY_LOOKUP,
             self.sessions.delete(&key.store_key()),
         )
         .await;
-        let channel = Channel::Ussd.as_str();
-        self.metrics.hop(key.gateway, channel, &lang, failed);
         UssdAnswer::new(Reply {
             text: self.say(&lang, messages::UNAVAILABLE),
             end: true,
         })
     }
 
-    /// Errors carry the session's language when it is known.
+    /// Loads the session, classifies the hop against it, and takes the matching step.
     async fn try_ussd_hop(
         &self,
         key: &HopKey<'_>,
         inbound: &Inbound,
-    ) -> Result<UssdAnswer, (Option<String>, StoreError)> {
-        let stored = self.load_session(key).await.map_err(|e| (None, e))?;
+    ) -> Result<UssdAnswer, HopError> {
+        let stored = self.load_session(key).await?;
         let now = Utc::now();
-        let hop = classify(stored.as_ref(), inbound);
-        // A session in flight runs on the menu set it started on, whatever reload came
-        // meanwhile; anything else on the current one.
-        let set = match stored
-            .as_ref()
-            .filter(|_| matches!(hop, Hop::Input(_) | Hop::TooLong))
-        {
-            None => Some(self.menus.current()),
-            Some(session) => self.menus.of(session.menu_version.as_deref()),
-        };
-        let Some(set) = set else {
-            let session = stored.expect("a session on a version");
-            return self.menu_gone(key, session, inbound, now).await;
-        };
-        let default_lang = set.catalog.default_lang().to_string();
-        let engine = self.engine(&set, Channel::Ussd);
-        let mut offer = None;
-        let (mut session, step) = match hop {
-            Hop::Start => {
-                let vars = BTreeMap::from([("phone".to_string(), Value::text(&inbound.phone))]);
-                let (state, step) = engine.start(&default_lang, vars);
-                offer = self
-                    .dropped_session(key, &inbound.phone, now, &set.version)
+        match classify(stored.as_ref(), inbound) {
+            Hop::Start => self.start_session(key, inbound, now).await,
+            Hop::Resend(last) => Ok(self.resend(key, stored.as_ref(), last)),
+            Hop::Expired => Ok(self.expired(key)),
+            Hop::Input(input) => {
+                let session = stored.expect("classified against a session");
+                self.continue_session(key, session, Some(input), inbound, now)
                     .await
-                    .map_err(|e| (None, e))?;
-                (Session::new(state, &inbound.phone, now, &set.version), step)
-            }
-            Hop::Input(input) if stored.as_ref().is_some_and(|s| s.resume_from.is_some()) => {
-                let mut session = stored.expect("classified against a session");
-                let dropped_key = session.resume_from.take().unwrap_or_default();
-                let state = std::mem::take(&mut session.state);
-                let (state, step) = match resume::choice(input) {
-                    Some(resume::Choice::Continue) => {
-                        session.state = state;
-                        self.take_over(Channel::Ussd, &mut session, &dropped_key, now)
-                            .await
-                            .map_err(|e| (None, e))?;
-                        engine.show(std::mem::take(&mut session.state), None)
-                    }
-                    Some(resume::Choice::StartOver) => engine.show(state, None),
-                    None => {
-                        // Asked again, with the error on top where the page has room for
-                        // it (a Wolof offer is a UCS-2 page: 80 characters).
-                        session.resume_from = Some(dropped_key);
-                        let lang = state.lang.clone();
-                        session.state = state;
-                        let offer = self.say(&lang, resume::OFFER);
-                        let text = format!("{}\n{offer}", self.say(&lang, messages::INVALID));
-                        let text = if PageBudget::USSD.fits(&text) {
-                            text
-                        } else {
-                            offer
-                        };
-                        let offer = Reply { text, end: false };
-                        return self.answer(key, session, inbound, now, offer).await;
-                    }
-                };
-                (Session { state, ..session }, step)
-            }
-            Hop::Resend(last) => {
-                let lang = stored.as_ref().map(|s| s.state.lang.as_str());
-                let lang = lang.unwrap_or(&default_lang);
-                let channel = Channel::Ussd.as_str();
-                self.metrics
-                    .hop(key.gateway, channel, lang, HopOutcome::Resend);
-                let reply = Reply {
-                    text: last.reply,
-                    end: last.end,
-                };
-                return Ok(UssdAnswer {
-                    reply,
-                    repeated: true,
-                });
-            }
-            Hop::Expired => {
-                let channel = Channel::Ussd.as_str();
-                self.metrics
-                    .hop(key.gateway, channel, &default_lang, HopOutcome::Expired);
-                return Ok(UssdAnswer::new(Reply {
-                    text: self.say(&default_lang, messages::SESSION_EXPIRED),
-                    end: true,
-                }));
             }
             Hop::TooLong => {
-                let mut session = stored.expect("classified against a session");
+                let session = stored.expect("classified against a session");
+                self.continue_session(key, session, None, inbound, now)
+                    .await
+            }
+        }
+    }
+
+    /// A resent hop gets its screen again, with no second effect.
+    fn resend(&self, key: &HopKey<'_>, stored: Option<&Session>, last: LastHop) -> UssdAnswer {
+        let channel = Channel::Ussd.as_str();
+        let outcome = HopOutcome::Resend;
+        match stored {
+            Some(session) => self
+                .metrics
+                .hop(key.gateway, channel, &session.state.lang, outcome),
+            None => {
+                let set = self.menus.current();
+                let lang = set.catalog.default_lang();
+                self.metrics.hop(key.gateway, channel, lang, outcome);
+            }
+        }
+        let reply = Reply {
+            text: last.reply,
+            end: last.end,
+        };
+        UssdAnswer {
+            reply,
+            repeated: true,
+        }
+    }
+
+    fn expired(&self, key: &HopKey<'_>) -> UssdAnswer {
+        let set = self.menus.current();
+        let lang = set.catalog.default_lang();
+        let channel = Channel::Ussd.as_str();
+        self.metrics
+            .hop(key.gateway, channel, lang, HopOutcome::Expired);
+        UssdAnswer::new(Reply {
+            text: self.say(lang, messages::SESSION_EXPIRED),
+            end: true,
+        })
+    }
+
+    /// A new session on the current menu set: its first screen, or the offer to resume the
+    /// caller's last session if it dropped mid-way.
+    async fn start_session(
+        &self,
+        key: &HopKey<'_>,
+        inbound: &Inbound,
+        now: DateTime<Utc>,
+    ) -> Result<UssdAnswer, HopError> {
+        let set = self.menus.current();
+        let engine = self.engine(&set, Channel::Ussd);
+        let vars = BTreeMap::from([("phone".to_string(), Value::text(&inbound.phone))]);
+        let (state, step) = engine.start(set.catalog.default_lang(), vars);
+        let dropped = self
+            .dropped_session(key, &inbound.phone, now, &set.version)
+            .await?;
+        let mut session = Session::new(state, &inbound.phone, now, &set.version);
+        let reply = self
+            .step_engine(key, &engine, &mut session, step, inbound)
+            .await?;
+        let offer =
+            dropped.filter(|(_, dropped)| resume::worth_offering(&dropped.state, &session.state));
+        let reply = match offer {
+            Some((dropped_key, dropped)) => self.offer_resume(&mut session, dropped_key, dropped),
+            None => reply,
+        };
+        self.answer(key, session, inbound, now, reply).await
+    }
+
+    /// The caller's last session dropped mid-way: continue it, or start over (the menu
+    /// reached meanwhile is kept for that). Asked in the dropped session's language.
+    fn offer_resume(&self, session: &mut Session, dropped_key: String, dropped: Session) -> Reply {
+        session.resume_from = Some(dropped_key);
+        session.state.lang = dropped.state.lang;
+        let text = self.say(&session.state.lang, resume::OFFER);
+        Reply { text, end: false }
+    }
+
+    /// A session in flight takes the caller's `newest` input (`None`: longer than a phone
+    /// can send, the same screen again), on the menu set it started on, whatever reload came
+    /// meanwhile.
+    async fn continue_session(
+        &self,
+        key: &HopKey<'_>,
+        mut session: Session,
+        newest: Option<&str>,
+        inbound: &Inbound,
+        now: DateTime<Utc>,
+    ) -> Result<UssdAnswer, HopError> {
+        let Some(set) = self.menus.of(session.menu_version.as_deref()) else {
+            return self.menu_gone(key, session, inbound, now).await;
+        };
+        let engine = self.engine(&set, Channel::Ussd);
+        let step = match newest {
+            Some(input) if session.resume_from.is_some() => {
+                self.resume_answered(&engine, &mut session, input, now)
+                    .await?
+            }
+            Some(input) => {
+                let (state, step) = engine.input(std::mem::take(&mut session.state), input);
+                session.state = state;
+                step
+            }
+            None => {
                 let state = std::mem::take(&mut session.state);
                 let (state, step) = engine.show(state, Some(messages::INPUT_TOO_LONG));
-                (Session { state, ..session }, step)
-            }
-            Hop::Input(input) => {
-                let mut session = stored.expect("classified against a session");
-                let (state, step) = engine.input(std::mem::take(&mut session.state), input);
-                (Session { state, ..session }, step)
+                session.state = state;
+                step
             }
         };
+        let reply = self
+            .step_engine(key, &engine, &mut session, step, inbound)
+            .await?;
+        self.answer(key, session, inbound, now, reply).await
+    }
+
+    /// The caller's key on the offer to resume: "continue" takes the dropped session's place
+    /// over, "start over" keeps this one's screen; anything else is asked again, with the
+    /// error on top where the page has room for it (a Wolof offer is a UCS-2 page: 80
+    /// characters).
+    async fn resume_answered(
+        &self,
+        engine: &Engine<'_>,
+        session: &mut Session,
+        input: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Step, HopError> {
+        let dropped_key = session.resume_from.take().unwrap_or_default();
+        match resume::choice(input) {
+            Some(resume::Choice::Continue) => {
+                self.take_over(Channel::Ussd, session, &dropped_key, now)
+                    .await?;
+            }
+            Some(resume::Choice::StartOver) => {}
+            None => {
+                session.resume_from = Some(dropped_key);
+                let lang = &session.state.lang;
+                let offer = self.say(lang, resume::OFFER);
+                let text = format!("{}\n{offer}", self.say(lang, messages::INVALID));
+                let text = if PageBudget::USSD.fits(&text) {
+                    text
+                } else {
+                    offer
+                };
+                return Ok(Step::Show(Reply { text, end: false }));
+            }
+        }
+        let (state, step) = engine.show(std::mem::take(&mut session.state), None);
+        session.state = state;
+        Ok(step)
+    }
+
+    /// Runs the engine from `step` to the next screen, performing the actions it asks for; a
+    /// failure is told in the session's language.
+    async fn step_engine(
+        &self,
+        key: &HopKey<'_>,
+        engine: &Engine<'_>,
+        session: &mut Session,
+        step: Step,
+        inbound: &Inbound,
+    ) -> Result<Reply, HopError> {
         let caller = Caller {
             phone: &inbound.phone,
             channel: Channel::Ussd.as_str(),
             gateway: key.gateway,
             session_id: key.session_id,
         };
-        let lang_of = |s: &Session| Some(s.state.lang.clone());
-        let reply = self
-            .drive(&engine, &caller, &mut session, step)
-            .await
-            .map_err(|e| (lang_of(&session), e))?;
-        let offer =
-            offer.filter(|(_, dropped)| resume::worth_offering(&dropped.state, &session.state));
-        if let Some((dropped_key, dropped)) = offer {
-            // The caller's last session dropped mid-way: continue it, or start over (the menu
-            // reached meanwhile is kept for that).
-            session.resume_from = Some(dropped_key);
-            session.state.lang = dropped.state.lang.clone();
-            let text = self.say(&dropped.state.lang, resume::OFFER);
-            let offer = Reply { text, end: false };
-            return self.answer(key, session, inbound, now, offer).await;
-        }
-        self.answer(key, session, inbound, now, reply).await
+        let reply = self.drive(engine, &caller, session, step).await;
+        reply.map_err(|e| HopError::in_language(e, &session.state.lang))
     }
 
     /// A session whose menu set is no longer kept (a restart, another instance on another
@@ -301,8 +358,8 @@ impl App {
         key: &HopKey<'_>,
         session: Session,
         inbound: &Inbound,
-        now: chrono::DateTime<Utc>,
-    ) -> Result<UssdAnswer, (Option<String>, StoreError)> {
+        now: DateTime<Utc>,
+    ) -> Result<UssdAnswer, HopError> {
         tracing::warn!(
             session = %key.session_id,
             phone = %mask_msisdn(&session.phone),
@@ -320,9 +377,9 @@ impl App {
         key: &HopKey<'_>,
         mut session: Session,
         inbound: &Inbound,
-        now: chrono::DateTime<Utc>,
+        now: DateTime<Utc>,
         reply: Reply,
-    ) -> Result<UssdAnswer, (Option<String>, StoreError)> {
+    ) -> Result<UssdAnswer, HopError> {
         let token = match &inbound.event {
             Event::Input(input) => input.resend_token().unwrap_or_default().to_string(),
             _ => String::new(),
@@ -332,10 +389,8 @@ impl App {
             reply: reply.text.clone(),
             end: reply.end,
         });
-        let lang = Some(session.state.lang.clone());
-        self.finish_hop(key, &mut session, now, reply.end)
-            .await
-            .map_err(|e| (lang, e))?;
+        let saved = self.finish_hop(key, &mut session, now, reply.end).await;
+        saved.map_err(|e| HopError::in_language(e, &session.state.lang))?;
         Ok(UssdAnswer::new(reply))
     }
 }

@@ -5,36 +5,46 @@
 //! `resume_secs` (`runner::resume`).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
+use super::failure::HopError;
 use super::menus::MenuSet;
 use super::{App, HOP_DEADLINE, HopKey, Session, resume};
 use crate::actions::{Caller, file_recorded_complaint};
 use crate::channel::{Channel, Event, Inbound, Recording};
 use crate::engine::{ActionRequest, ActionResult, Engine, Value, messages};
 use crate::gateway::mask_msisdn;
-use crate::metrics::HopOutcome;
 use crate::store::StoreError;
 use crate::voice::policy::{self, Desk, Effect, MenuView, Plan};
 use crate::voice::recording;
-use crate::voice::speech::{PromptIndex, Speaker};
+use crate::voice::speech::{PromptIndex, Segment, Speaker};
 use crate::voice::{Collect, Turn, screen};
-
-/// Why a turn could not be answered (the caller is told the service is unavailable).
-#[derive(Debug, thiserror::Error)]
-enum TurnError {
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("recording not stored in {}: {source}", dir.display())]
-    Recording {
-        dir: std::path::PathBuf,
-        source: std::io::Error,
-    },
-}
 
 /// The node the offer's call-back is keyed by (one call-back per call).
 const OFFER_NODE: &str = "voice_offer";
+
+/// What a turn's steps work with: the call's menu set, and the caller.
+struct OnSet<'a> {
+    set: &'a MenuSet,
+    engine: Engine<'a>,
+    speaker: Speaker<'a>,
+    caller: Caller<'a>,
+    now: DateTime<Utc>,
+}
+
+/// What the turn says so far, in the language it began in.
+struct Said {
+    lang: String,
+    segments: Vec<Segment>,
+}
+
+impl Said {
+    fn say(&mut self, speaker: &Speaker<'_>, id: &str, args: &BTreeMap<String, Value>) {
+        self.segments.extend(speaker.message(&self.lang, id, args));
+    }
+}
 
 impl App {
     /// Answers one request of a voice platform: `None` once the call is over (recorded), else
@@ -56,38 +66,36 @@ impl App {
             return Ok(None);
         }
         let started = std::time::Instant::now();
-        let channel = Channel::Voice.as_str();
-        let outcome =
+        let turn =
             tokio::time::timeout(HOP_DEADLINE, self.try_voice_turn(&key, tts, &inbound)).await;
+        let channel = Channel::Voice.as_str();
         self.metrics.hop_time(gateway, channel, started.elapsed());
-        let (error, failed) = match outcome {
-            Ok(Ok(turn)) => return Ok(Some(turn)),
-            Ok(Err(e)) => {
-                if let TurnError::Store(store) = &e {
-                    self.count_store_error(store);
-                }
-                (e.to_string(), HopOutcome::Error)
-            }
-            Err(_) => ("no answer in time".to_string(), HopOutcome::Timeout),
+        let turn = match turn.unwrap_or_else(|_| Err(HopError::Timeout(HOP_DEADLINE))) {
+            Ok(turn) => turn,
+            Err(error) => self.voice_goodbye(&key, tts, &inbound, error).await,
         };
-        tracing::error!(
-            session = %inbound.session_id,
-            phone = %mask_msisdn(&inbound.phone),
-            %error,
-            "voice turn failed; caller told the service is unavailable"
-        );
+        Ok(Some(turn))
+    }
+
+    /// A failed turn's goodbye, then the call hangs up.
+    async fn voice_goodbye(
+        &self,
+        key: &HopKey<'_>,
+        tts: &'static [&'static str],
+        inbound: &Inbound,
+        error: HopError,
+    ) -> Turn {
+        let lang = self.hop_failed(key, &inbound.phone, error).await;
         let set = self.menus.current();
-        let lang = set.catalog.default_lang().to_string();
-        self.metrics.hop(gateway, channel, &lang, failed);
         let index = self.prompt_index();
         let speaker = self.speaker(&set, &index, tts);
-        Ok(Some(Turn {
+        Turn {
             session_id: inbound.session_id.clone(),
             segments: speaker.message(&lang, messages::UNAVAILABLE, &BTreeMap::new()),
             lang,
             collect: Collect::Hangup,
             timeout_secs: self.config.voice.key_timeout_secs,
-        }))
+        }
     }
 
     /// The recordings: the same for every menu set (a reload reads them again).
@@ -123,12 +131,15 @@ impl App {
         }
     }
 
+    /// One turn: the call's session and menu set, a new call started or the policy's plan for
+    /// this event, the plan carried out, the turn closed (the screen, or the policy's closing
+    /// words), the session saved.
     async fn try_voice_turn(
         &self,
         key: &HopKey<'_>,
         tts: &'static [&'static str],
         inbound: &Inbound,
-    ) -> Result<Turn, TurnError> {
+    ) -> Result<Turn, HopError> {
         let now = Utc::now();
         let caller = Caller {
             phone: &inbound.phone,
@@ -136,128 +147,176 @@ impl App {
             gateway: key.gateway,
             session_id: key.session_id,
         };
-        let mut stored = self
-            .load_session(key)
-            .await?
-            .filter(|s| s.phone == inbound.phone);
-        // A call runs on the menu set it started on, whatever reload came meanwhile. One whose
-        // set is gone (a restart, another instance on another version) starts over on the
-        // current one: the caller hears the main menu again rather than a screen that may not
-        // exist any more.
-        let set = match &stored {
-            None => self.menus.current(),
-            Some(session) => match self.menus.of(session.menu_version.as_deref()) {
-                Some(set) => set,
-                None => {
-                    tracing::warn!(
-                        session = %key.session_id,
-                        phone = %mask_msisdn(&inbound.phone),
-                        version = session.menu_version.as_deref().unwrap_or("-"),
-                        "the call's menu version is gone: the call starts over"
-                    );
-                    stored = None;
-                    self.menus.current()
-                }
-            },
-        };
+        let (stored, set) = self.load_call(key, inbound).await?;
         let index = self.prompt_index();
-        let speaker = self.speaker(&set, &index, tts);
-        let engine = self.engine(&set, Channel::Voice);
-        let (mut session, plan) = match stored {
-            None => {
-                let vars = BTreeMap::from([("phone".to_string(), Value::text(&inbound.phone))]);
-                let (state, step) = engine.start(set.catalog.default_lang(), vars);
-                let mut session = Session::new(state, &inbound.phone, now, &set.version);
-                self.drive(&engine, &caller, &mut session, step).await?;
-                let offer = self
-                    .dropped_session(key, &inbound.phone, now, &set.version)
-                    .await?
-                    .filter(|(_, dropped)| resume::worth_offering(&dropped.state, &session.state));
-                if let Some((dropped_key, dropped)) = offer {
-                    // The caller's last call hung up mid-menu: continue it, or start over (the
-                    // menu reached meanwhile is kept for that). Said in the dropped call's
-                    // language.
-                    session.resume_from = Some(dropped_key);
-                    session.state.lang = dropped.state.lang;
-                    session.call.mode = policy::Mode::Resume;
-                }
-                (session, None)
-            }
+        let on = OnSet {
+            speaker: self.speaker(&set, &index, tts),
+            engine: self.engine(&set, Channel::Voice),
+            set: &set,
+            caller,
+            now,
+        };
+        let (mut session, mut plan) = match stored {
+            None => (self.start_call(key, &on).await?, Plan::nothing()),
             Some(mut session) => {
-                let plan = self.plan(&engine, &mut session, &inbound.event);
-                (session, Some(plan))
+                let plan = self.plan(&on.engine, &mut session, &inbound.event);
+                (session, plan)
             }
         };
-        let mut segments = Vec::new();
-        let mut plan = plan.unwrap_or_else(Plan::nothing);
-        let lang = session.state.lang.clone();
-        for said in &plan.say {
-            segments.extend(speaker.message(&lang, said.id, &said.args));
+        let mut said = self.carry_out(&on, &mut session, &mut plan).await?;
+        let collect = self.close_turn(&on, &mut session, &plan, &mut said).await?;
+        self.end_turn(key, session, said.segments, collect, now)
+            .await
+    }
+
+    /// The call's session (none for a new call, or one from another phone) and the menu set
+    /// it runs on: the one it started on, whatever reload came meanwhile. A call whose set is
+    /// gone (a restart, another instance on another version) starts over on the current one:
+    /// the caller hears the main menu again rather than a screen that may not exist any more.
+    async fn load_call(
+        &self,
+        key: &HopKey<'_>,
+        inbound: &Inbound,
+    ) -> Result<(Option<Session>, Arc<MenuSet>), HopError> {
+        let stored = self.load_session(key).await?;
+        let Some(session) = stored.filter(|s| s.phone == inbound.phone) else {
+            return Ok((None, self.menus.current()));
+        };
+        if let Some(set) = self.menus.of(session.menu_version.as_deref()) {
+            return Ok((Some(session), set));
+        }
+        tracing::warn!(
+            session = %key.session_id,
+            phone = %mask_msisdn(&inbound.phone),
+            version = session.menu_version.as_deref().unwrap_or("-"),
+            "the call's menu version is gone: the call starts over"
+        );
+        Ok((None, self.menus.current()))
+    }
+
+    /// A new call: the menu's first screen, or the offer to continue the caller's last call if
+    /// it hung up mid-menu (the menu reached meanwhile is kept for "start over"), said in the
+    /// dropped call's language.
+    async fn start_call(&self, key: &HopKey<'_>, on: &OnSet<'_>) -> Result<Session, HopError> {
+        let phone = on.caller.phone;
+        let vars = BTreeMap::from([("phone".to_string(), Value::text(phone))]);
+        let (state, step) = on.engine.start(on.set.catalog.default_lang(), vars);
+        let mut session = Session::new(state, phone, on.now, &on.set.version);
+        self.drive(&on.engine, &on.caller, &mut session, step)
+            .await?;
+        let offer = self
+            .dropped_session(key, phone, on.now, &on.set.version)
+            .await?
+            .filter(|(_, dropped)| resume::worth_offering(&dropped.state, &session.state));
+        if let Some((dropped_key, dropped)) = offer {
+            session.resume_from = Some(dropped_key);
+            session.state.lang = dropped.state.lang;
+            session.call.mode = policy::Mode::Resume;
+        }
+        Ok(session)
+    }
+
+    /// Says what the plan says, performs its effect (and says what comes of it), and keeps
+    /// its outcome. The turn's words stay in the language the turn began in.
+    async fn carry_out(
+        &self,
+        on: &OnSet<'_>,
+        session: &mut Session,
+        plan: &mut Plan,
+    ) -> Result<Said, HopError> {
+        let mut said = Said {
+            lang: session.state.lang.clone(),
+            segments: Vec::new(),
+        };
+        for message in &plan.say {
+            said.say(&on.speaker, message.id, &message.args);
         }
         if let Some(effect) = plan.effect.take() {
-            let result = self.perform(&engine, &caller, &mut session, effect).await?;
+            let result = self
+                .perform(&on.engine, &on.caller, session, effect)
+                .await?;
             if let Some(id) = plan.after_effect {
-                segments.extend(speaker.message(&lang, id, &result.vars));
+                said.say(&on.speaker, id, &result.vars);
             }
         }
         if let Some(outcome) = plan.outcome.take() {
             session.outcome = Some(outcome);
         }
-        let collect = match policy::closing(&mut session.call, &plan) {
-            Some((message, collect)) => {
-                if let Some(id) = message {
-                    segments.extend(speaker.message(&lang, id, &BTreeMap::new()));
-                }
-                collect
+        Ok(said)
+    }
+
+    /// How the turn ends: the policy's closing words, else the screen spoken (and, when the
+    /// menu is over, the survey asked if due). Returns what to collect from the caller.
+    async fn close_turn(
+        &self,
+        on: &OnSet<'_>,
+        session: &mut Session,
+        plan: &Plan,
+        said: &mut Said,
+    ) -> Result<Collect, HopError> {
+        if let Some((message, collect)) = policy::closing(&mut session.call, plan) {
+            if let Some(id) = message {
+                said.say(&on.speaker, id, &BTreeMap::new());
             }
-            None => {
-                let (said, collect) = screen::speak(
-                    &engine,
-                    &speaker,
-                    &session.state,
-                    plan.error,
-                    &set.menu.home,
-                );
-                segments.extend(said);
-                if collect == Collect::Hangup && self.survey_due(&session, now).await? {
-                    // The menu is over and the call went well enough to ask how it went.
-                    let invitation = self
-                        .notifier
-                        .outbox
-                        .invite_in_call(
-                            &session.phone,
-                            crate::actions::session_account(&session.state),
-                            &lang,
-                            now,
-                        )
-                        .await?;
-                    session.call.survey_invitation = Some(invitation.id);
-                    session.call.mode = policy::Mode::Survey;
-                    // Goodbye comes after the answer, not before the question.
-                    let goodbye = speaker.message(&lang, policy::ids::GOODBYE, &BTreeMap::new());
-                    if !goodbye.is_empty() && segments.ends_with(&goodbye) {
-                        segments.truncate(segments.len() - goodbye.len());
-                    }
-                    segments.extend(speaker.message(&lang, policy::ids::SURVEY, &BTreeMap::new()));
-                    Collect::Key
-                } else {
-                    if collect == Collect::Hangup {
-                        session.call.mode = policy::Mode::Done;
-                    }
-                    collect
-                }
-            }
-        };
-        // A transfer hands the caller to an agent: the IVR's part of the call is over (and
-        // nothing to resume when it ends).
+            return Ok(collect);
+        }
+        let home = &on.set.menu.home;
+        let (screen, collect) =
+            screen::speak(&on.engine, &on.speaker, &session.state, plan.error, home);
+        said.segments.extend(screen);
+        if collect == Collect::Hangup && self.survey_due(session, on.now).await? {
+            self.ask_survey(on, session, said).await?;
+            return Ok(Collect::Key);
+        }
+        if collect == Collect::Hangup {
+            session.call.mode = policy::Mode::Done;
+        }
+        Ok(collect)
+    }
+
+    /// The menu is over and the call went well enough to ask how it went: the invitation is
+    /// queued, and the question replaces the goodbye (which comes after the answer).
+    async fn ask_survey(
+        &self,
+        on: &OnSet<'_>,
+        session: &mut Session,
+        said: &mut Said,
+    ) -> Result<(), HopError> {
+        let account = crate::actions::session_account(&session.state);
+        let outbox = &self.notifier.outbox;
+        let invitation = outbox
+            .invite_in_call(&session.phone, account, &said.lang, on.now)
+            .await?;
+        session.call.survey_invitation = Some(invitation.id);
+        session.call.mode = policy::Mode::Survey;
+        let goodbye = on
+            .speaker
+            .message(&said.lang, policy::ids::GOODBYE, &BTreeMap::new());
+        if !goodbye.is_empty() && said.segments.ends_with(&goodbye) {
+            said.segments.truncate(said.segments.len() - goodbye.len());
+        }
+        said.say(&on.speaker, policy::ids::SURVEY, &BTreeMap::new());
+        Ok(())
+    }
+
+    /// Saves the session and returns the turn. A transfer hands the caller to an agent: the
+    /// IVR's part of the call is over (and nothing to resume when it ends).
+    async fn end_turn(
+        &self,
+        key: &HopKey<'_>,
+        mut session: Session,
+        segments: Vec<Segment>,
+        collect: Collect,
+        now: DateTime<Utc>,
+    ) -> Result<Turn, HopError> {
         let ended = matches!(collect, Collect::Hangup | Collect::Transfer(_));
         if ended {
             session.call.mode = policy::Mode::Done;
         }
         self.finish_hop(key, &mut session, now, ended).await?;
         Ok(Turn {
-            session_id: inbound.session_id.clone(),
-            lang: session.state.lang.clone(),
+            session_id: key.session_id.to_string(),
+            lang: session.state.lang,
             segments,
             collect,
             timeout_secs: self.config.voice.key_timeout_secs,
@@ -312,7 +371,7 @@ impl App {
         caller: &Caller<'_>,
         session: &mut Session,
         effect: Effect,
-    ) -> Result<ActionResult, TurnError> {
+    ) -> Result<ActionResult, HopError> {
         match effect {
             Effect::Menu(input) => {
                 let (state, step) = engine.input(std::mem::take(&mut session.state), &input);
@@ -392,12 +451,12 @@ impl App {
         &self,
         caller: &Caller<'_>,
         audio: &bytes::Bytes,
-    ) -> Result<String, TurnError> {
+    ) -> Result<String, HopError> {
         let voice = &self.config.voice;
         let name = recording::file_name(caller.gateway, caller.session_id, audio);
         let path = recording::store(&voice.recordings_dir, &name, audio.clone())
             .await
-            .map_err(|source| TurnError::Recording {
+            .map_err(|source| HopError::Recording {
                 dir: voice.recordings_dir.clone(),
                 source,
             })?;
