@@ -1,7 +1,6 @@
 //! Wiring: configuration -> stores, menus, translations -> an `App` ready to serve.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
