@@ -1,7 +1,6 @@
 //! Wiring: configuration -> stores, menus, translations -> an `App` ready to serve.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,70 +23,67 @@ use crate::store::redis_sessions::RedisSessions;
 use crate::store::sqlite::SqliteCrm;
 use crate::store::{CrmStore, SessionStore};
 
-/// The shipped menu and translations, built into the binary: used when the default folders
+/// The shipped menus and translations, built into the binary: used when the default folders
 /// (`menus/`, `locales/` in the current directory) do not exist, so `dalal` runs from any
 /// directory. A folder configured explicitly must exist.
 mod shipped {
-    pub const MENUS: &[(&str, &str)] = &[("menus/main.yaml", include_str!("../menus/main.yaml"))];
-    /// Per language, its files (path as reported in errors, text).
-    pub const LOCALES: &[(&str, &[(&str, &str)])] = &[
-        (
-            "en",
-            &[
-                (
-                    "locales/en/main.ftl",
-                    include_str!("../locales/en/main.ftl"),
-                ),
-                (
-                    "locales/en/voice.ftl",
-                    include_str!("../locales/en/voice.ftl"),
-                ),
-            ],
-        ),
-        (
-            "fr",
-            &[
-                (
-                    "locales/fr/main.ftl",
-                    include_str!("../locales/fr/main.ftl"),
-                ),
-                (
-                    "locales/fr/voice.ftl",
-                    include_str!("../locales/fr/voice.ftl"),
-                ),
-            ],
-        ),
-        (
-            "sw",
-            &[
-                (
-                    "locales/sw/main.ftl",
-                    include_str!("../locales/sw/main.ftl"),
-                ),
-                (
-                    "locales/sw/voice.ftl",
-                    include_str!("../locales/sw/voice.ftl"),
-                ),
-            ],
-        ),
-        (
-            "wo",
-            &[
-                (
-                    "locales/wo/main.ftl",
-                    include_str!("../locales/wo/main.ftl"),
-                ),
-                (
-                    "locales/wo/voice.ftl",
-                    include_str!("../locales/wo/voice.ftl"),
-                ),
-            ],
-        ),
-    ];
+    use std::path::PathBuf;
+
+    // `FILES`: every file under `menus/` and `locales/`, listed by build.rs.
+    include!(concat!(env!("OUT_DIR"), "/shipped.rs"));
+
+    /// The shipped files under `folder/`, as (path from the repository root, bytes).
+    pub fn under(folder: &str) -> impl Iterator<Item = (&'static str, &'static [u8])> {
+        let prefix = format!("{folder}/");
+        FILES
+            .iter()
+            .filter(move |(path, _)| path.starts_with(&prefix))
+            .copied()
+    }
+
+    fn text(bytes: &[u8]) -> String {
+        String::from_utf8_lossy(bytes).into_owned()
+    }
+
+    /// The menu files, as `Menu::load` picks them from a folder: its `*.yaml` and `*.yml`.
+    pub fn menus() -> Vec<(PathBuf, String)> {
+        under("menus")
+            .filter(|(path, _)| {
+                let name = &path["menus/".len()..];
+                !name.contains('/') && (name.ends_with(".yaml") || name.ends_with(".yml"))
+            })
+            .map(|(path, bytes)| (PathBuf::from(path), text(bytes)))
+            .collect()
+    }
+
+    /// Per language, its translation files, as `Catalog::load` picks them from a folder:
+    /// `locales/<lang>/*.ftl`.
+    pub fn locales() -> Vec<(String, Vec<(PathBuf, String)>)> {
+        let mut languages: Vec<(String, Vec<(PathBuf, String)>)> = Vec::new();
+        for (path, bytes) in under("locales") {
+            let Some((lang, file)) = path["locales/".len()..].split_once('/') else {
+                continue;
+            };
+            if file.contains('/') || !file.ends_with(".ftl") {
+                continue;
+            }
+            let source = (PathBuf::from(path), text(bytes));
+            match languages.last_mut() {
+                Some((last, sources)) if last == lang => sources.push(source),
+                _ => languages.push((lang.to_string(), vec![source])),
+            }
+        }
+        languages
+    }
+}
+
+/// Whether the shipped files stand in for `dir`: the default folder, absent.
+fn uses_shipped(dir: &std::path::Path, default: &std::path::Path) -> bool {
+    !dir.exists() && dir == default
 }
 
 fn load_catalog(config: &Config) -> Result<Catalog, Vec<crate::i18n::I18nError>> {
-    if config.locales_dir.exists() || config.locales_dir != Config::default().locales_dir {
+    if !uses_shipped(&config.locales_dir, &Config::default().locales_dir) {
         return Catalog::load(
             &config.locales_dir,
             &config.default_language,
@@ -95,33 +91,40 @@ fn load_catalog(config: &Config) -> Result<Catalog, Vec<crate::i18n::I18nError>>
         );
     }
     tracing::warn!(dir = %config.locales_dir.display(), "locales folder missing: using the shipped translations");
-    let languages = shipped::LOCALES
-        .iter()
-        .map(|(lang, files)| {
-            let sources = files
-                .iter()
-                .map(|(path, text)| (PathBuf::from(path), text.to_string()))
-                .collect();
-            (lang.to_string(), sources)
-        })
-        .collect();
     Catalog::from_sources(
-        languages,
+        shipped::locales(),
         &config.default_language,
         config.fallbacks.clone(),
     )
 }
 
 fn load_menu(config: &Config) -> Result<Menu, Vec<crate::menu::MenuError>> {
-    if config.menus_dir.exists() || config.menus_dir != Config::default().menus_dir {
+    if !uses_shipped(&config.menus_dir, &Config::default().menus_dir) {
         return Menu::load(&config.menus_dir);
     }
     tracing::warn!(dir = %config.menus_dir.display(), "menus folder missing: using the shipped menu");
-    let sources: Vec<(PathBuf, String)> = shipped::MENUS
-        .iter()
-        .map(|(path, text)| (PathBuf::from(path), text.to_string()))
-        .collect();
-    Menu::from_sources(&sources)
+    Menu::from_sources(&shipped::menus())
+}
+
+/// The speech shapes of the translations the server uses (the shipped ones when it uses
+/// those), shared by every set built from the same files.
+fn load_shapes(config: &Config) -> Arc<crate::voice::speech::Shapes> {
+    use crate::voice::speech::Shapes;
+    if !uses_shipped(&config.locales_dir, &Config::default().locales_dir) {
+        return Shapes::shared(&config.locales_dir);
+    }
+    static SHIPPED: std::sync::OnceLock<Arc<Shapes>> = std::sync::OnceLock::new();
+    SHIPPED
+        .get_or_init(|| Arc::new(Shapes::from_sources(shipped::locales())))
+        .clone()
+}
+
+/// The speech shapes for a reload: read again from the folder (its files may have changed).
+fn reloaded_shapes(config: &Config) -> Arc<crate::voice::speech::Shapes> {
+    if uses_shipped(&config.locales_dir, &Config::default().locales_dir) {
+        return load_shapes(config);
+    }
+    Arc::new(crate::voice::speech::Shapes::load(&config.locales_dir))
 }
 
 /// Loads menus and translations and checks them together; every problem, one per line.
@@ -173,7 +176,7 @@ pub fn load_menu_set(config: &Config) -> Result<MenuSet, Vec<String>> {
         version,
         menu,
         catalog: Arc::new(catalog),
-        shapes: Arc::new(crate::voice::speech::Shapes::load(&config.locales_dir)),
+        shapes: reloaded_shapes(config),
     })
 }
 
@@ -181,7 +184,7 @@ pub fn load_menu_set(config: &Config) -> Result<MenuSet, Vec<String>> {
 /// shipped ones the server falls back on), the same on every instance serving the same files.
 pub fn menu_version(config: &Config) -> String {
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
-    for (label, dir, shipped) in [
+    for (label, dir, default) in [
         ("menus", &config.menus_dir, Config::default().menus_dir),
         (
             "locales",
@@ -189,24 +192,12 @@ pub fn menu_version(config: &Config) -> String {
             Config::default().locales_dir,
         ),
     ] {
-        if dir.exists() || *dir != shipped {
-            files_under(label, dir, dir, &mut files);
-        }
-    }
-    if !config.menus_dir.exists() && config.menus_dir == Config::default().menus_dir {
-        files.extend(
-            shipped::MENUS
-                .iter()
-                .map(|(path, text)| (path.to_string(), text.as_bytes().to_vec())),
-        );
-    }
-    if !config.locales_dir.exists() && config.locales_dir == Config::default().locales_dir {
-        for (_, sources) in shipped::LOCALES {
+        if uses_shipped(dir, &default) {
             files.extend(
-                sources
-                    .iter()
-                    .map(|(path, text)| (path.to_string(), text.as_bytes().to_vec())),
+                shipped::under(label).map(|(path, bytes)| (path.to_string(), bytes.to_vec())),
             );
+        } else {
+            files_under(label, dir, dir, &mut files);
         }
     }
     files.sort();
@@ -305,7 +296,7 @@ pub async fn build_app(config: Config) -> anyhow::Result<App> {
     }
     let sessions = connect_sessions(&config).await?;
     let mut problems = crate::gateway::check_settings(&config, crate::sms::CALLBACK_NAMES);
-    problems.extend(crate::notify::gateway_from(&config).err());
+    problems.extend(crate::sms::from_config(&config).err());
     problems.extend(config.voice.problems());
     problems.extend(crate::simulator::problems(&config));
     if !problems.is_empty() {
@@ -350,7 +341,7 @@ pub async fn build_app(config: Config) -> anyhow::Result<App> {
         version: menu_version(&config),
         menu,
         catalog,
-        shapes: crate::voice::speech::Shapes::shared(&config.locales_dir),
+        shapes: load_shapes(&config),
     };
     let reload_config = config.clone();
     let loader: Loader = Arc::new(move || load_menu_set(&reload_config));

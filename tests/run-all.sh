@@ -7,9 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 cargo fmt --all -- --check
-# Action and gateway files are modules a list declares (build.rs, gateways!): cargo fmt does
-# not reach them.
-rustfmt --edition 2024 --check src/actions/*.rs src/gateway/*.rs
+# Action, gateway and SMS gateway files are modules a list declares (build.rs, gateways!,
+# sms_gateways!): cargo fmt does not reach them.
+rustfmt --edition 2024 --check src/actions/*.rs src/gateway/*.rs src/sms/*.rs
 cargo clippy --all-targets --locked -- -D warnings
 
 bash tests/services.sh start

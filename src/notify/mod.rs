@@ -13,7 +13,6 @@ use chrono::{DateTime, Utc};
 
 use crate::config::Config;
 use crate::i18n::Catalog;
-use crate::sms::africastalking::AfricasTalkingSms;
 use crate::sms::{DeliveryReport, IncomingSms, Outgoing, SendOutcome, SendRequest, SmsGateway};
 use crate::store::outbox::{OutboxRow, OutboxStore, Rendered};
 use crate::store::{CrmStore, StoreResult};
@@ -22,46 +21,6 @@ use messages::Subject;
 
 /// Rows a sender takes at a time: few, so that a sender that dies leaves few in doubt.
 const CLAIM_BATCH: i64 = 20;
-
-/// The configured SMS gateway, or why it cannot be built.
-pub fn gateway_from(config: &Config) -> Result<Option<Arc<dyn SmsGateway>>, String> {
-    let sms = &config.sms;
-    let Some(name) = sms.gateway.as_deref() else {
-        return Ok(None);
-    };
-    let need = |value: &Option<String>, key: &str| {
-        value
-            .clone()
-            .filter(|v| !v.is_empty())
-            .ok_or_else(|| format!("sms.{key} is required with sms.gateway = \"{name}\""))
-    };
-    match name {
-        "kannel" => Ok(Some(Arc::new(crate::sms::kannel::Kannel::new(
-            need(&sms.kannel_url, "kannel_url")?,
-            sms.kannel_username.clone().unwrap_or_default(),
-            sms.kannel_password.clone().unwrap_or_default(),
-            sms.from.clone(),
-            crate::sms::kannel::ALL_REPORTS,
-        )))),
-        "africastalking" => {
-            let api_key = config
-                .gateways
-                .get("africastalking")
-                .and_then(|g| g.api_key.clone())
-                .filter(|k| !k.is_empty())
-                .ok_or("Africa's Talking SMS needs its API key in DALAL_AFRICASTALKING_API_KEY")?;
-            Ok(Some(Arc::new(AfricasTalkingSms::new(
-                sms.africastalking_url.clone(),
-                need(&sms.africastalking_username, "africastalking_username")?,
-                api_key,
-                sms.from.clone(),
-            ))))
-        }
-        other => Err(format!(
-            "sms.gateway: '{other}' is not an SMS gateway (kannel, africastalking)"
-        )),
-    }
-}
 
 /// What one look at the schedules queued.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -94,7 +53,7 @@ impl Notifier {
         catalog: Arc<Catalog>,
         config: Arc<Config>,
     ) -> Result<Notifier, String> {
-        let gateway = gateway_from(&config)?;
+        let gateway = crate::sms::from_config(&config)?;
         let client = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(15))

@@ -120,6 +120,34 @@ impl AfricasTalkingSms {
     }
 }
 
+impl super::FromSmsConfig for AfricasTalkingSms {
+    /// The API key is `[gateways.africastalking] api_key` (`DALAL_AFRICASTALKING_API_KEY`),
+    /// beside the USSD gateway's settings.
+    fn from_config(config: &crate::config::Config) -> Result<AfricasTalkingSms, String> {
+        let sms = &config.sms;
+        let api_key = config
+            .gateways
+            .get(NAME)
+            .and_then(|g| g.api_key.clone())
+            .filter(|k| !k.is_empty())
+            .ok_or("Africa's Talking SMS needs its API key in DALAL_AFRICASTALKING_API_KEY")?;
+        Ok(AfricasTalkingSms::new(
+            sms.africastalking_url.clone(),
+            super::required(
+                &sms.africastalking_username,
+                "africastalking_username",
+                NAME,
+            )?,
+            api_key,
+            sms.from.clone(),
+        ))
+    }
+
+    fn for_callbacks() -> AfricasTalkingSms {
+        AfricasTalkingSms::new(None, String::new(), String::new(), None)
+    }
+}
+
 /// Written by hand so that the API key never reaches a log.
 impl fmt::Debug for AfricasTalkingSms {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -95,6 +95,23 @@ impl Kannel {
     }
 }
 
+impl super::FromSmsConfig for Kannel {
+    fn from_config(config: &crate::config::Config) -> Result<Kannel, String> {
+        let sms = &config.sms;
+        Ok(Kannel::new(
+            super::required(&sms.kannel_url, "kannel_url", NAME)?,
+            sms.kannel_username.clone().unwrap_or_default(),
+            sms.kannel_password.clone().unwrap_or_default(),
+            sms.from.clone(),
+            ALL_REPORTS,
+        ))
+    }
+
+    fn for_callbacks() -> Kannel {
+        Kannel::new("", "", "", None, 0)
+    }
+}
+
 /// Without the password: a `Kannel` may end up in a log.
 impl std::fmt::Debug for Kannel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -2,27 +2,67 @@
 //! message, how its answer reads, delivery reports and incoming messages in), and how a text
 //! is counted in segments. Nothing here touches a store or the network; `notify` does.
 
-pub mod africastalking;
-pub mod kannel;
 pub mod segments;
 
-/// The names SMS gateways' callbacks (delivery reports, incoming messages) are
-/// authenticated under: `[gateways.kannel]`, `[gateways.africastalking]` (shared with USSD).
-pub const CALLBACK_NAMES: &[&str] = &[kannel::NAME, africastalking::NAME];
+use std::sync::Arc;
 
+use crate::config::Config;
 use crate::gateway::{GatewayError, WireRequest};
 
-/// Every SMS gateway, to decode its callbacks (whichever one sends).
-pub fn callback_decoders() -> Vec<std::sync::Arc<dyn SmsGateway>> {
-    vec![
-        std::sync::Arc::new(kannel::Kannel::new("", "", "", None, 0)),
-        std::sync::Arc::new(africastalking::AfricasTalkingSms::new(
-            None,
-            String::new(),
-            String::new(),
-            None,
-        )),
-    ]
+/// Every SMS gateway, one line each (`<module>::<Type>`): the line declares the module and
+/// registers the gateway everywhere: its callbacks (delivery reports, incoming messages,
+/// authenticated under `[gateways.<name>]`), `[sms] gateway = "<name>"`, and the error
+/// listing the valid names.
+macro_rules! sms_gateways {
+    ($($module:ident :: $gateway:ident),+ $(,)?) => {
+        $(pub mod $module;)+
+
+        /// The names SMS gateways' callbacks are authenticated under (`[gateways.<name>]`,
+        /// shared with a USSD gateway of the same name).
+        pub const CALLBACK_NAMES: &[&str] = &[$($module::NAME),+];
+
+        /// Every SMS gateway, to decode its callbacks (whichever one sends).
+        pub fn callback_decoders() -> Vec<Arc<dyn SmsGateway>> {
+            vec![$(Arc::new(<$module::$gateway as FromSmsConfig>::for_callbacks())),+]
+        }
+
+        /// The SMS gateway `[sms] gateway` names, built from `[sms]`; `None` when unset (the
+        /// outbox is queued, nothing is sent); or why it cannot be built.
+        pub fn from_config(config: &Config) -> Result<Option<Arc<dyn SmsGateway>>, String> {
+            let Some(name) = config.sms.gateway.as_deref() else {
+                return Ok(None);
+            };
+            $(if name == $module::NAME {
+                let gateway = <$module::$gateway as FromSmsConfig>::from_config(config)?;
+                return Ok(Some(Arc::new(gateway)));
+            })+
+            Err(format!(
+                "sms.gateway: '{name}' is not an SMS gateway ({})",
+                CALLBACK_NAMES.join(", ")
+            ))
+        }
+    };
+}
+
+sms_gateways! {
+    kannel::Kannel,
+    africastalking::AfricasTalkingSms,
+}
+
+/// How an SMS gateway is built: from the configuration to send, or bare to read callbacks.
+pub trait FromSmsConfig: SmsGateway + Sized {
+    /// From `[sms]` (and its secrets), or the setting that is missing.
+    fn from_config(config: &Config) -> Result<Self, String>;
+    /// Without an account: it decodes delivery reports and incoming messages, never sends.
+    fn for_callbacks() -> Self;
+}
+
+/// A setting of `[sms]` a gateway cannot go without, or the error naming it.
+pub fn required(value: &Option<String>, key: &str, gateway: &str) -> Result<String, String> {
+    value
+        .clone()
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| format!("sms.{key} is required with sms.gateway = \"{gateway}\""))
 }
 
 /// A message to send, as the outbox holds it.
@@ -108,8 +148,8 @@ pub struct IncomingSms {
     pub text: String,
 }
 
-/// An SMS gateway's wire format. Adding one = its file with labelled cases + one line in
-/// `SMS_GATEWAYS`.
+/// An SMS gateway's wire format. Adding one = its file with labelled cases (this trait and
+/// `FromSmsConfig`) + one line in `sms_gateways!`.
 pub trait SmsGateway: Send + Sync + 'static {
     /// The name `[sms] gateway = "..."` selects and callbacks are authenticated under
     /// (`[gateways.<name>]`).

@@ -164,21 +164,32 @@ pub struct Shapes {
 
 impl Shapes {
     pub fn load(locales_dir: &Path) -> Shapes {
-        let mut shapes = Shapes::default();
         let Ok(langs) = std::fs::read_dir(locales_dir) else {
-            return shapes;
+            return Shapes::default();
         };
+        let mut languages = Vec::new();
         for lang_dir in langs.flatten() {
             let lang = lang_dir.file_name().to_string_lossy().to_string();
-            for file in std::fs::read_dir(lang_dir.path())
+            let sources = std::fs::read_dir(lang_dir.path())
                 .into_iter()
                 .flatten()
                 .flatten()
-            {
-                if file.path().extension().is_none_or(|x| x != "ftl") {
-                    continue;
-                }
-                let source = std::fs::read_to_string(file.path()).unwrap_or_default();
+                .filter(|file| file.path().extension().is_some_and(|x| x == "ftl"))
+                .map(|file| {
+                    let source = std::fs::read_to_string(file.path()).unwrap_or_default();
+                    (file.path(), source)
+                })
+                .collect();
+            languages.push((lang, sources));
+        }
+        Shapes::from_sources(languages)
+    }
+
+    /// The shapes of `(language, [(file, text)])`, as `Catalog::from_sources` takes them.
+    pub fn from_sources(languages: Vec<(String, Vec<(PathBuf, String)>)>) -> Shapes {
+        let mut shapes = Shapes::default();
+        for (lang, sources) in languages {
+            for (_, source) in sources {
                 let resource = match fluent_syntax::parser::parse(source) {
                     Ok(r) => r,
                     Err((r, _)) => r,
