@@ -75,6 +75,23 @@ pub mod outcomes {
 }
 
 /// An action's outcome: one of the names its `SPEC` lists (its generated `Outcome` enum).
+/// An outcome its SPEC does not list has no variant, and the registry's dispatch takes only
+/// the action's own `Outcome`, so neither builds:
+///
+/// ```
+/// use dalal::actions::{Done, outcomes};
+/// let _: Done<outcomes::find_meter::Outcome> = Done::new(outcomes::find_meter::Outcome::NotFound);
+/// ```
+///
+/// ```compile_fail
+/// // `find_meter` gives `ok` or `not_found`.
+/// let _ = dalal::actions::outcomes::find_meter::Outcome::Filed;
+/// ```
+///
+/// ```compile_fail
+/// use dalal::actions::{Done, outcomes};
+/// let _: Done<outcomes::find_meter::Outcome> = Done::new(outcomes::file_complaint::Outcome::Filed);
+/// ```
 pub trait ActionOutcome: Copy + std::fmt::Debug {
     fn as_str(self) -> &'static str;
 }
