@@ -16,9 +16,14 @@ pub enum Channel {
 
 impl Channel {
     pub fn as_str(self) -> &'static str {
+        self.contract().as_str()
+    }
+
+    /// The same channel in the CRM's vocabulary (where a ticket was filed).
+    pub fn contract(self) -> crate::contracts::Channel {
         match self {
-            Channel::Ussd => "ussd",
-            Channel::Voice => "voice",
+            Channel::Ussd => crate::contracts::Channel::Ussd,
+            Channel::Voice => crate::contracts::Channel::Voice,
         }
     }
 }

@@ -448,6 +448,13 @@ fn worst_case_states(lang: &str, list: Option<&str>) -> Vec<State> {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
+    // A ticket's statuses, then an outage's (`resolved` is both).
+    let mut statuses: Vec<&str> = crate::contracts::TicketStatus::NAMES.to_vec();
+    for status in crate::contracts::OutageStatus::NAMES {
+        if !statuses.contains(status) {
+            statuses.push(status);
+        }
+    }
     let enums: &[(&str, &[&str])] = &[
         ("bill_status", &["paid", "unpaid", "partially_paid"]),
         ("overdue", &["no", "yes"]),
@@ -455,21 +462,10 @@ fn worst_case_states(lang: &str, list: Option<&str>) -> Vec<State> {
             "restoration",
             &["expected", "delayed", "unknown", "restored"],
         ),
-        (
-            "status",
-            &[
-                "open",
-                "in_progress",
-                "resolved",
-                "closed",
-                "scheduled",
-                "suspected",
-                "active",
-            ],
-        ),
+        ("status", &statuses),
         ("category", &crate::domain::TICKET_CATEGORIES),
-        ("service", &["electricity", "water"]),
-        ("kind", &["planned", "unplanned"]),
+        ("service", crate::contracts::Service::NAMES),
+        ("kind", crate::contracts::OutageKind::NAMES),
     ];
     let mut states = Vec::new();
     for (name, values) in enums {

@@ -196,9 +196,9 @@ pub struct Ticket {
     pub phone: Option<String>,
     /// outage, billing_dispute, meter_fault, new_connection, quality_of_service, reconnection, other.
     pub category: String,
-    /// open, in_progress, resolved, closed.
+    /// A [`crate::contracts::TicketStatus`].
     pub status: String,
-    /// Where it was filed: ussd, voice, web, call_centre, agency...
+    /// Where it was filed: a [`crate::contracts::Channel`].
     pub channel: String,
     pub created_at: DateTime<Utc>,
     pub sla_due_at: Option<DateTime<Utc>>,
@@ -215,7 +215,6 @@ pub const TICKET_CATEGORIES: [&str; 7] = [
     "reconnection",
     "other",
 ];
-pub const TICKET_STATUSES: [&str; 4] = ["open", "in_progress", "resolved", "closed"];
 
 /// A ticket to be filed. `origin_key` makes filing idempotent: a second call with the same key
 /// returns the ticket the first one created (a gateway retry never creates a second ticket).
@@ -241,9 +240,6 @@ pub enum ComplaintFiling {
     /// `customer_called_again` event was added to it, and no ticket filed.
     Repeat(Ticket),
 }
-
-/// The services an account, an outage or a connection request is about.
-pub const SERVICES: [&str; 2] = ["electricity", "water"];
 
 /// The ticket category of a new connection request.
 pub const NEW_CONNECTION: &str = "new_connection";

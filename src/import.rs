@@ -19,6 +19,9 @@ use std::path::Path;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use crate::contracts::{
+    AccountStatus, Channel, OutageKind, OutageStatus, Service, TariffKind, TicketStatus,
+};
 use crate::domain::*;
 
 /// The rows a dataset holds; kept here too so that `import::Dataset` still names it.
@@ -145,10 +148,7 @@ const OUTAGE_COLUMNS: [&str; 8] = [
     "cause",
 ];
 
-const CUSTOMER_STATUSES: [&str; 2] = ["active", "suspended"];
 const BILL_STATUSES: [&str; 3] = ["paid", "unpaid", "partially_paid"];
-const OUTAGE_KINDS: [&str; 2] = ["planned", "unplanned"];
-const OUTAGE_STATUSES: [&str; 3] = ["scheduled", "active", "resolved"];
 
 /// Reads a dataset folder. `areas.csv` and `customers.csv` are required; a missing `bills.csv`,
 /// `tickets.csv` or `outages.csv` is an empty table; a missing `area_zones.csv`, no area zone.
@@ -396,12 +396,12 @@ fn parse_sources(
             {
                 c.error(format!("language `{lang}` is not a lowercase BCP 47 code"));
             }
-            let service = c.one_of("service", 5, &SERVICES);
+            let service = c.one_of("service", 5, Service::NAMES);
             let meter_no = c.id("meter_no", 6);
             let area_code = c.required("area_code", 7);
             c.known(area_keys.as_ref(), &area_code, "area_code");
-            let tariff = c.required("tariff", 8);
-            let status = c.one_of("status", 9, &CUSTOMER_STATUSES);
+            let tariff = c.one_of("tariff", 8, TariffKind::NAMES);
+            let status = c.one_of("status", 9, AccountStatus::NAMES);
             if c.ok() {
                 data.customers.push(Account {
                     account_no,
@@ -502,8 +502,8 @@ fn parse_sources(
             }
             let phone = c.phone("phone", 2);
             let category = c.one_of("category", 3, &TICKET_CATEGORIES);
-            let status = c.one_of("status", 4, &TICKET_STATUSES);
-            let channel = c.required("channel", 5);
+            let status = c.one_of("status", 4, TicketStatus::NAMES);
+            let channel = c.one_of("channel", 5, Channel::NAMES);
             let created_at = c.timestamp("created_at", 6, true);
             let sla_due_at = c.timestamp("sla_due_at", 7, false);
             let updated_at = c.timestamp("updated_at", 8, true);
@@ -533,11 +533,11 @@ fn parse_sources(
             c.unique(&mut seen, &outage_id, "outage_id");
             let area_code = c.required("area_code", 1);
             c.known(area_keys.as_ref(), &area_code, "area_code");
-            let service = c.one_of("service", 2, &SERVICES);
-            let kind = c.one_of("kind", 3, &OUTAGE_KINDS);
+            let service = c.one_of("service", 2, Service::NAMES);
+            let kind = c.one_of("kind", 3, OutageKind::NAMES);
             let starts_at = c.timestamp("starts_at", 4, true);
             let expected_end = c.timestamp("expected_end", 5, false);
-            let status = c.one_of("status", 6, &OUTAGE_STATUSES);
+            let status = c.one_of("status", 6, OutageStatus::IMPORTED);
             let cause = c.optional(7);
             if c.ok() {
                 data.outages.push(Outage {
@@ -1219,6 +1219,27 @@ mod tests {
         // The quoted multi-line note moves the next record's physical line on.
         assert!(!errors.iter().any(|e| e.starts_with("tickets.csv:4")));
         assert!(!errors.iter().any(|e| e.starts_with("tickets.csv:5")));
+    }
+
+    #[test]
+    fn tariffs_and_channels_are_checked_against_their_types() {
+        let customers = format!(
+            "{CUSTOMERS}SNE3,Gold,+221786562903,,fr,electricity,M3,SN-DKR-PLT,gold,active\n"
+        );
+        let tickets = "ticket_ref,account_no,phone,category,status,channel,created_at,sla_due_at,updated_at,note\n\
+            RC261100001,SNE1,,outage,pending,fax,2026-11-04T05:00:00Z,,2026-11-06T01:00:00Z,\n";
+        let errors = messages(parse_sources(
+            &sources(AREAS, &customers, "", tickets, ""),
+            Vec::new(),
+        ));
+        assert_eq!(
+            errors,
+            vec![
+                "customers.csv:4: tariff `gold` is not one of domestic_prepaid, domestic_postpaid, small_business, commercial, domestic, standpipe",
+                "tickets.csv:2: status `pending` is not one of open, in_progress, resolved, closed",
+                "tickets.csv:2: channel `fax` is not one of ussd, voice, web, call_centre, agency",
+            ]
+        );
     }
 
     #[test]

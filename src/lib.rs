@@ -8,6 +8,7 @@ pub mod actions;
 pub mod channel;
 pub mod check;
 pub mod config;
+pub mod contracts;
 pub mod domain;
 pub mod engine;
 pub mod gateway;

@@ -1,8 +1,9 @@
 //! The area of the account the session is about (the caller's own, one verified, or one found
 //! from a meter number), offered first when the caller asks for a new connection.
 
-use super::{ActionSpec, Actions, Caller, VarKind, VarRead, session_account};
-use crate::engine::{ActionRequest, ActionResult, State, Value};
+use super::outcomes::account_area::Outcome;
+use super::{ActionSpec, Actions, Caller, Done, VarKind, VarRead, session_account};
+use crate::engine::{ActionRequest, State, Value};
 use crate::store::StoreResult;
 
 pub const SPEC: ActionSpec = ActionSpec {
@@ -23,17 +24,17 @@ pub(super) async fn perform(
     _request: &ActionRequest,
     state: &State,
     _caller: &Caller<'_>,
-) -> StoreResult<ActionResult> {
+) -> StoreResult<Done<Outcome>> {
     let Some(account_no) = session_account(state) else {
-        return Ok(ActionResult::outcome("none"));
+        return Ok(Done::new(Outcome::None));
     };
     let Some(account) = actions.account(account_no).await? else {
-        return Ok(ActionResult::outcome("none"));
+        return Ok(Done::new(Outcome::None));
     };
     let Some(place) = actions.area(&account.area_code).await? else {
-        return Ok(ActionResult::outcome("none"));
+        return Ok(Done::new(Outcome::None));
     };
-    Ok(ActionResult::outcome("found")
+    Ok(Done::new(Outcome::Found)
         .var("area_code", Value::text(&account.area_code))
         .var("area", Value::text(&place.name))
         .var("account_area", Value::text(place.name)))

@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 
 use chrono::Utc;
 
-use super::{ActionSpec, Actions, Caller, VarKind, VarRead, restoration, text_var};
-use crate::engine::{ActionRequest, ActionResult, State, Value};
+use super::outcomes::area_outages::Outcome;
+use super::{ActionSpec, Actions, Caller, Done, VarKind, VarRead, restoration, text_var};
+use crate::engine::{ActionRequest, State, Value};
 use crate::store::StoreResult;
 
 pub const SPEC: ActionSpec = ActionSpec {
@@ -27,7 +28,7 @@ pub(super) async fn perform(
     _request: &ActionRequest,
     state: &State,
     _caller: &Caller<'_>,
-) -> StoreResult<ActionResult> {
+) -> StoreResult<Done<Outcome>> {
     let area_code = text_var(state, "area_code").unwrap_or_default();
     // The area's zone; a session located before zones were known carries its country only.
     let zone = text_var(state, "zone")
@@ -45,7 +46,7 @@ pub(super) async fn perform(
         }
     };
     if outages.is_empty() {
-        return Ok(ActionResult::outcome("none"));
+        return Ok(Done::new(Outcome::None));
     }
     let items = outages
         .into_iter()
@@ -73,5 +74,5 @@ pub(super) async fn perform(
                 .collect::<BTreeMap<_, _>>()
         })
         .collect();
-    Ok(ActionResult::outcome("some").list("outages", items))
+    Ok(Done::new(Outcome::Some).list("outages", items))
 }

@@ -1,7 +1,8 @@
 //! Whether this session may show a bill already, or must verify an account first.
 
-use super::{ActionSpec, Actions, Caller, VarKind, VarRead, bill_account};
-use crate::engine::{ActionRequest, ActionResult, State};
+use super::outcomes::bill_access::Outcome;
+use super::{ActionSpec, Actions, Caller, Done, VarKind, VarRead, bill_account};
+use crate::engine::{ActionRequest, State};
 use crate::store::StoreResult;
 
 pub const SPEC: ActionSpec = ActionSpec {
@@ -19,9 +20,9 @@ pub(super) async fn perform(
     _request: &ActionRequest,
     state: &State,
     _caller: &Caller<'_>,
-) -> StoreResult<ActionResult> {
+) -> StoreResult<Done<Outcome>> {
     Ok(match bill_account(state) {
-        Some(_) => ActionResult::outcome("ok"),
-        None => ActionResult::outcome("verify"),
+        Some(_) => Done::new(Outcome::Ok),
+        None => Done::new(Outcome::Verify),
     })
 }

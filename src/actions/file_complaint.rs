@@ -3,12 +3,13 @@
 
 use chrono::{Duration, Utc};
 
+use super::outcomes::file_complaint::Outcome;
 use super::{
-    ActionSpec, Actions, Caller, TICKET_VARS, VarKind, VarRead, origin_key, session_account,
+    ActionSpec, Actions, Caller, Done, TICKET_VARS, VarKind, VarRead, origin_key, session_account,
     text_var, ticket_vars,
 };
 use crate::domain::{ComplaintFiling, NewTicket, TICKET_CATEGORIES};
-use crate::engine::{ActionRequest, ActionResult, State};
+use crate::engine::{ActionRequest, State};
 use crate::store::StoreResult;
 
 pub const SPEC: ActionSpec = ActionSpec {
@@ -31,7 +32,7 @@ pub(super) async fn perform(
     request: &ActionRequest,
     state: &State,
     caller: &Caller<'_>,
-) -> StoreResult<ActionResult> {
+) -> StoreResult<Done<Outcome>> {
     let category = text_var(state, "category")
         .filter(|c| TICKET_CATEGORIES.contains(c))
         .unwrap_or("other");
@@ -51,9 +52,7 @@ pub(super) async fn perform(
         .await?;
     // A repeat (the account's pending ticket of this category) is told as already registered.
     Ok(match filing {
-        ComplaintFiling::New(ticket) => ticket_vars(ActionResult::outcome("filed"), &ticket, now),
-        ComplaintFiling::Repeat(ticket) => {
-            ticket_vars(ActionResult::outcome("already"), &ticket, now)
-        }
+        ComplaintFiling::New(ticket) => ticket_vars(Done::new(Outcome::Filed), &ticket, now),
+        ComplaintFiling::Repeat(ticket) => ticket_vars(Done::new(Outcome::Already), &ticket, now),
     })
 }

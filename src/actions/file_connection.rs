@@ -4,12 +4,14 @@
 
 use chrono::{Duration, Utc};
 
+use super::outcomes::file_connection::Outcome;
 use super::{
-    ActionSpec, Actions, Caller, TICKET_VARS, VarKind, VarRead, origin_key, session_account,
+    ActionSpec, Actions, Caller, Done, TICKET_VARS, VarKind, VarRead, origin_key, session_account,
     text_var, ticket_vars,
 };
-use crate::domain::{ComplaintFiling, NEW_CONNECTION, NewConnectionRequest, SERVICES};
-use crate::engine::{ActionRequest, ActionResult, State};
+use crate::contracts::Service;
+use crate::domain::{ComplaintFiling, NEW_CONNECTION, NewConnectionRequest};
+use crate::engine::{ActionRequest, State};
 use crate::store::StoreResult;
 
 pub const SPEC: ActionSpec = ActionSpec {
@@ -39,14 +41,14 @@ pub(super) async fn perform(
     request: &ActionRequest,
     state: &State,
     caller: &Caller<'_>,
-) -> StoreResult<ActionResult> {
-    let service = text_var(state, "service").filter(|s| SERVICES.contains(s));
+) -> StoreResult<Done<Outcome>> {
+    let service = text_var(state, "service").and_then(|s| s.parse::<Service>().ok());
     let area_code = match text_var(state, "area_code") {
         Some(code) if actions.area(code).await?.is_some() => Some(code),
         _ => None,
     };
     let (Some(service), Some(area_code)) = (service, area_code) else {
-        return Ok(ActionResult::outcome("invalid"));
+        return Ok(Done::new(Outcome::Invalid));
     };
     let now = Utc::now();
     let filing = actions
@@ -65,9 +67,7 @@ pub(super) async fn perform(
         .await?;
     // A repeat (a pending request of the same service and area) is told as already registered.
     Ok(match filing {
-        ComplaintFiling::New(ticket) => ticket_vars(ActionResult::outcome("filed"), &ticket, now),
-        ComplaintFiling::Repeat(ticket) => {
-            ticket_vars(ActionResult::outcome("already"), &ticket, now)
-        }
+        ComplaintFiling::New(ticket) => ticket_vars(Done::new(Outcome::Filed), &ticket, now),
+        ComplaintFiling::Repeat(ticket) => ticket_vars(Done::new(Outcome::Already), &ticket, now),
     })
 }

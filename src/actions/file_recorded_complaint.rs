@@ -4,12 +4,13 @@
 
 use chrono::{Duration, Utc};
 
+use super::outcomes::file_recorded_complaint::Outcome;
 use super::{
-    ActionSpec, Actions, Caller, TICKET_VARS, VarKind, VarRead, origin_key, session_account,
+    ActionSpec, Actions, Caller, Done, TICKET_VARS, VarKind, VarRead, origin_key, session_account,
     text_var, ticket_vars,
 };
 use crate::domain::NewTicket;
-use crate::engine::{ActionRequest, ActionResult, State};
+use crate::engine::{ActionRequest, State};
 use crate::store::StoreResult;
 
 /// The variable the runner puts the recording's link in.
@@ -48,7 +49,7 @@ pub(super) async fn perform(
     request: &ActionRequest,
     state: &State,
     caller: &Caller<'_>,
-) -> StoreResult<ActionResult> {
+) -> StoreResult<Done<Outcome>> {
     let url = text_var(state, URL_VAR).unwrap_or_default();
     let now = Utc::now();
     let ticket = actions
@@ -64,7 +65,7 @@ pub(super) async fn perform(
             note: Some(format!("voice recording: {url}")),
         })
         .await?;
-    Ok(ticket_vars(ActionResult::outcome("filed"), &ticket, now))
+    Ok(ticket_vars(Done::new(Outcome::Filed), &ticket, now))
 }
 
 #[cfg(test)]

@@ -1,8 +1,9 @@
 //! The areas whose name holds what the caller typed, case, accents and spaces aside, or typed
 //! as keypad digits (`text::names`): one is taken, a few are listed to pick from.
 
-use super::{ActionSpec, Actions, Caller, Place, VarKind, VarRead, text_var};
-use crate::engine::{ActionRequest, ActionResult, Item, State, Value};
+use super::outcomes::find_area::Outcome;
+use super::{ActionSpec, Actions, Caller, Done, Place, VarKind, VarRead, text_var};
+use crate::engine::{ActionRequest, Item, State, Value};
 use crate::store::StoreResult;
 use crate::text::names;
 
@@ -24,18 +25,18 @@ pub(super) async fn perform(
     _request: &ActionRequest,
     state: &State,
     _caller: &Caller<'_>,
-) -> StoreResult<ActionResult> {
+) -> StoreResult<Done<Outcome>> {
     let typed = text_var(state, "typed_area").unwrap_or_default();
     let areas = actions.crm.areas().await?;
     let found = names::find(typed, &areas, |a| a.name.as_str());
     Ok(match found.as_slice() {
-        [] => ActionResult::outcome("none"),
+        [] => Done::new(Outcome::None),
         [area] => {
             actions
                 .known()
                 .areas
                 .insert(area.area_code.clone(), Place::from(*area));
-            ActionResult::outcome("one")
+            Done::new(Outcome::One)
                 .var("area_code", Value::text(&area.area_code))
                 .var("area", Value::text(&area.name))
         }
@@ -50,8 +51,8 @@ pub(super) async fn perform(
                     item
                 })
                 .collect();
-            ActionResult::outcome("several").list("areas", items)
+            Done::new(Outcome::Several).list("areas", items)
         }
-        _ => ActionResult::outcome("too_many"),
+        _ => Done::new(Outcome::TooMany),
     })
 }

@@ -1,8 +1,9 @@
 //! Where the caller's supply is, from a meter number they typed.
 
 use super::locate_caller::{LOCATED_VARS, located};
-use super::{ActionSpec, Actions, Caller, VarKind, VarRead, text_var};
-use crate::engine::{ActionRequest, ActionResult, State};
+use super::outcomes::find_meter::Outcome;
+use super::{ActionSpec, Actions, Caller, Done, VarKind, VarRead, text_var};
+use crate::engine::{ActionRequest, State};
 use crate::store::StoreResult;
 
 pub const SPEC: ActionSpec = ActionSpec {
@@ -18,10 +19,10 @@ pub(super) async fn perform(
     _request: &ActionRequest,
     state: &State,
     _caller: &Caller<'_>,
-) -> StoreResult<ActionResult> {
+) -> StoreResult<Done<Outcome>> {
     let typed = text_var(state, "typed_meter").unwrap_or_default();
     match actions.crm.account_by_meter(typed).await? {
-        Some(account) => located(actions, &(&account).into()).await,
-        None => Ok(ActionResult::outcome("not_found")),
+        Some(account) => located(actions, &(&account).into(), Outcome::Ok).await,
+        None => Ok(Done::new(Outcome::NotFound)),
     }
 }

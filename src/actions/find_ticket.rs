@@ -1,10 +1,12 @@
 //! A ticket or an outage report, from the reference the caller typed; a near miss (one
 //! wrong check digit) is told apart from a malformed reference.
 
+use super::outcomes::find_ticket::Outcome;
 use super::{
-    ActionSpec, Actions, Caller, VarKind, VarRead, event_vars, restoration, text_var, ticket_vars,
+    ActionSpec, Actions, Caller, Done, VarKind, VarRead, event_vars, restoration, text_var,
+    ticket_vars,
 };
-use crate::engine::{ActionRequest, ActionResult, State, Value};
+use crate::engine::{ActionRequest, State, Value};
 use crate::reference::{self, Typed};
 use crate::store::StoreResult;
 use chrono::Utc;
@@ -36,23 +38,23 @@ pub(super) async fn perform(
     _request: &ActionRequest,
     state: &State,
     _caller: &Caller<'_>,
-) -> StoreResult<ActionResult> {
+) -> StoreResult<Done<Outcome>> {
     let typed = text_var(state, "typed_ref").unwrap_or_default();
     let reference = match reference::parse_typed(typed) {
         Typed::Reference(r) => r,
-        Typed::Typo => return Ok(ActionResult::outcome("typo")),
-        Typed::Malformed => return Ok(ActionResult::outcome("malformed")),
+        Typed::Typo => return Ok(Done::new(Outcome::Typo)),
+        Typed::Malformed => return Ok(Done::new(Outcome::Malformed)),
     };
     if let Some(ticket) = actions.crm.ticket(&reference).await? {
         let event = actions.crm.latest_ticket_event(&ticket.ticket_ref).await?;
-        let found = ticket_vars(ActionResult::outcome("found"), &ticket, Utc::now());
+        let found = ticket_vars(Done::new(Outcome::Found), &ticket, Utc::now());
         return Ok(event_vars(found, event.as_ref()));
     }
     let Some(report) = actions.crm.outage_report(&reference).await? else {
-        return Ok(ActionResult::outcome("not_found"));
+        return Ok(Done::new(Outcome::NotFound));
     };
     let Some(outage) = actions.crm.outage(&report.outage_id).await? else {
-        return Ok(ActionResult::outcome("not_found"));
+        return Ok(Done::new(Outcome::NotFound));
     };
     let restoration = restoration(&outage, chrono::Utc::now());
     let area = actions.area(&outage.area_code).await?;
@@ -64,7 +66,7 @@ pub(super) async fn perform(
         .expected_end
         .map(|at| Value::Time { at, zone })
         .unwrap_or_else(|| Value::text("?"));
-    Ok(ActionResult::outcome("outage_report")
+    Ok(Done::new(Outcome::OutageReport)
         .var("ref", Value::Reference(report.reference))
         .var(
             "area",

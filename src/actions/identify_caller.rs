@@ -1,7 +1,8 @@
 //! Who is calling: the caller's accounts and saved language, from the phone number alone.
 
-use super::{ActionSpec, Actions, Caller, VarKind, VarRead};
-use crate::engine::{ActionRequest, ActionResult, Item, State, Value};
+use super::outcomes::identify_caller::Outcome;
+use super::{ActionSpec, Actions, Caller, Done, VarKind, VarRead};
+use crate::engine::{ActionRequest, Item, State, Value};
 use crate::store::StoreResult;
 
 pub const SPEC: ActionSpec = ActionSpec {
@@ -21,9 +22,9 @@ pub(super) async fn perform(
     _request: &ActionRequest,
     state: &State,
     caller: &Caller<'_>,
-) -> StoreResult<ActionResult> {
+) -> StoreResult<Done<Outcome>> {
     let accounts = actions.caller_accounts(caller.phone).await?;
-    let mut result = ActionResult::outcome("ready").var(
+    let mut result = Done::new(Outcome::Ready).var(
         "caller_known",
         Value::text(if accounts.is_empty() { "no" } else { "yes" }),
     );
@@ -38,7 +39,7 @@ pub(super) async fn perform(
                 result = result.var("language_set", Value::text("yes"));
             }
             None => {
-                result.outcome = "choose_language".into();
+                result.outcome = Outcome::ChooseLanguage;
                 return Ok(result);
             }
         }
@@ -59,7 +60,7 @@ pub(super) async fn perform(
             );
             items.push(item);
         }
-        result.outcome = "choose_account".into();
+        result.outcome = Outcome::ChooseAccount;
         result = result.list("accounts", items);
     }
     Ok(result)

@@ -1,9 +1,11 @@
 //! A prepaid customer's last token purchases: when, how much, what it bought, and the token
 //! itself in groups of four digits (as it is keyed into the meter).
 
-use super::{ActionSpec, Actions, Caller, VarKind, VarRead, bill_account};
+use super::outcomes::last_tokens::Outcome;
+use super::{ActionSpec, Actions, Caller, Done, VarKind, VarRead, bill_account};
+use crate::contracts::Service;
 use crate::domain::Vend;
-use crate::engine::{ActionRequest, ActionResult, Item, State, Value};
+use crate::engine::{ActionRequest, Item, State, Value};
 use crate::store::StoreResult;
 
 /// Purchases listed.
@@ -48,22 +50,22 @@ pub(super) async fn perform(
     _request: &ActionRequest,
     state: &State,
     _caller: &Caller<'_>,
-) -> StoreResult<ActionResult> {
+) -> StoreResult<Done<Outcome>> {
     let Some(account_no) = bill_account(state) else {
-        return Ok(ActionResult::outcome("none"));
+        return Ok(Done::new(Outcome::None));
     };
     let vends = actions.crm.recent_vends(account_no, SHOWN).await?;
     if vends.is_empty() {
-        return Ok(ActionResult::outcome("none"));
+        return Ok(Done::new(Outcome::None));
     }
     let account = actions.account(account_no).await?;
     let zone = actions.account_zone(account.as_ref()).await?;
-    let service = account.map_or_else(|| "electricity".to_string(), |a| a.service);
+    let service = account.map_or_else(|| Service::Electricity.to_string(), |a| a.service);
     let items = vends
         .iter()
         .map(|v| token_item(v, &service, zone))
         .collect();
-    Ok(ActionResult::outcome("some").list("tokens", items))
+    Ok(Done::new(Outcome::Some).list("tokens", items))
 }
 
 #[cfg(test)]

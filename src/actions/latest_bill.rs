@@ -5,9 +5,10 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
-use super::{ActionSpec, Actions, Caller, VarKind, VarRead, bill_account};
+use super::outcomes::latest_bill::Outcome;
+use super::{ActionSpec, Actions, Caller, Done, VarKind, VarRead, bill_account};
 use crate::domain::BillStatement;
-use crate::engine::{ActionRequest, ActionResult, State, Value};
+use crate::engine::{ActionRequest, State, Value};
 use crate::store::StoreResult;
 use crate::text::format;
 
@@ -48,19 +49,19 @@ fn local_today(now: DateTime<Utc>, zone: Tz) -> NaiveDate {
 }
 
 /// What the bill screens show of a statement on `today`.
-fn statement_result(statement: &BillStatement, today: NaiveDate) -> ActionResult {
+fn statement_result(statement: &BillStatement, today: NaiveDate) -> Done<Outcome> {
     let bill = &statement.latest;
     let money = |minor| Value::Money {
         minor,
         currency: bill.currency.clone(),
     };
     let outcome = if statement.older_open_bills() > 0 {
-        "arrears"
+        Outcome::Arrears
     } else {
-        "found"
+        Outcome::Found
     };
     let overdue = if bill.is_overdue(today) { "yes" } else { "no" };
-    ActionResult::outcome(outcome)
+    Done::new(outcome)
         .var("period", period(&bill.period))
         .var("amount", money(bill.amount_minor))
         .var("paid", money(bill.paid_minor))
@@ -76,17 +77,17 @@ pub(super) async fn perform(
     _request: &ActionRequest,
     state: &State,
     _caller: &Caller<'_>,
-) -> StoreResult<ActionResult> {
+) -> StoreResult<Done<Outcome>> {
     let Some(account_no) = bill_account(state) else {
-        return Ok(ActionResult::outcome("none"));
+        return Ok(Done::new(Outcome::None));
     };
     let account = actions.account(account_no).await?;
     // A prepaid customer's questions are about tokens, whatever bills the CRM holds.
     if account.as_ref().is_some_and(|a| a.is_prepaid()) {
-        return Ok(ActionResult::outcome("prepaid"));
+        return Ok(Done::new(Outcome::Prepaid));
     }
     let Some(statement) = actions.crm.bill_statement(account_no).await? else {
-        return Ok(ActionResult::outcome("none"));
+        return Ok(Done::new(Outcome::None));
     };
     let zone = actions.account_zone(account.as_ref()).await?;
     Ok(statement_result(&statement, local_today(Utc::now(), zone)))
@@ -117,7 +118,7 @@ mod tests {
         s.parse().unwrap()
     }
 
-    fn text<'a>(result: &'a ActionResult, name: &str) -> &'a str {
+    fn text<'a>(result: &'a Done<Outcome>, name: &str) -> &'a str {
         result.vars.get(name).and_then(Value::as_text).unwrap()
     }
 
@@ -154,7 +155,7 @@ mod tests {
             open_bills: 2,
         };
         let r = statement_result(&statement, today);
-        assert_eq!(r.outcome, "arrears");
+        assert_eq!(r.outcome, Outcome::Arrears);
         assert_eq!(text(&r, "overdue"), "yes");
         assert_eq!(
             r.vars["total_due"],
@@ -169,7 +170,7 @@ mod tests {
             open_bills: 1,
             ..statement
         };
-        assert_eq!(statement_result(&statement, today).outcome, "found");
+        assert_eq!(statement_result(&statement, today).outcome, Outcome::Found);
         // The latest paid, an older one open: arrears, nothing overdue on the latest.
         let statement = BillStatement {
             latest: bill("paid", "2026-11-12", 8_780, 8_780),
@@ -177,7 +178,7 @@ mod tests {
             open_bills: 1,
         };
         let r = statement_result(&statement, today);
-        assert_eq!(r.outcome, "arrears");
+        assert_eq!(r.outcome, Outcome::Arrears);
         assert_eq!(text(&r, "overdue"), "no");
         // Not due yet.
         let statement = BillStatement {

@@ -1,7 +1,10 @@
 //! Where the caller's supply is, from the account the session already knows.
 
-use super::{ActionSpec, Actions, Caller, CallerAccount, VarKind, VarRead, text_var};
-use crate::engine::{ActionRequest, ActionResult, State, Value};
+use super::outcomes::locate_caller::Outcome;
+use super::{
+    ActionOutcome, ActionSpec, Actions, Caller, CallerAccount, Done, VarKind, VarRead, text_var,
+};
+use crate::engine::{ActionRequest, State, Value};
 use crate::store::StoreResult;
 
 /// What knowing an account's place gives (shared with `find_meter`).
@@ -25,11 +28,12 @@ pub const SPEC: ActionSpec = ActionSpec {
     ..ActionSpec::EMPTY
 };
 
-/// The `ok` outcome with the account's area, country and service.
-pub(super) async fn located(
+/// The `ok` outcome (each action's own) with the account's area, country and service.
+pub(super) async fn located<O: ActionOutcome>(
     actions: &Actions<'_>,
     account: &CallerAccount,
-) -> StoreResult<ActionResult> {
+    ok: O,
+) -> StoreResult<Done<O>> {
     let area = actions.area(&account.area_code).await?;
     let (name, country, zone) = match area {
         Some(a) => {
@@ -38,7 +42,7 @@ pub(super) async fn located(
         }
         None => (account.area_code.clone(), String::new(), String::new()),
     };
-    Ok(ActionResult::outcome("ok")
+    Ok(Done::new(ok)
         .var("located_account", Value::text(&account.account_no))
         .var("area_code", Value::text(&account.area_code))
         .var("area", Value::text(name))
@@ -52,15 +56,15 @@ pub(super) async fn perform(
     _request: &ActionRequest,
     state: &State,
     _caller: &Caller<'_>,
-) -> StoreResult<ActionResult> {
+) -> StoreResult<Done<Outcome>> {
     let known = text_var(state, "account")
         .or_else(|| text_var(state, "located_account"))
         .filter(|a| !a.is_empty());
     match known {
         Some(account_no) => match actions.account(account_no).await? {
-            Some(account) => located(actions, &account).await,
-            None => Ok(ActionResult::outcome("need_meter")),
+            Some(account) => located(actions, &account, Outcome::Ok).await,
+            None => Ok(Done::new(Outcome::NeedMeter)),
         },
-        None => Ok(ActionResult::outcome("need_meter")),
+        None => Ok(Done::new(Outcome::NeedMeter)),
     }
 }

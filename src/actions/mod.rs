@@ -16,8 +16,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
+use crate::contracts::{OutageStatus, TicketStatus};
 use crate::domain::{Account, Area, Outage, Ticket};
-use crate::engine::{ActionRequest, ActionResult, State, Value};
+use crate::engine::{ActionRequest, ActionResult, Item, State, Value};
 use crate::i18n::Catalog;
 use crate::store::{CrmStore, SessionStore, StoreResult};
 pub use spec::{ActionSpec, VarKind, VarRead};
@@ -35,6 +36,18 @@ macro_rules! registry {
             "an action's SPEC.name differs from its file name"
         );)+
 
+        // The generated `Outcome` enums are read from the specs' text: a reading that drifted
+        // from the SPEC itself must not build.
+        $(const _: () = assert!(
+            spec::same_names(&outcomes::$action::Outcome::NAMES, $action::SPEC.outcomes),
+            "an action's Outcome enum differs from its SPEC.outcomes"
+        );)+
+
+        /// Each action with the names of its `Outcome` variants, for the tests.
+        #[cfg(test)]
+        static OUTCOME_NAMES: &[(&str, &[&str])] =
+            &[$((stringify!($action), &outcomes::$action::Outcome::NAMES)),+];
+
         async fn dispatch(
             actions: &Actions<'_>,
             request: &ActionRequest,
@@ -42,7 +55,10 @@ macro_rules! registry {
             caller: &Caller<'_>,
         ) -> Option<StoreResult<ActionResult>> {
             Some(match request.name.as_str() {
-                $(stringify!($action) => $action::perform(actions, request, state, caller).await,)+
+                // `perform` must give its own `Outcome`: any other type does not build.
+                $(stringify!($action) => $action::perform(actions, request, state, caller)
+                    .await
+                    .map(Done::<outcomes::$action::Outcome>::into_result),)+
                 _ => return None,
             })
         }
@@ -51,6 +67,76 @@ macro_rules! registry {
 
 // One entry per file of this folder declaring `pub const SPEC: ActionSpec` (see build.rs).
 include!(concat!(env!("OUT_DIR"), "/actions.rs"));
+
+/// Each action's `Outcome` enum, generated from its `SPEC.outcomes` (see build.rs).
+pub mod outcomes {
+    use super::ActionOutcome;
+    include!(concat!(env!("OUT_DIR"), "/outcomes.rs"));
+}
+
+/// An action's outcome: one of the names its `SPEC` lists (its generated `Outcome` enum).
+/// An outcome its SPEC does not list has no variant, and the registry's dispatch takes only
+/// the action's own `Outcome`, so neither builds:
+///
+/// ```
+/// use dalal::actions::{Done, outcomes};
+/// let _: Done<outcomes::find_meter::Outcome> = Done::new(outcomes::find_meter::Outcome::NotFound);
+/// ```
+///
+/// ```compile_fail
+/// // `find_meter` gives `ok` or `not_found`.
+/// let _ = dalal::actions::outcomes::find_meter::Outcome::Filed;
+/// ```
+///
+/// ```compile_fail
+/// use dalal::actions::{Done, outcomes};
+/// let _: Done<outcomes::find_meter::Outcome> = Done::new(outcomes::file_complaint::Outcome::Filed);
+/// ```
+pub trait ActionOutcome: Copy + std::fmt::Debug {
+    fn as_str(self) -> &'static str;
+}
+
+/// What an action gives back before the engine sees it: like `ActionResult`, but its outcome
+/// is the action's own `Outcome`, so an outcome the SPEC does not list does not build.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Done<O> {
+    pub outcome: O,
+    pub vars: BTreeMap<String, Value>,
+    pub lists: BTreeMap<String, Vec<Item>>,
+    /// A new session language (after the caller chose one).
+    pub lang: Option<String>,
+}
+
+impl<O: ActionOutcome> Done<O> {
+    pub fn new(outcome: O) -> Self {
+        Done {
+            outcome,
+            vars: BTreeMap::new(),
+            lists: BTreeMap::new(),
+            lang: None,
+        }
+    }
+
+    pub fn var(mut self, name: &str, value: Value) -> Self {
+        self.vars.insert(name.to_string(), value);
+        self
+    }
+
+    pub fn list(mut self, name: &str, items: Vec<Item>) -> Self {
+        self.lists.insert(name.to_string(), items);
+        self
+    }
+
+    /// What the engine resumes with.
+    pub fn into_result(self) -> ActionResult {
+        ActionResult {
+            outcome: self.outcome.as_str().to_string(),
+            vars: self.vars,
+            lists: self.lists,
+            lang: self.lang,
+        }
+    }
+}
 
 /// Every action the server knows.
 pub fn specs() -> &'static [ActionSpec] {
@@ -301,7 +387,7 @@ impl Actions<'_> {
 /// `delayed` (not restored and its expected end already past: never announce a past time as
 /// to come), `unknown` (no expected end) or `expected` (an expected end still to come).
 fn restoration(outage: &Outage, now: chrono::DateTime<chrono::Utc>) -> &'static str {
-    if outage.status == "resolved" {
+    if outage.status == OutageStatus::Resolved.as_str() {
         return "restored";
     }
     match outage.expected_end {
@@ -334,12 +420,9 @@ fn origin_key(caller: &Caller, request: &ActionRequest, extra: &str) -> String {
 /// Variables every ticket-filing or ticket-finding action sets alike.
 const TICKET_VARS: &[&str] = &["ref", "status", "category", "sla", "updated", "late"];
 
-/// Statuses of a ticket still waiting for the utility.
-const PENDING_STATUSES: [&str; 2] = ["open", "in_progress"];
-
 /// A ticket still pending past its SLA at `now`.
 pub fn is_late(ticket: &Ticket, now: DateTime<Utc>) -> bool {
-    PENDING_STATUSES.contains(&ticket.status.as_str())
+    ticket.status.parse().is_ok_and(TicketStatus::is_pending)
         && ticket.sla_due_at.is_some_and(|due| due < now)
 }
 
@@ -356,10 +439,10 @@ const PHRASED_EVENTS: [&str; 6] = [
 /// A ticket's latest event as screens show it: `event` (a phrased kind, or `other`),
 /// `event_detail` (the new status of a `status` event, the level of an escalation; else
 /// empty) and `event_at` (its date).
-fn event_vars(
-    result: ActionResult,
+fn event_vars<O: ActionOutcome>(
+    result: Done<O>,
     event: Option<&(DateTime<Utc>, String, Option<String>)>,
-) -> ActionResult {
+) -> Done<O> {
     let Some((at, kind, detail)) = event else {
         return result
             .var("event", Value::text("none"))
@@ -381,7 +464,7 @@ fn event_vars(
         .var("event_at", Value::Date(at.date_naive()))
 }
 
-fn ticket_vars(result: ActionResult, ticket: &Ticket, now: DateTime<Utc>) -> ActionResult {
+fn ticket_vars<O: ActionOutcome>(result: Done<O>, ticket: &Ticket, now: DateTime<Utc>) -> Done<O> {
     let sla = ticket
         .sla_due_at
         .map(|t| Value::Date(t.date_naive()))
@@ -495,7 +578,12 @@ mod tests {
         assert!(!is_late(&ticket("open", None), now));
         // Due exactly now: not late yet.
         assert!(!is_late(&ticket("open", Some("2026-11-30T12:00:00Z")), now));
-        let vars = ticket_vars(ActionResult::default(), &ticket("open", past), now).vars;
+        let vars = ticket_vars(
+            Done::new(outcomes::find_ticket::Outcome::Found),
+            &ticket("open", past),
+            now,
+        )
+        .vars;
         assert_eq!(vars["late"], Value::text("yes"));
     }
 
@@ -506,7 +594,11 @@ mod tests {
             .with_timezone(&Utc);
         let vars = |kind: &str, detail: Option<&str>| {
             let event = (at, kind.to_string(), detail.map(str::to_string));
-            event_vars(ActionResult::default(), Some(&event)).vars
+            event_vars(
+                Done::new(outcomes::find_ticket::Outcome::Found),
+                Some(&event),
+            )
+            .vars
         };
         let status = vars("status", Some("in_progress"));
         assert_eq!(status["event"], Value::text("status"));
@@ -529,7 +621,7 @@ mod tests {
             vars("sms_bounced", Some("x"))["event_detail"],
             Value::text("")
         );
-        let none = event_vars(ActionResult::default(), None).vars;
+        let none = event_vars(Done::new(outcomes::find_ticket::Outcome::Found), None).vars;
         assert_eq!(none["event"], Value::text("none"));
     }
 
@@ -541,6 +633,24 @@ mod tests {
             assert_eq!(spec(name).map(|s| s.name), Some(name));
         }
         assert!(spec("no_such_action").is_none());
+    }
+
+    #[test]
+    fn each_actions_outcome_enum_is_its_spec_outcomes() {
+        assert_eq!(OUTCOME_NAMES.len(), specs().len());
+        for (action, names) in OUTCOME_NAMES {
+            let spec = spec(action).expect("an action of the registry has a spec");
+            assert_eq!(*names, spec.outcomes, "{action}");
+        }
+        assert_eq!(
+            outcomes::find_area::Outcome::ALL.map(ActionOutcome::as_str),
+            ["one", "several", "too_many", "none"]
+        );
+        let done = Done::new(outcomes::file_connection::Outcome::Already)
+            .var("ref", Value::text("RC1"))
+            .into_result();
+        assert_eq!(done.outcome, "already");
+        assert_eq!(done.vars["ref"], Value::text("RC1"));
     }
 
     #[test]

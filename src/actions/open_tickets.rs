@@ -2,8 +2,9 @@
 
 use chrono::Utc;
 
-use super::{ActionSpec, Actions, Caller, ticket_vars};
-use crate::engine::{ActionRequest, ActionResult, Item, State, Value};
+use super::outcomes::open_tickets::Outcome;
+use super::{ActionSpec, Actions, Caller, Done, ticket_vars};
+use crate::engine::{ActionRequest, Item, State, Value};
 use crate::store::StoreResult;
 
 pub const SPEC: ActionSpec = ActionSpec {
@@ -18,7 +19,7 @@ pub(super) async fn perform(
     _request: &ActionRequest,
     _state: &State,
     caller: &Caller<'_>,
-) -> StoreResult<ActionResult> {
+) -> StoreResult<Done<Outcome>> {
     let accounts: Vec<String> = actions
         .caller_accounts(caller.phone)
         .await?
@@ -27,16 +28,16 @@ pub(super) async fn perform(
         .collect();
     let tickets = actions.crm.open_tickets(caller.phone, &accounts).await?;
     if tickets.is_empty() {
-        return Ok(ActionResult::outcome("none"));
+        return Ok(Done::new(Outcome::None));
     }
     let now = Utc::now();
     let items = tickets
         .iter()
         .map(|t| {
-            let mut item: Item = ticket_vars(ActionResult::default(), t, now).vars;
+            let mut item: Item = ticket_vars(Done::new(Outcome::Some), t, now).vars;
             item.insert("id".into(), Value::text(&t.ticket_ref));
             item
         })
         .collect();
-    Ok(ActionResult::outcome("some").list("tickets", items))
+    Ok(Done::new(Outcome::Some).list("tickets", items))
 }

@@ -3,11 +3,14 @@
 
 use chrono::{Duration, Utc};
 
+use super::outcomes::report_outage::Outcome;
 use super::{
-    ActionSpec, Actions, Caller, VarKind, VarRead, origin_key, restoration, text_var, ticket_vars,
+    ActionSpec, Actions, Caller, Done, VarKind, VarRead, origin_key, restoration, text_var,
+    ticket_vars,
 };
+use crate::contracts::{OutageStatus, Service};
 use crate::domain::{NewOutageFiling, OutageFiling, StormPolicy};
-use crate::engine::{ActionRequest, ActionResult, State, Value};
+use crate::engine::{ActionRequest, State, Value};
 use crate::store::StoreResult;
 
 pub const SPEC: ActionSpec = ActionSpec {
@@ -46,9 +49,9 @@ pub(super) async fn perform(
     request: &ActionRequest,
     state: &State,
     caller: &Caller<'_>,
-) -> StoreResult<ActionResult> {
+) -> StoreResult<Done<Outcome>> {
     let area_code = text_var(state, "area_code").unwrap_or_default();
-    let service = text_var(state, "service").unwrap_or("electricity");
+    let service = text_var(state, "service").unwrap_or(Service::Electricity.as_str());
     // The area's zone; a session located before zones were known carries its country only.
     let zone = text_var(state, "zone")
         .filter(|z| !z.is_empty())
@@ -76,21 +79,19 @@ pub(super) async fn perform(
     // reference only once that transaction has committed.
     match actions.crm.file_outage_report(&filing, &policy).await? {
         OutageFiling::Attached { report, outage } => {
-            if outage.status == "suspected" {
+            if outage.status == OutageStatus::Suspected.as_str() {
                 actions.area_cache.forget(area_code);
             }
             let restore = outage
                 .expected_end
                 .map(|at| Value::Time { at, zone })
                 .unwrap_or_else(|| Value::text("?"));
-            Ok(ActionResult::outcome("attached")
+            Ok(Done::new(Outcome::Attached)
                 .var("ref", Value::Reference(report.reference))
                 .var("restoration", Value::text(restoration(&outage, now)))
                 .var("status", Value::text(outage.status))
                 .var("restore", restore))
         }
-        OutageFiling::Ticket(ticket) => {
-            Ok(ticket_vars(ActionResult::outcome("ticket"), &ticket, now))
-        }
+        OutageFiling::Ticket(ticket) => Ok(ticket_vars(Done::new(Outcome::Ticket), &ticket, now)),
     }
 }

@@ -2,9 +2,10 @@
 
 use chrono::Utc;
 
-use super::{ActionSpec, Actions, Caller, VarKind, VarRead, origin_key, session_account};
+use super::outcomes::request_callback::Outcome;
+use super::{ActionSpec, Actions, Caller, Done, VarKind, VarRead, origin_key, session_account};
 use crate::domain::NewCallback;
-use crate::engine::{ActionRequest, ActionResult, State, Value};
+use crate::engine::{ActionRequest, State, Value};
 use crate::store::StoreResult;
 
 pub const SPEC: ActionSpec = ActionSpec {
@@ -26,7 +27,7 @@ pub(super) async fn perform(
     request: &ActionRequest,
     state: &State,
     caller: &Caller<'_>,
-) -> StoreResult<ActionResult> {
+) -> StoreResult<Done<Outcome>> {
     let id = actions
         .crm
         .create_callback(&NewCallback {
@@ -38,5 +39,5 @@ pub(super) async fn perform(
             created_at: Utc::now(),
         })
         .await?;
-    Ok(ActionResult::outcome("ok").var("callback_id", Value::Number(id)))
+    Ok(Done::new(Outcome::Ok).var("callback_id", Value::Number(id)))
 }

@@ -2,9 +2,10 @@
 //! request (a gateway's retry of the same hop queues nothing more). The caller is told it is
 //! sent only once the row is committed.
 
-use super::{ActionSpec, Actions, Caller, VarKind, VarRead, bill_account, origin_key};
+use super::outcomes::resend_token::Outcome;
+use super::{ActionSpec, Actions, Caller, Done, VarKind, VarRead, bill_account, origin_key};
 use crate::domain::TokenResend;
-use crate::engine::{ActionRequest, ActionResult, State, Value};
+use crate::engine::{ActionRequest, State, Value};
 use crate::store::StoreResult;
 
 pub const SPEC: ActionSpec = ActionSpec {
@@ -25,9 +26,9 @@ pub(super) async fn perform(
     request: &ActionRequest,
     state: &State,
     caller: &Caller<'_>,
-) -> StoreResult<ActionResult> {
+) -> StoreResult<Done<Outcome>> {
     let Some(account_no) = bill_account(state) else {
-        return Ok(ActionResult::outcome("none"));
+        return Ok(Done::new(Outcome::None));
     };
     let resend = TokenResend {
         account_no: account_no.to_string(),
@@ -35,10 +36,10 @@ pub(super) async fn perform(
         origin_key: origin_key(caller, request, ""),
     };
     let Some(vend) = actions.crm.resend_token(&resend).await? else {
-        return Ok(ActionResult::outcome("none"));
+        return Ok(Done::new(Outcome::None));
     };
     let account = actions.account(account_no).await?;
     let zone = actions.account_zone(account.as_ref()).await?;
     let day = vend.vended_at.with_timezone(&zone).date_naive();
-    Ok(ActionResult::outcome("sent").var("token_date", Value::Date(day)))
+    Ok(Done::new(Outcome::Sent).var("token_date", Value::Date(day)))
 }

@@ -1,7 +1,8 @@
 //! Remembers the language the caller chose, for this session and their next calls.
 
-use super::{ActionSpec, Actions, Caller, VarKind, VarRead, text_var};
-use crate::engine::{ActionRequest, ActionResult, State, Value};
+use super::outcomes::save_language::Outcome;
+use super::{ActionSpec, Actions, Caller, Done, VarKind, VarRead, text_var};
+use crate::engine::{ActionRequest, State, Value};
 use crate::store::StoreResult;
 
 pub const SPEC: ActionSpec = ActionSpec {
@@ -18,9 +19,9 @@ pub(super) async fn perform(
     _request: &ActionRequest,
     state: &State,
     caller: &Caller<'_>,
-) -> StoreResult<ActionResult> {
+) -> StoreResult<Done<Outcome>> {
     let lang = text_var(state, "lang").unwrap_or(actions.catalog.default_lang());
-    let mut result = ActionResult::outcome("ok");
+    let mut result = Done::new(Outcome::Ok);
     if actions.catalog.has_language(lang) {
         actions.crm.save_language(caller.phone, lang).await?;
         result.lang = Some(lang.to_string());

@@ -113,3 +113,19 @@ pub(super) const fn same_name(a: &str, b: &str) -> bool {
     }
     true
 }
+
+/// The same names in the same order, usable where the registry checks each action's
+/// generated `Outcome` enum against its SPEC at compile time.
+pub(super) const fn same_names(a: &[&str], b: &[&str]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if !same_name(a[i], b[i]) {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}

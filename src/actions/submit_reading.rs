@@ -4,10 +4,11 @@
 
 use chrono::{NaiveDate, Utc};
 
-use super::{ActionSpec, Actions, Caller, VarKind, VarRead, origin_key, text_var};
+use super::outcomes::submit_reading::Outcome;
+use super::{ActionSpec, Actions, Caller, Done, VarKind, VarRead, origin_key, text_var};
 use crate::config::ReadingsConfig;
 use crate::domain::{MeterReading, NewMeterReading};
-use crate::engine::{ActionRequest, ActionResult, State, Value};
+use crate::engine::{ActionRequest, State, Value};
 use crate::store::StoreResult;
 
 /// Readings on record the usual use is averaged over.
@@ -75,7 +76,7 @@ pub(super) async fn perform(
     request: &ActionRequest,
     state: &State,
     caller: &Caller<'_>,
-) -> StoreResult<ActionResult> {
+) -> StoreResult<Done<Outcome>> {
     let account_no = text_var(state, "located_account").unwrap_or_default();
     // Digits only (the menu's input says so); more than fit in an index is implausible.
     let typed: i64 = text_var(state, "typed_reading")
@@ -101,14 +102,14 @@ pub(super) async fn perform(
     let history = actions.crm.meter_readings(account_no, HISTORY).await?;
     match judge(&history, typed, today, &actions.config.readings) {
         Verdict::Lower { last } => {
-            Ok(ActionResult::outcome("lower").var("last_reading", Value::Number(last)))
+            Ok(Done::new(Outcome::Lower).var("last_reading", Value::Number(last)))
         }
         Verdict::TooHigh { max } => {
-            Ok(ActionResult::outcome("too_high").var("max_reading", Value::Number(max)))
+            Ok(Done::new(Outcome::TooHigh).var("max_reading", Value::Number(max)))
         }
         Verdict::Plausible => {
             let stored = actions.crm.submit_meter_reading(&new).await?;
-            Ok(ActionResult::outcome("saved")
+            Ok(Done::new(Outcome::Saved)
                 .var("ref", Value::Reference(stored.reading_id))
                 .var("reading", Value::Number(stored.reading)))
         }

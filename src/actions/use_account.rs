@@ -1,7 +1,8 @@
 //! The account the caller picked from their list, checked to be really theirs.
 
-use super::{ActionSpec, Actions, Caller, VarKind, VarRead, text_var};
-use crate::engine::{ActionRequest, ActionResult, State, Value};
+use super::outcomes::use_account::Outcome;
+use super::{ActionSpec, Actions, Caller, Done, VarKind, VarRead, text_var};
+use crate::engine::{ActionRequest, State, Value};
 use crate::store::StoreResult;
 
 pub const SPEC: ActionSpec = ActionSpec {
@@ -17,14 +18,14 @@ pub(super) async fn perform(
     _request: &ActionRequest,
     state: &State,
     caller: &Caller<'_>,
-) -> StoreResult<ActionResult> {
+) -> StoreResult<Done<Outcome>> {
     let chosen = text_var(state, "account").unwrap_or_default();
     let accounts = actions.caller_accounts(caller.phone).await?;
     // The id came back from the caller's keypad via the list: check it is really theirs.
     if accounts.iter().any(|a| a.account_no == chosen) {
-        Ok(ActionResult::outcome("ready"))
+        Ok(Done::new(Outcome::Ready))
     } else {
-        let mut result = ActionResult::outcome("invalid");
+        let mut result = Done::new(Outcome::Invalid);
         result.vars.insert("account".into(), Value::text(""));
         Ok(result)
     }

@@ -2,9 +2,10 @@
 //! meter. Wrong answers are counted per phone across sessions, so redialling cannot
 //! brute-force them.
 
-use super::{ActionSpec, Actions, Caller, VarKind, VarRead, text_var};
+use super::outcomes::verify_account::Outcome;
+use super::{ActionSpec, Actions, Caller, Done, VarKind, VarRead, text_var};
 use crate::domain::Account;
-use crate::engine::{ActionRequest, ActionResult, State, Value};
+use crate::engine::{ActionRequest, State, Value};
 use crate::store::StoreResult;
 
 /// How long wrong verification answers count against a phone.
@@ -32,14 +33,14 @@ pub(super) async fn perform(
     _request: &ActionRequest,
     state: &State,
     caller: &Caller<'_>,
-) -> StoreResult<ActionResult> {
+) -> StoreResult<Done<Outcome>> {
     let attempts = match state.vars.get("verify_attempts") {
         Some(Value::Number(n)) => *n,
         _ => 0,
     } + 1;
     let max = actions.config.max_verify_attempts;
     if attempts > max {
-        return Ok(ActionResult::outcome("locked"));
+        return Ok(Done::new(Outcome::Locked));
     }
     let typed_account = text_var(state, "typed_account").unwrap_or_default();
     let typed_digits = text_var(state, "typed_meter_digits").unwrap_or_default();
@@ -63,17 +64,17 @@ pub(super) async fn perform(
         failures > per_hour
     };
     if locked_out {
-        return Ok(ActionResult::outcome("locked"));
+        return Ok(Done::new(Outcome::Locked));
     }
     match (matches, account) {
-        (true, Some(account)) => Ok(ActionResult::outcome("ok")
+        (true, Some(account)) => Ok(Done::new(Outcome::Ok)
             .var("verified_account", Value::text(account.account_no))
             .var("verify_attempts", Value::Number(0))),
         // The same answer whether the account exists or not: no account enumeration.
         _ if attempts >= max => {
-            Ok(ActionResult::outcome("locked").var("verify_attempts", Value::Number(attempts)))
+            Ok(Done::new(Outcome::Locked).var("verify_attempts", Value::Number(attempts)))
         }
-        _ => Ok(ActionResult::outcome("failed")
+        _ => Ok(Done::new(Outcome::Failed)
             .var("verify_attempts", Value::Number(attempts))
             .var("attempts_left", Value::Number(max - attempts))),
     }

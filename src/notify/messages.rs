@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Timelike, Utc};
 
+use crate::contracts::{OutageStatus, OutboxKind, TicketStatus};
 use crate::domain::{Account, Area, Outage, Ticket, group_digits};
 use crate::store::outbox::OutboxRow;
 use crate::text::format::area_zone;
@@ -50,16 +51,19 @@ impl Subject {
 }
 
 /// Kinds sent even to a phone that opted out: what concerns the customer's own request.
-pub fn is_essential(kind: &str) -> bool {
-    !matches!(kind, "planned_outage" | "survey")
+pub fn is_essential(kind: OutboxKind) -> bool {
+    !matches!(kind, OutboxKind::PlannedOutage | OutboxKind::Survey)
 }
 
 /// Kinds held back during quiet hours: unsolicited notices. Replies to what the customer just
 /// did, and restoration notices, go at once.
-pub fn waits_for_quiet_hours(kind: &str) -> bool {
+pub fn waits_for_quiet_hours(kind: OutboxKind) -> bool {
     matches!(
         kind,
-        "ticket_status" | "ticket_late" | "planned_outage" | "survey"
+        OutboxKind::TicketStatus
+            | OutboxKind::TicketLate
+            | OutboxKind::PlannedOutage
+            | OutboxKind::Survey
     )
 }
 
@@ -93,7 +97,7 @@ pub fn quiet_until(now: DateTime<Utc>, zone: Tz, start: u32, end: u32) -> Option
 }
 
 /// The message id (in `locales/<lang>/sms.ftl`) and its arguments; `None` when the row has
-/// nothing left to say (its ticket or outage is gone).
+/// nothing left to say (its ticket or outage is gone, or its kind is none of [`OutboxKind`]).
 pub fn message(
     row: &OutboxRow,
     subject: &Subject,
@@ -120,42 +124,43 @@ pub fn message(
             .map(|a| a.name.clone())
             .unwrap_or_default()
     };
-    let id = match row.kind.as_str() {
-        "ticket_filed" => {
+    let kind = row.kind.parse::<OutboxKind>().ok()?;
+    let id = match kind {
+        OutboxKind::TicketFiled => {
             let ticket = subject.ticket.as_ref()?;
             reference(&mut args);
             args.insert("category".into(), Value::text(&ticket.category));
             args.insert("due".into(), time(ticket.sla_due_at));
             "sms-ticket-filed"
         }
-        "outage_reported" => {
+        OutboxKind::OutageReported => {
             reference(&mut args);
             let end = subject.outage.as_ref().and_then(|o| o.expected_end);
             args.insert("restore".into(), time(end));
             "sms-outage-reported"
         }
-        "callback_requested" => "sms-callback-requested",
-        "ticket_status" => {
+        OutboxKind::CallbackRequested => "sms-callback-requested",
+        OutboxKind::TicketStatus => {
             reference(&mut args);
             args.insert("category".into(), Value::text(category(subject)));
             args.insert(
                 "status".into(),
-                Value::text(row.detail.as_deref().unwrap_or("open")),
+                Value::text(row.detail.as_deref().unwrap_or(TicketStatus::Open.as_str())),
             );
             "sms-ticket-status"
         }
-        "ticket_late" => {
+        OutboxKind::TicketLate => {
             let ticket = subject.ticket.as_ref()?;
-            if !matches!(ticket.status.as_str(), "open" | "in_progress") {
+            if !ticket.status.parse().is_ok_and(TicketStatus::is_pending) {
                 return None;
             }
             reference(&mut args);
             args.insert("category".into(), Value::text(category(subject)));
             "sms-ticket-late"
         }
-        "planned_outage" => {
+        OutboxKind::PlannedOutage => {
             let outage = subject.outage.as_ref()?;
-            if outage.status != "scheduled" {
+            if outage.status != OutageStatus::Scheduled.as_str() {
                 return None;
             }
             args.insert("area".into(), Value::text(area_name()));
@@ -164,23 +169,22 @@ pub fn message(
             args.insert("end".into(), time(outage.expected_end));
             "sms-planned-outage"
         }
-        "outage_restored" => {
+        OutboxKind::OutageRestored => {
             let outage = subject.outage.as_ref()?;
             args.insert("area".into(), Value::text(area_name()));
             args.insert("service".into(), Value::text(&outage.service));
             "sms-outage-restored"
         }
-        "survey" => "sms-survey",
-        "survey_help" => "sms-survey-help",
-        "opted_out" => "sms-opted-out",
-        "token_resend" => {
+        OutboxKind::Survey => "sms-survey",
+        OutboxKind::SurveyHelp => "sms-survey-help",
+        OutboxKind::OptedOut => "sms-opted-out",
+        OutboxKind::TokenResend => {
             let token = row.detail.as_deref()?;
             args.insert("token".into(), Value::text(group_digits(token, 4)));
             let meter = subject.account.as_ref().map(|a| a.meter_no.clone());
             args.insert("meter".into(), Value::text(meter.unwrap_or_default()));
             "sms-token-resend"
         }
-        _ => return None,
     };
     Some((id, args))
 }
@@ -254,11 +258,11 @@ mod tests {
 
     #[test]
     fn which_kinds_wait_and_which_are_essential() {
-        assert!(waits_for_quiet_hours("planned_outage"));
-        assert!(!waits_for_quiet_hours("outage_restored"));
-        assert!(!waits_for_quiet_hours("ticket_filed"));
-        assert!(!is_essential("survey"));
-        assert!(is_essential("ticket_filed"));
+        assert!(waits_for_quiet_hours(OutboxKind::PlannedOutage));
+        assert!(!waits_for_quiet_hours(OutboxKind::OutageRestored));
+        assert!(!waits_for_quiet_hours(OutboxKind::TicketFiled));
+        assert!(!is_essential(OutboxKind::Survey));
+        assert!(is_essential(OutboxKind::TicketFiled));
     }
 
     #[test]
@@ -319,7 +323,10 @@ mod tests {
         assert_eq!(id, "sms-token-resend");
         assert_eq!(args["token"], Value::text("1234 5678 9012 3456 7890"));
         assert_eq!(args["meter"], Value::text("M045157736"));
-        assert!(is_essential("token_resend") && !waits_for_quiet_hours("token_resend"));
+        assert!(
+            is_essential(OutboxKind::TokenResend)
+                && !waits_for_quiet_hours(OutboxKind::TokenResend)
+        );
         resend.detail = None;
         assert_eq!(message(&resend, &subject), None);
     }

@@ -12,6 +12,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::config::Config;
+use crate::contracts::OutboxKind;
 use crate::i18n::Catalog;
 use crate::sms::{DeliveryReport, IncomingSms, Outgoing, SendOutcome, SendRequest, SmsGateway};
 use crate::store::outbox::{OutboxRow, OutboxStore, Rendered};
@@ -160,7 +161,7 @@ impl Notifier {
             };
             let sample = OutboxRow {
                 id: 0,
-                kind: "planned_outage".into(),
+                kind: OutboxKind::PlannedOutage.to_string(),
                 phone: String::new(),
                 account_no: None,
                 ticket_ref: None,
@@ -222,12 +223,21 @@ impl Notifier {
         row: &OutboxRow,
     ) -> StoreResult<&'static str> {
         let now = Utc::now();
-        if !messages::is_essential(&row.kind) && self.outbox.is_opted_out(&row.phone).await? {
+        let kind = match row.kind.parse::<OutboxKind>() {
+            Ok(kind) => kind,
+            Err(unknown) => {
+                self.outbox
+                    .mark_suppressed(row.id, &unknown.to_string())
+                    .await?;
+                return Ok("suppressed");
+            }
+        };
+        if !messages::is_essential(kind) && self.outbox.is_opted_out(&row.phone).await? {
             self.outbox.mark_suppressed(row.id, "opted out").await?;
             return Ok("suppressed");
         }
         let subject = self.subject(row).await?;
-        if messages::waits_for_quiet_hours(&row.kind) {
+        if messages::waits_for_quiet_hours(kind) {
             let sms = &self.config.sms;
             let zone = subject.zone();
             if let Some(until) =

@@ -10,6 +10,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
 
+use crate::contracts::Channel;
+
 /// The days a report covers, both included, in UTC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Range {
@@ -322,8 +324,8 @@ fn totals(sessions: &[&SessionRow]) -> Totals {
     let completed = count(&|s: &SessionRow| s.ended);
     Totals {
         sessions: total,
-        ussd_sessions: count(&|s: &SessionRow| s.channel == "ussd"),
-        calls: count(&|s: &SessionRow| s.channel == "voice"),
+        ussd_sessions: count(&|s: &SessionRow| s.channel == Channel::Ussd.as_str()),
+        calls: count(&|s: &SessionRow| s.channel == Channel::Voice.as_str()),
         completed,
         abandoned: total - completed,
         completion_rate: ratio(completed, total),

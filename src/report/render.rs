@@ -6,6 +6,8 @@ use std::fmt::Write;
 
 use super::Kpis;
 
+use crate::contracts::Channel;
+
 /// The sentence every format uses for a range where nothing happened.
 pub fn empty_sentence(k: &Kpis) -> String {
     format!(
@@ -167,8 +169,18 @@ pub fn csv(k: &Kpis) -> String {
     }
     let t = &k.totals;
     row("totals", "all", "sessions", t.sessions.to_string());
-    row("totals", "ussd", "sessions", t.ussd_sessions.to_string());
-    row("totals", "voice", "calls", t.calls.to_string());
+    row(
+        "totals",
+        Channel::Ussd.as_str(),
+        "sessions",
+        t.ussd_sessions.to_string(),
+    );
+    row(
+        "totals",
+        Channel::Voice.as_str(),
+        "calls",
+        t.calls.to_string(),
+    );
     row("totals", "all", "completed", t.completed.to_string());
     row("totals", "all", "abandoned", t.abandoned.to_string());
     for d in &k.per_day {
@@ -426,7 +438,7 @@ pub fn html(k: &Kpis) -> String {
             days.push((d.day, 0, 0));
         }
         let last = days.last_mut().expect("pushed");
-        if d.channel == "voice" {
+        if d.channel == Channel::Voice.as_str() {
             last.2 += d.sessions;
         } else {
             last.1 += d.sessions;

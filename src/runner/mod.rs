@@ -194,9 +194,9 @@ impl HopKey<'_> {
     /// The key [`Self::store_key`] wrote, read back (gateway names hold no `:`).
     fn parse(stored: &str) -> Option<HopKey<'_>> {
         let mut parts = stored.splitn(3, ':');
-        let channel = match parts.next()? {
-            "ussd" => Channel::Ussd,
-            "voice" => Channel::Voice,
+        let channel = match parts.next()?.parse().ok()? {
+            crate::contracts::Channel::Ussd => Channel::Ussd,
+            crate::contracts::Channel::Voice => Channel::Voice,
             _ => return None,
         };
         Some(HopKey {

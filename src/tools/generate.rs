@@ -15,6 +15,9 @@ use std::path::Path;
 use anyhow::Context;
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime};
 
+use crate::contracts::{
+    AccountStatus, Channel, OutageKind, OutageStatus, Service, TariffKind, TicketStatus,
+};
 use crate::import::{AREAS_FILE, BILLS_FILE, CUSTOMERS_FILE, OUTAGES_FILE, TICKETS_FILE};
 
 /// What to generate.
@@ -249,12 +252,16 @@ const AREAS: &[AreaDef] = &[
 ];
 
 const ELECTRICITY_TARIFFS: [&str; 4] = [
-    "domestic_prepaid",
-    "domestic_postpaid",
-    "small_business",
-    "commercial",
+    TariffKind::DomesticPrepaid.as_str(),
+    TariffKind::DomesticPostpaid.as_str(),
+    TariffKind::SmallBusiness.as_str(),
+    TariffKind::Commercial.as_str(),
 ];
-const WATER_TARIFFS: [&str; 3] = ["domestic", "standpipe", "commercial"];
+const WATER_TARIFFS: [&str; 3] = [
+    TariffKind::Domestic.as_str(),
+    TariffKind::Standpipe.as_str(),
+    TariffKind::Commercial.as_str(),
+];
 /// Ticket categories with their SLA in hours (as in the demo dataset).
 const TICKET_KINDS: [(&str, i64); 7] = [
     ("outage", 24),
@@ -265,19 +272,24 @@ const TICKET_KINDS: [(&str, i64); 7] = [
     ("reconnection", 24),
     ("other", 168),
 ];
-const CHANNELS: [&str; 4] = ["web", "call_centre", "agency", "ussd"];
+const CHANNELS: [&str; 4] = [
+    Channel::Web.as_str(),
+    Channel::CallCentre.as_str(),
+    Channel::Agency.as_str(),
+    Channel::Ussd.as_str(),
+];
 const TICKET_NOTES: [&str; 3] = [
     "meter reading disputed, photo sent",
     "caller says \"no supply since Monday\"",
     "second visit requested",
 ];
-const OUTAGE_CAUSES: [(&str, &str); 6] = [
-    ("unplanned", "transformer fault"),
-    ("unplanned", "cable theft"),
-    ("unplanned", "pipe burst"),
-    ("planned", "line maintenance"),
-    ("planned", "substation upgrade"),
-    ("planned", "reservoir cleaning"),
+const OUTAGE_CAUSES: [(OutageKind, &str); 6] = [
+    (OutageKind::Unplanned, "transformer fault"),
+    (OutageKind::Unplanned, "cable theft"),
+    (OutageKind::Unplanned, "pipe burst"),
+    (OutageKind::Planned, "line maintenance"),
+    (OutageKind::Planned, "substation upgrade"),
+    (OutageKind::Planned, "reservoir cleaning"),
 ];
 /// Tickets of one month: legacy references are `RC` + YYMM + 5 digits.
 const TICKETS_PER_MONTH: usize = 99_999;
@@ -378,9 +390,13 @@ fn customer(seed: u64, i: usize) -> Customer {
     let country = area.country;
     let electricity = rng.percent(65);
     let (service, letter, tariff) = if electricity {
-        ("electricity", 'E', *rng.pick(&ELECTRICITY_TARIFFS))
+        (
+            Service::Electricity.as_str(),
+            'E',
+            *rng.pick(&ELECTRICITY_TARIFFS),
+        )
     } else {
-        ("water", 'W', *rng.pick(&WATER_TARIFFS))
+        (Service::Water.as_str(), 'W', *rng.pick(&WATER_TARIFFS))
     };
     let full_name = format!(
         "{} {}",
@@ -559,7 +575,12 @@ pub fn generate(options: &Options, dir: &Path) -> anyhow::Result<Summary> {
             &c.meter_no,
             c.area.code,
             c.tariff,
-            if c.suspended { "suspended" } else { "active" },
+            if c.suspended {
+                AccountStatus::Suspended
+            } else {
+                AccountStatus::Active
+            }
+            .as_str(),
         ])?;
         summary.customers += 1;
         usage.write(
@@ -664,13 +685,14 @@ pub fn generate(options: &Options, dir: &Path) -> anyhow::Result<Summary> {
             .expect("time");
         let (category, sla_hours) = *rng.pick(&TICKET_KINDS);
         let status = match (month_back, rng.below(100)) {
-            (0, r) if r < 40 => "open",
-            (0, r) if r < 65 => "in_progress",
-            (0, r) if r < 85 => "resolved",
-            (_, r) if r < 5 => "in_progress",
-            (_, r) if r < 50 => "resolved",
-            _ => "closed",
-        };
+            (0, r) if r < 40 => TicketStatus::Open,
+            (0, r) if r < 65 => TicketStatus::InProgress,
+            (0, r) if r < 85 => TicketStatus::Resolved,
+            (_, r) if r < 5 => TicketStatus::InProgress,
+            (_, r) if r < 50 => TicketStatus::Resolved,
+            _ => TicketStatus::Closed,
+        }
+        .as_str();
         let sla_due = created + Duration::hours(sla_hours);
         let updated = created + Duration::hours(1 + rng.below(48) as i64);
         let note = if rng.percent(3) {
@@ -709,19 +731,23 @@ pub fn generate(options: &Options, dir: &Path) -> anyhow::Result<Summary> {
         let mut rng = Rng::new(seed, STREAM_OUTAGE, n as u64);
         let (kind, cause) = *rng.pick(&OUTAGE_CAUSES);
         let service = if cause == "pipe burst" || cause == "reservoir cleaning" {
-            "water"
+            Service::Water.as_str()
         } else {
-            "electricity"
+            Service::Electricity.as_str()
         };
-        let status = *rng.pick(&["scheduled", "active", "resolved"]);
+        let status = *rng.pick(&[
+            OutageStatus::Scheduled,
+            OutageStatus::Active,
+            OutageStatus::Resolved,
+        ]);
         let day = match status {
-            "scheduled" => 22 + rng.below(7) as u32,
-            "active" => 19 + rng.below(3) as u32,
+            OutageStatus::Scheduled => 22 + rng.below(7) as u32,
+            OutageStatus::Active => 19 + rng.below(3) as u32,
             _ => 1 + rng.below(18) as u32,
         };
         let starts = date(2026, 11, day)
             .and_hms_opt(
-                if kind == "planned" {
+                if kind == OutageKind::Planned {
                     9
                 } else {
                     rng.below(24) as u32
@@ -731,7 +757,7 @@ pub fn generate(options: &Options, dir: &Path) -> anyhow::Result<Summary> {
             )
             .expect("time");
         let expected_end = starts + Duration::hours(4 + rng.below(36) as i64);
-        let expected_end = if kind == "unplanned" && rng.percent(20) {
+        let expected_end = if kind == OutageKind::Unplanned && rng.percent(20) {
             String::new()
         } else {
             timestamp(expected_end)
@@ -740,10 +766,10 @@ pub fn generate(options: &Options, dir: &Path) -> anyhow::Result<Summary> {
             &format!("OUT{:04}", n + 1),
             a.code,
             service,
-            kind,
+            kind.as_str(),
             &timestamp(starts),
             &expected_end,
-            status,
+            status.as_str(),
             cause,
         ])?;
         summary.outages += 1;

@@ -13,6 +13,7 @@ use std::path::Path;
 use chrono::{Duration, NaiveDate};
 
 use super::generate::{CsvFile, LATEST_PERIOD, Rng, Summary};
+use crate::contracts::{Service, TariffKind};
 use crate::domain::is_prepaid_tariff;
 use crate::import::{
     METER_READING_COLUMNS, METER_READINGS_FILE, TOKEN_DIGITS, VEND_COLUMNS, VENDS_FILE,
@@ -138,12 +139,13 @@ fn token(rng: &mut Rng) -> String {
 
 /// The usual monthly consumption, in the meter's unit.
 fn monthly_use(rng: &mut Rng, service: &str, tariff: &str) -> u64 {
-    let base = if service == "water" {
+    let base = if service == Service::Water.as_str() {
         4 + rng.below(30)
     } else {
         60 + rng.below(300)
     };
-    if matches!(tariff, "commercial" | "small_business") {
+    let business = [TariffKind::Commercial, TariffKind::SmallBusiness];
+    if business.iter().any(|t| t.as_str() == tariff) {
         base * 3
     } else {
         base
