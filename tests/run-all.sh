@@ -21,6 +21,7 @@ echo "== embedded backends (SQLite + in-process sessions), store and Redis tests
 cargo test --locked --no-fail-fast
 
 echo "== the end-to-end suites again on PostgreSQL + Redis"
-DALAL_TEST_BACKEND=production cargo test --locked --no-fail-fast \
-  --test ussd_http --test self_service --test security --test storm --test voice --test gateways --test mtn_push \
-  --test notifications --test kannel_notify --test metrics --test report --test reload
+# One test crate (tests/it/): its end-to-end modules, by their path prefixes.
+DALAL_TEST_BACKEND=production cargo test --locked --no-fail-fast --test it -- \
+  ussd_http:: self_service:: security:: storm:: voice:: gateways:: mtn_push:: \
+  notifications:: kannel_notify:: metrics:: report:: reload::

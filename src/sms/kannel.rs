@@ -8,7 +8,7 @@
 //! codes" tables), "SMS-service configurations" (its "Parameters (Escape Codes)" table, and
 //! `max-messages = 0` for a service that never answers by SMS) and "SendSMS-user
 //! configurations". Checked the same day against Kannel 1.4.5 itself (Debian bookworm's
-//! bearerbox and smsbox, with `fakesmsc` as the SMS centre: `tests/kannel.rs`).
+//! bearerbox and smsbox, with `fakesmsc` as the SMS centre: `tests/it/kannel.rs`).
 //!
 //! - Sending: `charset=UTF-8` with `coding=0` (GSM 03.38, when every character is in it) or
 //!   `coding=2` (UCS-2); `to` in E.164 with its `+`. smsbox answers `202` `0: Accepted for

@@ -28,7 +28,7 @@ const STATEMENT_CACHE: usize = 64;
 
 /// Opens one serving connection with the store's settings. WAL + `synchronous = NORMAL`: a
 /// commit is durable once written to the WAL, which survives a crash of dalal (kill -9,
-/// tests/faults.rs); only an OS crash or power cut can lose the last commits. FULL's fsync per
+/// tests/it/faults.rs); only an OS crash or power cut can lose the last commits. FULL's fsync per
 /// commit capped the embedded server at a few thousand hops/s. Production runs PostgreSQL.
 pub(super) fn open(path: &Path) -> StoreResult<Connection> {
     let conn = Connection::open(path)?;

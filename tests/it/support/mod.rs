@@ -6,6 +6,9 @@
 //! otherwise on the embedded defaults (SQLite file + in-process sessions).
 #![allow(dead_code)]
 
+#[macro_use]
+pub mod backend;
+pub mod browser;
 pub mod kannel;
 pub mod pg;
 pub mod process;

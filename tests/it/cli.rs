@@ -1,13 +1,13 @@
 //! The `dalal` binary as an operator uses it: import and its errors.
 
-mod common;
+use crate::support;
 
 use std::path::Path;
 use std::process::Command;
 
-use common::process::dalal;
+use support::process::dalal;
 
-use common::FIXTURE;
+use support::FIXTURE;
 
 #[test]
 fn import_is_idempotent() {

@@ -4,15 +4,15 @@
 //! server recovers by itself. Each runs on the embedded backends and on PostgreSQL + Redis
 //! where the fault applies.
 
-mod common;
+use crate::support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::pg::TestDatabase;
-use common::process::{Instance, OwnPostgres, OwnRedis, free_port, hop, reference_in};
 use sqlx::Connection;
+use support::pg::TestDatabase;
+use support::process::{Instance, OwnPostgres, OwnRedis, free_port, hop, reference_in};
 use tokio::sync::Mutex;
 
 const PHONE: &str = "+221786452821"; // French, single account (the demo dataset)
@@ -51,7 +51,7 @@ impl Backend {
 
     async fn production() -> Backend {
         let db = TestDatabase::create().await;
-        Self::on(db.url.clone(), common::redis_url(), Some(db))
+        Self::on(db.url.clone(), support::redis_url(), Some(db))
     }
 
     fn on(database_url: String, redis_url: String, db: Option<TestDatabase>) -> Backend {
@@ -60,7 +60,7 @@ impl Backend {
             envs: vec![
                 ("DATABASE_URL".into(), database_url.clone()),
                 ("REDIS_URL".into(), redis_url),
-                ("DALAL_REDIS_KEY_PREFIX".into(), common::unique_prefix()),
+                ("DALAL_REDIS_KEY_PREFIX".into(), support::unique_prefix()),
                 ("DALAL_CONFIG".into(), Self::config_file(&dir)),
             ],
             database_url,
@@ -338,7 +338,7 @@ async fn across_a_fault(backend: &Backend, fault: impl AsyncFnOnce()) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_restart_under_load_loses_nothing_and_dalal_recovers() {
     let postgres = OwnPostgres::start();
-    let backend = Backend::on(postgres.url(), common::redis_url(), None);
+    let backend = Backend::on(postgres.url(), support::redis_url(), None);
     across_a_fault(&backend, async || {
         let pg = &postgres;
         tokio::task::block_in_place(|| pg.restart());

@@ -6,16 +6,16 @@
 //!
 //! Runs on both backends (`DALAL_TEST_BACKEND=production` in tests/run-all.sh).
 
-mod common;
+use crate::support;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::http::HeaderMap;
-use common::{TestServer, assert_page, start_with};
 use dalal::config::{Config, GatewaySettings};
 use dalal::gateway::simulate::{Delivery, Screen, SimHop, SimRequest, Simulator};
+use support::{TestServer, assert_page, start_with};
 use tokio::sync::{Mutex, mpsc};
 
 const FR_WATER: &str = "+221786452821"; // SNW100000, fr, Plateau, bill 66 860 FCFA unpaid

@@ -6,13 +6,13 @@
 //! a survey answer sent from a handset is stored. On SQLite, and on PostgreSQL with
 //! `DALAL_TEST_BACKEND=production`.
 
-mod common;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::kannel::{KannelEnv, LogMark};
-use common::process::{Instance, free_port, hop, reference_in};
+use support::kannel::{KannelEnv, LogMark};
+use support::process::{Instance, free_port, hop, reference_in};
 
 const EN_POWER: &str = "+254729141428"; // KEE100010, en
 const FR_WATER: &str = "+221786452821"; // SNW100000, fr, bill 66 860 FCFA
@@ -22,14 +22,14 @@ struct Deployment {
     dir: tempfile::TempDir,
     database_url: String,
     kannel: KannelEnv,
-    _db: Option<common::pg::TestDatabase>,
+    _db: Option<support::pg::TestDatabase>,
 }
 
 impl Deployment {
     async fn new() -> Deployment {
         let dir = tempfile::tempdir().unwrap();
-        let db = if common::production() {
-            Some(common::pg::TestDatabase::create().await)
+        let db = if support::production() {
+            Some(support::pg::TestDatabase::create().await)
         } else {
             None
         };
@@ -78,7 +78,7 @@ impl Deployment {
 
     /// One number from the CRM database.
     async fn count(&self, sql: &str) -> i64 {
-        common::count_in(&self.database_url, sql).await
+        support::count_in(&self.database_url, sql).await
     }
 
     async fn eventually(&self, sql: &str, expected: i64, within: Duration) {
@@ -269,7 +269,7 @@ async fn a_planned_outage_reaches_every_customer_once_though_the_server_is_kille
     told.dedup();
     assert_eq!(told.len() as i64, customers, "no customer twice");
     // The dry run now says nothing is left to send.
-    let (ok, out, err) = common::process::dalal(&[
+    let (ok, out, err) = support::process::dalal(&[
         "--config",
         config.to_str().unwrap(),
         "notify",
@@ -285,6 +285,7 @@ async fn a_survey_answer_sent_from_a_handset_is_stored() {
     let deployment = Deployment::new().await;
     let config = deployment.config(20.0);
     // smsbox sends incoming messages to this port.
+    let _mo_port = deployment.kannel.hold_mo_port().await;
     let server = deployment.serve(&config, deployment.kannel.mo_port).await;
     let mark = deployment.kannel.fakesmsc.mark();
     let session = format!("kn-survey-{}", std::process::id());

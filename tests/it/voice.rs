@@ -5,7 +5,7 @@
 //! the test). Every prompt URL a reply names is fetched once and checked (status, content
 //! type, cache header, and for WAV the 8 kHz mono 16-bit header).
 
-mod common;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -17,8 +17,8 @@ use hmac::{Hmac, KeyInit, Mac};
 use quick_xml::events::Event;
 use sha1::Sha1;
 
-use common::{TestServer, start, start_with};
 use dalal::reference::{Typed, parse_typed};
+use support::{TestServer, start, start_with};
 
 const FR_WATER: &str = "+221786452821"; // SNW100000, fr, Plateau, bill 66 860 FCFA unpaid
 const WO_POWER: &str = "+221786562901"; // SNE100001, wo, Médina, bill 75 005 FCFA
@@ -743,7 +743,7 @@ impl VoiceCall<'_> {
 
     /// Asserts the call is logged once, channel voice, closed with duration and cause.
     async fn assert_closed(&self, lang: &str, seconds: i64, cause: &str) {
-        let ended = if common::production() {
+        let ended = if support::production() {
             "ended"
         } else {
             "ended = 1"
@@ -2113,7 +2113,7 @@ async fn a_call_dropped_without_a_hang_up_notice_is_offered_too_and_the_window_c
     let resumed = again.press("1#").await;
     assert_eq!(resumed.said, categories.said);
     // The dropped call, taken over before any notice, is recorded all the same.
-    let left = if common::production() {
+    let left = if support::production() {
         "NOT ended"
     } else {
         "ended = 0"

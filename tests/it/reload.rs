@@ -2,12 +2,12 @@
 //! `dalal serve` process. Each server reads its own copy of the repository's `menus/` and
 //! `locales/`, which the tests edit; sessions live in Redis on the production backends.
 
-mod common;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::process::{Instance, hop};
+use support::process::{Instance, hop};
 
 const FR_WATER: &str = "+221786452821"; // SNW100000, fr, Plateau, bill 66 860 FCFA unpaid
 const ADMIN_KEY: &str = "reload-test-admin-key";
@@ -53,13 +53,13 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-async fn server(files: &Files) -> common::TestServer {
+async fn server(files: &Files) -> support::TestServer {
     let (menus, locales, prompts) = (
         files.path("menus"),
         files.path("locales"),
         files.path("prompts"),
     );
-    common::start_with(move |c| {
+    support::start_with(move |c| {
         c.menus_dir = menus;
         c.locales_dir = locales;
         c.voice.prompts_dir = prompts;
@@ -69,7 +69,7 @@ async fn server(files: &Files) -> common::TestServer {
 }
 
 /// `POST /admin/reload` with `key`: status and the JSON answer.
-async fn reload(server: &common::TestServer, key: Option<&str>) -> (u16, serde_json::Value) {
+async fn reload(server: &support::TestServer, key: Option<&str>) -> (u16, serde_json::Value) {
     let mut request = server.client.post(format!("{}/admin/reload", server.base));
     if let Some(key) = key {
         request = request.header("X-Dalal-Admin-Key", key);
@@ -88,7 +88,7 @@ fn session(label: &str) -> String {
 }
 
 /// The first screen a new session of the French water customer gets.
-async fn first_screen(server: &common::TestServer) -> String {
+async fn first_screen(server: &support::TestServer) -> String {
     let (status, reply) = server.ussd(&session("first"), FR_WATER, "").await;
     assert_eq!(status, 200, "{reply}");
     reply

@@ -3,10 +3,10 @@
 //! The demo's prepaid purchases and readings are `demo/vends.csv` and
 //! `demo/meter_readings.csv`, imported with the canonical fixture.
 
-mod common;
+use crate::support;
 
-use common::{TestServer, start};
 use dalal::reference::{Typed, parse_typed};
+use support::{TestServer, start};
 
 /// Prepaid customers of each language: phone, account, the prepaid menu's title.
 const PREPAID: [(&str, &str, &str); 4] = [

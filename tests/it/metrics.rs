@@ -1,13 +1,13 @@
 //! `GET /metrics` as Prometheus scrapes it: a known set of USSD sessions and a voice call on a
 //! real server, the exposition parsed, exact counts; the listener of its own; JSON logs.
 
-mod common;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{TestServer, start, start_with};
+use support::{TestServer, start, start_with};
 
 const FR_WATER: &str = "+221786452821"; // SNW100000, fr, bill 66 860 FCFA unpaid
 const FR_ACCOUNT: &str = "SNW100000";
@@ -374,7 +374,7 @@ async fn a_scrape_counts_the_hops_and_sessions_of_known_traffic_and_names_no_cal
 
 #[tokio::test]
 async fn metrics_on_a_listener_of_their_own_and_rate_limited_hops_counted() {
-    let port = common::process::free_port();
+    let port = support::process::free_port();
     let address = format!("127.0.0.1:{port}");
     let server = start_with(|c| {
         c.metrics_listen = Some(address.clone());
@@ -436,7 +436,7 @@ async fn metrics_on_a_listener_of_their_own_and_rate_limited_hops_counted() {
 fn log_format_json_writes_one_json_object_a_line_with_phones_masked() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("dalal.log");
-    let port = common::process::free_port();
+    let port = support::process::free_port();
     let database = format!("sqlite:{}", dir.path().join("crm.db").display());
     let mut child = Command::new(env!("CARGO_BIN_EXE_dalal"))
         .args(["--log-format", "json", "serve", "--listen"])

@@ -1,6 +1,6 @@
 //! Gateway authentication and per-phone rate limiting, over real HTTP.
 
-mod common;
+use crate::support;
 
 use dalal::config::GatewaySettings;
 
@@ -15,7 +15,7 @@ fn hop(session: &str, phone: &str) -> String {
 
 #[tokio::test]
 async fn a_configured_secret_is_required_as_query_or_header() {
-    let server = common::start_with(|c| {
+    let server = support::start_with(|c| {
         c.gateways.insert(
             "africastalking".into(),
             GatewaySettings {
@@ -62,7 +62,7 @@ async fn a_configured_secret_is_required_as_query_or_header() {
 
 #[tokio::test]
 async fn an_ip_allowlist_refuses_other_addresses() {
-    let open = common::start_with(|c| {
+    let open = support::start_with(|c| {
         c.gateways.insert(
             "africastalking".into(),
             GatewaySettings {
@@ -75,7 +75,7 @@ async fn an_ip_allowlist_refuses_other_addresses() {
     .await;
     let (status, _) = open.post("/ussd/africastalking", hop("b1", PHONE)).await;
     assert_eq!(status, 200);
-    let closed = common::start_with(|c| {
+    let closed = support::start_with(|c| {
         c.gateways.insert(
             "africastalking".into(),
             GatewaySettings {
@@ -92,7 +92,7 @@ async fn an_ip_allowlist_refuses_other_addresses() {
 
 #[tokio::test]
 async fn hops_are_limited_per_phone_not_per_address() {
-    let server = common::start_with(|c| c.rate_limit_per_minute = 5).await;
+    let server = support::start_with(|c| c.rate_limit_per_minute = 5).await;
     for n in 0..5 {
         let (status, body) = server.ussd(&format!("r{n}"), PHONE, "").await;
         assert_eq!(status, 200);
@@ -114,7 +114,7 @@ async fn hops_are_limited_per_phone_not_per_address() {
 /// phone numbers appear only masked, verification digits never.
 #[tokio::test]
 async fn logs_mask_phone_numbers_and_never_hold_verification_digits() {
-    use common::process::{Instance, hop};
+    use support::process::{Instance, hop};
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("dalal.log");
     let database_url = format!("sqlite:{}", dir.path().join("crm.db").display());

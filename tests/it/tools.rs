@@ -1,13 +1,13 @@
 //! `dalal dial --gateway` and `dalal load --gateway` against a real `dalal serve`, as an
 //! operator tries a deployment the way each aggregator will call it.
 
-mod common;
+use crate::support;
 
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use common::process::{Instance, free_port};
+use support::process::{Instance, free_port};
 
 const FR_WATER: &str = "+221786452821"; // bill 66 860 FCFA
 
@@ -136,7 +136,7 @@ async fn load_starts_over_when_a_subscriber_is_offered_to_resume() {
     let client = reqwest::Client::new();
     for text in ["", "4"] {
         let (status, reply) =
-            common::process::hop(&client, &server.base, "dropped-1", FR_WATER, text)
+            support::process::hop(&client, &server.base, "dropped-1", FR_WATER, text)
                 .await
                 .unwrap();
         assert_eq!(status, 200, "{reply}");
@@ -205,7 +205,7 @@ fn the_shipped_config_loads_with_every_gateway_setting_valid() {
 async fn notify_outages_dry_run_counts_customers_and_segments_and_sends_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite:{}", dir.path().join("crm.db").display());
-    let fixture = common::FIXTURE;
+    let fixture = support::FIXTURE;
     let run = |args: &[&str]| {
         let output = Command::new(env!("CARGO_BIN_EXE_dalal"))
             .args(args)

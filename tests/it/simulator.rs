@@ -4,221 +4,32 @@
 //! whose recorded prompts load, and `dalal serve` refusing the simulator on a public address
 //! with the gateways open.
 
-mod common;
-
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use crate::support;
+use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
 
-use common::process::free_port;
+use support::browser::{Browser, Driver};
 
-const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
-
-/// A variable `tests/services.sh` writes: a browser test fails (never skips) without it.
-fn required(name: &str) -> String {
-    std::env::var(name).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| {
-        panic!("{name} is not set: run `bash tests/services.sh start` and source target/test-services/env (it installs chromium and chromium-driver)")
-    })
+/// Chromium's window, and no sound from the prompts played.
+fn session_args() -> Vec<String> {
+    vec!["--window-size=1100,900".into(), "--mute-audio".into()]
 }
 
-/// chromedriver on a port of its own, stopped when dropped.
-struct Driver {
-    child: Child,
-    url: String,
-    client: reqwest::Client,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Driver {
-    async fn start() -> Driver {
-        let port = free_port();
-        let child = Command::new(required("DALAL_TEST_CHROMEDRIVER"))
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver starts");
-        let driver = Driver {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-            client: reqwest::Client::new(),
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let ready = driver
-                .client
-                .get(format!("{}/status", driver.url))
-                .send()
-                .await;
-            if let Ok(response) = ready {
-                let body: Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
-                if body["value"]["ready"] == json!(true) {
-                    return driver;
-                }
-            }
-            assert!(Instant::now() < deadline, "chromedriver did not get ready");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    async fn session(&self) -> Browser<'_> {
-        let capabilities = json!({
-            "capabilities": {"alwaysMatch": {
-                "browserName": "chrome",
-                "goog:chromeOptions": {
-                    "binary": required("DALAL_TEST_CHROMIUM"),
-                    "args": [
-                        "--headless=new", "--no-sandbox", "--disable-gpu",
-                        "--disable-dev-shm-usage", "--window-size=1100,900",
-                        "--autoplay-policy=no-user-gesture-required", "--mute-audio"
-                    ]
-                },
-                "goog:loggingPrefs": {"browser": "ALL"}
-            }}
-        });
-        let value = command(
-            &self.client,
-            "POST",
-            &format!("{}/session", self.url),
-            capabilities,
-        )
-        .await;
-        let id = value["sessionId"]
-            .as_str()
-            .expect("a session id")
-            .to_string();
-        Browser {
-            client: &self.client,
-            base: format!("{}/session/{id}", self.url),
-        }
-    }
-}
-
-async fn command(client: &reqwest::Client, method: &str, url: &str, body: Value) -> Value {
-    let request = match method {
-        "GET" => client.get(url),
-        "DELETE" => client.delete(url),
-        _ => client
-            .post(url)
-            .header("content-type", "application/json")
-            .body(body.to_string()),
-    };
-    let response = request.send().await.expect("WebDriver answers");
-    let status = response.status();
-    let text = response.text().await.unwrap();
-    let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-    assert!(
-        status.is_success(),
-        "WebDriver {method} {url}: {status} {text}"
-    );
-    value["value"].clone()
-}
-
-struct Browser<'a> {
-    client: &'a reqwest::Client,
-    base: String,
-}
-
-impl Browser<'_> {
-    async fn call(&self, method: &str, path: &str, body: Value) -> Value {
-        command(self.client, method, &format!("{}{path}", self.base), body).await
-    }
-
-    async fn open(&self, url: &str) {
-        self.call("POST", "/url", json!({"url": url})).await;
-    }
-
-    async fn run(&self, script: &str) -> Value {
-        self.call(
-            "POST",
-            "/execute/sync",
-            json!({"script": script, "args": []}),
-        )
-        .await
-    }
-
-    async fn element(&self, css: &str) -> String {
-        let found = self
-            .call(
-                "POST",
-                "/element",
-                json!({"using": "css selector", "value": css}),
-            )
-            .await;
-        found[ELEMENT].as_str().expect("an element").to_string()
-    }
-
-    async fn click(&self, css: &str) {
-        let id = self.element(css).await;
-        self.call("POST", &format!("/element/{id}/click"), json!({}))
+/// Presses keys on the simulator's keypad, then Send.
+async fn answer(browser: &Browser<'_>, keys: &str) {
+    for key in keys.chars() {
+        browser
+            .click(&format!("#keys button[data-key='{key}']"))
             .await;
     }
-
-    async fn text(&self, css: &str) -> String {
-        let id = self.element(css).await;
-        let text = self
-            .call("GET", &format!("/element/{id}/text"), json!({}))
-            .await;
-        text.as_str().unwrap_or_default().to_string()
-    }
-
-    /// Waits until `script` returns a truthy value; its last value on failure.
-    async fn wait_for(&self, what: &str, script: &str) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let value = self.run(script).await;
-            let truthy = !matches!(&value, Value::Null | Value::Bool(false))
-                && value != json!("")
-                && value != json!(0);
-            if truthy {
-                return value;
-            }
-            if Instant::now() > deadline {
-                let status = self.text("#status").await;
-                let screen = self.text("#screen").await;
-                panic!("{what}: not seen within 20 s (screen: {screen:?}, status: {status:?})");
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    /// Presses keys on the page's keypad, then Send.
-    async fn answer(&self, keys: &str) {
-        for key in keys.chars() {
-            self.click(&format!("#keys button[data-key='{key}']")).await;
-        }
-        self.click("#send").await;
-    }
-
-    /// Console errors the page logged.
-    async fn console_errors(&self) -> Vec<String> {
-        let logs = self
-            .call("POST", "/se/log", json!({"type": "browser"}))
-            .await;
-        logs.as_array()
-            .into_iter()
-            .flatten()
-            .filter(|l| l["level"] == json!("SEVERE"))
-            .map(|l| l["message"].as_str().unwrap_or_default().to_string())
-            .collect()
-    }
-
-    async fn close(self) {
-        self.call("DELETE", "", json!({})).await;
-    }
+    browser.click("#send").await;
 }
 
 #[tokio::test]
 async fn a_bill_checked_over_ussd_in_the_browser() {
     // A gateway secret set: the page never has it, the relay presents it.
-    let server = common::start_with(|c| {
+    let server = support::start_with(|c| {
         c.simulator = Some(true);
         c.gateways
             .entry("africastalking".into())
@@ -230,7 +41,7 @@ async fn a_bill_checked_over_ussd_in_the_browser() {
     assert_eq!(status, 403, "the endpoint itself wants the key");
 
     let driver = Driver::start().await;
-    let browser = driver.session().await;
+    let browser = driver.session(&session_args()).await;
     browser.open(&format!("{}/simulator", server.base)).await;
     browser
         .wait_for(
@@ -268,7 +79,7 @@ async fn a_bill_checked_over_ussd_in_the_browser() {
         menu.contains("Facture") || menu.contains("facture"),
         "{menu}"
     );
-    browser.answer("1").await;
+    answer(&browser, "1").await;
     let bill = browser
         .wait_for(
             "the bill screen",
@@ -305,9 +116,9 @@ async fn a_bill_checked_over_ussd_in_the_browser() {
 
 #[tokio::test]
 async fn a_call_plays_the_recorded_prompts_and_takes_keys() {
-    let server = common::start_with(|c| c.simulator = Some(true)).await;
+    let server = support::start_with(|c| c.simulator = Some(true)).await;
     let driver = Driver::start().await;
-    let browser = driver.session().await;
+    let browser = driver.session(&session_args()).await;
     browser.open(&format!("{}/simulator", server.base)).await;
     browser
         .wait_for(
@@ -360,7 +171,7 @@ async fn a_call_plays_the_recorded_prompts_and_takes_keys() {
     assert!(state.contains("press"), "keys awaited: {state}");
 
     // A key on the keypad: the next turn's prompts replace the first ones and load too.
-    browser.answer("1").await;
+    answer(&browser, "1").await;
     browser
         .wait_for(
             "the next turn",
@@ -384,7 +195,7 @@ async fn a_call_plays_the_recorded_prompts_and_takes_keys() {
 /// The relay speaks the other gateways' wire formats too, and only for the listed phones.
 #[tokio::test]
 async fn other_gateways_and_bad_requests() {
-    let server = common::start_with(|c| c.simulator = Some(true)).await;
+    let server = support::start_with(|c| c.simulator = Some(true)).await;
     let post = |body: Value| {
         let client = server.client.clone();
         let url = format!("{}/simulator/ussd", server.base);

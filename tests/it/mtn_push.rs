@@ -2,7 +2,7 @@
 //! once and pushes its screen to an outbound endpoint played here by a loopback server, which
 //! records every request it receives and can fail or be slow on demand.
 
-mod common;
+use crate::support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -15,7 +15,7 @@ use axum::routing::post;
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
-use common::TestServer;
+use support::TestServer;
 
 const OUTBOUND_PATH: &str = "/v1/messages/ussd/outbound";
 const API_KEY: &str = "mtn-test-key";
@@ -136,7 +136,7 @@ async fn start(
         ..Default::default()
     };
     adjust(&mut settings);
-    common::start_with(|c| {
+    support::start_with(|c| {
         c.gateways.insert("mtn".into(), settings);
     })
     .await

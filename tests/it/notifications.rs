@@ -2,16 +2,16 @@
 //! cause queues its SMS once (in the transaction that stored it), the schedules queue
 //! escalations, planned-outage notices and surveys once, and what customers send back is
 //! stored. Sending goes to a loopback server playing Africa's Talking's SMS API (a cloud
-//! service that cannot run here); `tests/kannel_notify.rs` sends through a real Kannel.
+//! service that cannot run here); `tests/it/kannel_notify.rs` sends through a real Kannel.
 
-mod common;
+use crate::support;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
-use common::{TestServer, start_with};
 use dalal::config::{Config, GatewaySettings};
+use support::{TestServer, start_with};
 
 const FR_WATER: &str = "+221786452821"; // SNW100000, fr, Plateau (SN-DKR-PLT), water
 const EN_POWER: &str = "+254729141428"; // KEE100010, en, Westlands
@@ -149,7 +149,7 @@ async fn a_complaint_filed_by_phone_is_confirmed_by_one_sms_with_its_reference()
     let mut call = server.call(EN_POWER);
     call.dial().await;
     let filed = call.walk(&["4", "2", "1"]).await;
-    let reference = common::process::reference_in(&filed).expect("a reference");
+    let reference = support::process::reference_in(&filed).expect("a reference");
     call.retry().await;
     let texts = api.wait_for(EN_POWER, 1).await;
     let confirmation = texts
@@ -208,7 +208,7 @@ async fn a_status_changed_in_the_database_sends_one_message() {
     let mut call = server.call(FR_WATER);
     call.dial().await;
     let filed = call.walk(&["4", "1", "1"]).await;
-    let reference = common::process::reference_in(&filed).expect("a reference");
+    let reference = support::process::reference_in(&filed).expect("a reference");
     api.wait_for(FR_WATER, 1).await;
     // CRM staff move the ticket on, straight in the database.
     server
@@ -421,12 +421,12 @@ async fn two_instances_on_one_postgresql_never_send_a_message_twice() {
             );
         }
     };
-    let first = common::start_production_with(configure.clone()).await;
+    let first = support::start_production_with(configure.clone()).await;
     // A second instance on the same database, sending too.
     let mut config = Config {
         database_url: first.database_url.clone(),
-        redis_url: Some(common::redis_url()),
-        redis_key_prefix: common::unique_prefix(),
+        redis_url: Some(support::redis_url()),
+        redis_key_prefix: support::unique_prefix(),
         ..Config::default()
     };
     configure(&mut config);
@@ -472,7 +472,7 @@ async fn a_customer_answering_not_solved_reopens_the_ticket() {
     let mut call = server.call(EN_POWER);
     call.dial().await;
     let filed = call.walk(&["4", "2", "1"]).await;
-    let reference = common::process::reference_in(&filed).expect("a reference");
+    let reference = support::process::reference_in(&filed).expect("a reference");
     api.wait_for(EN_POWER, 1).await;
     server
         .count(&format!(
@@ -533,7 +533,7 @@ async fn a_status_event_written_by_the_crm_moves_the_ticket_and_tells_the_custom
     let mut call = server.call(FR_WATER);
     call.dial().await;
     let filed = call.walk(&["4", "1", "1"]).await;
-    let reference = common::process::reference_in(&filed).expect("a reference");
+    let reference = support::process::reference_in(&filed).expect("a reference");
     let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     // The CRM writes the event only, then also updates the ticket: one message.
     server

@@ -4,13 +4,15 @@
 //! format, the coverage `dalal prompts` reports, and the next Wolof caller hearing the new
 //! recording instead of the French fallback.
 
-mod common;
+use crate::support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::Value;
+
+use support::browser::Driver;
 
 const ADMIN_KEY: &str = "studio-test-key";
 const WO_POWER: &str = "+221786562901"; // SNE100001, speaks Wolof
@@ -41,196 +43,13 @@ fn microphone_wav(dir: &Path) -> PathBuf {
     path
 }
 
-/// chromium-driver on a free port, ended with the test.
-struct Driver {
-    child: Child,
-    base: String,
-    client: reqwest::Client,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// One WebDriver session of headless Chromium, spoken to in the W3C protocol.
-struct Browser<'d> {
-    driver: &'d Driver,
-    session: String,
-}
-
-impl Driver {
-    async fn start() -> Driver {
-        let binary = std::env::var("DALAL_TEST_CHROMEDRIVER").expect(
-            "DALAL_TEST_CHROMEDRIVER is not set: run tests/services.sh, which installs chromium-driver",
-        );
-        let port = common::process::free_port();
-        let child = Command::new(binary)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver starts");
-        let driver = Driver {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-            client: reqwest::Client::new(),
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Ok(r) = driver
-                .client
-                .get(format!("{}/status", driver.base))
-                .send()
-                .await
-                && r.status().is_success()
-            {
-                break;
-            }
-            assert!(Instant::now() < deadline, "chromedriver did not start");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        driver
-    }
-
-    async fn call(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
-        let mut request = self.client.request(method, format!("{}{path}", self.base));
-        if !body.is_null() {
-            request = request
-                .header("content-type", "application/json")
-                .body(body.to_string());
-        }
-        let response = request.send().await.expect("webdriver answers");
-        let status = response.status();
-        let text = response.text().await.unwrap();
-        let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-        assert!(status.is_success(), "webdriver {path}: {status} {text}");
-        value["value"].clone()
-    }
-
-    async fn browser(&self, microphone: &Path) -> Browser<'_> {
-        let chromium = std::env::var("DALAL_TEST_CHROMIUM").expect(
-            "DALAL_TEST_CHROMIUM is not set: run tests/services.sh, which installs chromium",
-        );
-        let value = self
-            .call(
-                reqwest::Method::POST,
-                "/session",
-                json!({"capabilities": {"alwaysMatch": {
-                    "browserName": "chrome",
-                    "goog:chromeOptions": {
-                        "binary": chromium,
-                        "args": [
-                            "--headless=new",
-                            "--no-sandbox",
-                            "--disable-dev-shm-usage",
-                            "--disable-gpu",
-                            "--use-fake-device-for-media-stream",
-                            "--use-fake-ui-for-media-stream",
-                            format!("--use-file-for-fake-audio-capture={}", microphone.display()),
-                            "--autoplay-policy=no-user-gesture-required",
-                        ]
-                    }
-                }}}),
-            )
-            .await;
-        Browser {
-            driver: self,
-            session: value["sessionId"].as_str().expect("session id").to_string(),
-        }
-    }
-}
-
-impl Browser<'_> {
-    async fn post(&self, path: &str, body: Value) -> Value {
-        self.driver
-            .call(
-                reqwest::Method::POST,
-                &format!("/session/{}{path}", self.session),
-                body,
-            )
-            .await
-    }
-
-    async fn open(&self, url: &str) {
-        self.post("/url", json!({ "url": url })).await;
-    }
-
-    async fn click(&self, css: &str) {
-        let element = self
-            .post("/element", json!({"using": "css selector", "value": css}))
-            .await;
-        let id = element
-            .as_object()
-            .and_then(|o| o.values().next())
-            .and_then(Value::as_str)
-            .unwrap_or_else(|| panic!("no element {css}: {element}"))
-            .to_string();
-        self.post(&format!("/element/{id}/click"), json!({})).await;
-    }
-
-    async fn script(&self, script: &str) -> Value {
-        self.post("/execute/sync", json!({"script": script, "args": []}))
-            .await
-    }
-
-    async fn text(&self, css: &str) -> String {
-        let css = serde_json::to_string(css).unwrap();
-        self.script(&format!(
-            "const e = document.querySelector({css}); return e ? e.textContent : null;"
-        ))
-        .await
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
-    }
-
-    /// Waits until the text of `css` contains `want`; fails with what it showed.
-    async fn wait_text(&self, css: &str, want: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let text = self.text(css).await;
-            if text.contains(want) {
-                return text;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{css} never showed {want:?}; it shows {text:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    /// A screenshot of the page, kept as a test artefact.
-    async fn screenshot(&self, path: &Path) {
-        use base64::Engine as _;
-        let png = self
-            .driver
-            .call(
-                reqwest::Method::GET,
-                &format!("/session/{}/screenshot", self.session),
-                Value::Null,
-            )
-            .await;
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(png.as_str().expect("base64 PNG"))
-            .unwrap();
-        assert!(bytes.starts_with(b"\x89PNG"));
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, bytes).unwrap();
-    }
-
-    async fn close(self) {
-        self.driver
-            .call(
-                reqwest::Method::DELETE,
-                &format!("/session/{}", self.session),
-                Value::Null,
-            )
-            .await;
-    }
+/// Chromium's fake microphone, fed by `wav`, allowed without asking.
+fn microphone_args(wav: &Path) -> Vec<String> {
+    vec![
+        "--use-fake-device-for-media-stream".into(),
+        "--use-fake-ui-for-media-stream".into(),
+        format!("--use-file-for-fake-audio-capture={}", wav.display()),
+    ]
 }
 
 /// The format of a WAV file from its header: (channels, sample rate, bits per sample).
@@ -255,7 +74,7 @@ fn wav_format(bytes: &[u8]) -> (u16, u32, u16) {
 }
 
 /// The first prompt a Wolof caller hears on Africa's Talking, as `<lang>/<prompt id>`.
-async fn first_prompt_heard(server: &common::TestServer, session: &str) -> String {
+async fn first_prompt_heard(server: &support::TestServer, session: &str) -> String {
     let body = format!(
         "isActive=1&sessionId={session}&direction=Inbound&callerNumber={}&destinationNumber=%2B221338000000",
         WO_POWER.replace('+', "%2B")
@@ -289,7 +108,7 @@ fn coverage_line(prompts: &Path, lang: &str) -> String {
 }
 
 async fn upload(
-    server: &common::TestServer,
+    server: &support::TestServer,
     path: &str,
     key: Option<&str>,
     body: Vec<u8>,
@@ -316,7 +135,7 @@ async fn a_prompt_recorded_in_the_browser_is_served_to_the_next_wolof_caller() {
         "no Wolof recordings to start with"
     );
     let dir = prompts.clone();
-    let server = common::start_with(move |c| {
+    let server = support::start_with(move |c| {
         c.voice.prompts_dir = dir;
         c.admin_key = Some(ADMIN_KEY.into());
     })
@@ -342,17 +161,19 @@ async fn a_prompt_recorded_in_the_browser_is_served_to_the_next_wolof_caller() {
     }
 
     let driver = Driver::start().await;
-    let browser = driver.browser(&microphone_wav(temp.path())).await;
+    let browser = driver
+        .session(&microphone_args(&microphone_wav(temp.path())))
+        .await;
     browser
         .open(&format!("{}/studio?key={ADMIN_KEY}", server.base))
         .await;
     browser.wait_text("#lang-wo", "0 of").await;
     // The key left the address bar.
-    let url = browser.script("return location.href;").await;
+    let url = browser.run("return location.href;").await;
     assert!(!url.as_str().unwrap().contains(ADMIN_KEY), "{url}");
     browser.click("#lang-wo").await;
     let row = r#"tr[data-id="main-title"]"#;
-    let script_text = browser.text(&format!("{row} td.text")).await;
+    let script_text = browser.text_content(&format!("{row} td.text")).await;
     assert!(!script_text.is_empty(), "the text to read is shown");
     browser.click(&format!("{row} button.record")).await;
     browser
@@ -376,7 +197,7 @@ async fn a_prompt_recorded_in_the_browser_is_served_to_the_next_wolof_caller() {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let duration = browser
-            .script(&format!(
+            .run(&format!(
                 "return document.querySelector('{row} audio').duration || 0;"
             ))
             .await
@@ -438,7 +259,7 @@ async fn uploads_replace_placeholders_and_bad_input_is_refused_with_nothing_stor
     let prompts = temp.path().join("audio-prompts");
     copy_dir(Path::new("audio-prompts"), &prompts);
     let dir = prompts.clone();
-    let server = common::start_with(move |c| {
+    let server = support::start_with(move |c| {
         c.voice.prompts_dir = dir;
         c.admin_key = Some(ADMIN_KEY.into());
     })

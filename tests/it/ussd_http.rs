@@ -1,10 +1,10 @@
 //! End to end over real HTTP: a server on port 0 with the crm-demo fixture, driven exactly as
 //! Africa's Talking drives it. Every reply is checked against the USSD page budget.
 
-mod common;
+use crate::support;
 
-use common::{TestServer, start, start_with};
 use dalal::reference::{Typed, parse_typed};
+use support::{TestServer, start, start_with};
 
 const FR_WATER: &str = "+221786452821"; // SNW100000, fr, Plateau, bill 66 860 FCFA unpaid
 const WO_POWER: &str = "+221786562901"; // SNE100001, wo, Médina, open ticket RC261100001
@@ -348,7 +348,7 @@ async fn a_report_on_a_resolved_outage_reads_restored() {
         .expect("a reference")
         .trim()
         .to_string();
-    let mut data = dalal::import::read_dir(std::path::Path::new(common::FIXTURE)).unwrap();
+    let mut data = dalal::import::read_dir(std::path::Path::new(support::FIXTURE)).unwrap();
     for outage in &mut data.outages {
         if outage.outage_id == "OUT0001" {
             outage.status = "resolved".into();
@@ -1147,7 +1147,7 @@ async fn the_resume_offer_ends_after_resume_secs_and_never_comes_with_zero() {
 }
 
 /// Follows a reference from the main menu, past the caller's ticket list if there is one.
-async fn follow_reference(call: &mut common::Call<'_>, digits: &str) -> String {
+async fn follow_reference(call: &mut support::Call<'_>, digits: &str) -> String {
     let reply = call.press("3").await;
     if !reply.contains("RC") {
         return call.press(digits).await;

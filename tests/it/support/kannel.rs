@@ -87,6 +87,29 @@ pub struct ReceivedSms {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LogMark(u64);
 
+/// smsbox sends every incoming message to the one MO port: one test at a time listens there
+/// (the tests of the crate share one process).
+static MO_PORT: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+impl KannelEnv {
+    /// The MO port to oneself until the guard drops; take it before binding `mo_port`. Waits
+    /// (at most 10 s) for the previous holder's listener to close: a test's spawned server
+    /// lives until its runtime shuts down, a little after the guard goes.
+    pub async fn hold_mo_port(&self) -> tokio::sync::MutexGuard<'static, ()> {
+        let guard = MO_PORT.lock().await;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpListener::bind(("127.0.0.1", self.mo_port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "the MO port {} stays taken",
+                self.mo_port
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        guard
+    }
+}
+
 /// One injection at a time: a fake SMSC port serves one client at a time.
 static INJECTING: Mutex<()> = Mutex::new(());
 

@@ -1,7 +1,7 @@
 //! `dalal generate`: the scale dataset is in the crm-demo format, parses with the same importer,
 //! imports completely on SQLite and PostgreSQL (in several chunks), and is deterministic.
 
-mod common;
+use crate::support;
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -12,8 +12,8 @@ use dalal::store::sqlite::SqliteCrm;
 use dalal::store::{CrmStore, IMPORT_CHUNK_ROWS, ImportProgress};
 use dalal::tools::generate::{self, Options, Summary};
 
-use common::FIXTURE;
-use common::process::dalal;
+use support::FIXTURE;
+use support::process::dalal;
 
 const CUSTOMERS: usize = 3_000;
 const FILES: [&str; 5] = [
@@ -252,7 +252,7 @@ async fn generated_dataset_imports_completely_on_sqlite() {
 
 #[tokio::test]
 async fn generated_dataset_imports_completely_on_postgres() {
-    let db = common::pg::TestDatabase::create().await;
+    let db = support::pg::TestDatabase::create().await;
     let dir = tempfile::tempdir().unwrap();
     generate_into(dir.path(), CUSTOMERS, 3);
     let data = import::read_dir(dir.path()).unwrap();

@@ -3,7 +3,7 @@
 //! each area gets exactly `threshold - 1` tickets and one suspected incident, and every other
 //! report is attached to that incident.
 
-mod common;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -62,7 +62,7 @@ fn storm_dataset() -> Dataset {
     data
 }
 
-async fn report(server: &common::TestServer, session: &str, phone: &str) -> String {
+async fn report(server: &support::TestServer, session: &str, phone: &str) -> String {
     let mut last = String::new();
     for text in ["", "2", "2*1"] {
         let (status, body) = server.ussd(session, phone, text).await;
@@ -76,7 +76,7 @@ async fn report(server: &common::TestServer, session: &str, phone: &str) -> Stri
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn twenty_thousand_reports_nothing_lost_or_doubled() {
     let server = Arc::new(
-        common::start_with(|c| {
+        support::start_with(|c| {
             c.storm_threshold = THRESHOLD;
             c.storm_window_secs = 3600;
             // A phone's reports run at once here, which no real phone does: each would be

@@ -16,128 +16,17 @@ use chrono::{DateTime, TimeZone, Utc};
 use dalal::domain::*;
 use dalal::import::{self, Dataset};
 use dalal::reference::{self, Typed};
-use dalal::store::inspect::CrmInspect;
 use dalal::store::postgres::PgCrm;
 use dalal::store::sqlite::SqliteCrm;
 use dalal::store::{CrmStore, ImportSummary};
-use sqlx::AssertSqlSafe;
-use sqlx::postgres::PgRow;
-use sqlx::sqlite::SqliteRow;
 
-mod common;
-use common::pg::{TestDatabase, with_database};
-
-const FIXTURE: &str = "../shared/fixtures/crm-demo";
+use crate::support;
+use support::FIXTURE;
+use support::backend::{Backend, Crm};
+use support::pg::{TestDatabase, with_database};
 
 fn fixture() -> Dataset {
     import::read_dir(Path::new(FIXTURE)).unwrap_or_else(|e| panic!("fixture invalid:\n{e}"))
-}
-
-// ---------------------------------------------------------------------------------------------
-// The two backends
-
-/// What the scenarios call: the runtime trait and the one for tests.
-trait Crm: CrmStore + CrmInspect {}
-impl<T: CrmStore + CrmInspect> Crm for T {}
-
-/// One of the two stores, with the few extras the tests need beyond [`Crm`].
-enum Backend {
-    Sqlite(SqliteCrm),
-    // The store is declared first so that its pool goes before its database.
-    Postgres { crm: PgCrm, _db: TestDatabase },
-}
-
-impl Deref for Backend {
-    type Target = dyn Crm;
-    fn deref(&self) -> &Self::Target {
-        match self {
-            Backend::Sqlite(crm) => crm,
-            Backend::Postgres { crm, .. } => crm,
-        }
-    }
-}
-
-impl Backend {
-    /// A private in-memory SQLite database.
-    async fn sqlite() -> Backend {
-        Backend::Sqlite(SqliteCrm::in_memory().await.unwrap())
-    }
-
-    /// A SQLite file database, so that several pooled connections really write concurrently.
-    async fn sqlite_file(dir: &tempfile::TempDir) -> Backend {
-        let url = format!("sqlite://{}", dir.path().join("crm.db").display());
-        Backend::Sqlite(SqliteCrm::connect(&url).await.unwrap())
-    }
-
-    /// A fresh PostgreSQL database.
-    async fn postgres() -> Backend {
-        let db = TestDatabase::create().await;
-        let crm = PgCrm::connect(&db.url)
-            .await
-            .unwrap_or_else(|e| panic!("PgCrm::connect: {e}"));
-        Backend::Postgres { crm, _db: db }
-    }
-
-    async fn count(&self, table: &str) -> dalal::store::StoreResult<i64> {
-        match self {
-            Backend::Sqlite(crm) => crm.count(table).await,
-            Backend::Postgres { crm, .. } => crm.count(table).await,
-        }
-    }
-
-    /// A raw statement without parameters (the same SQL text on both databases).
-    async fn exec(&self, sql: String) {
-        match self {
-            Backend::Sqlite(crm) => {
-                sqlx::query(AssertSqlSafe(sql))
-                    .execute(crm.pool())
-                    .await
-                    .unwrap();
-            }
-            Backend::Postgres { crm, .. } => {
-                sqlx::query(AssertSqlSafe(sql))
-                    .execute(crm.pool())
-                    .await
-                    .unwrap();
-            }
-        }
-    }
-
-    /// One row of a raw query without parameters (the same SQL text on both databases).
-    async fn row<T>(&self, sql: String) -> T
-    where
-        T: for<'r> sqlx::FromRow<'r, SqliteRow> + for<'r> sqlx::FromRow<'r, PgRow>,
-        T: Send + Unpin,
-    {
-        match self {
-            Backend::Sqlite(crm) => sqlx::query_as::<_, T>(AssertSqlSafe(sql))
-                .fetch_one(crm.pool())
-                .await
-                .unwrap(),
-            Backend::Postgres { crm, .. } => sqlx::query_as::<_, T>(AssertSqlSafe(sql))
-                .fetch_one(crm.pool())
-                .await
-                .unwrap(),
-        }
-    }
-}
-
-/// Two tests for one scenario: `$sqlite` on SQLite in memory, `$postgres` on a fresh
-/// PostgreSQL database.
-macro_rules! on_both {
-    ($($scenario:ident: $sqlite:ident, $postgres:ident;)+) => {
-        $(
-            #[tokio::test]
-            async fn $sqlite() {
-                $scenario(&Backend::sqlite().await).await;
-            }
-
-            #[tokio::test]
-            async fn $postgres() {
-                $scenario(&Backend::postgres().await).await;
-            }
-        )+
-    };
 }
 
 on_both! {

@@ -2,17 +2,17 @@
 //! connections, and two `dalal serve` processes sharing one Redis and one PostgreSQL.
 //! Always on PostgreSQL + Redis (started by tests/run-all.sh); fails loudly if they are missing.
 
-mod common;
+use crate::support;
 
 use std::time::{Duration, Instant};
 
-use common::pg::TestDatabase;
-use common::process::{self, Instance, OwnRedis, free_port};
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
+use support::pg::TestDatabase;
+use support::process::{self, Instance, OwnRedis, free_port};
 
 const PHONE: &str = "+221786452821"; // French, single account
 
-async fn status(server: &common::TestServer, path: &str) -> u16 {
+async fn status(server: &support::TestServer, path: &str) -> u16 {
     server
         .client
         .get(format!("{}{path}", server.base))
@@ -27,7 +27,7 @@ async fn status(server: &common::TestServer, path: &str) -> u16 {
 async fn redis_killed_mid_session_gets_a_polite_end_and_recovers() {
     let mut redis = OwnRedis::start(free_port());
     let url = redis.url();
-    let server = common::start_production_with(|c| c.redis_url = Some(url)).await;
+    let server = support::start_production_with(|c| c.redis_url = Some(url)).await;
     let mut call = server.call(PHONE);
     call.dial().await;
     assert_eq!(status(&server, "/readyz").await, 200);
@@ -75,7 +75,7 @@ async fn redis_killed_mid_session_gets_a_polite_end_and_recovers() {
 
 #[tokio::test]
 async fn postgres_refusing_connections_gets_a_polite_end_and_recovers() {
-    let server = common::start_production_with(|_| {}).await;
+    let server = support::start_production_with(|_| {}).await;
     let db = server.database_url.clone();
     let name = db
         .rsplit('/')
@@ -85,7 +85,7 @@ async fn postgres_refusing_connections_gets_a_polite_end_and_recovers() {
         .next()
         .unwrap()
         .to_string();
-    let admin_url = common::pg::postgres_admin_url();
+    let admin_url = support::pg::postgres_admin_url();
     let mut admin = PgConnection::connect(&admin_url).await.unwrap();
     let mut call = server.call(PHONE);
     call.dial().await;
@@ -140,8 +140,8 @@ async fn hop(client: &reqwest::Client, base: &str, session: &str, text: &str) ->
 #[tokio::test]
 async fn a_session_started_on_one_instance_continues_on_the_other() {
     let db = TestDatabase::create().await;
-    let prefix = common::unique_prefix();
-    let redis = common::redis_url();
+    let prefix = support::unique_prefix();
+    let redis = support::redis_url();
     let client = reqwest::Client::new();
     let first = Instance::spawn(&[
         ("DATABASE_URL", &db.url),
@@ -156,7 +156,7 @@ async fn a_session_started_on_one_instance_continues_on_the_other() {
     ]);
     second.ready(&client).await;
 
-    let session = format!("ATUid_{}", common::pg::unique_name());
+    let session = format!("ATUid_{}", support::pg::unique_name());
     let menu = hop(&client, &first.base, &session, "").await;
     assert!(menu.starts_with("CON Bienvenue"), "{menu}");
     let categories = hop(&client, &second.base, &session, "4").await;

@@ -9,14 +9,11 @@ use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
 use dalal::report::{Kpis, Range};
-use dalal::store::CrmStore;
-use dalal::store::postgres::PgCrm;
-use dalal::store::report::{ReportStore, kpis};
-use dalal::store::sqlite::SqliteCrm;
-use sqlx::AssertSqlSafe;
+use dalal::store::report::kpis;
 
-mod common;
-use common::pg::TestDatabase;
+use crate::support;
+use support::backend::Backend;
+use support::browser::run_headless;
 
 const FR_WATER: &str = "+221786452821"; // SNW100000, fr, Plateau (a known water outage)
 const WO_POWER: &str = "+221786562901"; // SNE100001, wo
@@ -25,70 +22,6 @@ const ADMIN_KEY: &str = "kpi-test-admin-key";
 
 // ---------------------------------------------------------------------------------------------
 // The rows, on both databases
-
-enum Backend {
-    Sqlite(SqliteCrm),
-    // The store first: its pool goes before its database.
-    Postgres { crm: PgCrm, _db: TestDatabase },
-}
-
-impl Backend {
-    async fn sqlite() -> Backend {
-        Backend::Sqlite(SqliteCrm::in_memory().await.unwrap())
-    }
-
-    async fn postgres() -> Backend {
-        let db = TestDatabase::create().await;
-        let crm = PgCrm::connect(&db.url).await.unwrap();
-        Backend::Postgres { crm, _db: db }
-    }
-
-    fn store(&self) -> &dyn ReportStore {
-        match self {
-            Backend::Sqlite(crm) => crm,
-            Backend::Postgres { crm, .. } => crm,
-        }
-    }
-
-    fn crm(&self) -> &dyn CrmStore {
-        match self {
-            Backend::Sqlite(crm) => crm,
-            Backend::Postgres { crm, .. } => crm,
-        }
-    }
-
-    /// Statements without parameters, the same SQL text on both databases (times written as
-    /// RFC 3339 text, which PostgreSQL reads as `TIMESTAMPTZ`).
-    async fn exec(&self, statements: &[String]) {
-        for sql in statements {
-            let sql = AssertSqlSafe(sql.clone());
-            match self {
-                Backend::Sqlite(crm) => {
-                    sqlx::query(sql).execute(crm.pool()).await.unwrap();
-                }
-                Backend::Postgres { crm, .. } => {
-                    sqlx::query(sql).execute(crm.pool()).await.unwrap();
-                }
-            };
-        }
-    }
-}
-
-macro_rules! on_both {
-    ($($scenario:ident: $sqlite:ident, $postgres:ident;)+) => {
-        $(
-            #[tokio::test]
-            async fn $sqlite() {
-                $scenario(&Backend::sqlite().await).await;
-            }
-
-            #[tokio::test]
-            async fn $postgres() {
-                $scenario(&Backend::postgres().await).await;
-            }
-        )+
-    };
-}
 
 on_both! {
     the_report_reads_every_table_in_its_range:
@@ -117,12 +50,11 @@ fn interaction(id: u32, at: &str, path: &str, outcome: &str, ended: bool, accoun
 }
 
 async fn the_report_reads_every_table_in_its_range(db: &Backend) {
-    db.crm()
-        .import(&dalal::import::read_dir(Path::new(common::FIXTURE)).unwrap())
+    db.import(&dalal::import::read_dir(Path::new(support::FIXTURE)).unwrap())
         .await
         .unwrap();
     // A range far from the fixture's own dates: only these rows are in it.
-    db.exec(&[
+    db.exec_all(&[
         interaction(1, "2027-03-10T08:00:00Z", "main>bill", "latest_bill:found", true, "SNW100000"),
         interaction(2, "2027-03-10T09:00:00Z", "main>complaint>complaint_category", "", false, "SNW100000"),
         interaction(3, "2027-03-11T09:00:00Z", "main>bill", "latest_bill:found", true, "SNW100000"),
@@ -163,7 +95,7 @@ async fn the_report_reads_every_table_in_its_range(db: &Backend) {
     .await;
     let range = Range::parse("2027-03-10", "2027-03-11").unwrap();
     let now = Utc.with_ymd_and_hms(2027, 4, 1, 0, 0, 0).unwrap();
-    let k: Kpis = kpis(db.store(), range, 7, now).await.unwrap();
+    let k: Kpis = kpis(db.report(), range, 7, now).await.unwrap();
     assert!(!k.empty);
     assert_eq!(k.totals.sessions, 3, "the 9th and the 12th are outside");
     assert_eq!((k.totals.ussd_sessions, k.totals.calls), (2, 1));
@@ -192,12 +124,12 @@ async fn the_report_reads_every_table_in_its_range(db: &Backend) {
     assert_eq!(k.satisfaction.average, Some(4.0));
 
     // A window of 0 days: every contact counts as resolved at first contact.
-    let k = kpis(db.store(), range, 0, now).await.unwrap();
+    let k = kpis(db.report(), range, 0, now).await.unwrap();
     assert_eq!(k.first_contact_resolution.resolved_first, 2);
 
     // Nothing in March 2028.
     let empty = Range::parse("2028-03-01", "2028-03-31").unwrap();
-    let k = kpis(db.store(), empty, 7, now).await.unwrap();
+    let k = kpis(db.report(), empty, 7, now).await.unwrap();
     assert!(k.empty);
     assert_eq!(k.totals.sessions, 0);
 }
@@ -209,49 +141,6 @@ fn artefacts() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-artefacts");
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-fn chromium() -> String {
-    std::env::var("DALAL_TEST_CHROMIUM").unwrap_or_else(|_| {
-        panic!(
-            "DALAL_TEST_CHROMIUM is not set: run tests/services.sh start and source its env file"
-        )
-    })
-}
-
-/// Runs headless Chromium on a local file with `args`; returns its stdout and the console
-/// messages it logged (every `CONSOLE` line of its log: the page has no script, so any
-/// message at all is a fault).
-fn run_chromium(page: &Path, profile: &Path, args: &[&str]) -> (String, Vec<String>) {
-    let output = Command::new(chromium())
-        .args([
-            "--headless=new",
-            "--disable-gpu",
-            "--no-sandbox",
-            "--no-first-run",
-            "--hide-scrollbars",
-            "--enable-logging=stderr",
-            "--v=0",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(args)
-        .arg(format!("file://{}", page.display()))
-        .output()
-        .expect("chromium runs");
-    assert!(
-        output.status.success(),
-        "chromium failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let console = String::from_utf8_lossy(&output.stderr)
-        .lines()
-        .filter(|l| l.contains(":CONSOLE"))
-        .map(str::to_string)
-        .collect();
-    (
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        console,
-    )
 }
 
 /// The `<svg id=...>` element of a chart in the rendered DOM, and how many data bars it holds.
@@ -287,7 +176,7 @@ fn the_console_check_catches_a_script_error() {
         "<!DOCTYPE html><html><body><script>undefinedFunction();</script></body></html>",
     )
     .unwrap();
-    let (_, console) = run_chromium(&page, &dir.path().join("profile"), &["--dump-dom"]);
+    let (_, console) = run_headless(&page, &dir.path().join("profile"), &["--dump-dom"]);
     assert!(
         console.iter().any(|l| l.contains("undefinedFunction")),
         "{console:?}"
@@ -296,7 +185,7 @@ fn the_console_check_catches_a_script_error() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn scripted_sessions_show_in_the_html_report_in_chromium_and_at_admin_kpis() {
-    let server = common::start_with(|c| {
+    let server = support::start_with(|c| {
         c.session_ttl_secs = 1;
         c.expiry_sweep_secs = 1;
         c.admin_key = Some(ADMIN_KEY.to_string());
@@ -360,14 +249,14 @@ async fn scripted_sessions_show_in_the_html_report_in_chromium_and_at_admin_kpis
 
     // Rendered in Chromium: the DOM after layout, and a phone-sized screenshot.
     let profile = tempfile::tempdir().unwrap();
-    let (dom, console) = run_chromium(&out, &profile.path().join("a"), &["--dump-dom"]);
+    let (dom, console) = run_headless(&out, &profile.path().join("a"), &["--dump-dom"]);
     assert!(console.is_empty(), "console messages: {console:?}");
     assert!(bars_in(&dom, "chart-funnel") >= 4, "funnel chart empty");
     assert!(bars_in(&dom, "chart-sla") >= 1, "SLA chart empty");
     assert!(bars_in(&dom, "chart-days") >= 1, "sessions chart empty");
     let shot = artefacts().join("kpi-report.png");
     let _ = std::fs::remove_file(&shot);
-    let (_, console) = run_chromium(
+    let (_, console) = run_headless(
         &out,
         &profile.path().join("b"),
         &[

@@ -5,7 +5,7 @@
 //! Kannel's delivery reports name the outbox id dalal gave. Needs the services' env
 //! (`source target/test-services/env`): without it these tests fail, none skips.
 
-mod common;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
@@ -18,7 +18,7 @@ use dalal::sms::kannel::{ALL_REPORTS, INCOMING_PATH, Kannel, REPORT_PATH};
 use dalal::sms::{Delivery, IncomingSms, MessageRef, Outgoing, SendOutcome, SmsGateway};
 use tokio::sync::mpsc;
 
-use common::kannel::{KannelEnv, ReceivedSms, mo_line, parse_log_line};
+use support::kannel::{KannelEnv, ReceivedSms, mo_line, parse_log_line};
 
 /// Kannel hands a message on in milliseconds; this is for a loaded machine.
 const WAIT: Duration = Duration::from_secs(15);
@@ -132,6 +132,7 @@ async fn bad_credentials_are_refused() {
 #[tokio::test]
 async fn incoming_messages_reach_dalal_as_sent() {
     let env = KannelEnv::from_env();
+    let _mo_port = env.hold_mo_port().await;
     let mut incoming = Callbacks::listen(([127, 0, 0, 1], env.mo_port).into()).await;
     let cases = [
         ("GSM-7, runs of spaces kept", "+221770000201", "STOP  merci"),
