@@ -18,6 +18,7 @@ mod support;
 mod architecture;
 mod cli;
 mod crm_store;
+mod empty_folder;
 mod engine;
 mod faults;
 mod gateways;

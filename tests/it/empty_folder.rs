@@ -4,16 +4,14 @@
 //! session and the SMS confirming a complaint, in every shipped language, with no raw message
 //! id on any screen or SMS.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::support::process::{free_port, hop, reference_in};
 use axum::body::Bytes;
-use common::process::{free_port, hop, reference_in};
 
 const REPOSITORY: &str = env!("CARGO_MANIFEST_DIR");
 
