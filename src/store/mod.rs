@@ -2,6 +2,7 @@
 
 pub mod batch;
 mod common;
+mod customers;
 pub mod inspect;
 pub mod memory_sessions;
 pub mod outbox;
@@ -9,6 +10,7 @@ pub mod postgres;
 pub mod redis_sessions;
 pub mod report;
 mod rules;
+pub(crate) mod sql;
 pub mod sqlite;
 
 use async_trait::async_trait;

@@ -8,7 +8,7 @@
 //! collation: ordering and case folding are byte by byte and ASCII-only, as in SQLite.
 
 mod convert;
-mod customers;
+mod db;
 mod import;
 mod interactions;
 mod outages;
@@ -26,6 +26,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::{AssertSqlSafe, Postgres, Transaction};
 
 use super::common::COUNTABLE;
+use super::customers;
 use super::inspect::CrmInspect;
 use super::rules::{self, FilingStore};
 use super::{CrmStore, ImportSummary, ProgressFn, StoreError, StoreResult};
@@ -134,7 +135,7 @@ impl CrmStore for PgCrm {
     }
 
     async fn is_empty(&self) -> StoreResult<bool> {
-        customers::is_empty(&self.pool).await
+        customers::is_empty(&mut &self.pool).await
     }
 
     async fn import_with_progress(
@@ -146,44 +147,44 @@ impl CrmStore for PgCrm {
     }
 
     async fn accounts_for_phone(&self, phone: &str) -> StoreResult<Vec<Account>> {
-        customers::accounts_for_phone(&self.pool, phone).await
+        customers::accounts_for_phone(&mut &self.pool, phone).await
     }
 
     async fn account(&self, account_no: &str) -> StoreResult<Option<Account>> {
-        customers::account(&self.pool, account_no).await
+        customers::account(&mut &self.pool, account_no).await
     }
 
     async fn account_by_number(&self, typed: &str) -> StoreResult<Option<Account>> {
-        customers::account_by_number(&self.pool, typed).await
+        customers::account_by_number(&mut &self.pool, typed).await
     }
 
     async fn account_by_meter(&self, typed: &str) -> StoreResult<Option<Account>> {
-        customers::account_by_meter(&self.pool, typed).await
+        customers::account_by_meter(&mut &self.pool, typed).await
     }
 
     async fn area(&self, area_code: &str) -> StoreResult<Option<Area>> {
-        customers::area(&self.pool, area_code).await
+        customers::area(&mut &self.pool, area_code).await
     }
 
     async fn areas(&self) -> StoreResult<Vec<Area>> {
-        customers::areas(&self.pool).await
+        customers::areas(&mut &self.pool).await
     }
 
     async fn latest_bill(&self, account_no: &str) -> StoreResult<Option<Bill>> {
-        customers::latest_bill(&self.pool, account_no).await
+        customers::latest_bill(&mut &self.pool, account_no).await
     }
 
     async fn bill_statement(&self, account_no: &str) -> StoreResult<Option<BillStatement>> {
-        customers::bill_statement(&self.pool, account_no).await
+        customers::bill_statement(&mut &self.pool, account_no).await
     }
 
     async fn phone_language(&self, phone: &str) -> StoreResult<Option<String>> {
-        customers::phone_language(&self.pool, phone).await
+        customers::phone_language(&mut &self.pool, phone).await
     }
 
     async fn save_language(&self, phone: &str, language: &str) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
-        customers::save_language(&mut tx, phone, language).await?;
+        customers::save_language(&mut *tx, phone, language).await?;
         Ok(tx.commit().await?)
     }
 

@@ -12,7 +12,7 @@
 
 mod connection;
 mod convert;
-mod customers;
+mod db;
 mod import;
 mod interactions;
 mod outages;
@@ -34,11 +34,12 @@ use sqlx::sqlite::{
 };
 
 use self::connection::{BUSY_TIMEOUT, CACHE_KIB, Readers, TempDatabase};
+use self::db::Lite;
 use self::writer::{Filer, Writer, complete};
 use super::common::COUNTABLE;
 use super::inspect::CrmInspect;
-use super::rules;
 use super::{CrmStore, ImportSummary, ProgressFn, StoreError, StoreResult};
+use super::{customers, rules};
 use crate::domain::*;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -110,6 +111,11 @@ impl SqliteCrm {
         })
     }
 
+    /// Runs statements written for [`super::sql::Db`] on a read connection, in place.
+    fn read<T>(&self, read: impl AsyncFnOnce(&mut Lite<'_>) -> StoreResult<T>) -> StoreResult<T> {
+        self.readers.read(|c| complete(read(&mut Lite(c))))
+    }
+
     /// The sqlx pool on the same database, for one-off statements (tests, tools).
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
@@ -139,7 +145,7 @@ impl CrmStore for SqliteCrm {
     }
 
     async fn is_empty(&self) -> StoreResult<bool> {
-        self.readers.read(customers::is_empty)
+        self.read(async |db| customers::is_empty(db).await)
     }
 
     async fn import_with_progress(
@@ -151,48 +157,45 @@ impl CrmStore for SqliteCrm {
     }
 
     async fn accounts_for_phone(&self, phone: &str) -> StoreResult<Vec<Account>> {
-        self.readers
-            .read(|c| customers::accounts_for_phone(c, phone))
+        self.read(async |db| customers::accounts_for_phone(db, phone).await)
     }
 
     async fn account(&self, account_no: &str) -> StoreResult<Option<Account>> {
-        self.readers.read(|c| customers::account(c, account_no))
+        self.read(async |db| customers::account(db, account_no).await)
     }
 
     async fn account_by_number(&self, typed: &str) -> StoreResult<Option<Account>> {
-        self.readers
-            .read(|c| customers::account_by_number(c, typed))
+        self.read(async |db| customers::account_by_number(db, typed).await)
     }
 
     async fn account_by_meter(&self, typed: &str) -> StoreResult<Option<Account>> {
-        self.readers.read(|c| customers::account_by_meter(c, typed))
+        self.read(async |db| customers::account_by_meter(db, typed).await)
     }
 
     async fn area(&self, area_code: &str) -> StoreResult<Option<Area>> {
-        self.readers.read(|c| customers::area(c, area_code))
+        self.read(async |db| customers::area(db, area_code).await)
     }
 
     async fn areas(&self) -> StoreResult<Vec<Area>> {
-        self.readers.read(customers::areas)
+        self.read(async |db| customers::areas(db).await)
     }
 
     async fn latest_bill(&self, account_no: &str) -> StoreResult<Option<Bill>> {
-        self.readers.read(|c| customers::latest_bill(c, account_no))
+        self.read(async |db| customers::latest_bill(db, account_no).await)
     }
 
     async fn bill_statement(&self, account_no: &str) -> StoreResult<Option<BillStatement>> {
-        self.readers
-            .read(|c| customers::bill_statement(c, account_no))
+        self.read(async |db| customers::bill_statement(db, account_no).await)
     }
 
     async fn phone_language(&self, phone: &str) -> StoreResult<Option<String>> {
-        self.readers.read(|c| customers::phone_language(c, phone))
+        self.read(async |db| customers::phone_language(db, phone).await)
     }
 
     async fn save_language(&self, phone: &str, language: &str) -> StoreResult<()> {
         let (phone, language) = (phone.to_string(), language.to_string());
         self.writer
-            .write(move |c| customers::save_language(c, &phone, &language))
+            .write(move |c| complete(customers::save_language(&mut Lite(c), &phone, &language)))
             .await
     }
 
