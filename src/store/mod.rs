@@ -5,6 +5,7 @@ mod common;
 mod customers;
 pub mod inspect;
 pub mod memory_sessions;
+mod outages;
 pub mod outbox;
 pub mod postgres;
 pub mod redis_sessions;
@@ -12,6 +13,7 @@ pub mod report;
 mod rules;
 pub(crate) mod sql;
 pub mod sqlite;
+mod tickets;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

@@ -9,12 +9,11 @@
 
 mod convert;
 mod db;
+mod filing;
 mod import;
 mod interactions;
-mod outages;
 mod outbox;
 mod report;
-mod tickets;
 mod usage;
 
 use std::str::FromStr;
@@ -26,7 +25,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::{AssertSqlSafe, Postgres, Transaction};
 
 use super::common::COUNTABLE;
-use super::customers;
+use super::{customers, outages, tickets};
 use super::inspect::CrmInspect;
 use super::rules::{self, FilingStore};
 use super::{CrmStore, ImportSummary, ProgressFn, StoreError, StoreResult};
@@ -189,7 +188,7 @@ impl CrmStore for PgCrm {
     }
 
     async fn area_outages(&self, area_code: &str, now: DateTime<Utc>) -> StoreResult<Vec<Outage>> {
-        outages::area_outages(&self.pool, area_code, now).await
+        outages::area_outages(&mut &self.pool, area_code, now).await
     }
 
     async fn file_outage_report(
@@ -201,11 +200,11 @@ impl CrmStore for PgCrm {
     }
 
     async fn outage_report(&self, reference: &str) -> StoreResult<Option<OutageReport>> {
-        outages::outage_report(&self.pool, reference).await
+        outages::outage_report(&mut &self.pool, reference).await
     }
 
     async fn outage(&self, outage_id: &str) -> StoreResult<Option<Outage>> {
-        outages::outage(&self.pool, outage_id).await
+        outages::outage(&mut &self.pool, outage_id).await
     }
 
     async fn create_ticket(&self, ticket: &NewTicket) -> StoreResult<Ticket> {
@@ -224,18 +223,18 @@ impl CrmStore for PgCrm {
     }
 
     async fn ticket(&self, reference: &str) -> StoreResult<Option<Ticket>> {
-        tickets::ticket(&self.pool, reference).await
+        tickets::ticket(&mut &self.pool, reference).await
     }
 
     async fn latest_ticket_event(
         &self,
         reference: &str,
     ) -> StoreResult<Option<(DateTime<Utc>, String, Option<String>)>> {
-        tickets::latest_ticket_event(&self.pool, reference).await
+        tickets::latest_ticket_event(&mut &self.pool, reference).await
     }
 
     async fn open_tickets(&self, phone: &str, account_nos: &[String]) -> StoreResult<Vec<Ticket>> {
-        tickets::open_tickets(&self.pool, phone, account_nos).await
+        tickets::open_tickets(&mut &self.pool, phone, account_nos).await
     }
 
     async fn create_callback(&self, callback: &NewCallback) -> StoreResult<i64> {
@@ -274,7 +273,7 @@ impl CrmStore for PgCrm {
 #[async_trait]
 impl CrmInspect for PgCrm {
     async fn active_outage(&self, area_code: &str, service: &str) -> StoreResult<Option<Outage>> {
-        outages::active_outage(&self.pool, area_code, service).await
+        outages::current_outage(&mut &self.pool, area_code, service).await
     }
 
     async fn report_outage(&self, report: &NewOutageReport) -> StoreResult<OutageReport> {
@@ -282,14 +281,14 @@ impl CrmInspect for PgCrm {
     }
 
     async fn outage_report_count(&self, outage_id: &str) -> StoreResult<i64> {
-        outages::outage_report_count(&self.pool, outage_id).await
+        outages::outage_report_count(&mut &self.pool, outage_id).await
     }
 
     async fn ticket_events(
         &self,
         reference: &str,
     ) -> StoreResult<Vec<(DateTime<Utc>, String, Option<String>)>> {
-        tickets::ticket_events(&self.pool, reference).await
+        tickets::ticket_events(&mut &self.pool, reference).await
     }
 
     async fn interaction(
@@ -301,7 +300,7 @@ impl CrmInspect for PgCrm {
     }
 
     async fn connection_request(&self, ticket_ref: &str) -> StoreResult<Option<ConnectionRequest>> {
-        tickets::connection_request(&self.pool, ticket_ref).await
+        tickets::connection_request(&mut &self.pool, ticket_ref).await
     }
 }
 

@@ -15,10 +15,8 @@ mod convert;
 mod db;
 mod import;
 mod interactions;
-mod outages;
 mod outbox;
 mod report;
-mod tickets;
 mod usage;
 mod writer;
 
@@ -39,7 +37,7 @@ use self::writer::{Filer, Writer, complete};
 use super::common::COUNTABLE;
 use super::inspect::CrmInspect;
 use super::{CrmStore, ImportSummary, ProgressFn, StoreError, StoreResult};
-use super::{customers, rules};
+use super::{customers, outages, rules, tickets};
 use crate::domain::*;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -200,8 +198,7 @@ impl CrmStore for SqliteCrm {
     }
 
     async fn area_outages(&self, area_code: &str, now: DateTime<Utc>) -> StoreResult<Vec<Outage>> {
-        self.readers
-            .read(|c| outages::area_outages(c, area_code, now))
+        self.read(async |db| outages::area_outages(db, area_code, now).await)
     }
 
     async fn file_outage_report(
@@ -216,11 +213,11 @@ impl CrmStore for SqliteCrm {
     }
 
     async fn outage_report(&self, reference: &str) -> StoreResult<Option<OutageReport>> {
-        self.readers.read(|c| outages::outage_report(c, reference))
+        self.read(async |db| outages::outage_report(db, reference).await)
     }
 
     async fn outage(&self, outage_id: &str) -> StoreResult<Option<Outage>> {
-        self.readers.read(|c| outages::outage(c, outage_id))
+        self.read(async |db| outages::outage(db, outage_id).await)
     }
 
     async fn create_ticket(&self, ticket: &NewTicket) -> StoreResult<Ticket> {
@@ -248,20 +245,18 @@ impl CrmStore for SqliteCrm {
     }
 
     async fn ticket(&self, reference: &str) -> StoreResult<Option<Ticket>> {
-        self.readers.read(|c| tickets::ticket(c, reference))
+        self.read(async |db| tickets::ticket(db, reference).await)
     }
 
     async fn latest_ticket_event(
         &self,
         reference: &str,
     ) -> StoreResult<Option<(DateTime<Utc>, String, Option<String>)>> {
-        self.readers
-            .read(|c| tickets::latest_ticket_event(c, reference))
+        self.read(async |db| tickets::latest_ticket_event(db, reference).await)
     }
 
     async fn open_tickets(&self, phone: &str, account_nos: &[String]) -> StoreResult<Vec<Ticket>> {
-        self.readers
-            .read(|c| tickets::open_tickets(c, phone, account_nos))
+        self.read(async |db| tickets::open_tickets(db, phone, account_nos).await)
     }
 
     async fn create_callback(&self, callback: &NewCallback) -> StoreResult<i64> {
@@ -320,8 +315,7 @@ impl CrmStore for SqliteCrm {
 #[async_trait]
 impl CrmInspect for SqliteCrm {
     async fn active_outage(&self, area_code: &str, service: &str) -> StoreResult<Option<Outage>> {
-        self.readers
-            .read(|c| outages::active_outage(c, area_code, service))
+        self.read(async |db| outages::current_outage(db, area_code, service).await)
     }
 
     async fn report_outage(&self, report: &NewOutageReport) -> StoreResult<OutageReport> {
@@ -332,15 +326,14 @@ impl CrmInspect for SqliteCrm {
     }
 
     async fn outage_report_count(&self, outage_id: &str) -> StoreResult<i64> {
-        self.readers
-            .read(|c| outages::outage_report_count(c, outage_id))
+        self.read(async |db| outages::outage_report_count(db, outage_id).await)
     }
 
     async fn ticket_events(
         &self,
         reference: &str,
     ) -> StoreResult<Vec<(DateTime<Utc>, String, Option<String>)>> {
-        self.readers.read(|c| tickets::ticket_events(c, reference))
+        self.read(async |db| tickets::ticket_events(db, reference).await)
     }
 
     async fn interaction(
@@ -353,8 +346,7 @@ impl CrmInspect for SqliteCrm {
     }
 
     async fn connection_request(&self, ticket_ref: &str) -> StoreResult<Option<ConnectionRequest>> {
-        self.readers
-            .read(|c| tickets::connection_request(c, ticket_ref))
+        self.read(async |db| tickets::connection_request(db, ticket_ref).await)
     }
 }
 
