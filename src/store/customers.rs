@@ -103,7 +103,8 @@ pub(crate) async fn account(db: &mut impl Db, account_no: &str) -> StoreResult<O
 }
 
 /// Matching a typed number whatever its case: SQLite's NOCASE index; on PostgreSQL, `lower()`
-/// of a "C" column folds ASCII letters only, as NOCASE does.
+/// of a "C" column folds ASCII letters only, as NOCASE does (the typed text is collated "C"
+/// too: in the database's default collation, `lower()` would fold `É`).
 fn exact_ignoring_case<D: Db>(column: Column) -> &'static str {
     match (D::DIALECT, column) {
         (Dialect::Sqlite, Column::Account) => concat!(
@@ -114,7 +115,7 @@ fn exact_ignoring_case<D: Db>(column: Column) -> &'static str {
         (Dialect::Postgres, Column::Account) => concat!(
             "SELECT ",
             account_cols!(),
-            " FROM customers WHERE lower(account_no) = lower($1) ORDER BY account_no LIMIT 2"
+            " FROM customers WHERE lower(account_no) = lower($1 COLLATE \"C\") ORDER BY account_no LIMIT 2"
         ),
         (Dialect::Sqlite, Column::Meter) => concat!(
             "SELECT ",
@@ -124,7 +125,7 @@ fn exact_ignoring_case<D: Db>(column: Column) -> &'static str {
         (Dialect::Postgres, Column::Meter) => concat!(
             "SELECT ",
             account_cols!(),
-            " FROM customers WHERE lower(meter_no) = lower($1) ORDER BY account_no LIMIT 2"
+            " FROM customers WHERE lower(meter_no) = lower($1 COLLATE \"C\") ORDER BY account_no LIMIT 2"
         ),
     }
 }
