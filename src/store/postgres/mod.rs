@@ -25,10 +25,10 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::{AssertSqlSafe, Postgres, Transaction};
 
 use super::common::COUNTABLE;
-use super::{customers, outages, tickets};
 use super::inspect::CrmInspect;
 use super::rules::{self, FilingStore};
 use super::{CrmStore, ImportSummary, ProgressFn, StoreError, StoreResult};
+use super::{customers, outages, tickets};
 use crate::domain::*;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
