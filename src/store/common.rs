@@ -175,15 +175,6 @@ impl From<AccountRow> for Account {
     }
 }
 
-/// The only row, or `None` when there is none or more than one (an ambiguous lookup).
-pub(crate) fn single(mut rows: Vec<AccountRow>) -> Option<Account> {
-    if rows.len() == 1 {
-        rows.pop().map(Account::from)
-    } else {
-        None
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,14 +2,18 @@
 
 pub mod batch;
 mod common;
+mod customers;
 pub mod inspect;
 pub mod memory_sessions;
+mod outages;
 pub mod outbox;
 pub mod postgres;
 pub mod redis_sessions;
 pub mod report;
 mod rules;
+pub(crate) mod sql;
 pub mod sqlite;
+mod tickets;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

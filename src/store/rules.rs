@@ -14,7 +14,8 @@
 
 use chrono::{DateTime, SubsecRound, Utc};
 
-use super::{StoreError, StoreResult};
+use super::sql::Db;
+use super::{StoreError, StoreResult, outages, tickets};
 use crate::domain::*;
 use crate::reference;
 
@@ -55,19 +56,35 @@ pub(crate) enum Insert {
     KeyTaken,
 }
 
-/// Ticket, call-back and reference statements of one dialect.
-pub(crate) trait TicketRows {
-    async fn ticket_by_origin(&mut self, origin_key: &str) -> StoreResult<Option<Ticket>>;
-    /// The ticket holding an event keyed on `origin_key` (a repeat complaint's).
-    async fn ticket_by_event_origin(&mut self, origin_key: &str) -> StoreResult<Option<Ticket>>;
+/// The statements of tickets, call-backs and references the rules run, on one database's
+/// connection. Each is written once (`store/tickets.rs`); a database implements only what it
+/// must do its own way (the locks, the reference sequence) and may override a primitive with
+/// a faster statement of its own (PostgreSQL's one-statement `insert_new_ticket`).
+pub(crate) trait TicketRows: Db + Sized {
     /// Until the transaction ends, no other complaint of this account and category proceeds.
     async fn lock_complaints(&mut self, account_no: &str, category: &str) -> StoreResult<()>;
+    /// Until the transaction ends, no other connection request of this area and service
+    /// proceeds.
+    async fn lock_connection_requests(&mut self, area_code: &str, service: &str)
+    -> StoreResult<()>;
+    /// The next number of the sequence tickets and outage reports share.
+    async fn next_reference_number(&mut self) -> StoreResult<i64>;
+
+    async fn ticket_by_origin(&mut self, origin_key: &str) -> StoreResult<Option<Ticket>> {
+        tickets::ticket_by_origin(self, origin_key).await
+    }
+    /// The ticket holding an event keyed on `origin_key` (a repeat complaint's).
+    async fn ticket_by_event_origin(&mut self, origin_key: &str) -> StoreResult<Option<Ticket>> {
+        tickets::ticket_by_event_origin(self, origin_key).await
+    }
     /// The newest `open` or `in_progress` ticket of this account and category.
     async fn pending_ticket(
         &mut self,
         account_no: &str,
         category: &str,
-    ) -> StoreResult<Option<Ticket>>;
+    ) -> StoreResult<Option<Ticket>> {
+        tickets::pending_ticket(self, account_no, category).await
+    }
     /// Adds a `customer_called_again` event keyed on `origin_key`; false (and nothing
     /// written) when another event holds the key.
     async fn insert_called_again(
@@ -75,11 +92,9 @@ pub(crate) trait TicketRows {
         ticket_ref: &str,
         at: DateTime<Utc>,
         origin_key: &str,
-    ) -> StoreResult<bool>;
-    /// Until the transaction ends, no other connection request of this area and service
-    /// proceeds.
-    async fn lock_connection_requests(&mut self, area_code: &str, service: &str)
-    -> StoreResult<()>;
+    ) -> StoreResult<bool> {
+        tickets::insert_called_again(self, ticket_ref, at, origin_key).await
+    }
     /// The newest `open` or `in_progress` connection request of this service and area filed
     /// from `phone` or for `account_no` (either may be absent).
     async fn pending_connection_request(
@@ -88,18 +103,24 @@ pub(crate) trait TicketRows {
         account_no: Option<&str>,
         service: &str,
         area_code: &str,
-    ) -> StoreResult<Option<Ticket>>;
+    ) -> StoreResult<Option<Ticket>> {
+        tickets::pending_connection_request(self, phone, account_no, service, area_code).await
+    }
     /// Writes what the connection request filed as `ticket_ref` asks for.
     async fn insert_connection_request(
         &mut self,
         ticket_ref: &str,
         request: &NewConnectionRequest,
-    ) -> StoreResult<()>;
-    async fn callback_by_origin(&mut self, origin_key: &str) -> StoreResult<Option<i64>>;
+    ) -> StoreResult<()> {
+        tickets::insert_connection_request(self, ticket_ref, request).await
+    }
+    async fn callback_by_origin(&mut self, origin_key: &str) -> StoreResult<Option<i64>> {
+        tickets::callback_by_origin(self, origin_key).await
+    }
     /// The new task's id; `None` (and nothing written) when `origin_key` is taken.
-    async fn insert_callback(&mut self, callback: &NewCallback) -> StoreResult<Option<i64>>;
-    /// The next number of the sequence tickets and outage reports share.
-    async fn next_reference_number(&mut self) -> StoreResult<i64>;
+    async fn insert_callback(&mut self, callback: &NewCallback) -> StoreResult<Option<i64>> {
+        tickets::insert_callback(self, callback).await
+    }
     /// Writes the ticket as given and its `created` event, unless another ticket or an outage
     /// report holds its reference, or another filing its `origin_key` (then nothing is
     /// written). An outage ticket records its area and service.
@@ -108,34 +129,44 @@ pub(crate) trait TicketRows {
         ticket: &Ticket,
         origin_key: &str,
         area_service: Option<(&str, &str)>,
-    ) -> StoreResult<Insert>;
+    ) -> StoreResult<Insert> {
+        tickets::insert_new_ticket(self, ticket, origin_key, area_service).await
+    }
 }
 
-/// Outage, report and storm statements of one dialect.
+/// The outage, report and storm statements the rules run, on one database's connection:
+/// written once (`store/outages.rs`), as [`TicketRows`]. A database implements its locks and
+/// may read the filing's context (`filing_context`) or write a report (`insert_new_report`)
+/// in one statement of its own.
 pub(crate) trait OutageRows: TicketRows {
     /// Until the transaction ends, no other outage filing under this key proceeds, whatever
     /// its area and service.
     async fn lock_origin_key(&mut self, origin_key: &str) -> StoreResult<()>;
     /// Until the transaction ends, no other filing of this area and service proceeds.
     async fn lock_filings(&mut self, area_code: &str, service: &str) -> StoreResult<()>;
-    async fn report_by_origin(&mut self, origin_key: &str) -> StoreResult<Option<OutageReport>>;
-    async fn outage(&mut self, outage_id: &str) -> StoreResult<Option<Outage>>;
-    /// The active or suspected outage of this area and service, the latest to start.
-    async fn current_outage(
-        &mut self,
-        area_code: &str,
-        service: &str,
-    ) -> StoreResult<Option<Outage>>;
+
+    async fn report_by_origin(&mut self, origin_key: &str) -> StoreResult<Option<OutageReport>> {
+        outages::report_by_origin(self, origin_key).await
+    }
+    async fn outage(&mut self, outage_id: &str) -> StoreResult<Option<Outage>> {
+        outages::outage(self, outage_id).await
+    }
     /// Outage tickets of this area and service filed at or after `since`, linked to no outage.
     async fn count_unlinked_outage_tickets(
         &mut self,
         area_code: &str,
         service: &str,
         since: DateTime<Utc>,
-    ) -> StoreResult<i64>;
-    async fn area_exists(&mut self, area_code: &str) -> StoreResult<bool>;
+    ) -> StoreResult<i64> {
+        outages::count_unlinked_outage_tickets(self, area_code, service, since).await
+    }
+    async fn area_exists(&mut self, area_code: &str) -> StoreResult<bool> {
+        outages::area_exists(self, area_code).await
+    }
     /// Writes the outage as given; false (and nothing written) when its id is taken.
-    async fn insert_outage(&mut self, outage: &Outage) -> StoreResult<bool>;
+    async fn insert_outage(&mut self, outage: &Outage) -> StoreResult<bool> {
+        outages::insert_outage(self, outage).await
+    }
     /// Links the tickets [`Self::count_unlinked_outage_tickets`] counts to the outage.
     async fn link_outage_tickets(
         &mut self,
@@ -143,7 +174,9 @@ pub(crate) trait OutageRows: TicketRows {
         service: &str,
         since: DateTime<Utc>,
         outage_id: &str,
-    ) -> StoreResult<()>;
+    ) -> StoreResult<()> {
+        outages::link_outage_tickets(self, area_code, service, since, outage_id).await
+    }
 
     /// What an outage filing decides on, read together: whether a report or ticket already
     /// holds `origin_key`, and the area and service's current outage. A store may read both
@@ -156,7 +189,10 @@ pub(crate) trait OutageRows: TicketRows {
     ) -> StoreResult<(bool, Option<Outage>)> {
         let taken = self.report_by_origin(origin_key).await?.is_some()
             || self.ticket_by_origin(origin_key).await?.is_some();
-        Ok((taken, self.current_outage(area_code, service).await?))
+        Ok((
+            taken,
+            outages::current_outage(self, area_code, service).await?,
+        ))
     }
 
     /// Writes the report as given, unless another report or a ticket holds its reference, or
@@ -165,7 +201,9 @@ pub(crate) trait OutageRows: TicketRows {
         &mut self,
         report: &OutageReport,
         origin_key: &str,
-    ) -> StoreResult<Insert>;
+    ) -> StoreResult<Insert> {
+        outages::insert_new_report(self, report, origin_key).await
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,13 +8,12 @@
 //! collation: ordering and case folding are byte by byte and ASCII-only, as in SQLite.
 
 mod convert;
-mod customers;
+mod db;
+mod filing;
 mod import;
 mod interactions;
-mod outages;
 mod outbox;
 mod report;
-mod tickets;
 mod usage;
 
 use std::str::FromStr;
@@ -29,6 +28,7 @@ use super::common::COUNTABLE;
 use super::inspect::CrmInspect;
 use super::rules::{self, FilingStore};
 use super::{CrmStore, ImportSummary, ProgressFn, StoreError, StoreResult};
+use super::{customers, outages, tickets};
 use crate::domain::*;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -134,7 +134,7 @@ impl CrmStore for PgCrm {
     }
 
     async fn is_empty(&self) -> StoreResult<bool> {
-        customers::is_empty(&self.pool).await
+        customers::is_empty(&mut &self.pool).await
     }
 
     async fn import_with_progress(
@@ -146,49 +146,49 @@ impl CrmStore for PgCrm {
     }
 
     async fn accounts_for_phone(&self, phone: &str) -> StoreResult<Vec<Account>> {
-        customers::accounts_for_phone(&self.pool, phone).await
+        customers::accounts_for_phone(&mut &self.pool, phone).await
     }
 
     async fn account(&self, account_no: &str) -> StoreResult<Option<Account>> {
-        customers::account(&self.pool, account_no).await
+        customers::account(&mut &self.pool, account_no).await
     }
 
     async fn account_by_number(&self, typed: &str) -> StoreResult<Option<Account>> {
-        customers::account_by_number(&self.pool, typed).await
+        customers::account_by_number(&mut &self.pool, typed).await
     }
 
     async fn account_by_meter(&self, typed: &str) -> StoreResult<Option<Account>> {
-        customers::account_by_meter(&self.pool, typed).await
+        customers::account_by_meter(&mut &self.pool, typed).await
     }
 
     async fn area(&self, area_code: &str) -> StoreResult<Option<Area>> {
-        customers::area(&self.pool, area_code).await
+        customers::area(&mut &self.pool, area_code).await
     }
 
     async fn areas(&self) -> StoreResult<Vec<Area>> {
-        customers::areas(&self.pool).await
+        customers::areas(&mut &self.pool).await
     }
 
     async fn latest_bill(&self, account_no: &str) -> StoreResult<Option<Bill>> {
-        customers::latest_bill(&self.pool, account_no).await
+        customers::latest_bill(&mut &self.pool, account_no).await
     }
 
     async fn bill_statement(&self, account_no: &str) -> StoreResult<Option<BillStatement>> {
-        customers::bill_statement(&self.pool, account_no).await
+        customers::bill_statement(&mut &self.pool, account_no).await
     }
 
     async fn phone_language(&self, phone: &str) -> StoreResult<Option<String>> {
-        customers::phone_language(&self.pool, phone).await
+        customers::phone_language(&mut &self.pool, phone).await
     }
 
     async fn save_language(&self, phone: &str, language: &str) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
-        customers::save_language(&mut tx, phone, language).await?;
+        customers::save_language(&mut *tx, phone, language).await?;
         Ok(tx.commit().await?)
     }
 
     async fn area_outages(&self, area_code: &str, now: DateTime<Utc>) -> StoreResult<Vec<Outage>> {
-        outages::area_outages(&self.pool, area_code, now).await
+        outages::area_outages(&mut &self.pool, area_code, now).await
     }
 
     async fn file_outage_report(
@@ -200,11 +200,11 @@ impl CrmStore for PgCrm {
     }
 
     async fn outage_report(&self, reference: &str) -> StoreResult<Option<OutageReport>> {
-        outages::outage_report(&self.pool, reference).await
+        outages::outage_report(&mut &self.pool, reference).await
     }
 
     async fn outage(&self, outage_id: &str) -> StoreResult<Option<Outage>> {
-        outages::outage(&self.pool, outage_id).await
+        outages::outage(&mut &self.pool, outage_id).await
     }
 
     async fn create_ticket(&self, ticket: &NewTicket) -> StoreResult<Ticket> {
@@ -223,18 +223,18 @@ impl CrmStore for PgCrm {
     }
 
     async fn ticket(&self, reference: &str) -> StoreResult<Option<Ticket>> {
-        tickets::ticket(&self.pool, reference).await
+        tickets::ticket(&mut &self.pool, reference).await
     }
 
     async fn latest_ticket_event(
         &self,
         reference: &str,
     ) -> StoreResult<Option<(DateTime<Utc>, String, Option<String>)>> {
-        tickets::latest_ticket_event(&self.pool, reference).await
+        tickets::latest_ticket_event(&mut &self.pool, reference).await
     }
 
     async fn open_tickets(&self, phone: &str, account_nos: &[String]) -> StoreResult<Vec<Ticket>> {
-        tickets::open_tickets(&self.pool, phone, account_nos).await
+        tickets::open_tickets(&mut &self.pool, phone, account_nos).await
     }
 
     async fn create_callback(&self, callback: &NewCallback) -> StoreResult<i64> {
@@ -273,7 +273,7 @@ impl CrmStore for PgCrm {
 #[async_trait]
 impl CrmInspect for PgCrm {
     async fn active_outage(&self, area_code: &str, service: &str) -> StoreResult<Option<Outage>> {
-        outages::active_outage(&self.pool, area_code, service).await
+        outages::current_outage(&mut &self.pool, area_code, service).await
     }
 
     async fn report_outage(&self, report: &NewOutageReport) -> StoreResult<OutageReport> {
@@ -281,14 +281,14 @@ impl CrmInspect for PgCrm {
     }
 
     async fn outage_report_count(&self, outage_id: &str) -> StoreResult<i64> {
-        outages::outage_report_count(&self.pool, outage_id).await
+        outages::outage_report_count(&mut &self.pool, outage_id).await
     }
 
     async fn ticket_events(
         &self,
         reference: &str,
     ) -> StoreResult<Vec<(DateTime<Utc>, String, Option<String>)>> {
-        tickets::ticket_events(&self.pool, reference).await
+        tickets::ticket_events(&mut &self.pool, reference).await
     }
 
     async fn interaction(
@@ -300,7 +300,7 @@ impl CrmInspect for PgCrm {
     }
 
     async fn connection_request(&self, ticket_ref: &str) -> StoreResult<Option<ConnectionRequest>> {
-        tickets::connection_request(&self.pool, ticket_ref).await
+        tickets::connection_request(&mut &self.pool, ticket_ref).await
     }
 }
 

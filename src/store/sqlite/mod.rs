@@ -12,13 +12,11 @@
 
 mod connection;
 mod convert;
-mod customers;
+mod db;
 mod import;
 mod interactions;
-mod outages;
 mod outbox;
 mod report;
-mod tickets;
 mod usage;
 mod writer;
 
@@ -34,11 +32,12 @@ use sqlx::sqlite::{
 };
 
 use self::connection::{BUSY_TIMEOUT, CACHE_KIB, Readers, TempDatabase};
+use self::db::Lite;
 use self::writer::{Filer, Writer, complete};
 use super::common::COUNTABLE;
 use super::inspect::CrmInspect;
-use super::rules;
 use super::{CrmStore, ImportSummary, ProgressFn, StoreError, StoreResult};
+use super::{customers, outages, rules, tickets};
 use crate::domain::*;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -110,6 +109,11 @@ impl SqliteCrm {
         })
     }
 
+    /// Runs statements written for [`super::sql::Db`] on a read connection, in place.
+    fn read<T>(&self, read: impl AsyncFnOnce(&mut Lite<'_>) -> StoreResult<T>) -> StoreResult<T> {
+        self.readers.read(|c| complete(read(&mut Lite(c))))
+    }
+
     /// The sqlx pool on the same database, for one-off statements (tests, tools).
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
@@ -139,7 +143,7 @@ impl CrmStore for SqliteCrm {
     }
 
     async fn is_empty(&self) -> StoreResult<bool> {
-        self.readers.read(customers::is_empty)
+        self.read(async |db| customers::is_empty(db).await)
     }
 
     async fn import_with_progress(
@@ -151,54 +155,50 @@ impl CrmStore for SqliteCrm {
     }
 
     async fn accounts_for_phone(&self, phone: &str) -> StoreResult<Vec<Account>> {
-        self.readers
-            .read(|c| customers::accounts_for_phone(c, phone))
+        self.read(async |db| customers::accounts_for_phone(db, phone).await)
     }
 
     async fn account(&self, account_no: &str) -> StoreResult<Option<Account>> {
-        self.readers.read(|c| customers::account(c, account_no))
+        self.read(async |db| customers::account(db, account_no).await)
     }
 
     async fn account_by_number(&self, typed: &str) -> StoreResult<Option<Account>> {
-        self.readers
-            .read(|c| customers::account_by_number(c, typed))
+        self.read(async |db| customers::account_by_number(db, typed).await)
     }
 
     async fn account_by_meter(&self, typed: &str) -> StoreResult<Option<Account>> {
-        self.readers.read(|c| customers::account_by_meter(c, typed))
+        self.read(async |db| customers::account_by_meter(db, typed).await)
     }
 
     async fn area(&self, area_code: &str) -> StoreResult<Option<Area>> {
-        self.readers.read(|c| customers::area(c, area_code))
+        self.read(async |db| customers::area(db, area_code).await)
     }
 
     async fn areas(&self) -> StoreResult<Vec<Area>> {
-        self.readers.read(customers::areas)
+        self.read(async |db| customers::areas(db).await)
     }
 
     async fn latest_bill(&self, account_no: &str) -> StoreResult<Option<Bill>> {
-        self.readers.read(|c| customers::latest_bill(c, account_no))
+        self.read(async |db| customers::latest_bill(db, account_no).await)
     }
 
     async fn bill_statement(&self, account_no: &str) -> StoreResult<Option<BillStatement>> {
-        self.readers
-            .read(|c| customers::bill_statement(c, account_no))
+        self.read(async |db| customers::bill_statement(db, account_no).await)
     }
 
     async fn phone_language(&self, phone: &str) -> StoreResult<Option<String>> {
-        self.readers.read(|c| customers::phone_language(c, phone))
+        self.read(async |db| customers::phone_language(db, phone).await)
     }
 
     async fn save_language(&self, phone: &str, language: &str) -> StoreResult<()> {
         let (phone, language) = (phone.to_string(), language.to_string());
         self.writer
-            .write(move |c| customers::save_language(c, &phone, &language))
+            .write(move |c| complete(customers::save_language(&mut Lite(c), &phone, &language)))
             .await
     }
 
     async fn area_outages(&self, area_code: &str, now: DateTime<Utc>) -> StoreResult<Vec<Outage>> {
-        self.readers
-            .read(|c| outages::area_outages(c, area_code, now))
+        self.read(async |db| outages::area_outages(db, area_code, now).await)
     }
 
     async fn file_outage_report(
@@ -213,11 +213,11 @@ impl CrmStore for SqliteCrm {
     }
 
     async fn outage_report(&self, reference: &str) -> StoreResult<Option<OutageReport>> {
-        self.readers.read(|c| outages::outage_report(c, reference))
+        self.read(async |db| outages::outage_report(db, reference).await)
     }
 
     async fn outage(&self, outage_id: &str) -> StoreResult<Option<Outage>> {
-        self.readers.read(|c| outages::outage(c, outage_id))
+        self.read(async |db| outages::outage(db, outage_id).await)
     }
 
     async fn create_ticket(&self, ticket: &NewTicket) -> StoreResult<Ticket> {
@@ -245,20 +245,18 @@ impl CrmStore for SqliteCrm {
     }
 
     async fn ticket(&self, reference: &str) -> StoreResult<Option<Ticket>> {
-        self.readers.read(|c| tickets::ticket(c, reference))
+        self.read(async |db| tickets::ticket(db, reference).await)
     }
 
     async fn latest_ticket_event(
         &self,
         reference: &str,
     ) -> StoreResult<Option<(DateTime<Utc>, String, Option<String>)>> {
-        self.readers
-            .read(|c| tickets::latest_ticket_event(c, reference))
+        self.read(async |db| tickets::latest_ticket_event(db, reference).await)
     }
 
     async fn open_tickets(&self, phone: &str, account_nos: &[String]) -> StoreResult<Vec<Ticket>> {
-        self.readers
-            .read(|c| tickets::open_tickets(c, phone, account_nos))
+        self.read(async |db| tickets::open_tickets(db, phone, account_nos).await)
     }
 
     async fn create_callback(&self, callback: &NewCallback) -> StoreResult<i64> {
@@ -317,8 +315,7 @@ impl CrmStore for SqliteCrm {
 #[async_trait]
 impl CrmInspect for SqliteCrm {
     async fn active_outage(&self, area_code: &str, service: &str) -> StoreResult<Option<Outage>> {
-        self.readers
-            .read(|c| outages::active_outage(c, area_code, service))
+        self.read(async |db| outages::current_outage(db, area_code, service).await)
     }
 
     async fn report_outage(&self, report: &NewOutageReport) -> StoreResult<OutageReport> {
@@ -329,15 +326,14 @@ impl CrmInspect for SqliteCrm {
     }
 
     async fn outage_report_count(&self, outage_id: &str) -> StoreResult<i64> {
-        self.readers
-            .read(|c| outages::outage_report_count(c, outage_id))
+        self.read(async |db| outages::outage_report_count(db, outage_id).await)
     }
 
     async fn ticket_events(
         &self,
         reference: &str,
     ) -> StoreResult<Vec<(DateTime<Utc>, String, Option<String>)>> {
-        self.readers.read(|c| tickets::ticket_events(c, reference))
+        self.read(async |db| tickets::ticket_events(db, reference).await)
     }
 
     async fn interaction(
@@ -350,8 +346,7 @@ impl CrmInspect for SqliteCrm {
     }
 
     async fn connection_request(&self, ticket_ref: &str) -> StoreResult<Option<ConnectionRequest>> {
-        self.readers
-            .read(|c| tickets::connection_request(c, ticket_ref))
+        self.read(async |db| tickets::connection_request(db, ticket_ref).await)
     }
 }
 

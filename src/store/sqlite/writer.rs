@@ -22,7 +22,9 @@ use rusqlite::Connection;
 use tokio::sync::oneshot;
 
 use super::connection::exec;
-use crate::store::rules::FilingStore;
+use super::db::Lite;
+use crate::store::rules::{FilingStore, OutageRows, TicketRows};
+use crate::store::sql::{Db, args};
 use crate::store::{StoreError, StoreResult};
 
 /// Jobs committed together at most.
@@ -260,16 +262,13 @@ pub(super) fn complete<F: Future>(future: F) -> F::Output {
 /// savepoint of the job's transaction.
 pub(super) struct Filer<'c>(pub(super) &'c Connection);
 
-/// The statements the rules run (`TicketRows` in tickets.rs, `OutageRows` in outages.rs).
-pub(super) struct Rows<'c>(pub(super) &'c Connection);
-
 /// An open filing: the savepoint `filing`. Dropped without commit or rollback (an error went
 /// up through the rules), it is undone with the job's savepoint.
-pub(super) struct Filing<'c>(Rows<'c>);
+pub(super) struct Filing<'c>(Lite<'c>);
 
 impl<'c> std::ops::Deref for Filing<'c> {
-    type Target = Rows<'c>;
-    fn deref(&self) -> &Rows<'c> {
+    type Target = Lite<'c>;
+    fn deref(&self) -> &Lite<'c> {
         &self.0
     }
 }
@@ -281,12 +280,12 @@ impl std::ops::DerefMut for Filing<'_> {
 }
 
 impl<'c> FilingStore for Filer<'c> {
-    type Conn = Rows<'c>;
+    type Conn = Lite<'c>;
     type Tx = Filing<'c>;
 
     async fn begin_filing(&self) -> StoreResult<Filing<'c>> {
         exec(self.0, Savepoint::Filing.begin(), [])?;
-        Ok(Filing(Rows(self.0)))
+        Ok(Filing(Lite(self.0)))
     }
 
     async fn commit(tx: Filing<'c>) -> StoreResult<()> {
@@ -295,6 +294,43 @@ impl<'c> FilingStore for Filer<'c> {
 
     async fn rollback(tx: Filing<'c>) -> StoreResult<()> {
         Savepoint::Filing.end(tx.0.0, false)
+    }
+}
+
+/// No locks to take: the writer thread runs one filing at a time, in a `BEGIN IMMEDIATE`
+/// transaction that holds the database's only write lock (another instance on the same file
+/// waits for it). Every other statement is the one written for both databases.
+impl TicketRows for Lite<'_> {
+    async fn lock_complaints(&mut self, _account_no: &str, _category: &str) -> StoreResult<()> {
+        Ok(())
+    }
+
+    async fn lock_connection_requests(
+        &mut self,
+        _area_code: &str,
+        _service: &str,
+    ) -> StoreResult<()> {
+        Ok(())
+    }
+
+    /// From the `counters` row `reference` (SQLite has no sequences).
+    async fn next_reference_number(&mut self) -> StoreResult<i64> {
+        self.fetch_one(
+            "INSERT INTO counters (name, value) VALUES ('reference', 1) \
+             ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value",
+            args![],
+        )
+        .await
+    }
+}
+
+impl OutageRows for Lite<'_> {
+    async fn lock_origin_key(&mut self, _origin_key: &str) -> StoreResult<()> {
+        Ok(())
+    }
+
+    async fn lock_filings(&mut self, _area_code: &str, _service: &str) -> StoreResult<()> {
+        Ok(())
     }
 }
 

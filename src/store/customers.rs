@@ -1,0 +1,290 @@
+//! Areas, customers, bills and languages: each statement once, for both databases.
+
+use super::StoreResult;
+use super::common::{MIN_LOOKUP_DIGITS, account_cols, area_cols, bill_cols, digits};
+use super::sql::{Db, Dialect, FromRow, Row, args};
+use crate::domain::{Account, Area, Bill, BillStatement};
+
+impl FromRow for Area {
+    /// A row of `area_cols!`, in its order.
+    fn from_row(r: &impl Row) -> StoreResult<Self> {
+        Ok(Area {
+            area_code: r.text(0)?,
+            name: r.text(1)?,
+            region: r.text(2)?,
+            country: r.text(3)?,
+            currency: r.text(4)?,
+            languages: r.text(5)?.split_whitespace().map(str::to_string).collect(),
+            timezone: r.opt_text(6)?,
+        })
+    }
+}
+
+impl FromRow for Account {
+    /// A row of `account_cols!`, in its order.
+    fn from_row(r: &impl Row) -> StoreResult<Self> {
+        Ok(Account {
+            account_no: r.text(0)?,
+            full_name: r.text(1)?,
+            phone: r.opt_text(2)?,
+            alt_phone: r.opt_text(3)?,
+            language: r.opt_text(4)?,
+            service: r.text(5)?,
+            meter_no: r.text(6)?,
+            area_code: r.text(7)?,
+            tariff: r.text(8)?,
+            status: r.text(9)?,
+        })
+    }
+}
+
+impl FromRow for Bill {
+    /// A row of `bill_cols!`, in its order.
+    fn from_row(r: &impl Row) -> StoreResult<Self> {
+        Ok(Bill {
+            bill_id: r.text(0)?,
+            account_no: r.text(1)?,
+            period: r.text(2)?,
+            issued_on: r.date(3)?,
+            due_on: r.date(4)?,
+            amount_minor: r.int(5)?,
+            currency: r.text(6)?,
+            status: r.text(7)?,
+            paid_minor: r.int(8)?,
+        })
+    }
+}
+
+impl FromRow for BillStatement {
+    /// A row of `bill_cols!` followed by the total due and the number of open bills.
+    fn from_row(r: &impl Row) -> StoreResult<Self> {
+        Ok(BillStatement {
+            latest: Bill::from_row(r)?,
+            total_due_minor: r.int(9)?,
+            open_bills: r.int(10)?,
+        })
+    }
+}
+
+/// The only account, or `None` when there is none or more than one (an ambiguous lookup).
+fn single(mut rows: Vec<Account>) -> Option<Account> {
+    if rows.len() == 1 { rows.pop() } else { None }
+}
+
+pub(crate) async fn is_empty(db: &mut impl Db) -> StoreResult<bool> {
+    let any: bool = db
+        .fetch_one("SELECT EXISTS (SELECT 1 FROM customers)", args![])
+        .await?;
+    Ok(!any)
+}
+
+pub(crate) async fn accounts_for_phone(db: &mut impl Db, phone: &str) -> StoreResult<Vec<Account>> {
+    db.fetch_all(
+        concat!(
+            "SELECT ",
+            account_cols!(),
+            " FROM customers WHERE phone = $1 OR alt_phone = $1 ORDER BY account_no"
+        ),
+        args![phone],
+    )
+    .await
+}
+
+pub(crate) async fn account(db: &mut impl Db, account_no: &str) -> StoreResult<Option<Account>> {
+    db.fetch_optional(
+        concat!(
+            "SELECT ",
+            account_cols!(),
+            " FROM customers WHERE account_no = $1"
+        ),
+        args![account_no],
+    )
+    .await
+}
+
+/// Matching a typed number whatever its case: SQLite's NOCASE index; on PostgreSQL, `lower()`
+/// of a "C" column folds ASCII letters only, as NOCASE does (the typed text is collated "C"
+/// too: in the database's default collation, `lower()` would fold `É`).
+fn exact_ignoring_case<D: Db>(column: Column) -> &'static str {
+    match (D::DIALECT, column) {
+        (Dialect::Sqlite, Column::Account) => concat!(
+            "SELECT ",
+            account_cols!(),
+            " FROM customers WHERE account_no = $1 COLLATE NOCASE ORDER BY account_no LIMIT 2"
+        ),
+        (Dialect::Postgres, Column::Account) => concat!(
+            "SELECT ",
+            account_cols!(),
+            " FROM customers WHERE lower(account_no) = lower($1 COLLATE \"C\") ORDER BY account_no LIMIT 2"
+        ),
+        (Dialect::Sqlite, Column::Meter) => concat!(
+            "SELECT ",
+            account_cols!(),
+            " FROM customers WHERE meter_no = $1 COLLATE NOCASE ORDER BY account_no LIMIT 2"
+        ),
+        (Dialect::Postgres, Column::Meter) => concat!(
+            "SELECT ",
+            account_cols!(),
+            " FROM customers WHERE lower(meter_no) = lower($1 COLLATE \"C\") ORDER BY account_no LIMIT 2"
+        ),
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Column {
+    Account,
+    Meter,
+}
+
+/// See [`crate::store::CrmStore::account_by_number`].
+pub(crate) async fn account_by_number<D: Db>(
+    db: &mut D,
+    typed: &str,
+) -> StoreResult<Option<Account>> {
+    let typed = typed.trim();
+    if typed.is_empty() {
+        return Ok(None);
+    }
+    let exact: Vec<Account> = db
+        .fetch_all(exact_ignoring_case::<D>(Column::Account), args![typed])
+        .await?;
+    // Account numbers are unique whatever their case: the first is the one.
+    if let Some(first) = exact.into_iter().next() {
+        return Ok(Some(first));
+    }
+    by_digits(
+        db,
+        concat!(
+            "SELECT ",
+            account_cols!(),
+            " FROM customers WHERE account_digits = $1 ORDER BY account_no LIMIT 2"
+        ),
+        typed,
+    )
+    .await
+}
+
+/// See [`crate::store::CrmStore::account_by_meter`].
+pub(crate) async fn account_by_meter<D: Db>(
+    db: &mut D,
+    typed: &str,
+) -> StoreResult<Option<Account>> {
+    let typed = typed.trim();
+    if typed.is_empty() {
+        return Ok(None);
+    }
+    let exact: Vec<Account> = db
+        .fetch_all(exact_ignoring_case::<D>(Column::Meter), args![typed])
+        .await?;
+    if !exact.is_empty() {
+        return Ok(single(exact));
+    }
+    by_digits(
+        db,
+        concat!(
+            "SELECT ",
+            account_cols!(),
+            " FROM customers WHERE meter_digits = $1 ORDER BY account_no LIMIT 2"
+        ),
+        typed,
+    )
+    .await
+}
+
+/// The one account whose stored digits are the typed ones. Two accounts may share their
+/// digits (SNE100001, SNW100001): then the digits alone do not say which one the caller
+/// meant, and nothing is returned.
+async fn by_digits(
+    db: &mut impl Db,
+    sql: &'static str,
+    typed: &str,
+) -> StoreResult<Option<Account>> {
+    let wanted = digits(typed);
+    if wanted.len() < MIN_LOOKUP_DIGITS {
+        return Ok(None);
+    }
+    Ok(single(db.fetch_all(sql, args![&wanted]).await?))
+}
+
+pub(crate) async fn area(db: &mut impl Db, area_code: &str) -> StoreResult<Option<Area>> {
+    db.fetch_optional(
+        concat!("SELECT ", area_cols!(), " FROM areas WHERE area_code = $1"),
+        args![area_code],
+    )
+    .await
+}
+
+pub(crate) async fn areas(db: &mut impl Db) -> StoreResult<Vec<Area>> {
+    db.fetch_all(
+        concat!(
+            "SELECT ",
+            area_cols!(),
+            " FROM areas ORDER BY name, area_code"
+        ),
+        args![],
+    )
+    .await
+}
+
+pub(crate) async fn latest_bill(db: &mut impl Db, account_no: &str) -> StoreResult<Option<Bill>> {
+    db.fetch_optional(
+        concat!(
+            "SELECT ",
+            bill_cols!(),
+            " FROM bills WHERE account_no = $1 \
+             ORDER BY period DESC, issued_on DESC, bill_id DESC LIMIT 1"
+        ),
+        args![account_no],
+    )
+    .await
+}
+
+/// See [`crate::store::CrmStore::bill_statement`].
+pub(crate) async fn bill_statement(
+    db: &mut impl Db,
+    account_no: &str,
+) -> StoreResult<Option<BillStatement>> {
+    db.fetch_optional(
+        concat!(
+            "SELECT ",
+            bill_cols!(),
+            ", (SELECT CAST(COALESCE(SUM(CASE WHEN o.amount_minor > o.paid_minor \
+             THEN o.amount_minor - o.paid_minor ELSE 0 END), 0) AS BIGINT) FROM bills o \
+             WHERE o.account_no = b.account_no AND o.status IN ('unpaid', 'partially_paid')), \
+             (SELECT COUNT(*) FROM bills o \
+             WHERE o.account_no = b.account_no AND o.status IN ('unpaid', 'partially_paid')) \
+             FROM bills b WHERE b.account_no = $1 \
+             ORDER BY period DESC, issued_on DESC, bill_id DESC LIMIT 1"
+        ),
+        args![account_no],
+    )
+    .await
+}
+
+pub(crate) async fn phone_language(db: &mut impl Db, phone: &str) -> StoreResult<Option<String>> {
+    db.fetch_optional(
+        "SELECT language FROM phone_languages WHERE phone = $1",
+        args![phone],
+    )
+    .await
+}
+
+/// Saves the choice on every account this phone acts for, and on the phone itself.
+pub(crate) async fn save_language(
+    db: &mut impl Db,
+    phone: &str,
+    language: &str,
+) -> StoreResult<()> {
+    db.execute(
+        "UPDATE customers SET language = $1 WHERE phone = $2 OR alt_phone = $2",
+        args![language, phone],
+    )
+    .await?;
+    db.execute(
+        "INSERT INTO phone_languages (phone, language) VALUES ($1, $2) \
+         ON CONFLICT (phone) DO UPDATE SET language = excluded.language",
+        args![phone, language],
+    )
+    .await?;
+    Ok(())
+}

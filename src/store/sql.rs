@@ -1,0 +1,266 @@
+//! The seam between the CRM's statements and the two databases: every statement is written
+//! once, in the aggregate modules of `store/` (`customers.rs`, `tickets.rs`, ...), as generic
+//! functions over [`Db`], and each database supplies only how a statement runs and how a value
+//! binds and reads back (`sqlite/db.rs` on rusqlite, `postgres/db.rs` on sqlx).
+//!
+//! What the text of a statement may rely on, on both databases:
+//! - placeholders `$1`, `$2`, ... **first used in increasing order** (SQLite numbers a `$N`
+//!   parameter by its first appearance; a debug build checks every statement it prepares);
+//! - `ON CONFLICT ... DO UPDATE SET x = excluded.x` / `DO NOTHING` and `RETURNING`;
+//! - times bound as [`Arg::Time`] (SQLite keeps RFC 3339 text with `Z` and whole seconds,
+//!   PostgreSQL `TIMESTAMPTZ` truncated to the second: comparing and ordering agree), dates as
+//!   [`Arg::Date`], flags as [`Arg::Bool`];
+//! - no clock in SQL (`now()`): the caller binds the time.
+//!
+//! What really differs is asked of [`Dialect`] (e.g. `FOR UPDATE SKIP LOCKED`) or is a named
+//! primitive a dialect overrides (a lock, the reference sequence, a one-statement filing).
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::StoreResult;
+
+/// Which database a [`Db`] talks to, for the few statements whose text must differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    /// The text that makes a `SELECT` claim its rows for this transaction, skipping rows
+    /// another transaction claimed (PostgreSQL); SQLite has one writer at a time and needs
+    /// nothing.
+    pub(crate) fn skip_locked(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+
+    /// One statement's text for each database, where they cannot share one.
+    pub(crate) fn pick(self, sqlite: &'static str, postgres: &'static str) -> &'static str {
+        match self {
+            Dialect::Sqlite => sqlite,
+            Dialect::Postgres => postgres,
+        }
+    }
+}
+
+/// One bound value. A time binds as the database keeps it (see the module doc).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Arg<'a> {
+    Text(Option<&'a str>),
+    Int(Option<i64>),
+    Real(Option<f64>),
+    Bool(bool),
+    Time(Option<DateTime<Utc>>),
+    Date(Option<NaiveDate>),
+}
+
+impl<'a> From<&'a str> for Arg<'a> {
+    fn from(v: &'a str) -> Self {
+        Arg::Text(Some(v))
+    }
+}
+impl<'a> From<&'a String> for Arg<'a> {
+    fn from(v: &'a String) -> Self {
+        Arg::Text(Some(v))
+    }
+}
+impl<'a> From<Option<&'a str>> for Arg<'a> {
+    fn from(v: Option<&'a str>) -> Self {
+        Arg::Text(v)
+    }
+}
+impl<'a> From<&'a Option<String>> for Arg<'a> {
+    fn from(v: &'a Option<String>) -> Self {
+        Arg::Text(v.as_deref())
+    }
+}
+impl From<i64> for Arg<'_> {
+    fn from(v: i64) -> Self {
+        Arg::Int(Some(v))
+    }
+}
+impl From<Option<i64>> for Arg<'_> {
+    fn from(v: Option<i64>) -> Self {
+        Arg::Int(v)
+    }
+}
+impl From<u32> for Arg<'_> {
+    fn from(v: u32) -> Self {
+        Arg::Int(Some(i64::from(v)))
+    }
+}
+impl From<f64> for Arg<'_> {
+    fn from(v: f64) -> Self {
+        Arg::Real(Some(v))
+    }
+}
+impl From<Option<f64>> for Arg<'_> {
+    fn from(v: Option<f64>) -> Self {
+        Arg::Real(v)
+    }
+}
+impl From<bool> for Arg<'_> {
+    fn from(v: bool) -> Self {
+        Arg::Bool(v)
+    }
+}
+impl From<DateTime<Utc>> for Arg<'_> {
+    fn from(v: DateTime<Utc>) -> Self {
+        Arg::Time(Some(v))
+    }
+}
+impl From<Option<DateTime<Utc>>> for Arg<'_> {
+    fn from(v: Option<DateTime<Utc>>) -> Self {
+        Arg::Time(v)
+    }
+}
+impl From<NaiveDate> for Arg<'_> {
+    fn from(v: NaiveDate) -> Self {
+        Arg::Date(Some(v))
+    }
+}
+impl From<Option<NaiveDate>> for Arg<'_> {
+    fn from(v: Option<NaiveDate>) -> Self {
+        Arg::Date(v)
+    }
+}
+
+/// `args![a, b, c]`: the values of `$1`, `$2`, `$3`.
+macro_rules! args {
+    ($($value:expr),* $(,)?) => {
+        &[$($crate::store::sql::Arg::from($value)),*][..]
+    };
+}
+pub(crate) use args;
+
+/// One row of a result, read by column position (statements list their columns).
+pub(crate) trait Row {
+    fn text(&self, i: usize) -> StoreResult<String>;
+    fn opt_text(&self, i: usize) -> StoreResult<Option<String>>;
+    fn int(&self, i: usize) -> StoreResult<i64>;
+    fn opt_int(&self, i: usize) -> StoreResult<Option<i64>>;
+    fn real(&self, i: usize) -> StoreResult<f64>;
+    fn opt_real(&self, i: usize) -> StoreResult<Option<f64>>;
+    fn boolean(&self, i: usize) -> StoreResult<bool>;
+    fn time(&self, i: usize) -> StoreResult<DateTime<Utc>>;
+    fn opt_time(&self, i: usize) -> StoreResult<Option<DateTime<Utc>>>;
+    fn date(&self, i: usize) -> StoreResult<NaiveDate>;
+    fn opt_date(&self, i: usize) -> StoreResult<Option<NaiveDate>>;
+}
+
+/// A value made from one row.
+pub(crate) trait FromRow: Sized {
+    fn from_row(row: &impl Row) -> StoreResult<Self>;
+}
+
+impl FromRow for String {
+    fn from_row(row: &impl Row) -> StoreResult<Self> {
+        row.text(0)
+    }
+}
+impl FromRow for Option<String> {
+    fn from_row(row: &impl Row) -> StoreResult<Self> {
+        row.opt_text(0)
+    }
+}
+impl FromRow for i64 {
+    fn from_row(row: &impl Row) -> StoreResult<Self> {
+        row.int(0)
+    }
+}
+impl FromRow for Option<i64> {
+    fn from_row(row: &impl Row) -> StoreResult<Self> {
+        row.opt_int(0)
+    }
+}
+impl FromRow for bool {
+    fn from_row(row: &impl Row) -> StoreResult<Self> {
+        row.boolean(0)
+    }
+}
+impl FromRow for DateTime<Utc> {
+    fn from_row(row: &impl Row) -> StoreResult<Self> {
+        row.time(0)
+    }
+}
+
+/// A connection or transaction of one database, running statements written once for both.
+/// A statement's text is static almost always; it is built only when its shape depends on a
+/// count (an `IN` list of placeholders), never from a caller's value.
+/// No `Send` bound: the embedded store's futures never wait (they run on its own threads);
+/// PostgreSQL's are `Send` through its own types.
+pub(crate) trait Db {
+    const DIALECT: Dialect;
+
+    /// Runs a statement returning no rows; how many rows it changed.
+    async fn execute(&mut self, sql: &str, args: &[Arg<'_>]) -> StoreResult<u64>;
+    /// Every row of a query.
+    async fn fetch_all<T: FromRow>(&mut self, sql: &str, args: &[Arg<'_>]) -> StoreResult<Vec<T>>;
+    /// The first row of a query, if any.
+    async fn fetch_optional<T: FromRow>(
+        &mut self,
+        sql: &str,
+        args: &[Arg<'_>],
+    ) -> StoreResult<Option<T>>;
+
+    /// The one row of a query that always returns one (`COUNT`, `EXISTS`, `RETURNING`).
+    async fn fetch_one<T: FromRow>(&mut self, sql: &str, args: &[Arg<'_>]) -> StoreResult<T> {
+        let first = self.fetch_optional(sql, args).await?;
+        first.ok_or_else(|| super::StoreError::Corrupt(format!("no row from `{sql}`")))
+    }
+}
+
+/// `$1, $2, ...` from `$first` on: an `IN` list's placeholders (only their count varies).
+pub(crate) fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// True when the statement's `$N` placeholders are first used in increasing order, as SQLite
+/// numbers them (a named `$N` gets the next free number at its first use).
+pub(crate) fn placeholders_in_order(sql: &str) -> bool {
+    let mut highest = 0;
+    let bytes = sql.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'$' {
+            let digits: String = sql[i + 1..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            if let Ok(n) = digits.parse::<usize>() {
+                if n > highest + 1 {
+                    return false;
+                }
+                highest = highest.max(n);
+                i += digits.len();
+            }
+        }
+        i += 1;
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_from_first() {
+        assert_eq!(placeholders(2, 3), "$2, $3, $4");
+        assert_eq!(placeholders(1, 0), "");
+    }
+
+    #[test]
+    fn placeholder_order_is_checked() {
+        assert!(placeholders_in_order("SELECT $1, $2, $1, $3"));
+        assert!(placeholders_in_order("SELECT 1"));
+        assert!(!placeholders_in_order("SELECT $2, $1"));
+        assert!(!placeholders_in_order("SELECT $1, $3"));
+    }
+}

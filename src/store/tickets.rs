@@ -1,0 +1,342 @@
+//! Tickets, their events, connection requests and call-back tasks: each statement once, for
+//! both databases. The filing rules (`rules.rs`) reach the write statements through
+//! [`super::rules::TicketRows`], whose default methods call the functions here.
+
+use chrono::{DateTime, Utc};
+
+use super::StoreResult;
+use super::common::ticket_cols;
+use super::rules::Insert;
+use super::sql::{Arg, Db, FromRow, Row, args, placeholders};
+use crate::domain::{ConnectionRequest, NewCallback, NewConnectionRequest, Ticket};
+
+/// One event of a ticket's history: (at, event, detail).
+pub(crate) type TicketEvent = (DateTime<Utc>, String, Option<String>);
+
+impl FromRow for Ticket {
+    /// A row of `ticket_cols!`, in its order.
+    fn from_row(r: &impl Row) -> StoreResult<Self> {
+        Ok(Ticket {
+            ticket_ref: r.text(0)?,
+            account_no: r.opt_text(1)?,
+            phone: r.opt_text(2)?,
+            category: r.text(3)?,
+            status: r.text(4)?,
+            channel: r.text(5)?,
+            created_at: r.time(6)?,
+            sla_due_at: r.opt_time(7)?,
+            updated_at: r.time(8)?,
+            note: r.opt_text(9)?,
+        })
+    }
+}
+
+impl FromRow for ConnectionRequest {
+    fn from_row(r: &impl Row) -> StoreResult<Self> {
+        Ok(ConnectionRequest {
+            ticket_ref: r.text(0)?,
+            service: r.text(1)?,
+            area_code: r.text(2)?,
+            account_no: r.opt_text(3)?,
+        })
+    }
+}
+
+impl FromRow for TicketEvent {
+    fn from_row(r: &impl Row) -> StoreResult<Self> {
+        Ok((r.time(0)?, r.text(1)?, r.opt_text(2)?))
+    }
+}
+
+pub(crate) async fn ticket(db: &mut impl Db, reference: &str) -> StoreResult<Option<Ticket>> {
+    db.fetch_optional(
+        concat!(
+            "SELECT ",
+            ticket_cols!(),
+            " FROM tickets WHERE ticket_ref = $1"
+        ),
+        args![reference],
+    )
+    .await
+}
+
+/// See [`crate::store::CrmStore::open_tickets`].
+pub(crate) async fn open_tickets(
+    db: &mut impl Db,
+    phone: &str,
+    account_nos: &[String],
+) -> StoreResult<Vec<Ticket>> {
+    let mut accounts: Vec<&str> = account_nos.iter().map(String::as_str).collect();
+    accounts.sort_unstable();
+    accounts.dedup();
+    // Only placeholders are added to the text: every value is bound. (The statement is
+    // prepared once per number of accounts; a phone acts for one or two.)
+    let matches = if accounts.is_empty() {
+        "phone = $1".to_string()
+    } else {
+        format!(
+            "(phone = $1 OR account_no IN ({}))",
+            placeholders(2, accounts.len())
+        )
+    };
+    let sql = format!(
+        concat!(
+            "SELECT ",
+            ticket_cols!(),
+            " FROM tickets WHERE status IN ('open', 'in_progress') AND {} \
+             ORDER BY created_at DESC, ticket_ref DESC LIMIT 20"
+        ),
+        matches
+    );
+    let values: Vec<Arg<'_>> = std::iter::once(Arg::from(phone))
+        .chain(accounts.into_iter().map(Arg::from))
+        .collect();
+    db.fetch_all(&sql, &values).await
+}
+
+pub(crate) async fn connection_request(
+    db: &mut impl Db,
+    ticket_ref: &str,
+) -> StoreResult<Option<ConnectionRequest>> {
+    db.fetch_optional(
+        "SELECT ticket_ref, service, area_code, account_no FROM connection_requests \
+         WHERE ticket_ref = $1",
+        args![ticket_ref],
+    )
+    .await
+}
+
+pub(crate) async fn ticket_events(
+    db: &mut impl Db,
+    reference: &str,
+) -> StoreResult<Vec<TicketEvent>> {
+    db.fetch_all(
+        "SELECT at, event, detail FROM ticket_events WHERE ticket_ref = $1 ORDER BY at, id",
+        args![reference],
+    )
+    .await
+}
+
+pub(crate) async fn latest_ticket_event(
+    db: &mut impl Db,
+    reference: &str,
+) -> StoreResult<Option<TicketEvent>> {
+    db.fetch_optional(
+        "SELECT at, event, detail FROM ticket_events WHERE ticket_ref = $1 \
+         ORDER BY at DESC, id DESC LIMIT 1",
+        args![reference],
+    )
+    .await
+}
+
+// ---------------------------------------------------------------------------------------------
+// What the filing rules run (`TicketRows`), inside a filing's transaction
+
+pub(crate) async fn ticket_by_origin(
+    db: &mut impl Db,
+    origin_key: &str,
+) -> StoreResult<Option<Ticket>> {
+    db.fetch_optional(
+        concat!(
+            "SELECT ",
+            ticket_cols!(),
+            " FROM tickets WHERE origin_key = $1"
+        ),
+        args![origin_key],
+    )
+    .await
+}
+
+pub(crate) async fn ticket_by_event_origin(
+    db: &mut impl Db,
+    origin_key: &str,
+) -> StoreResult<Option<Ticket>> {
+    db.fetch_optional(
+        concat!(
+            "SELECT ",
+            ticket_cols!(),
+            " FROM tickets WHERE ticket_ref = \
+             (SELECT ticket_ref FROM ticket_events WHERE origin_key = $1)"
+        ),
+        args![origin_key],
+    )
+    .await
+}
+
+pub(crate) async fn pending_ticket(
+    db: &mut impl Db,
+    account_no: &str,
+    category: &str,
+) -> StoreResult<Option<Ticket>> {
+    db.fetch_optional(
+        concat!(
+            "SELECT ",
+            ticket_cols!(),
+            " FROM tickets WHERE account_no = $1 AND category = $2 \
+               AND status IN ('open', 'in_progress') \
+             ORDER BY created_at DESC, ticket_ref DESC LIMIT 1"
+        ),
+        args![account_no, category],
+    )
+    .await
+}
+
+pub(crate) async fn insert_called_again(
+    db: &mut impl Db,
+    ticket_ref: &str,
+    at: DateTime<Utc>,
+    origin_key: &str,
+) -> StoreResult<bool> {
+    let id: Option<i64> = db
+        .fetch_optional(
+            "INSERT INTO ticket_events (ticket_ref, at, event, origin_key) \
+             VALUES ($1, $2, 'customer_called_again', $3) \
+             ON CONFLICT (origin_key) DO NOTHING RETURNING id",
+            args![ticket_ref, at, origin_key],
+        )
+        .await?;
+    Ok(id.is_some())
+}
+
+pub(crate) async fn pending_connection_request(
+    db: &mut impl Db,
+    phone: Option<&str>,
+    account_no: Option<&str>,
+    service: &str,
+    area_code: &str,
+) -> StoreResult<Option<Ticket>> {
+    // A NULL phone or account matches nothing.
+    db.fetch_optional(
+        concat!(
+            "SELECT ",
+            ticket_cols!(),
+            " FROM tickets WHERE status IN ('open', 'in_progress') \
+               AND (phone = $1 OR account_no = $2) \
+               AND ticket_ref IN (SELECT ticket_ref FROM connection_requests \
+                                  WHERE area_code = $3 AND service = $4) \
+             ORDER BY created_at DESC, ticket_ref DESC LIMIT 1"
+        ),
+        args![phone, account_no, area_code, service],
+    )
+    .await
+}
+
+pub(crate) async fn insert_connection_request(
+    db: &mut impl Db,
+    ticket_ref: &str,
+    request: &NewConnectionRequest,
+) -> StoreResult<()> {
+    db.execute(
+        "INSERT INTO connection_requests (ticket_ref, service, area_code, account_no) \
+         VALUES ($1, $2, $3, $4)",
+        args![
+            ticket_ref,
+            &request.service,
+            &request.area_code,
+            &request.account_no
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn callback_by_origin(
+    db: &mut impl Db,
+    origin_key: &str,
+) -> StoreResult<Option<i64>> {
+    db.fetch_optional(
+        "SELECT id FROM callback_tasks WHERE origin_key = $1",
+        args![origin_key],
+    )
+    .await
+}
+
+pub(crate) async fn insert_callback(
+    db: &mut impl Db,
+    callback: &NewCallback,
+) -> StoreResult<Option<i64>> {
+    db.fetch_optional(
+        "INSERT INTO callback_tasks \
+         (phone, account_no, language, channel, status, created_at, origin_key) \
+         VALUES ($1, $2, $3, $4, 'pending', $5, $6) \
+         ON CONFLICT (origin_key) DO NOTHING RETURNING id",
+        args![
+            &callback.phone,
+            &callback.account_no,
+            &callback.language,
+            &callback.channel,
+            callback.created_at,
+            &callback.origin_key,
+        ],
+    )
+    .await
+}
+
+/// True when a ticket or an outage report already holds this reference.
+pub(crate) async fn reference_taken(db: &mut impl Db, reference: &str) -> StoreResult<bool> {
+    db.fetch_one(
+        "SELECT EXISTS (SELECT 1 FROM tickets WHERE ticket_ref = $1) \
+             OR EXISTS (SELECT 1 FROM outage_reports WHERE reference = $1)",
+        args![reference],
+    )
+    .await
+}
+
+/// The values of a new ticket's row, `$1` to `$13` in the order of `ticket_cols!`, then its
+/// `origin_key`, area and service (an outage ticket's).
+pub(crate) fn new_ticket_args<'a>(
+    t: &'a Ticket,
+    origin_key: &'a str,
+    area_service: Option<(&'a str, &'a str)>,
+) -> [Arg<'a>; 13] {
+    [
+        Arg::from(&t.ticket_ref),
+        Arg::from(&t.account_no),
+        Arg::from(&t.phone),
+        Arg::from(&t.category),
+        Arg::from(&t.status),
+        Arg::from(&t.channel),
+        Arg::from(t.created_at),
+        Arg::from(t.sla_due_at),
+        Arg::from(t.updated_at),
+        Arg::from(&t.note),
+        Arg::from(origin_key),
+        Arg::from(area_service.map(|(area, _)| area)),
+        Arg::from(area_service.map(|(_, service)| service)),
+    ]
+}
+
+/// See [`super::rules::TicketRows::insert_new_ticket`]: three statements (PostgreSQL folds
+/// them into one).
+pub(crate) async fn insert_new_ticket(
+    db: &mut impl Db,
+    t: &Ticket,
+    origin_key: &str,
+    area_service: Option<(&str, &str)>,
+) -> StoreResult<Insert> {
+    if reference_taken(db, &t.ticket_ref).await? {
+        return Ok(Insert::ReferenceTaken);
+    }
+    let inserted: Option<String> = db
+        .fetch_optional(
+            concat!(
+                "INSERT INTO tickets (",
+                ticket_cols!(),
+                ", origin_key, area_code, service) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+                 ON CONFLICT (origin_key) DO NOTHING RETURNING ticket_ref"
+            ),
+            &new_ticket_args(t, origin_key, area_service),
+        )
+        .await?;
+    if inserted.is_none() {
+        return Ok(Insert::KeyTaken);
+    }
+    db.execute(
+        "INSERT INTO ticket_events (ticket_ref, at, event, detail) \
+         VALUES ($1, $2, 'created', $3)",
+        args![&t.ticket_ref, t.created_at, &t.channel],
+    )
+    .await?;
+    Ok(Insert::Written)
+}
