@@ -641,6 +641,128 @@ fn outage_ticket(filing: &NewOutageFiling) -> NewTicket {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Following up with customers: the rules of the SMS schedules and of what customers send back,
+// over the outbox's statements (`store/outbox.rs`). Each runs in one transaction (the embedded
+// writer's unit of work, or a PostgreSQL transaction), the schedules under a lock of their own
+// on PostgreSQL, so that instances sharing a database take turns.
+
+use super::outbox::{self, Invitation, ResolutionQuestion, SurveyScan};
+use super::sql::Db;
+
+const ESCALATION_LOCK: i64 = 7_400_313;
+const SURVEY_LOCK: i64 = 7_400_314;
+
+/// Escalation levels: level 1 as soon as a ticket still open (or in progress) is past its
+/// SLA; level 2 once its level 1 is `level_two_after` old; each level once per ticket. Returns
+/// how many tickets reached each level.
+pub(crate) async fn escalate_late_tickets<D: Db>(
+    db: &mut D,
+    now: DateTime<Utc>,
+    level_two_after: chrono::Duration,
+) -> StoreResult<(u64, u64)> {
+    outbox::lock_schedule(db, ESCALATION_LOCK).await?;
+    let first = outbox::escalate_past_sla(db, now, now).await?;
+    let second = outbox::escalate_again(db, now, now - level_two_after).await?;
+    Ok((first, second))
+}
+
+/// Planned-outage notices: every customer with a phone in the area and service of a scheduled
+/// outage starting within the next `horizon` is told once per outage (one message per phone,
+/// whatever its accounts). Returns the messages queued.
+pub(crate) async fn queue_planned_notices(
+    db: &mut impl Db,
+    now: DateTime<Utc>,
+    horizon: DateTime<Utc>,
+) -> StoreResult<u64> {
+    outbox::queue_planned_notices(db, now, horizon).await
+}
+
+/// Survey invitations: each interaction is looked at once (a cursor); a phone whose ended USSD
+/// session's outcome begins with one of `outcomes` is invited, for its newest such session,
+/// unless it was invited within `every` or opted out; each invitation queues one message.
+/// Returns how many were invited.
+pub(crate) async fn queue_surveys<D: Db>(
+    db: &mut D,
+    now: DateTime<Utc>,
+    every: chrono::Duration,
+    outcomes: &[&str],
+) -> StoreResult<u64> {
+    outbox::lock_schedule(db, SURVEY_LOCK).await?;
+    let after = outbox::survey_cursor(db).await?;
+    let through = outbox::last_interaction(db).await?;
+    if through == after {
+        return Ok(0);
+    }
+    let invited = if outcomes.is_empty() || through < after {
+        0
+    } else {
+        let scan = SurveyScan {
+            after,
+            through,
+            outcome_prefixes: outcomes,
+            at: now,
+            not_invited_since: now - every,
+        };
+        outbox::invite_to_surveys(db, &scan).await?
+    };
+    // Invitations of the range are this scan's only (the cursor moves with them).
+    if invited > 0 {
+        outbox::queue_survey_messages(db, after, through).await?;
+    }
+    outbox::set_survey_cursor(db, through).await?;
+    Ok(invited)
+}
+
+/// Opt-outs: a phone opts out once, and that first time is confirmed by one message (sent
+/// despite the opt-out: see `notify::messages::is_essential`); from then on it is invited to
+/// no survey, by SMS or in a call. False when the phone had opted out already.
+pub(crate) async fn opt_out(
+    db: &mut impl Db,
+    phone: &str,
+    word: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    if !outbox::add_opt_out(db, phone, word, now).await? {
+        return Ok(false);
+    }
+    let key = format!("opted-out:{phone}:{}", now.timestamp());
+    outbox::queue(db, &key, "opted_out", phone, None).await?;
+    Ok(true)
+}
+
+/// A survey reply that is no score is told how to answer, once per invitation. False when it
+/// was told already.
+pub(crate) async fn queue_survey_help(
+    db: &mut impl Db,
+    invitation: &Invitation,
+    phone: &str,
+) -> StoreResult<bool> {
+    if !outbox::mark_survey_help_sent(db, invitation.id).await? {
+        return Ok(false);
+    }
+    let key = format!("survey-help:{}", invitation.id);
+    let account_no = invitation.account_no.as_deref();
+    outbox::queue(db, &key, "survey_help", phone, account_no).await?;
+    Ok(true)
+}
+
+/// "Was it solved?": the answer is a `customer_reply` event, and "not solved" opens the
+/// resolved ticket again.
+pub(crate) async fn answer_resolution(
+    db: &mut impl Db,
+    question: &ResolutionQuestion,
+    solved: bool,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let reply = if solved { "solved" } else { "not solved" };
+    outbox::add_customer_reply(db, &question.ticket_ref, now, reply).await?;
+    if !solved {
+        outbox::reopen_resolved(db, &question.ticket_ref, now).await?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

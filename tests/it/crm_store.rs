@@ -30,6 +30,9 @@ fn fixture() -> Dataset {
 }
 
 on_both! {
+    opt_outs_and_survey_invitations_follow_their_rules:
+        sqlite_opt_outs_and_survey_invitations_follow_their_rules,
+        postgres_opt_outs_and_survey_invitations_follow_their_rules;
     prepaid_tokens_and_meter_readings_import_read_and_file_once:
         sqlite_prepaid_tokens_and_meter_readings_import_read_and_file_once,
         postgres_prepaid_tokens_and_meter_readings_import_read_and_file_once;
@@ -1337,6 +1340,112 @@ fn interaction(session_id: &str) -> Interaction {
         updated_at: at(2026, 11, 22, 10, 0),
         ended: false,
     }
+}
+
+/// The opt-out and survey rules (`store/rules.rs`): a phone opts out once and is told once; a
+/// survey goes to each phone's newest ended USSD session whose outcome begins with one of the
+/// configured prefixes (as text: `_` is no wildcard), once per period, never to a phone that
+/// opted out, each session looked at once; its "how to answer" help goes once.
+async fn opt_outs_and_survey_invitations_follow_their_rules(crm: &Backend) {
+    load(crm).await;
+    let outbox = crm.outbox();
+    let now = at(2026, 11, 22, 12, 0);
+    let long_ago = at(2020, 1, 1, 0, 0);
+    let (quiet, asked) = ("+221700000001", "+221700000002");
+    assert!(outbox.opt_out(quiet, "STOP", now).await.unwrap());
+    let later = now + chrono::Duration::minutes(1);
+    assert!(
+        !outbox.opt_out(quiet, "arret", later).await.unwrap(),
+        "once"
+    );
+    assert!(outbox.is_opted_out(quiet).await.unwrap());
+    assert!(!outbox.is_opted_out(asked).await.unwrap());
+    let (told,): (i64,) = crm
+        .row("SELECT COUNT(*) FROM sms_outbox WHERE kind = 'opted_out'".into())
+        .await;
+    assert_eq!(told, 1, "one confirmation");
+    assert!(outbox.surveyed_since(quiet, long_ago).await.unwrap());
+    assert!(!outbox.surveyed_since(asked, long_ago).await.unwrap());
+
+    let session = |id: &str, phone: &str, outcome: &str| Interaction {
+        phone: phone.into(),
+        outcome: Some(outcome.into()),
+        ended: true,
+        ..interaction(id)
+    };
+    let mut open = session("S5", "+221700000005", "latest_bill:found");
+    open.ended = false;
+    crm.record_interactions(&[
+        session("S1", asked, "latest_bill:found"),
+        session("S2", asked, "file_complaint:filed"),
+        session("S3", quiet, "latest_bill:found"),
+        session("S4", "+221700000004", "xzy:done"),
+        open,
+    ])
+    .await
+    .unwrap();
+    let outcomes = ["latest_bill:", "file_complaint:", "x_y"];
+    let month = chrono::Duration::days(30);
+    assert_eq!(
+        outbox.queue_surveys(now, month, &outcomes).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        outbox.queue_surveys(now, month, &outcomes).await.unwrap(),
+        0
+    );
+    let (s2,): (i64,) = crm
+        .row("SELECT id FROM interactions WHERE session_id = 'S2'".into())
+        .await;
+    let (surveys, phone, reference): (i64, String, String) = crm
+        .row(
+            "SELECT COUNT(*), MAX(phone), MAX(reference) FROM sms_outbox WHERE kind = 'survey'"
+                .into(),
+        )
+        .await;
+    assert_eq!((surveys, phone.as_str()), (1, asked));
+    assert_eq!(reference, s2.to_string(), "the newest session");
+    let invitation = outbox
+        .open_invitation(asked, long_ago)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(invitation.interaction_id, Some(s2));
+    assert!(outbox.surveyed_since(asked, long_ago).await.unwrap());
+
+    // Within the period, a new session is not surveyed; after it, it is.
+    crm.record_interaction(&session("S6", asked, "latest_bill:found"))
+        .await
+        .unwrap();
+    let tomorrow = now + chrono::Duration::days(1);
+    assert_eq!(
+        outbox
+            .queue_surveys(tomorrow, month, &outcomes)
+            .await
+            .unwrap(),
+        0
+    );
+    crm.record_interaction(&session("S7", asked, "latest_bill:found"))
+        .await
+        .unwrap();
+    let next_month = now + chrono::Duration::days(31);
+    assert_eq!(
+        outbox
+            .queue_surveys(next_month, month, &outcomes)
+            .await
+            .unwrap(),
+        1
+    );
+
+    assert!(outbox.queue_survey_help(&invitation, asked).await.unwrap());
+    assert!(
+        !outbox.queue_survey_help(&invitation, asked).await.unwrap(),
+        "once"
+    );
+    let (helped,): (i64,) = crm
+        .row("SELECT COUNT(*) FROM sms_outbox WHERE kind = 'survey_help'".into())
+        .await;
+    assert_eq!(helped, 1);
 }
 
 async fn interaction_batches_insert_and_update_together(crm: &Backend) {

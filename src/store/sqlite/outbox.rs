@@ -1,43 +1,18 @@
-//! The SMS outbox on SQLite, through the sqlx pool (off the hop path: a few statements a
-//! second at most). One writer at a time is SQLite's own rule, so claiming rows is one
-//! `UPDATE ... RETURNING` with no further locking.
+//! Where the outbox's statements (`store/outbox.rs`) and rules (`store/rules.rs`) run on
+//! SQLite: writes as units of work on the writer thread (one writer at a time is SQLite's own
+//! rule, so a claim needs no further locking), reads in place on a read connection.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
-use sqlx::{Row, SqlitePool};
 
 use super::SqliteCrm;
-use super::convert::{parse_ts, ts};
+use super::db::Lite;
+use super::writer::complete;
 use crate::sms::{Delivery, MessageRef};
-use crate::store::StoreResult;
 use crate::store::outbox::{
-    Audience, Invitation, OutboxRow, OutboxStore, Rendered, ResolutionQuestion,
+    self, Audience, Invitation, OutboxRow, OutboxStore, Rendered, ResolutionQuestion,
 };
-
-const CLAIM: &str = "UPDATE sms_outbox SET state = 'sending', claimed_by = ?1, claimed_until = ?3 \
-     WHERE id IN (SELECT id FROM sms_outbox \
-                  WHERE (state = 'queued' AND next_attempt_at <= ?2) \
-                     OR (state = 'sending' AND claimed_until < ?2) \
-                  ORDER BY id LIMIT ?4) \
-     RETURNING id, kind, phone, account_no, ticket_ref, outage_id, reference, detail, attempts";
-
-fn pool(crm: &SqliteCrm) -> &SqlitePool {
-    crm.pool()
-}
-
-fn row_of(r: &sqlx::sqlite::SqliteRow) -> OutboxRow {
-    OutboxRow {
-        id: r.get(0),
-        kind: r.get(1),
-        phone: r.get(2),
-        account_no: r.get(3),
-        ticket_ref: r.get(4),
-        outage_id: r.get(5),
-        reference: r.get(6),
-        detail: r.get(7),
-        attempts: r.get(8),
-    }
-}
+use crate::store::{StoreResult, rules};
 
 #[async_trait]
 impl OutboxStore for SqliteCrm {
@@ -48,16 +23,10 @@ impl OutboxStore for SqliteCrm {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> StoreResult<Vec<OutboxRow>> {
-        let rows = sqlx::query(CLAIM)
-            .bind(worker)
-            .bind(ts(&now))
-            .bind(ts(&until))
-            .bind(limit)
-            .fetch_all(pool(self))
-            .await?;
-        let mut claimed: Vec<OutboxRow> = rows.iter().map(row_of).collect();
-        claimed.sort_by_key(|r| r.id);
-        Ok(claimed)
+        let worker = worker.to_string();
+        self.writer
+            .write(move |c| complete(outbox::claim_due(&mut Lite(c), &worker, limit, now, until)))
+            .await
     }
 
     async fn mark_sent(
@@ -68,23 +37,21 @@ impl OutboxStore for SqliteCrm {
         text: &Rendered,
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE sms_outbox SET state = CASE WHEN state = 'delivered' THEN state ELSE 'sent' END, \
-             gateway = ?2, gateway_message_id = ?3, language = ?4, body = ?5, encoding = ?6, \
-             segments = ?7, attempts = attempts + 1, sent_at = ?8, claimed_until = NULL, \
-             last_error = NULL WHERE id = ?1",
-        )
-        .bind(id)
-        .bind(gateway)
-        .bind(gateway_message_id)
-        .bind(&text.language)
-        .bind(&text.body)
-        .bind(text.encoding)
-        .bind(text.segments)
-        .bind(ts(&now))
-        .execute(pool(self))
-        .await?;
-        Ok(())
+        let (gateway, message_id) = (gateway.to_string(), gateway_message_id.map(str::to_string));
+        let text = text.clone();
+        self.writer
+            .write(move |c| {
+                let message_id = message_id.as_deref();
+                complete(outbox::mark_sent(
+                    &mut Lite(c),
+                    id,
+                    &gateway,
+                    message_id,
+                    &text,
+                    now,
+                ))
+            })
+            .await
     }
 
     async fn mark_retry(
@@ -94,63 +61,38 @@ impl OutboxStore for SqliteCrm {
         error: &str,
         retry_at: DateTime<Utc>,
     ) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE sms_outbox SET state = 'queued', attempts = attempts + 1, last_error = ?2, \
-             next_attempt_at = ?3, claimed_until = NULL, language = ?4, body = ?5, \
-             encoding = ?6, segments = ?7 WHERE id = ?1",
-        )
-        .bind(id)
-        .bind(error)
-        .bind(ts(&retry_at))
-        .bind(&text.language)
-        .bind(&text.body)
-        .bind(text.encoding)
-        .bind(text.segments)
-        .execute(pool(self))
-        .await?;
-        Ok(())
+        let (text, error) = (text.clone(), error.to_string());
+        self.writer
+            .write(move |c| {
+                complete(outbox::mark_retry(
+                    &mut Lite(c),
+                    id,
+                    &text,
+                    &error,
+                    retry_at,
+                ))
+            })
+            .await
     }
 
     async fn mark_failed(&self, id: i64, text: Option<&Rendered>, error: &str) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE sms_outbox SET state = 'failed', attempts = attempts + 1, last_error = ?2, \
-             claimed_until = NULL, language = coalesce(?3, language), \
-             body = coalesce(?4, body), encoding = coalesce(?5, encoding), \
-             segments = coalesce(?6, segments) WHERE id = ?1",
-        )
-        .bind(id)
-        .bind(error)
-        .bind(text.map(|t| t.language.clone()))
-        .bind(text.map(|t| t.body.clone()))
-        .bind(text.map(|t| t.encoding))
-        .bind(text.map(|t| t.segments))
-        .execute(pool(self))
-        .await?;
-        Ok(())
+        let (text, error) = (text.cloned(), error.to_string());
+        self.writer
+            .write(move |c| complete(outbox::mark_failed(&mut Lite(c), id, text.as_ref(), &error)))
+            .await
     }
 
     async fn mark_suppressed(&self, id: i64, why: &str) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE sms_outbox SET state = 'suppressed', last_error = ?2, claimed_until = NULL \
-             WHERE id = ?1",
-        )
-        .bind(id)
-        .bind(why)
-        .execute(pool(self))
-        .await?;
-        Ok(())
+        let why = why.to_string();
+        self.writer
+            .write(move |c| complete(outbox::mark_suppressed(&mut Lite(c), id, &why)))
+            .await
     }
 
     async fn defer(&self, id: i64, until: DateTime<Utc>) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE sms_outbox SET state = 'queued', next_attempt_at = ?2, claimed_until = NULL \
-             WHERE id = ?1",
-        )
-        .bind(id)
-        .bind(ts(&until))
-        .execute(pool(self))
-        .await?;
-        Ok(())
+        self.writer
+            .write(move |c| complete(outbox::defer(&mut Lite(c), id, until)))
+            .await
     }
 
     async fn record_delivery(
@@ -160,61 +102,30 @@ impl OutboxStore for SqliteCrm {
         detail: Option<&str>,
         now: DateTime<Utc>,
     ) -> StoreResult<bool> {
-        let (column, key) = match message {
-            MessageRef::Outbox(id) => ("id", id.to_string()),
-            MessageRef::Gateway(id) => ("gateway_message_id", id.clone()),
-        };
-        // A report proves the gateway took the message, whatever the sender recorded.
-        let sql = format!(
-            "UPDATE sms_outbox SET \
-               state = CASE ?2 WHEN 'delivered' THEN 'delivered' WHEN 'failed' THEN 'failed' \
-                       ELSE CASE WHEN state IN ('queued', 'sending') THEN 'sent' ELSE state END END, \
-               delivered_at = CASE ?2 WHEN 'delivered' THEN ?4 ELSE delivered_at END, \
-               sent_at = coalesce(sent_at, ?4), claimed_until = NULL, \
-               last_error = CASE ?2 WHEN 'failed' THEN ?3 ELSE last_error END \
-             WHERE {column} = ?1"
-        );
-        let done = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(key)
-            .bind(delivery.as_str())
-            .bind(detail)
-            .bind(ts(&now))
-            .execute(pool(self))
-            .await?;
-        Ok(done.rows_affected() > 0)
+        let (message, detail) = (message.clone(), detail.map(str::to_string));
+        self.writer
+            .write(move |c| {
+                let detail = detail.as_deref();
+                complete(outbox::record_delivery(
+                    &mut Lite(c),
+                    &message,
+                    delivery,
+                    detail,
+                    now,
+                ))
+            })
+            .await
     }
 
     async fn is_opted_out(&self, phone: &str) -> StoreResult<bool> {
-        let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM sms_opt_outs WHERE phone = ?1")
-            .bind(phone)
-            .fetch_optional(pool(self))
-            .await?;
-        Ok(found.is_some())
+        self.read(async |db| outbox::is_opted_out(db, phone).await)
     }
 
     async fn opt_out(&self, phone: &str, word: &str, now: DateTime<Utc>) -> StoreResult<bool> {
-        let mut tx = pool(self).begin().await?;
-        let added =
-            sqlx::query("INSERT OR IGNORE INTO sms_opt_outs (phone, word, at) VALUES (?1, ?2, ?3)")
-                .bind(phone)
-                .bind(word)
-                .bind(ts(&now))
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-                > 0;
-        if added {
-            sqlx::query(
-                "INSERT OR IGNORE INTO sms_outbox (dedupe_key, kind, phone) \
-                 VALUES ('opted-out:' || ?1 || ':' || ?2, 'opted_out', ?1)",
-            )
-            .bind(phone)
-            .bind(ts(&now))
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(added)
+        let (phone, word) = (phone.to_string(), word.to_string());
+        self.writer
+            .write(move |c| complete(rules::opt_out(&mut Lite(c), &phone, &word, now)))
+            .await
     }
 
     async fn queue_planned_notices(
@@ -222,21 +133,9 @@ impl OutboxStore for SqliteCrm {
         now: DateTime<Utc>,
         horizon: DateTime<Utc>,
     ) -> StoreResult<u64> {
-        let done = sqlx::query(
-            "INSERT OR IGNORE INTO sms_outbox (dedupe_key, kind, phone, account_no, outage_id) \
-             SELECT 'planned:' || o.outage_id || ':' || c.phone, 'planned_outage', c.phone, \
-                    min(c.account_no), o.outage_id \
-             FROM outages o JOIN customers c \
-               ON c.area_code = o.area_code AND c.service = o.service \
-             WHERE o.status = 'scheduled' AND o.starts_at > ?1 AND o.starts_at <= ?2 \
-               AND c.phone IS NOT NULL \
-             GROUP BY o.outage_id, c.phone",
-        )
-        .bind(ts(&now))
-        .bind(ts(&horizon))
-        .execute(pool(self))
-        .await?;
-        Ok(done.rows_affected())
+        self.writer
+            .write(move |c| complete(rules::queue_planned_notices(&mut Lite(c), now, horizon)))
+            .await
     }
 
     async fn planned_notice_audience(
@@ -244,28 +143,7 @@ impl OutboxStore for SqliteCrm {
         now: DateTime<Utc>,
         horizon: DateTime<Utc>,
     ) -> StoreResult<Vec<Audience>> {
-        let rows = sqlx::query(
-            "SELECT o.outage_id, c.language, count(DISTINCT c.phone) \
-             FROM outages o JOIN customers c \
-               ON c.area_code = o.area_code AND c.service = o.service \
-             WHERE o.status = 'scheduled' AND o.starts_at > ?1 AND o.starts_at <= ?2 \
-               AND c.phone IS NOT NULL \
-               AND NOT EXISTS (SELECT 1 FROM sms_outbox s \
-                               WHERE s.dedupe_key = 'planned:' || o.outage_id || ':' || c.phone) \
-             GROUP BY o.outage_id, c.language ORDER BY o.outage_id, c.language",
-        )
-        .bind(ts(&now))
-        .bind(ts(&horizon))
-        .fetch_all(pool(self))
-        .await?;
-        Ok(rows
-            .iter()
-            .map(|r| Audience {
-                outage_id: r.get(0),
-                language: r.get(1),
-                customers: r.get(2),
-            })
-            .collect())
+        self.read(async |db| outbox::planned_notice_audience(db, now, horizon).await)
     }
 
     async fn escalate_late_tickets(
@@ -273,35 +151,15 @@ impl OutboxStore for SqliteCrm {
         now: DateTime<Utc>,
         level_two_after: Duration,
     ) -> StoreResult<(u64, u64)> {
-        let mut tx = pool(self).begin().await?;
-        let first = sqlx::query(
-            "INSERT INTO ticket_events (ticket_ref, at, event, detail) \
-             SELECT t.ticket_ref, ?1, 'escalated', '1' FROM tickets t \
-             WHERE t.status IN ('open', 'in_progress') AND t.sla_due_at IS NOT NULL \
-               AND t.sla_due_at < ?1 \
-               AND NOT EXISTS (SELECT 1 FROM ticket_events e WHERE e.ticket_ref = t.ticket_ref \
-                               AND e.event = 'escalated')",
-        )
-        .bind(ts(&now))
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        let second = sqlx::query(
-            "INSERT INTO ticket_events (ticket_ref, at, event, detail) \
-             SELECT t.ticket_ref, ?1, 'escalated', '2' FROM tickets t \
-             WHERE t.status IN ('open', 'in_progress') \
-               AND EXISTS (SELECT 1 FROM ticket_events e WHERE e.ticket_ref = t.ticket_ref \
-                           AND e.event = 'escalated' AND e.detail = '1' AND e.at <= ?2) \
-               AND NOT EXISTS (SELECT 1 FROM ticket_events e WHERE e.ticket_ref = t.ticket_ref \
-                               AND e.event = 'escalated' AND e.detail = '2')",
-        )
-        .bind(ts(&now))
-        .bind(ts(&(now - level_two_after)))
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        tx.commit().await?;
-        Ok((first, second))
+        self.writer
+            .write(move |c| {
+                complete(rules::escalate_late_tickets(
+                    &mut Lite(c),
+                    now,
+                    level_two_after,
+                ))
+            })
+            .await
     }
 
     async fn queue_surveys(
@@ -310,59 +168,13 @@ impl OutboxStore for SqliteCrm {
         every: Duration,
         outcomes: &[&str],
     ) -> StoreResult<u64> {
-        let mut tx = pool(self).begin().await?;
-        let from: i64 = sqlx::query_scalar(
-            "SELECT coalesce((SELECT position FROM notify_cursors WHERE name = 'surveys'), 0)",
-        )
-        .fetch_one(&mut *tx)
-        .await?;
-        let to: i64 = sqlx::query_scalar("SELECT coalesce(max(id), 0) FROM interactions")
-            .fetch_one(&mut *tx)
-            .await?;
-        let any_outcome = outcomes
-            .iter()
-            .map(|o| format!("outcome LIKE '{}%'", o.replace('\'', "''")))
-            .collect::<Vec<_>>()
-            .join(" OR ");
-        // The newest qualifying interaction per phone in the range.
-        let invited = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT OR IGNORE INTO survey_invitations \
-               (phone, account_no, interaction_id, channel, language, created_at) \
-             SELECT i.phone, i.account_no, i.id, i.channel, i.language, ?3 FROM interactions i \
-             WHERE i.id IN (SELECT max(id) FROM interactions \
-                            WHERE id > ?1 AND id <= ?2 AND ended = 1 AND channel = 'ussd' \
-                              AND ({any_outcome}) GROUP BY phone) \
-               AND NOT EXISTS (SELECT 1 FROM survey_invitations v \
-                               WHERE v.phone = i.phone AND v.created_at > ?4) \
-               AND NOT EXISTS (SELECT 1 FROM sms_opt_outs x WHERE x.phone = i.phone)"
-        )))
-        .bind(from)
-        .bind(to)
-        .bind(ts(&now))
-        .bind(ts(&(now - every)))
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        sqlx::query(
-            "INSERT OR IGNORE INTO sms_outbox (dedupe_key, kind, phone, account_no, reference) \
-             SELECT 'survey:' || v.interaction_id, 'survey', v.phone, v.account_no, \
-                    CAST(v.interaction_id AS TEXT) \
-             FROM survey_invitations v JOIN interactions i ON i.id = v.interaction_id \
-             WHERE i.id > ?1 AND i.id <= ?2",
-        )
-        .bind(from)
-        .bind(to)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO notify_cursors (name, position) VALUES ('surveys', ?1) \
-             ON CONFLICT (name) DO UPDATE SET position = excluded.position",
-        )
-        .bind(to)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(invited)
+        let outcomes: Vec<String> = outcomes.iter().map(|o| o.to_string()).collect();
+        self.writer
+            .write(move |c| {
+                let outcomes: Vec<&str> = outcomes.iter().map(String::as_str).collect();
+                complete(rules::queue_surveys(&mut Lite(c), now, every, &outcomes))
+            })
+            .await
     }
 
     async fn open_invitation(
@@ -370,25 +182,7 @@ impl OutboxStore for SqliteCrm {
         phone: &str,
         since: DateTime<Utc>,
     ) -> StoreResult<Option<Invitation>> {
-        let row = sqlx::query(
-            "SELECT id, account_no, interaction_id, channel, language, help_sent, created_at \
-             FROM survey_invitations \
-             WHERE phone = ?1 AND answered_at IS NULL AND created_at > ?2 \
-             ORDER BY created_at DESC, id DESC LIMIT 1",
-        )
-        .bind(phone)
-        .bind(ts(&since))
-        .fetch_optional(pool(self))
-        .await?;
-        Ok(row.map(|r| Invitation {
-            id: r.get(0),
-            account_no: r.get(1),
-            interaction_id: r.get(2),
-            channel: r.get(3),
-            language: r.get(4),
-            help_sent: r.get::<i64, _>(5) != 0,
-            asked_at: parse_ts(&r.get::<String, _>(6)).unwrap_or(since),
-        }))
+        self.read(async |db| outbox::open_invitation(db, phone, since).await)
     }
 
     async fn answer_survey(
@@ -398,28 +192,18 @@ impl OutboxStore for SqliteCrm {
         score: i64,
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
-        let mut tx = pool(self).begin().await?;
-        sqlx::query(
-            "INSERT INTO survey_responses \
-               (phone, account_no, interaction_id, channel, language, score, at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )
-        .bind(phone)
-        .bind(&invitation.account_no)
-        .bind(invitation.interaction_id)
-        .bind(&invitation.channel)
-        .bind(&invitation.language)
-        .bind(score)
-        .bind(ts(&now))
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("UPDATE survey_invitations SET answered_at = ?2 WHERE id = ?1")
-            .bind(invitation.id)
-            .bind(ts(&now))
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
+        let (invitation, phone) = (invitation.clone(), phone.to_string());
+        self.writer
+            .write(move |c| {
+                complete(outbox::answer_survey(
+                    &mut Lite(c),
+                    &invitation,
+                    &phone,
+                    score,
+                    now,
+                ))
+            })
+            .await
     }
 
     async fn invite_in_call(
@@ -429,38 +213,24 @@ impl OutboxStore for SqliteCrm {
         language: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<Invitation> {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO survey_invitations (phone, account_no, channel, language, created_at) \
-             VALUES (?1, ?2, 'voice', ?3, ?4) RETURNING id",
-        )
-        .bind(phone)
-        .bind(account_no)
-        .bind(language)
-        .bind(ts(&now))
-        .fetch_one(pool(self))
-        .await?;
-        Ok(Invitation {
-            id,
-            account_no: account_no.map(str::to_string),
-            interaction_id: None,
-            channel: "voice".into(),
-            language: Some(language.to_string()),
-            help_sent: false,
-            asked_at: now,
-        })
+        let (phone, language) = (phone.to_string(), language.to_string());
+        let account_no = account_no.map(str::to_string);
+        self.writer
+            .write(move |c| {
+                let account_no = account_no.as_deref();
+                complete(outbox::invite_in_call(
+                    &mut Lite(c),
+                    &phone,
+                    account_no,
+                    &language,
+                    now,
+                ))
+            })
+            .await
     }
 
     async fn surveyed_since(&self, phone: &str, since: DateTime<Utc>) -> StoreResult<bool> {
-        let found: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 WHERE EXISTS (SELECT 1 FROM survey_invitations \
-                                    WHERE phone = ?1 AND created_at > ?2) \
-                        OR EXISTS (SELECT 1 FROM sms_opt_outs WHERE phone = ?1)",
-        )
-        .bind(phone)
-        .bind(ts(&since))
-        .fetch_optional(pool(self))
-        .await?;
-        Ok(found.is_some())
+        self.read(async |db| outbox::surveyed_since(db, phone, since).await)
     }
 
     async fn resolution_question(
@@ -468,22 +238,7 @@ impl OutboxStore for SqliteCrm {
         phone: &str,
         since: DateTime<Utc>,
     ) -> StoreResult<Option<ResolutionQuestion>> {
-        let row = sqlx::query(
-            "SELECT o.ticket_ref, o.sent_at FROM sms_outbox o \
-             WHERE o.phone = ?1 AND o.kind = 'ticket_status' AND o.detail = 'resolved' \
-               AND o.state IN ('sent', 'delivered') AND o.sent_at > ?2 \
-               AND NOT EXISTS (SELECT 1 FROM ticket_events e WHERE e.ticket_ref = o.ticket_ref \
-                               AND e.event = 'customer_reply' AND e.at >= o.sent_at) \
-             ORDER BY o.sent_at DESC, o.id DESC LIMIT 1",
-        )
-        .bind(phone)
-        .bind(ts(&since))
-        .fetch_optional(pool(self))
-        .await?;
-        Ok(row.map(|r| ResolutionQuestion {
-            ticket_ref: r.get(0),
-            asked_at: parse_ts(&r.get::<String, _>(1)).unwrap_or(since),
-        }))
+        self.read(async |db| outbox::resolution_question(db, phone, since).await)
     }
 
     async fn answer_resolution(
@@ -492,60 +247,27 @@ impl OutboxStore for SqliteCrm {
         solved: bool,
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
-        let mut tx = pool(self).begin().await?;
-        sqlx::query(
-            "INSERT INTO ticket_events (ticket_ref, at, event, detail) \
-             VALUES (?1, ?2, 'customer_reply', ?3)",
-        )
-        .bind(&question.ticket_ref)
-        .bind(ts(&now))
-        .bind(if solved { "solved" } else { "not solved" })
-        .execute(&mut *tx)
-        .await?;
-        if !solved {
-            sqlx::query(
-                "UPDATE tickets SET status = 'open', updated_at = ?2 \
-                 WHERE ticket_ref = ?1 AND status = 'resolved'",
-            )
-            .bind(&question.ticket_ref)
-            .bind(ts(&now))
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        let question = question.clone();
+        self.writer
+            .write(move |c| {
+                complete(rules::answer_resolution(
+                    &mut Lite(c),
+                    &question,
+                    solved,
+                    now,
+                ))
+            })
+            .await
     }
 
     async fn queue_survey_help(&self, invitation: &Invitation, phone: &str) -> StoreResult<bool> {
-        let mut tx = pool(self).begin().await?;
-        let first = sqlx::query(
-            "UPDATE survey_invitations SET help_sent = 1 WHERE id = ?1 AND help_sent = 0",
-        )
-        .bind(invitation.id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            > 0;
-        if first {
-            sqlx::query(
-                "INSERT OR IGNORE INTO sms_outbox (dedupe_key, kind, phone, account_no) \
-                 VALUES ('survey-help:' || ?1, 'survey_help', ?2, ?3)",
-            )
-            .bind(invitation.id)
-            .bind(phone)
-            .bind(&invitation.account_no)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(first)
+        let (invitation, phone) = (invitation.clone(), phone.to_string());
+        self.writer
+            .write(move |c| complete(rules::queue_survey_help(&mut Lite(c), &invitation, &phone)))
+            .await
     }
 
     async fn depth(&self) -> StoreResult<Vec<(String, i64)>> {
-        let rows: Vec<(String, i64)> =
-            sqlx::query_as("SELECT state, COUNT(*) FROM sms_outbox GROUP BY state")
-                .fetch_all(pool(self))
-                .await?;
-        Ok(rows)
+        self.read(async |db| outbox::depth(db).await)
     }
 }

@@ -5,6 +5,7 @@ use std::ops::Deref;
 
 use dalal::store::CrmStore;
 use dalal::store::inspect::CrmInspect;
+use dalal::store::outbox::OutboxStore;
 use dalal::store::postgres::PgCrm;
 use dalal::store::report::ReportStore;
 use dalal::store::sqlite::SqliteCrm;
@@ -54,6 +55,14 @@ impl Backend {
             .await
             .unwrap_or_else(|e| panic!("PgCrm::connect: {e}"));
         Backend::Postgres { crm, _db: db }
+    }
+
+    /// The SMS outbox and its schedules, on the same database.
+    pub fn outbox(&self) -> &dyn OutboxStore {
+        match self {
+            Backend::Sqlite(crm) => crm,
+            Backend::Postgres { crm, .. } => crm,
+        }
     }
 
     /// The KPI report's queries on this store.
