@@ -4,6 +4,7 @@ pub mod batch;
 mod common;
 mod customers;
 pub mod inspect;
+mod interactions;
 pub mod memory_sessions;
 pub mod outbox;
 pub mod postgres;
@@ -12,6 +13,7 @@ pub mod report;
 mod rules;
 pub(crate) mod sql;
 pub mod sqlite;
+mod usage;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
