@@ -4,6 +4,7 @@ pub mod batch;
 mod common;
 mod customers;
 pub mod inspect;
+mod interactions;
 pub mod memory_sessions;
 mod outages;
 pub mod outbox;
@@ -14,6 +15,7 @@ mod rules;
 pub(crate) mod sql;
 pub mod sqlite;
 mod tickets;
+mod usage;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

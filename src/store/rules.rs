@@ -15,7 +15,7 @@
 use chrono::{DateTime, SubsecRound, Utc};
 
 use super::sql::Db;
-use super::{StoreError, StoreResult, outages, tickets};
+use super::{StoreError, StoreResult, outages, tickets, usage};
 use crate::domain::*;
 use crate::reference;
 
@@ -567,6 +567,58 @@ async fn insert_report<C: TicketRows + OutageRows>(
 async fn new_reference<C: TicketRows>(conn: &mut C, at: DateTime<Utc>) -> StoreResult<String> {
     let number = conn.next_reference_number().await?;
     Ok(reference::new_reference(at, number.max(0) as u64))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Prepaid tokens and meter readings: filed once per request, over the statements of `usage.rs`
+
+/// See [`crate::store::CrmStore::resend_token`]. Each statement is a transaction of its own on
+/// PostgreSQL: a retry racing its original waits on the SMS's unique key, and then reads the
+/// row the original committed.
+pub(crate) async fn resend_token(
+    db: &mut impl Db,
+    request: &TokenResend,
+) -> StoreResult<Option<Vend>> {
+    let key = token_resend_key(&request.origin_key);
+    usage::queue_latest_token(db, &key, &request.phone, &request.account_no).await?;
+    usage::vend_queued_under(db, &key).await
+}
+
+/// The SMS of a token resend is queued under its request's key: one SMS per request,
+/// whatever the retries.
+pub(crate) fn token_resend_key(origin_key: &str) -> String {
+    format!("token:{origin_key}")
+}
+
+/// See [`crate::store::CrmStore::submit_meter_reading`]. A retry racing its original waits on
+/// the key's unique index, writes nothing, and reads the original's reading.
+pub(crate) async fn submit_meter_reading(
+    db: &mut impl Db,
+    new: &NewMeterReading,
+) -> StoreResult<MeterReading> {
+    if let Some(first) = usage::reading_by_origin(db, &new.origin_key).await? {
+        return Ok(first);
+    }
+    let number = usage::next_reference_number(db).await?;
+    let reading = self_reading(new, reference::new_reference(new.at, number.max(0) as u64));
+    if usage::insert_reading(db, &reading, new).await? {
+        return Ok(reading);
+    }
+    usage::reading_by_origin(db, &new.origin_key)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt("origin_key conflicted but no row holds it".into()))
+}
+
+/// The reading a caller's index is stored as, under `reference`.
+fn self_reading(new: &NewMeterReading, reference: String) -> MeterReading {
+    MeterReading {
+        reading_id: reference,
+        account_no: new.account_no.clone(),
+        meter_no: new.meter_no.clone(),
+        read_on: new.read_on,
+        reading: new.reading,
+        source: "customer".to_string(),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -36,6 +36,9 @@ on_both! {
     prepaid_tokens_and_meter_readings_import_read_and_file_once:
         sqlite_prepaid_tokens_and_meter_readings_import_read_and_file_once,
         postgres_prepaid_tokens_and_meter_readings_import_read_and_file_once;
+    a_token_resend_and_a_reading_retried_at_once_are_filed_once:
+        sqlite_a_token_resend_and_a_reading_retried_at_once_are_filed_once,
+        postgres_a_token_resend_and_a_reading_retried_at_once_are_filed_once;
     area_zones_are_imported_and_reimport_clears_them:
         sqlite_area_zones_are_imported_and_reimport_clears_them,
         postgres_area_zones_are_imported_and_reimport_clears_them;
@@ -282,6 +285,55 @@ async fn prepaid_tokens_and_meter_readings_import_read_and_file_once(crm: &Backe
         .row("SELECT COUNT(*) FROM meter_readings WHERE source = 'customer'".into())
         .await;
     assert_eq!(customer_rows.0, 1);
+}
+
+/// A gateway retry racing its original (on PostgreSQL, two connections at once): one SMS, one
+/// reading, and both get the same answer.
+async fn a_token_resend_and_a_reading_retried_at_once_are_filed_once(crm: &Backend) {
+    crm.import(&import::read_embedded_demo()).await.unwrap();
+    let resend = TokenResend {
+        account_no: "SNE100044".into(),
+        phone: "+221702876303".into(),
+        origin_key: "africastalking:R1:resend_token:".into(),
+    };
+    let (first, retry) = tokio::join!(crm.resend_token(&resend), crm.resend_token(&resend));
+    let first = first.unwrap().expect("the account bought tokens");
+    assert_eq!(retry.unwrap(), Some(first.clone()));
+    let queued: (i64, String) = crm
+        .row("SELECT COUNT(*), MAX(detail) FROM sms_outbox WHERE kind = 'token_resend'".into())
+        .await;
+    assert_eq!(queued, (1, first.token));
+
+    let at = Utc.with_ymd_and_hms(2026, 11, 30, 10, 0, 0).unwrap();
+    let latest = crm.meter_readings("SNW100000", 1).await.unwrap();
+    let new = NewMeterReading {
+        account_no: "SNW100000".into(),
+        meter_no: "W717551595".into(),
+        reading: latest[0].reading + 20,
+        read_on: at.date_naive(),
+        phone: "+221786452821".into(),
+        channel: "ussd".into(),
+        at,
+        origin_key: "africastalking:R2:submit_reading:".into(),
+    };
+    let (first, retry) = tokio::join!(
+        crm.submit_meter_reading(&new),
+        crm.submit_meter_reading(&new)
+    );
+    let first = first.unwrap();
+    assert_eq!(retry.unwrap(), first);
+    assert_eq!(first.reading, new.reading);
+    let customer_rows: (i64,) = crm
+        .row("SELECT COUNT(*) FROM meter_readings WHERE source = 'customer'".into())
+        .await;
+    assert_eq!(customer_rows.0, 1);
+    // The next request is a new reading, with a reference of its own.
+    let next = NewMeterReading {
+        origin_key: "africastalking:R3:submit_reading:".into(),
+        ..new
+    };
+    let second = crm.submit_meter_reading(&next).await.unwrap();
+    assert_ne!(second.reading_id, first.reading_id);
 }
 
 async fn area_zones_are_imported_and_reimport_clears_them(crm: &Backend) {

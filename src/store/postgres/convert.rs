@@ -29,10 +29,6 @@ pub(super) fn storable(s: &str) -> Cow<'_, str> {
     }
 }
 
-pub(super) fn opt_storable(s: &Option<String>) -> Option<Cow<'_, str>> {
-    s.as_deref().map(storable)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,10 +11,8 @@ mod convert;
 mod db;
 mod filing;
 mod import;
-mod interactions;
+mod interaction_batch;
 mod outbox;
-mod report;
-mod usage;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -26,10 +24,12 @@ use sqlx::{AssertSqlSafe, Postgres, Transaction};
 
 use super::common::COUNTABLE;
 use super::inspect::CrmInspect;
+use super::report::ReportStore;
 use super::rules::{self, FilingStore};
 use super::{CrmStore, ImportSummary, ProgressFn, StoreError, StoreResult};
-use super::{customers, outages, tickets};
+use super::{customers, interactions, outages, report, tickets, usage};
 use crate::domain::*;
+use crate::report::ReportData;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -242,31 +242,31 @@ impl CrmStore for PgCrm {
     }
 
     async fn record_interaction(&self, interaction: &Interaction) -> StoreResult<()> {
-        interactions::record_interaction(&self.pool, interaction).await
+        interactions::record_interaction(&mut &self.pool, interaction).await
     }
 
     async fn record_interactions(&self, rows: &[Interaction]) -> StoreResult<()> {
-        interactions::record_interactions(&self.pool, rows).await
+        interaction_batch::record_interactions(&self.pool, rows).await
     }
 
     async fn record_session_end(&self, end: &SessionEnd) -> StoreResult<()> {
-        interactions::record_session_end(&self.pool, end).await
+        interactions::record_session_end(&mut &self.pool, end, Utc::now()).await
     }
 
     async fn recent_vends(&self, account_no: &str, limit: u32) -> StoreResult<Vec<Vend>> {
-        usage::recent_vends(&self.pool, account_no, limit).await
+        usage::recent_vends(&mut &self.pool, account_no, limit).await
     }
 
     async fn resend_token(&self, request: &TokenResend) -> StoreResult<Option<Vend>> {
-        usage::resend_token(&self.pool, request).await
+        rules::resend_token(&mut &self.pool, request).await
     }
 
     async fn meter_readings(&self, account_no: &str, limit: u32) -> StoreResult<Vec<MeterReading>> {
-        usage::meter_readings(&self.pool, account_no, limit).await
+        usage::meter_readings(&mut &self.pool, account_no, limit).await
     }
 
     async fn submit_meter_reading(&self, reading: &NewMeterReading) -> StoreResult<MeterReading> {
-        usage::submit_meter_reading(&self.pool, reading).await
+        rules::submit_meter_reading(&mut &self.pool, reading).await
     }
 }
 
@@ -296,11 +296,23 @@ impl CrmInspect for PgCrm {
         gateway: &str,
         session_id: &str,
     ) -> StoreResult<Option<Interaction>> {
-        interactions::interaction(&self.pool, gateway, session_id).await
+        interactions::interaction(&mut &self.pool, gateway, session_id).await
     }
 
     async fn connection_request(&self, ticket_ref: &str) -> StoreResult<Option<ConnectionRequest>> {
         tickets::connection_request(&mut &self.pool, ticket_ref).await
+    }
+}
+
+#[async_trait]
+impl ReportStore for PgCrm {
+    async fn report_data(
+        &self,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+        sessions_until: DateTime<Utc>,
+    ) -> StoreResult<ReportData> {
+        report::report_data(&mut &self.pool, from, until, sessions_until).await
     }
 }
 

@@ -14,10 +14,7 @@ mod connection;
 mod convert;
 mod db;
 mod import;
-mod interactions;
 mod outbox;
-mod report;
-mod usage;
 mod writer;
 
 use std::path::Path;
@@ -36,9 +33,11 @@ use self::db::Lite;
 use self::writer::{Filer, Writer, complete};
 use super::common::COUNTABLE;
 use super::inspect::CrmInspect;
+use super::report::ReportStore;
 use super::{CrmStore, ImportSummary, ProgressFn, StoreError, StoreResult};
-use super::{customers, outages, rules, tickets};
+use super::{customers, interactions, outages, report, rules, tickets, usage};
 use crate::domain::*;
+use crate::report::ReportData;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -276,38 +275,37 @@ impl CrmStore for SqliteCrm {
         // `store::batch`, which gathers the hops' rows into such a slice).
         let rows = rows.to_vec();
         self.writer
-            .write(move |c| interactions::record_interactions(c, &rows))
+            .write(move |c| complete(interactions::record_interactions(&mut Lite(c), &rows)))
             .await
     }
 
     async fn record_session_end(&self, end: &SessionEnd) -> StoreResult<()> {
         let end = end.clone();
+        let now = Utc::now();
         self.writer
-            .write(move |c| interactions::record_session_end(c, &end))
+            .write(move |c| complete(interactions::record_session_end(&mut Lite(c), &end, now)))
             .await
     }
 
     async fn recent_vends(&self, account_no: &str, limit: u32) -> StoreResult<Vec<Vend>> {
-        self.readers
-            .read(|c| usage::recent_vends(c, account_no, limit))
+        self.read(async |db| usage::recent_vends(db, account_no, limit).await)
     }
 
     async fn resend_token(&self, request: &TokenResend) -> StoreResult<Option<Vend>> {
         let request = request.clone();
         self.writer
-            .write(move |c| usage::resend_token(c, &request))
+            .write(move |c| complete(rules::resend_token(&mut Lite(c), &request)))
             .await
     }
 
     async fn meter_readings(&self, account_no: &str, limit: u32) -> StoreResult<Vec<MeterReading>> {
-        self.readers
-            .read(|c| usage::meter_readings(c, account_no, limit))
+        self.read(async |db| usage::meter_readings(db, account_no, limit).await)
     }
 
     async fn submit_meter_reading(&self, reading: &NewMeterReading) -> StoreResult<MeterReading> {
         let reading = reading.clone();
         self.writer
-            .write(move |c| usage::submit_meter_reading(c, &reading))
+            .write(move |c| complete(rules::submit_meter_reading(&mut Lite(c), &reading)))
             .await
     }
 }
@@ -341,12 +339,30 @@ impl CrmInspect for SqliteCrm {
         gateway: &str,
         session_id: &str,
     ) -> StoreResult<Option<Interaction>> {
-        self.readers
-            .read(|c| interactions::interaction(c, gateway, session_id))
+        self.read(async |db| interactions::interaction(db, gateway, session_id).await)
     }
 
     async fn connection_request(&self, ticket_ref: &str) -> StoreResult<Option<ConnectionRequest>> {
         self.read(async |db| tickets::connection_request(db, ticket_ref).await)
+    }
+}
+
+#[async_trait]
+impl ReportStore for SqliteCrm {
+    async fn report_data(
+        &self,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+        sessions_until: DateTime<Utc>,
+    ) -> StoreResult<ReportData> {
+        let read =
+            || self.read(async |db| report::report_data(db, from, until, sessions_until).await);
+        // A report may read a month of sessions: on a multi-threaded runtime the worker hands
+        // its other tasks over meanwhile.
+        match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+            Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(read),
+            _ => read(),
+        }
     }
 }
 

@@ -1,0 +1,181 @@
+//! Prepaid token purchases and meter readings: each statement once, for both databases. What
+//! is filed once per request (a token resent, a self-reading) is decided in `rules.rs`.
+
+use super::StoreResult;
+use super::sql::{Db, FromRow, Row, args};
+use crate::domain::{MeterReading, NewMeterReading, Vend};
+
+macro_rules! vend_cols {
+    () => {
+        "v.vend_id, v.account_no, v.meter_no, v.vended_at, v.amount_minor, v.currency, v.units, v.token"
+    };
+}
+
+macro_rules! reading_cols {
+    () => {
+        "reading_id, account_no, meter_no, read_on, reading, source"
+    };
+}
+
+impl FromRow for Vend {
+    /// A row of `vend_cols!`, in its order.
+    fn from_row(r: &impl Row) -> StoreResult<Self> {
+        Ok(Vend {
+            vend_id: r.text(0)?,
+            account_no: r.text(1)?,
+            meter_no: r.text(2)?,
+            vended_at: r.time(3)?,
+            amount_minor: r.int(4)?,
+            currency: r.text(5)?,
+            units: r.text(6)?,
+            token: r.text(7)?,
+        })
+    }
+}
+
+impl FromRow for MeterReading {
+    /// A row of `reading_cols!`, in its order.
+    fn from_row(r: &impl Row) -> StoreResult<Self> {
+        Ok(MeterReading {
+            reading_id: r.text(0)?,
+            account_no: r.text(1)?,
+            meter_no: r.text(2)?,
+            read_on: r.date(3)?,
+            reading: r.int(4)?,
+            source: r.text(5)?,
+        })
+    }
+}
+
+/// See [`crate::store::CrmStore::recent_vends`].
+pub(crate) async fn recent_vends(
+    db: &mut impl Db,
+    account_no: &str,
+    limit: u32,
+) -> StoreResult<Vec<Vend>> {
+    db.fetch_all(
+        concat!(
+            "SELECT ",
+            vend_cols!(),
+            " FROM vends v WHERE v.account_no = $1 \
+             ORDER BY v.vended_at DESC, v.vend_id DESC LIMIT $2"
+        ),
+        args![account_no, limit],
+    )
+    .await
+}
+
+/// Queues one SMS under `dedupe_key` repeating the account's latest token; nothing when the
+/// key already queued one, or the account bought none.
+pub(crate) async fn queue_latest_token(
+    db: &mut impl Db,
+    dedupe_key: &str,
+    phone: &str,
+    account_no: &str,
+) -> StoreResult<()> {
+    db.execute(
+        "INSERT INTO sms_outbox (dedupe_key, kind, phone, account_no, reference, detail) \
+         SELECT $1, 'token_resend', $2, v.account_no, v.vend_id, v.token FROM vends v \
+         WHERE v.account_no = $3 ORDER BY v.vended_at DESC, v.vend_id DESC LIMIT 1 \
+         ON CONFLICT (dedupe_key) DO NOTHING",
+        args![dedupe_key, phone, account_no],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The purchase whose token the SMS queued under `dedupe_key` repeats.
+pub(crate) async fn vend_queued_under(
+    db: &mut impl Db,
+    dedupe_key: &str,
+) -> StoreResult<Option<Vend>> {
+    db.fetch_optional(
+        concat!(
+            "SELECT ",
+            vend_cols!(),
+            " FROM sms_outbox o JOIN vends v ON v.vend_id = o.reference \
+             WHERE o.dedupe_key = $1"
+        ),
+        args![dedupe_key],
+    )
+    .await
+}
+
+/// See [`crate::store::CrmStore::meter_readings`].
+pub(crate) async fn meter_readings(
+    db: &mut impl Db,
+    account_no: &str,
+    limit: u32,
+) -> StoreResult<Vec<MeterReading>> {
+    db.fetch_all(
+        concat!(
+            "SELECT ",
+            reading_cols!(),
+            " FROM meter_readings WHERE account_no = $1 \
+             ORDER BY read_on DESC, reading DESC LIMIT $2"
+        ),
+        args![account_no, limit],
+    )
+    .await
+}
+
+/// The self-reading filed under `origin_key`.
+pub(crate) async fn reading_by_origin(
+    db: &mut impl Db,
+    origin_key: &str,
+) -> StoreResult<Option<MeterReading>> {
+    db.fetch_optional(
+        concat!(
+            "SELECT ",
+            reading_cols!(),
+            " FROM meter_readings WHERE origin_key = $1"
+        ),
+        args![origin_key],
+    )
+    .await
+}
+
+/// Writes `reading` as `new`'s self-reading; false (and nothing written) when another
+/// reading holds `new.origin_key`.
+pub(crate) async fn insert_reading(
+    db: &mut impl Db,
+    reading: &MeterReading,
+    new: &NewMeterReading,
+) -> StoreResult<bool> {
+    let written = db
+        .execute(
+            "INSERT INTO meter_readings (reading_id, account_no, meter_no, read_on, reading, \
+             source, phone, channel, created_at, origin_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             ON CONFLICT (origin_key) DO NOTHING",
+            args![
+                &reading.reading_id,
+                &reading.account_no,
+                &reading.meter_no,
+                reading.read_on,
+                reading.reading,
+                &reading.source,
+                &new.phone,
+                &new.channel,
+                new.at,
+                &new.origin_key,
+            ],
+        )
+        .await?;
+    Ok(written > 0)
+}
+
+/// The next number of the sequence tickets, outage reports and self-readings share: SQLite
+/// counts in a row of `counters` (one writer at a time), PostgreSQL draws from a sequence
+/// (never waits on another transaction).
+pub(crate) async fn next_reference_number<D: Db>(db: &mut D) -> StoreResult<i64> {
+    db.fetch_one(
+        D::DIALECT.pick(
+            "INSERT INTO counters (name, value) VALUES ('reference', 1) \
+             ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value",
+            "SELECT nextval('reference_seq')",
+        ),
+        args![],
+    )
+    .await
+}
