@@ -700,7 +700,6 @@ fn outage_ticket(filing: &NewOutageFiling) -> NewTicket {
 // on PostgreSQL, so that instances sharing a database take turns.
 
 use super::outbox::{self, Invitation, ResolutionQuestion, SurveyScan};
-use super::sql::Db;
 
 const ESCALATION_LOCK: i64 = 7_400_313;
 const SURVEY_LOCK: i64 = 7_400_314;
