@@ -18,33 +18,38 @@ pub async fn kpis(
     fcr_days: i64,
     now: DateTime<Utc>,
 ) -> StoreResult<Kpis> {
-    let sessions_until = range.end() + chrono::Duration::days(fcr_days.max(0));
-    let data = store
-        .report_data(range.start(), range.end(), sessions_until)
-        .await?;
+    let span = Span {
+        from: range.start(),
+        until: range.end(),
+        sessions_until: range.end() + chrono::Duration::days(fcr_days.max(0)),
+    };
+    let data = store.report_data(span).await?;
     Ok(crate::report::compute(&data, range, fcr_days, now))
+}
+
+/// What a report reads: sessions started in `[from, sessions_until)`; tickets, outage reports
+/// and survey answers of `[from, until)`; every call-back requested before `until`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub from: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+    pub sessions_until: DateTime<Utc>,
 }
 
 /// Reads for the KPI report, off the request path (`dalal report`, `GET /admin/kpis`).
 #[async_trait]
 pub trait ReportStore: Send + Sync {
-    /// Sessions started in `[from, sessions_until)`; tickets, outage reports and survey
-    /// answers of `[from, until)`; every call-back requested before `until`.
-    async fn report_data(
-        &self,
-        from: DateTime<Utc>,
-        until: DateTime<Utc>,
-        sessions_until: DateTime<Utc>,
-    ) -> StoreResult<ReportData>;
+    /// The rows of `span`, read by `report_data` on one of the store's connections.
+    async fn report_data(&self, span: Span) -> StoreResult<ReportData>;
 }
 
 /// See [`ReportStore::report_data`].
-pub(crate) async fn report_data(
-    db: &mut impl Db,
-    from: DateTime<Utc>,
-    until: DateTime<Utc>,
-    sessions_until: DateTime<Utc>,
-) -> StoreResult<ReportData> {
+pub(crate) async fn report_data(db: &mut impl Db, span: Span) -> StoreResult<ReportData> {
+    let Span {
+        from,
+        until,
+        sessions_until,
+    } = span;
     Ok(ReportData {
         sessions: db
             .fetch_all(

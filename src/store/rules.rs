@@ -68,7 +68,9 @@ pub(crate) trait TicketRows: Db + Sized {
     async fn lock_connection_requests(&mut self, area_code: &str, service: &str)
     -> StoreResult<()>;
     /// The next number of the sequence tickets and outage reports share.
-    async fn next_reference_number(&mut self) -> StoreResult<i64>;
+    async fn next_reference_number(&mut self) -> StoreResult<i64> {
+        usage::next_reference_number(self).await
+    }
 
     async fn ticket_by_origin(&mut self, origin_key: &str) -> StoreResult<Option<Ticket>> {
         tickets::ticket_by_origin(self, origin_key).await

@@ -72,12 +72,6 @@ impl TicketRows for PgConnection {
         advisory_lock(self, key).await
     }
 
-    /// From `reference_seq`: two instances never draw the same number.
-    async fn next_reference_number(&mut self) -> StoreResult<i64> {
-        self.fetch_one("SELECT nextval('reference_seq')", args![])
-            .await
-    }
-
     /// One statement checks the reference is free, writes the ticket and its `created` event.
     async fn insert_new_ticket(
         &mut self,

@@ -306,13 +306,8 @@ impl CrmInspect for PgCrm {
 
 #[async_trait]
 impl ReportStore for PgCrm {
-    async fn report_data(
-        &self,
-        from: DateTime<Utc>,
-        until: DateTime<Utc>,
-        sessions_until: DateTime<Utc>,
-    ) -> StoreResult<ReportData> {
-        report::report_data(&mut &self.pool, from, until, sessions_until).await
+    async fn report_data(&self, span: report::Span) -> StoreResult<ReportData> {
+        report::report_data(&mut &self.pool, span).await
     }
 }
 

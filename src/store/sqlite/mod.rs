@@ -349,14 +349,8 @@ impl CrmInspect for SqliteCrm {
 
 #[async_trait]
 impl ReportStore for SqliteCrm {
-    async fn report_data(
-        &self,
-        from: DateTime<Utc>,
-        until: DateTime<Utc>,
-        sessions_until: DateTime<Utc>,
-    ) -> StoreResult<ReportData> {
-        let read =
-            || self.read(async |db| report::report_data(db, from, until, sessions_until).await);
+    async fn report_data(&self, span: report::Span) -> StoreResult<ReportData> {
+        let read = || self.read(async |db| report::report_data(db, span).await);
         // A report may read a month of sessions: on a multi-threaded runtime the worker hands
         // its other tasks over meanwhile.
         match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {

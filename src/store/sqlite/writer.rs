@@ -24,7 +24,7 @@ use tokio::sync::oneshot;
 use super::connection::exec;
 use super::db::Lite;
 use crate::store::rules::{FilingStore, OutageRows, TicketRows};
-use crate::store::sql::{Db, args};
+
 use crate::store::{StoreError, StoreResult};
 
 /// Jobs committed together at most.
@@ -311,16 +311,6 @@ impl TicketRows for Lite<'_> {
         _service: &str,
     ) -> StoreResult<()> {
         Ok(())
-    }
-
-    /// From the `counters` row `reference` (SQLite has no sequences).
-    async fn next_reference_number(&mut self) -> StoreResult<i64> {
-        self.fetch_one(
-            "INSERT INTO counters (name, value) VALUES ('reference', 1) \
-             ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value",
-            args![],
-        )
-        .await
     }
 }
 
