@@ -1,8 +1,9 @@
 //! The CRM's filing rules, written once for every database: idempotency on `origin_key`,
-//! reference allocation, the outage-storm decision. Each SQL store supplies only primitives
-//! (plain statements run inside one of its transactions) through [`FilingStore`],
-//! [`TicketRows`] and [`OutageRows`]; every decision is taken here, so the databases cannot
-//! drift apart.
+//! reference allocation, the outage-storm decision. They run primitives (plain statements
+//! inside one of a store's transactions) written once for both databases in `tickets.rs` and
+//! `outages.rs`, behind [`TicketRows`] and [`OutageRows`]; a store supplies its transactions
+//! ([`FilingStore`]), its locks and its reference sequence, and may fold primitives into one
+//! statement of its own. Every decision is taken here, so the databases cannot drift apart.
 //!
 //! Two guarantees come from the primitives, and the rules rely on nothing else:
 //! - [`OutageRows::lock_origin_key`] and [`OutageRows::lock_filings`] serialise the outage

@@ -97,6 +97,9 @@ on_both! {
     outage_filings_attach_to_a_known_outage:
         sqlite_outage_filings_attach_to_a_known_outage,
         postgres_outage_filings_attach_to_a_known_outage;
+    a_scheduled_outage_takes_reports_within_its_window_only:
+        sqlite_a_scheduled_outage_takes_reports_within_its_window_only,
+        postgres_a_scheduled_outage_takes_reports_within_its_window_only;
     outage_storm_opens_one_suspected_outage:
         sqlite_outage_storm_opens_one_suspected_outage,
         postgres_outage_storm_opens_one_suspected_outage;
@@ -1858,6 +1861,52 @@ async fn outage_filings_attach_to_a_known_outage(crm: &Backend) {
         .unwrap();
     assert_eq!(retried, OutageFiling::Ticket(old));
     assert_eq!(crm.outage_report_count("OUT0001").await.unwrap(), 8);
+}
+
+/// Planned works are the current outage of their area from their start to their expected end
+/// (read against the clock of the caller, the same second on both databases): a report made
+/// then attaches to them, before or after it is a ticket.
+async fn a_scheduled_outage_takes_reports_within_its_window_only(crm: &Backend) {
+    load(crm).await;
+    let now = Utc::now();
+    let text = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let hours = chrono::Duration::hours;
+    for (id, area, starts, ends) in [
+        ("OUT9001", "SN-DKR-PLT", now - hours(1), now + hours(2)),
+        ("OUT9002", "SN-DKR-MED", now - hours(3), now - hours(1)),
+        ("OUT9003", "SN-ZIG-BOU", now + hours(1), now + hours(3)),
+    ] {
+        crm.exec(format!(
+            "INSERT INTO outages (outage_id, area_code, service, kind, starts_at, \
+             expected_end, status, cause) VALUES ('{id}', '{area}', 'water', 'planned', \
+             '{}', '{}', 'scheduled', 'works')",
+            text(starts),
+            text(ends)
+        ))
+        .await;
+    }
+    let current = crm.active_outage("SN-DKR-PLT", "water").await.unwrap();
+    assert_eq!(current.map(|o| o.outage_id).as_deref(), Some("OUT9001"));
+    let during = crm
+        .file_outage_report(&filing("works-1", "SN-DKR-PLT", "water", now), &STORM)
+        .await
+        .unwrap();
+    let (report, outage) = attached(&during);
+    assert_eq!(
+        (report.outage_id.as_str(), outage.outage_id.as_str()),
+        ("OUT9001", "OUT9001")
+    );
+    for (key, area) in [("works-2", "SN-DKR-MED"), ("works-3", "SN-ZIG-BOU")] {
+        assert!(crm.active_outage(area, "water").await.unwrap().is_none());
+        let filed = crm
+            .file_outage_report(&filing(key, area, "water", now), &STORM)
+            .await
+            .unwrap();
+        assert_eq!(ticket_of(&filed).category, "outage", "{area}");
+    }
+    assert_eq!(crm.outage_report_count("OUT9001").await.unwrap(), 1);
+    assert_eq!(crm.outage_report_count("OUT9002").await.unwrap(), 0);
+    assert_eq!(crm.outage_report_count("OUT9003").await.unwrap(), 0);
 }
 
 async fn outage_storm_opens_one_suspected_outage(crm: &Backend) {
