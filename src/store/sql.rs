@@ -142,8 +142,6 @@ pub(crate) trait Row {
     fn opt_text(&self, i: usize) -> StoreResult<Option<String>>;
     fn int(&self, i: usize) -> StoreResult<i64>;
     fn opt_int(&self, i: usize) -> StoreResult<Option<i64>>;
-    fn real(&self, i: usize) -> StoreResult<f64>;
-    fn opt_real(&self, i: usize) -> StoreResult<Option<f64>>;
     fn boolean(&self, i: usize) -> StoreResult<bool>;
     fn time(&self, i: usize) -> StoreResult<DateTime<Utc>>;
     fn opt_time(&self, i: usize) -> StoreResult<Option<DateTime<Utc>>>;

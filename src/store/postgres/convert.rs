@@ -13,13 +13,6 @@ pub(super) fn opt_ts(t: &Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
     t.as_ref().map(ts)
 }
 
-/// PostgreSQL text cannot hold a NUL character, so no stored value contains one: a lookup of
-/// such a text finds nothing (as in SQLite, where only imports and our own writes put text,
-/// and none of those is looked up with a NUL) instead of failing on the database's error.
-pub(super) fn lookable(s: &str) -> Option<&str> {
-    (!s.contains('\0')).then_some(s)
-}
-
 /// Free text from a gateway, stored with any NUL replaced (PostgreSQL rejects it).
 pub(super) fn storable(s: &str) -> Cow<'_, str> {
     if s.contains('\0') {
@@ -44,8 +37,6 @@ mod tests {
 
     #[test]
     fn nul_characters() {
-        assert_eq!(lookable("SNE100001"), Some("SNE100001"));
-        assert_eq!(lookable("SNE\0"), None);
         assert_eq!(storable("a\0b"), "a\u{FFFD}b");
         assert!(matches!(storable("ab"), Cow::Borrowed("ab")));
     }

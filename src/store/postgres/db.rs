@@ -130,12 +130,6 @@ impl Row for Pg<'_> {
     fn opt_int(&self, i: usize) -> StoreResult<Option<i64>> {
         self.opt_integer(i)
     }
-    fn real(&self, i: usize) -> StoreResult<f64> {
-        self.get(i)
-    }
-    fn opt_real(&self, i: usize) -> StoreResult<Option<f64>> {
-        self.get(i)
-    }
     fn boolean(&self, i: usize) -> StoreResult<bool> {
         self.get(i)
     }

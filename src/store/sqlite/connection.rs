@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError, TryLockError};
 use std::time::Duration;
 
-use rusqlite::{Connection, OptionalExtension, Params, Row};
+use rusqlite::{Connection, Params, Row};
 
 use crate::store::StoreResult;
 
@@ -99,19 +99,6 @@ pub(super) fn exec(conn: &Connection, sql: &str, params: impl Params) -> StoreRe
     Ok(conn.prepare_cached(sql)?.execute(params)?)
 }
 
-/// The first row of a query, if any.
-pub(super) fn optional<T>(
-    conn: &Connection,
-    sql: &str,
-    params: impl Params,
-    map: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
-) -> StoreResult<Option<T>> {
-    Ok(conn
-        .prepare_cached(sql)?
-        .query_row(params, map)
-        .optional()?)
-}
-
 /// The one row of a query that always returns one (`COUNT`, `EXISTS`, `RETURNING` of an upsert).
 pub(super) fn one<T>(
     conn: &Connection,
@@ -123,6 +110,7 @@ pub(super) fn one<T>(
 }
 
 /// Every row of a query.
+#[cfg(test)]
 pub(super) fn all<T>(
     conn: &Connection,
     sql: &str,

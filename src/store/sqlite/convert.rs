@@ -23,12 +23,6 @@ pub(super) fn parse_ts(s: &str) -> StoreResult<DateTime<Utc>> {
         .map_err(|e| StoreError::Corrupt(format!("timestamp `{s}`: {e}")))
 }
 
-pub(super) fn parse_opt_ts(s: Option<String>) -> StoreResult<Option<DateTime<Utc>>> {
-    s.filter(|s| !s.is_empty())
-        .map(|s| parse_ts(&s))
-        .transpose()
-}
-
 pub(super) fn parse_date(s: &str) -> StoreResult<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .map_err(|e| StoreError::Corrupt(format!("date `{s}`: {e}")))
@@ -43,7 +37,6 @@ mod tests {
         let t = parse_ts("2026-11-20T06:00:00Z").unwrap();
         assert_eq!(ts(&t), "2026-11-20T06:00:00Z");
         assert_eq!(date(&parse_date("2026-01-05").unwrap()), "2026-01-05");
-        assert_eq!(parse_opt_ts(Some(String::new())).unwrap(), None);
         assert!(parse_ts("yesterday").is_err());
     }
 }

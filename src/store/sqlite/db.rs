@@ -94,12 +94,6 @@ impl Row for LiteRow<'_, '_> {
     fn opt_int(&self, i: usize) -> StoreResult<Option<i64>> {
         Ok(self.0.get(i)?)
     }
-    fn real(&self, i: usize) -> StoreResult<f64> {
-        Ok(self.0.get(i)?)
-    }
-    fn opt_real(&self, i: usize) -> StoreResult<Option<f64>> {
-        Ok(self.0.get(i)?)
-    }
     fn boolean(&self, i: usize) -> StoreResult<bool> {
         Ok(self.0.get(i)?)
     }
