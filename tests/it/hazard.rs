@@ -125,7 +125,10 @@ async fn report(server: &TestServer, case: &Case) -> String {
     let mut call = server.call(case.phone);
     call.dial().await;
     let more = call.press("8").await;
-    assert!(lines(&more)[3].starts_with("3. "), "a third service offered: {more}");
+    assert!(
+        lines(&more)[3].starts_with("3. "),
+        "a third service offered: {more}"
+    );
     let kinds = call.press("3").await;
     assert_eq!(&lines(&kinds)[1..4], case.kinds, "{kinds}");
     let place = call.press(case.kind_key).await;
