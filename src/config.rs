@@ -304,6 +304,8 @@ impl Default for Config {
             ("new_connection", 360),
             ("quality_of_service", 120),
             ("reconnection", 24),
+            // A danger in the street: a crew on the way within hours.
+            ("hazard", 4),
             ("other", 168),
         ]
         .into_iter()

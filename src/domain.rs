@@ -4,6 +4,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::contracts::Service;
+
 /// A service area (a neighbourhood served by one depot), with its currency and languages.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Area {
@@ -194,7 +196,8 @@ pub struct Ticket {
     pub ticket_ref: String,
     pub account_no: Option<String>,
     pub phone: Option<String>,
-    /// outage, billing_dispute, meter_fault, new_connection, quality_of_service, reconnection, other.
+    /// outage, billing_dispute, meter_fault, new_connection, quality_of_service, reconnection,
+    /// hazard, other.
     pub category: String,
     /// A [`crate::contracts::TicketStatus`].
     pub status: String,
@@ -206,13 +209,14 @@ pub struct Ticket {
     pub note: Option<String>,
 }
 
-pub const TICKET_CATEGORIES: [&str; 7] = [
+pub const TICKET_CATEGORIES: [&str; 8] = [
     "outage",
     "billing_dispute",
     "meter_fault",
     "new_connection",
     "quality_of_service",
     "reconnection",
+    HAZARD,
     "other",
 ];
 
@@ -228,6 +232,16 @@ pub struct NewTicket {
     pub created_at: DateTime<Utc>,
     pub sla_due_at: Option<DateTime<Utc>>,
     pub note: Option<String>,
+    /// Where the ticket is about, when the filing says (kept in `tickets.area_code`/`service`).
+    pub place: Option<TicketPlace>,
+}
+
+/// The area and service a ticket is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketPlace {
+    pub area_code: String,
+    /// A [`crate::contracts::Service`].
+    pub service: String,
 }
 
 /// What filing a complaint (or a connection request) did.
@@ -243,6 +257,16 @@ pub enum ComplaintFiling {
 
 /// The ticket category of a new connection request.
 pub const NEW_CONNECTION: &str = "new_connection";
+
+/// The ticket category of a danger in the street reported by phone (urgent: a short SLA).
+pub const HAZARD: &str = "hazard";
+
+/// The dangers a caller may report (the ticket's note), each with the service it concerns.
+pub const HAZARD_KINDS: [(&str, Service); 3] = [
+    ("power_line", Service::Electricity),
+    ("exposed_cable", Service::Electricity),
+    ("water_leak", Service::Water),
+];
 
 /// A request for a new supply connection, before it is filed: a `new_connection` ticket
 /// (followed up like any ticket) with the service and area asked for, kept in
@@ -273,6 +297,7 @@ impl NewConnectionRequest {
             created_at: self.created_at,
             sla_due_at: self.sla_due_at,
             note: None,
+            place: None,
         }
     }
 }

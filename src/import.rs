@@ -1198,7 +1198,7 @@ mod tests {
             "bills.csv:3: status `late` is not one of paid, unpaid, partially_paid",
             "bills.csv:4: paid_minor 2000 is more than amount_minor 1000",
             "bills.csv:5: currency `KES` differs from the account's area currency `XOF`",
-            "tickets.csv:3: category `theft` is not one of outage, billing_dispute, meter_fault, new_connection, quality_of_service, reconnection, other",
+            "tickets.csv:3: category `theft` is not one of outage, billing_dispute, meter_fault, new_connection, quality_of_service, reconnection, hazard, other",
             "tickets.csv:3: channel is required",
             "tickets.csv:3: created_at `2026-11-04 05:00:00` is not an RFC 3339 UTC timestamp (e.g. 2026-11-20T06:00:00Z)",
             "tickets.csv:3: sla_due_at `2026-11-04T05:00:00+01:00` is not an RFC 3339 UTC timestamp (e.g. 2026-11-20T06:00:00Z)",

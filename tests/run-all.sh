@@ -23,5 +23,5 @@ cargo test --locked --no-fail-fast
 echo "== the end-to-end suites again on PostgreSQL + Redis"
 # One test crate (tests/it/): its end-to-end modules, by their path prefixes.
 DALAL_TEST_BACKEND=production cargo test --locked --no-fail-fast --test it -- \
-  ussd_http:: self_service:: security:: storm:: voice:: gateways:: mtn_push:: \
+  ussd_http:: self_service:: hazard:: security:: storm:: voice:: gateways:: mtn_push:: \
   notifications:: kannel_notify:: metrics:: report:: reload::

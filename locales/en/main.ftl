@@ -21,6 +21,7 @@ main-callback = Call me back
 main-more-services = More services
 more-services-title = More services:
 main-meter-reading = Send a meter reading
+main-hazard = Report a danger
 
 verify-account-prompt = Enter your account number (digits):
 verify-meter-prompt = Enter the last 4 digits of your meter number:
@@ -80,6 +81,7 @@ ticket-item = { $ref } { $category ->
       [new_connection] New connection
       [quality_of_service] Quality of service
       [reconnection] Reconnection
+      [hazard] Danger report
      *[other] Other
   }: { $late ->
     [yes] late, was due { $sla }
@@ -100,6 +102,7 @@ ticket-details = Ref { $ref }
         [new_connection] New connection
         [quality_of_service] Quality of service
         [reconnection] Reconnection
+        [hazard] Danger report
        *[other] Other
     }: { $status ->
         [in_progress] in progress
@@ -154,6 +157,7 @@ complaint-confirm = Confirm complaint "{ $category ->
     [new_connection] New connection
     [quality_of_service] Quality of service
     [reconnection] Reconnection
+    [hazard] Danger report
    *[other] Other
   }"?
 complaint-filed = Complaint recorded. Ref: { $ref }. Answer by { $sla }.
@@ -227,3 +231,16 @@ connection-confirm = Request a new { $service ->
   } connection in { $area }?
 connection-filed = New connection request recorded. Ref: { $ref }. Answer by { $sla }.
 connection-already = You already have a pending request for this. Ref: { $ref }. We have noted your call.
+
+# --- Report a danger in the street (more services 3) -------------------------------------------
+hazard-kind-title = Report a danger. What is it?
+hazard-power-line = Fallen power line
+hazard-exposed-cable = Exposed electric cable
+hazard-water-leak = Water leak in the street
+hazard-where = Where is the danger?
+hazard-confirm = Report { $hazard ->
+    [power_line] a fallen power line
+    [exposed_cable] an exposed electric cable
+   *[water_leak] a water leak
+  } in { $area }?
+hazard-filed = Reported: ref { $ref }. Keep away; our team is coming.

@@ -4,10 +4,14 @@
 sms-ticket-filed = { $category ->
     [outage] Outage report received
     [new_connection] New connection request received
+    [hazard] Danger report received
    *[other] Complaint received
-  }. Ref { $ref }. { $due ->
-    [none] We will keep you informed by SMS.
-   *[other] We aim to resolve it by { $due } and will keep you informed by SMS.
+  }. Ref { $ref }. { $category ->
+    [hazard] Keep away from it: our team is on its way.
+   *[other] { $due ->
+        [none] We will keep you informed by SMS.
+       *[other] We aim to resolve it by { $due } and will keep you informed by SMS.
+      }
   }
 sms-outage-reported = Outage report received. Ref { $ref }. { $restore ->
     [none] Our teams are on it; an SMS will tell you when service is back.

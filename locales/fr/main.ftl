@@ -22,6 +22,7 @@ main-callback = Etre rappelé
 main-more-services = Autres services
 more-services-title = Autres services:
 main-meter-reading = Relevé de compteur
+main-hazard = Signaler un danger
 
 verify-account-prompt = Entrez votre numéro de compte (chiffres):
 verify-meter-prompt = Entrez les 4 derniers chiffres de votre compteur:
@@ -81,6 +82,7 @@ ticket-item = { $ref } { $category ->
       [new_connection] Nouveau branchement
       [quality_of_service] Qualité de service
       [reconnection] Rétablissement
+      [hazard] Danger signalé
      *[other] Autre
   }: { $late ->
     [yes] en retard, délai { $sla }
@@ -101,6 +103,7 @@ ticket-details = Réf { $ref }
         [new_connection] Nouveau branchement
         [quality_of_service] Qualité de service
         [reconnection] Rétablissement
+        [hazard] Danger signalé
        *[other] Autre
     }: { $status ->
         [in_progress] en traitement
@@ -155,6 +158,7 @@ complaint-confirm = Confirmer la réclamation "{ $category ->
     [new_connection] Nouveau branchement
     [quality_of_service] Qualité de service
     [reconnection] Rétablissement
+    [hazard] Danger signalé
    *[other] Autre
   }"?
 complaint-filed = Réclamation enregistrée. Réf: { $ref }. Réponse avant le { $sla }.
@@ -228,3 +232,16 @@ connection-confirm = Demander un branchement { $service ->
   } à { $area }?
 connection-filed = Demande de branchement enregistrée. Réf: { $ref }. Réponse avant le { $sla }.
 connection-already = Vous avez déjà une demande en cours pour ce branchement. Réf: { $ref }. Nous avons noté votre appel.
+
+# --- Signaler un danger dans la rue (autres services 3) ----------------------------------------
+hazard-kind-title = Signaler un danger. Lequel?
+hazard-power-line = Fil électrique tombé
+hazard-exposed-cable = Fil électrique dénudé
+hazard-water-leak = Fuite d'eau dans la rue
+hazard-where = Où est le danger?
+hazard-confirm = Signaler { $hazard ->
+    [power_line] un fil électrique tombé
+    [exposed_cable] un fil électrique dénudé
+   *[water_leak] une fuite d'eau
+  } à { $area }?
+hazard-filed = Signalé: réf { $ref }. Éloignez-vous; notre équipe arrive.

@@ -5,10 +5,14 @@
 sms-ticket-filed = { $category ->
     [outage] Signalement de coupure enregistré
     [new_connection] Demande de branchement enregistrée
+    [hazard] Signalement de danger enregistré
    *[other] Réclamation enregistrée
-  }. Réf { $ref }. { $due ->
-    [none] Nous vous tiendrons informé par SMS.
-   *[other] Traitement prévu avant le { $due }; nous vous tiendrons informé par SMS.
+  }. Réf { $ref }. { $category ->
+    [hazard] Éloignez-vous: notre équipe arrive.
+   *[other] { $due ->
+        [none] Nous vous tiendrons informé par SMS.
+       *[other] Traitement prévu avant le { $due }; nous vous tiendrons informé par SMS.
+      }
   }
 sms-outage-reported = Signalement de coupure enregistré. Réf { $ref }. { $restore ->
     [none] Nos équipes sont sur place; un SMS vous dira quand le service revient.

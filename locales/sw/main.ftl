@@ -21,6 +21,7 @@ main-callback = Nipigie simu
 main-more-services = Huduma nyingine
 more-services-title = Huduma nyingine:
 main-meter-reading = Tuma usomaji wa mita
+main-hazard = Ripoti hatari
 
 verify-account-prompt = Weka namba ya akaunti yako (tarakimu):
 verify-meter-prompt = Weka tarakimu 4 za mwisho za mita yako:
@@ -80,6 +81,7 @@ ticket-item = { $ref } { $category ->
       [new_connection] Muunganisho mpya
       [quality_of_service] Ubora wa huduma
       [reconnection] Kurejesha huduma
+      [hazard] Hatari
      *[other] Mengineyo
   }: { $late ->
     [yes] yamechelewa, hadi { $sla }
@@ -100,6 +102,7 @@ ticket-details = Kumb { $ref }
         [new_connection] Muunganisho mpya
         [quality_of_service] Ubora wa huduma
         [reconnection] Kurejesha huduma
+        [hazard] Hatari
        *[other] Mengineyo
     }: { $status ->
         [in_progress] yanashughulikiwa
@@ -154,6 +157,7 @@ complaint-confirm = Thibitisha malalamiko "{ $category ->
     [new_connection] Muunganisho mpya
     [quality_of_service] Ubora wa huduma
     [reconnection] Kurejesha huduma
+    [hazard] Hatari
    *[other] Mengineyo
   }"?
 complaint-filed = Malalamiko yamepokelewa. Kumb: { $ref }. Jibu kabla ya { $sla }.
@@ -230,3 +234,16 @@ connection-confirm = Omba muunganisho mpya wa { $service ->
   } katika { $area }?
 connection-filed = Ombi la muunganisho mpya limepokelewa. Kumb: { $ref }. Jibu kabla ya { $sla }.
 connection-already = Tayari una ombi linalosubiri kwa hili. Kumb: { $ref }. Tumeandika simu yako.
+
+# --- Ripoti hatari barabarani (huduma nyingine 3) ----------------------------------------------
+hazard-kind-title = Ripoti hatari. Ni nini?
+hazard-power-line = Nyaya ya umeme imeanguka
+hazard-exposed-cable = Waya wa umeme uko wazi
+hazard-water-leak = Maji yanavuja barabarani
+hazard-where = Hatari iko wapi?
+hazard-confirm = Ripoti { $hazard ->
+    [power_line] nyaya ya umeme iliyoanguka
+    [exposed_cable] waya wa umeme ulio wazi
+   *[water_leak] maji yanayovuja
+  } katika { $area }?
+hazard-filed = Imeripotiwa: Kumb { $ref }. Kaa mbali; timu yetu inakuja.

@@ -4,10 +4,14 @@
 sms-ticket-filed = { $category ->
     [outage] Ripoti ya kukatika imepokelewa
     [new_connection] Ombi la muunganisho mpya limepokelewa
+    [hazard] Ripoti ya hatari imepokelewa
    *[other] Malalamiko yamepokelewa
-  }. Kumb { $ref }. { $due ->
-    [none] Tutakujulisha kwa SMS.
-   *[other] Tunalenga kuyatatua kabla ya { $due }; tutakujulisha kwa SMS.
+  }. Kumb { $ref }. { $category ->
+    [hazard] Kaa mbali nayo: timu yetu inakuja.
+   *[other] { $due ->
+        [none] Tutakujulisha kwa SMS.
+       *[other] Tunalenga kuyatatua kabla ya { $due }; tutakujulisha kwa SMS.
+      }
   }
 sms-outage-reported = Ripoti ya kukatika imepokelewa. Kumb { $ref }. { $restore ->
     [none] Timu zetu zinashughulikia; SMS itakujulisha huduma ikirudi.

@@ -22,6 +22,7 @@ main-callback = Ñu woo ma
 main-more-services = Yeneen sarwiis
 more-services-title = Yeneen sarwiis:
 main-meter-reading = Yonnee index kontoor bi
+main-hazard = Yegle ab musiba
 
 verify-account-prompt = Bindal sa nimero kont (nimero rekk):
 verify-meter-prompt = Bindal 4 nimero yu mujj yu sa kontoor:
@@ -81,6 +82,7 @@ ticket-item = { $ref } { $category ->
       [new_connection] Bransmaa bu bees
       [quality_of_service] Baaxaay liggeey
       [reconnection] Dellu kuraan
+      [hazard] Musiba
      *[other] Leneen
   }: { $late ->
     [yes] dafa yéex, ba { $sla }
@@ -101,6 +103,7 @@ ticket-details = Ref { $ref }
         [new_connection] Bransmaa bu bees
         [quality_of_service] Baaxaay liggeey
         [reconnection] Dellu kuraan
+        [hazard] Musiba
        *[other] Leneen
     }: { $status ->
         [in_progress] ñu ngi ci
@@ -155,6 +158,7 @@ complaint-confirm = Dëggal plent "{ $category ->
     [new_connection] Bransmaa bu bees
     [quality_of_service] Baaxaay liggeey
     [reconnection] Dellu kuraan
+    [hazard] Musiba
    *[other] Leneen
   }"?
 complaint-filed = Bind nañu sa plent. Ref: { $ref }. Tontu ba { $sla }.
@@ -229,3 +233,17 @@ connection-confirm = Laaj bransmaa { $service ->
   } bu bees ci { $area }?
 connection-filed = Bind nañu sa laaj bransmaa. Ref: { $ref }. Tontu ba { $sla }.
 connection-already = Am nga laaj bransmaa bu ñu jeexalagul ci lii. Ref: { $ref }. Bind nañu ni woowaat nga.
+
+# --- Yegle ab musiba ci mbedd mi (yeneen sarwiis 3) --------------------------------------------
+# Not written by a native Wolof speaker either: to be reviewed with the rest.
+hazard-kind-title = Yegle ab musiba. Lan la?
+hazard-power-line = Fil kuraan bu daanu
+hazard-exposed-cable = Fil kuraan bu ubbiku
+hazard-water-leak = Ndox muy tuuru ci mbedd mi
+hazard-where = Fan la musiba bi nekk?
+hazard-confirm = Yegle { $hazard ->
+    [power_line] fil kuraan bu daanu
+    [exposed_cable] fil kuraan bu ubbiku
+   *[water_leak] ndox muy tuuru
+  } ci { $area }?
+hazard-filed = Yegle nga ko: Ref { $ref }. Bul ko jege; sunu ekip a ngi dikk.

@@ -5,10 +5,14 @@
 sms-ticket-filed = { $category ->
     [outage] Bind nanu sa yegle dagg
     [new_connection] Bind nanu sa laaj bransmaa
+    [hazard] Bind nanu sa yegle musiba
    *[other] Bind nanu sa plent
-  }. Ref { $ref }. { $due ->
-    [none] Dinanu la yegge ci SMS.
-   *[other] Dinanu ko saafara ba { $due }; dinanu la yegge ci SMS.
+  }. Ref { $ref }. { $category ->
+    [hazard] Bul ko jege: sunu ekip a ngi dikk.
+   *[other] { $due ->
+        [none] Dinanu la yegge ci SMS.
+       *[other] Dinanu ko saafara ba { $due }; dinanu la yegge ci SMS.
+      }
   }
 sms-outage-reported = Bind nanu sa yegle dagg. Ref { $ref }. { $restore ->
     [none] Sunu ekip yi ngi ci; SMS dina la wax bu liggeey bi delsee.

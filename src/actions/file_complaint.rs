@@ -48,6 +48,7 @@ pub(super) async fn perform(
             created_at: now,
             sla_due_at: Some(now + Duration::hours(actions.config.sla_hours(category))),
             note: None,
+            place: None,
         })
         .await?;
     // A repeat (the account's pending ticket of this category) is told as already registered.

@@ -63,6 +63,7 @@ pub(super) async fn perform(
             created_at: now,
             sla_due_at: Some(now + Duration::hours(actions.config.sla_hours(CATEGORY))),
             note: Some(format!("voice recording: {url}")),
+            place: None,
         })
         .await?;
     Ok(ticket_vars(Done::new(Outcome::Filed), &ticket, now))

@@ -112,17 +112,6 @@ pub fn normalize_msisdn(raw: &str, country: Option<CallingCode>) -> Option<Strin
     valid.then(|| format!("+{international}"))
 }
 
-/// A phone number safe to log: country code and last two digits only.
-pub fn mask_msisdn(phone: &str) -> String {
-    let digits: Vec<char> = phone.chars().filter(char::is_ascii_digit).collect();
-    if digits.len() < 6 {
-        return "***".to_string();
-    }
-    let head: String = digits[..3].iter().collect();
-    let tail: String = digits[digits.len() - 2..].iter().collect();
-    format!("+{head}******{tail}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,12 +192,5 @@ mod tests {
         assert!(CallingCode::parse("0").is_err());
         assert!(CallingCode::parse("2333").is_err());
         assert_eq!(CallingCode::GHANA.to_string(), "+233");
-    }
-
-    #[test]
-    fn masking_hides_the_subscriber_number() {
-        let masked = mask_msisdn("+221786452821");
-        assert_eq!(masked, "+221******21");
-        assert!(!masked.contains("786452"));
     }
 }

@@ -10,9 +10,10 @@ use axum::response::Response;
 use axum::routing::post;
 
 use super::{ApiError, plain, wire};
-use crate::gateway::{self, WireRequest, mask_msisdn};
+use crate::gateway::{self, WireRequest};
 use crate::runner::App;
 use crate::sms::SmsGateway;
+use crate::text::privacy::mask_msisdn;
 
 /// The callbacks of every SMS gateway that takes them.
 pub(super) fn routes() -> Router<App> {

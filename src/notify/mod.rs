@@ -260,7 +260,7 @@ impl Notifier {
             report_url: self.report_url(gateway),
         };
         let outcome = self.post(gateway, &gateway.send_request(&outgoing)).await;
-        let phone = crate::gateway::mask_msisdn(&row.phone);
+        let phone = crate::text::privacy::mask_msisdn(&row.phone);
         match outcome {
             SendOutcome::Accepted { gateway_id } => {
                 tracing::info!(id = row.id, kind = %row.kind, %phone, segments = text.segments, "SMS sent");

@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use super::{App, HopKey};
 use crate::channel::Channel;
-use crate::gateway::mask_msisdn;
 use crate::metrics::HopOutcome;
 use crate::store::StoreError;
+use crate::text::privacy::mask_msisdn;
 
 #[derive(Debug, thiserror::Error)]
 pub(super) enum HopError {

@@ -34,11 +34,11 @@ use crate::channel::Channel;
 use crate::config::Config;
 use crate::domain::{Interaction, SessionEnd};
 use crate::engine::{ActionRequest, ActionResult, Engine, Reply, State, Step, messages};
-use crate::gateway::{mask_msisdn, redact_keypad_input};
 use crate::i18n::Catalog;
 use crate::security::{Guard, PhoneLimiter};
 use crate::store::batch::InteractionWriter;
 use crate::store::{CrmStore, SessionStore, StoreError, StoreResult};
+use crate::text::privacy::{mask_msisdn, redact_keypad_input};
 use crate::voice::policy::CallState;
 
 /// Longest a voice turn may take before the caller is told the service is unavailable: well

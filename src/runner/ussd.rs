@@ -13,10 +13,10 @@ use super::{App, HopKey, LastHop, Session, resume};
 use crate::actions::Caller;
 use crate::channel::{Channel, Event, Inbound};
 use crate::engine::{Engine, Reply, Step, Value, messages};
-use crate::gateway::mask_msisdn;
 use crate::metrics::HopOutcome;
 use crate::store::StoreError;
 use crate::text::gsm7::PageBudget;
+use crate::text::privacy::mask_msisdn;
 
 /// Longest single input a phone can send in one USSD hop.
 pub const MAX_INPUT_CHARS: usize = 182;

@@ -26,8 +26,9 @@ use tower::ServiceExt;
 
 use crate::config::Config;
 use crate::gateway::simulate::{Delivery, SimHop, SimRequest};
-use crate::gateway::{self, KEY_HEADER, mask_msisdn};
+use crate::gateway::{self, KEY_HEADER};
 use crate::text::gsm7::{self, Encoding, PageBudget};
+use crate::text::privacy::mask_msisdn;
 
 const PAGE: &str = include_str!("simulator.html");
 const SCRIPT: &str = include_str!("simulator.js");

@@ -31,7 +31,8 @@ use super::{
     SmsGateway,
 };
 use crate::gateway::form::Form;
-use crate::gateway::{GatewayError, WireRequest, check_session_id, e164, mask_msisdn};
+use crate::gateway::{GatewayError, WireRequest, check_session_id, e164};
+use crate::text::privacy::mask_msisdn;
 
 /// The same name as the USSD gateway's: one account, one callback key (`DALAL_AFRICASTALKING_KEY`)
 /// and one address allowlist for all of Africa's Talking's callbacks.

@@ -222,7 +222,9 @@ pub(crate) async fn create_ticket<S: FilingStore>(
         S::rollback(tx).await?;
         return Ok(first);
     }
-    let written = insert_ticket(&mut *tx, ticket, None).await?;
+    let place = ticket.place.as_ref();
+    let area_service = place.map(|p| (p.area_code.as_str(), p.service.as_str()));
+    let written = insert_ticket(&mut *tx, ticket, area_service).await?;
     settle(store, tx, written, &ticket.origin_key).await
 }
 
@@ -693,6 +695,8 @@ fn outage_ticket(filing: &NewOutageFiling) -> NewTicket {
         created_at: filing.created_at,
         sla_due_at: filing.sla_due_at,
         note: filing.note.clone(),
+        // The outage filing passes its area and service to `insert_ticket` itself.
+        place: None,
     }
 }
 

@@ -3,3 +3,4 @@
 pub mod format;
 pub mod gsm7;
 pub mod names;
+pub mod privacy;

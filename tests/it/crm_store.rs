@@ -129,6 +129,7 @@ fn new_ticket(origin_key: &str) -> NewTicket {
         created_at: at(2026, 11, 22, 10, 0),
         sla_due_at: Some(at(2026, 11, 25, 10, 0)),
         note: None,
+        place: None,
     }
 }
 

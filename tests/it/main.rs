@@ -23,6 +23,7 @@ mod engine;
 mod faults;
 mod gateways;
 mod generate;
+mod hazard;
 mod kannel;
 mod kannel_notify;
 mod menu_check;

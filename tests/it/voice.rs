@@ -1470,7 +1470,7 @@ async fn a_new_connection_by_voice_with_the_area_typed_on_the_keypad() {
         let mut c = call(&server, proto, phone);
         c.start().await;
         let more = c.press("8").await;
-        assert_eq!(more.offered_keys(), ["1", "2"], "{proto:?}");
+        assert_eq!(more.offered_keys(), ["1", "2", "3"], "{proto:?}");
         more.assert_says(&format!("{lang}/main-new-connection"));
         let service = c.press("2").await;
         service.assert_says(&format!("{lang}/connection-service-title"));
@@ -1522,6 +1522,81 @@ async fn a_new_connection_by_voice_with_the_area_typed_on_the_keypad() {
              AND service = 'water' AND area_code = 'SN-DKR-MED' AND account_no = '{account}'"
         );
         assert_eq!(server.count(&row).await, 1, "{proto:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_danger_reported_by_voice_is_an_urgent_ticket_of_its_own() {
+    let server = start().await;
+    let cases = [
+        (Proto::At, EN_POWER, "en", "1", "power_line", "electricity"),
+        (Proto::Twilio, FR_WATER, "fr", "3", "water_leak", "water"),
+        (
+            Proto::Vxml,
+            SW_WATER,
+            "sw",
+            "2",
+            "exposed_cable",
+            "electricity",
+        ),
+    ];
+    for (proto, phone, lang, key, kind, service) in cases {
+        let mut c = call(&server, proto, phone);
+        c.start().await;
+        c.press("8")
+            .await
+            .assert_says(&format!("{lang}/main-hazard"));
+        let kinds = c.press("3").await;
+        kinds.assert_says(&format!("{lang}/hazard-kind-title"));
+        kinds.assert_says(&format!("{lang}/hazard-water-leak"));
+        assert_eq!(kinds.offered_keys(), ["1", "2", "3"], "{proto:?}");
+        let where_ = c.press(key).await;
+        where_.assert_says(&format!("{lang}/hazard-where"));
+        // The account's area, typed again on the keypad: Médina (633462).
+        c.press("2")
+            .await
+            .assert_says(&format!("{lang}/connection-area-prompt"));
+        let confirm = c.press("633462").await;
+        confirm.assert_says(&format!("{lang}/hazard-confirm"));
+        let filed = c.press("1").await;
+        filed.assert_says(&format!("{lang}/hazard-filed"));
+        let digits: String = filed
+            .said
+            .iter()
+            .skip_while(|s| !s.starts_with(&format!("{lang}/hazard-filed")))
+            .skip(1)
+            .skip_while(|s| s.starts_with(&format!("{lang}/letter-")))
+            .map_while(|s| s.strip_prefix(&format!("{lang}/num-")))
+            .collect();
+        let reference = format!("RC{digits}");
+        let ticket = server
+            .crm
+            .ticket(&reference)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("{proto:?}: spoken {reference}: {:?}", filed.said));
+        assert_eq!(
+            (
+                ticket.category.as_str(),
+                ticket.channel.as_str(),
+                ticket.note.as_deref()
+            ),
+            ("hazard", "voice", Some(kind))
+        );
+        assert_eq!(
+            (ticket.sla_due_at.unwrap() - ticket.created_at).num_hours(),
+            4
+        );
+        let row = format!(
+            "SELECT COUNT(*) FROM tickets WHERE ticket_ref = '{reference}' \
+             AND area_code = 'SN-DKR-MED' AND service = '{service}'"
+        );
+        assert_eq!(server.count(&row).await, 1, "{proto:?}");
+        let sms = format!(
+            "SELECT COUNT(*) FROM sms_outbox WHERE kind = 'ticket_filed' \
+             AND ticket_ref = '{reference}' AND phone = '{phone}'"
+        );
+        assert_eq!(server.count(&sms).await, 1, "{proto:?}");
     }
 }
 
