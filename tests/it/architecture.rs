@@ -93,6 +93,88 @@ fn no_import_circle_between_top_level_modules() {
     assert!(cycles.is_empty(), "import circles:\n{}", cycles.join("\n"));
 }
 
+/// The layers of `src/`, lowest first, as ARCHITECTURE.md draws them: a module may import
+/// only modules of the layers below its own (not its own layer's, not above). A new top-level
+/// module must be placed here.
+const LAYERS: &[(&str, &[&str])] = &[
+    (
+        "vocabulary and pure helpers",
+        &[
+            "contracts",
+            "domain",
+            "reference",
+            "text",
+            "menu",
+            "metrics",
+        ],
+    ),
+    (
+        "typed values, channels, KPI figures",
+        &["value", "channel", "report"],
+    ),
+    ("translations and settings", &["i18n", "config"]),
+    (
+        "the stores, the engine, security",
+        &["store", "engine", "security"],
+    ),
+    (
+        "what the engine's effects call on",
+        &["actions", "voice", "import"],
+    ),
+    (
+        "wire formats (voice and USSD), checks",
+        &["gateway", "check"],
+    ),
+    ("wire formats built on them", &["sms", "push", "simulator"]),
+    ("following up by SMS", &["notify"]),
+    ("one hop", &["runner"]),
+    ("routes", &["http"]),
+    ("serving", &["server"]),
+    ("command-line tools", &["tools"]),
+];
+
+fn layer_of(module: &str) -> Option<usize> {
+    LAYERS
+        .iter()
+        .position(|(_, modules)| modules.contains(&module))
+}
+
+#[test]
+fn modules_import_only_from_the_layers_below_them() {
+    let graph = module_graph();
+    let mut wrong = Vec::new();
+    for (module, deps) in &graph {
+        let Some(layer) = layer_of(module) else {
+            wrong.push(format!("{module}: in no layer (add it to LAYERS)"));
+            continue;
+        };
+        for dep in deps {
+            match layer_of(dep) {
+                Some(below) if below < layer => {}
+                Some(other) => wrong.push(format!(
+                    "{module} ({}) imports {dep} ({})",
+                    LAYERS[layer].0, LAYERS[other].0
+                )),
+                None => wrong.push(format!("{module} imports {dep}, in no layer")),
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "layer order broken:\n{}",
+        wrong.join("\n")
+    );
+}
+
+#[test]
+fn the_layer_check_sees_an_upward_import() {
+    assert!(layer_of("store") < layer_of("runner"));
+    assert!(layer_of("gateway") > layer_of("voice"));
+    assert_eq!(layer_of("nonexistent"), None);
+    let graph = module_graph();
+    assert!(graph["runner"].contains("store"), "the graph reads imports");
+}
+
 #[test]
 fn the_server_path_never_imports_the_command_line_tools() {
     let graph = module_graph();
