@@ -8,6 +8,8 @@ use std::sync::Arc;
 
 use crate::config::Config;
 use crate::gateway::{GatewayError, WireRequest};
+// The outbox stores and matches on these: they are the store's words, told by each gateway.
+pub use crate::store::outbox::{Delivery, MessageRef};
 
 /// Every SMS gateway, one line each (`<module>::<Type>`): the line declares the module and
 /// registers the gateway everywhere: its callbacks (delivery reports, incoming messages,
@@ -98,37 +100,6 @@ pub enum SendOutcome {
     Refused(String),
     /// Failed for now (throttled, a server error): retried with backoff.
     Retry(String),
-}
-
-/// Which message a delivery report is about.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MessageRef {
-    /// The outbox id dalal gave the gateway (Kannel's `dlr-url`).
-    Outbox(i64),
-    /// The gateway's own id, from its answer to the send (Africa's Talking).
-    Gateway(String),
-}
-
-/// Where a message stands, as a delivery report says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Delivery {
-    /// On the handset.
-    Delivered,
-    /// It will not arrive.
-    Failed,
-    /// Taken by the network, not yet delivered (an intermediate report).
-    Pending,
-}
-
-impl Delivery {
-    /// The word the outbox stores and matches on.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Delivery::Delivered => "delivered",
-            Delivery::Failed => "failed",
-            Delivery::Pending => "pending",
-        }
-    }
 }
 
 /// A delivery report, decoded.

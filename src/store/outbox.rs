@@ -13,7 +13,38 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::StoreResult;
 use super::sql::{Arg, Db, Dialect, FromRow, Row, args, placeholders};
-use crate::sms::{Delivery, MessageRef};
+use crate::contracts::Channel;
+
+/// Which message a delivery report is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MessageRef {
+    /// The outbox id dalal gave the gateway (Kannel's `dlr-url`).
+    Outbox(i64),
+    /// The gateway's own id, from its answer to the send (Africa's Talking).
+    Gateway(String),
+}
+
+/// Where a message stands, as a delivery report says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// On the handset.
+    Delivered,
+    /// It will not arrive.
+    Failed,
+    /// Taken by the network, not yet delivered (an intermediate report).
+    Pending,
+}
+
+impl Delivery {
+    /// The word the outbox stores and matches on.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Delivery::Delivered => "delivered",
+            Delivery::Failed => "failed",
+            Delivery::Pending => "pending",
+        }
+    }
+}
 
 /// One message to send, as claimed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -767,7 +798,7 @@ pub(crate) async fn invite_in_call(
         id,
         account_no: account_no.map(str::to_string),
         interaction_id: None,
-        channel: "voice".into(),
+        channel: Channel::Voice.as_str().into(),
         language: Some(language.to_string()),
         help_sent: false,
         asked_at: now,

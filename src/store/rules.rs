@@ -17,6 +17,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 
 use super::sql::Db;
 use super::{StoreError, StoreResult, outages, tickets, usage};
+use crate::contracts::{OutageKind, OutageStatus, TicketStatus};
 use crate::domain::*;
 use crate::reference;
 
@@ -492,10 +493,10 @@ async fn open_suspected_outage<C: TicketRows + OutageRows>(
         outage_id: String::new(),
         area_code: area_code.to_string(),
         service: service.to_string(),
-        kind: "unplanned".to_string(),
+        kind: OutageKind::Unplanned.as_str().to_string(),
         starts_at: whole_seconds(filing.created_at),
         expected_end: None,
-        status: "suspected".to_string(),
+        status: OutageStatus::Suspected.as_str().to_string(),
         cause: Some(suspected_cause(reports)),
     };
     for attempt in 1.. {
@@ -521,7 +522,7 @@ async fn insert_ticket<C: TicketRows>(
         account_no: ticket.account_no.clone(),
         phone: ticket.phone.clone(),
         category: ticket.category.clone(),
-        status: "open".to_string(),
+        status: TicketStatus::Open.as_str().to_string(),
         channel: ticket.channel.clone(),
         created_at,
         sla_due_at: ticket.sla_due_at.map(whole_seconds),
@@ -707,6 +708,7 @@ fn outage_ticket(filing: &NewOutageFiling) -> NewTicket {
 // on PostgreSQL, so that instances sharing a database take turns.
 
 use super::outbox::{self, Invitation, ResolutionQuestion, SurveyScan};
+use crate::contracts::OutboxKind;
 
 const ESCALATION_LOCK: i64 = 7_400_313;
 const SURVEY_LOCK: i64 = 7_400_314;
@@ -785,7 +787,7 @@ pub(crate) async fn opt_out(
         return Ok(false);
     }
     let key = format!("opted-out:{phone}:{}", now.timestamp());
-    outbox::queue(db, &key, "opted_out", phone, None).await?;
+    outbox::queue(db, &key, OutboxKind::OptedOut.as_str(), phone, None).await?;
     Ok(true)
 }
 
@@ -801,7 +803,7 @@ pub(crate) async fn queue_survey_help(
     }
     let key = format!("survey-help:{}", invitation.id);
     let account_no = invitation.account_no.as_deref();
-    outbox::queue(db, &key, "survey_help", phone, account_no).await?;
+    outbox::queue(db, &key, OutboxKind::SurveyHelp.as_str(), phone, account_no).await?;
     Ok(true)
 }
 

@@ -9,10 +9,10 @@ use chrono::{DateTime, Duration, Utc};
 use sqlx::PgConnection;
 
 use super::PgCrm;
-use crate::sms::{Delivery, MessageRef};
 use crate::store::outbox::{
     self, Audience, Invitation, OutboxRow, OutboxStore, Rendered, ResolutionQuestion,
 };
+use crate::store::outbox::{Delivery, MessageRef};
 use crate::store::{StoreResult, rules};
 
 /// `$body`, statements over the connection `$db`, in one transaction.

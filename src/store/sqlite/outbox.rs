@@ -8,10 +8,10 @@ use chrono::{DateTime, Duration, Utc};
 use super::SqliteCrm;
 use super::db::Lite;
 use super::writer::complete;
-use crate::sms::{Delivery, MessageRef};
 use crate::store::outbox::{
     self, Audience, Invitation, OutboxRow, OutboxStore, Rendered, ResolutionQuestion,
 };
+use crate::store::outbox::{Delivery, MessageRef};
 use crate::store::{StoreResult, rules};
 
 #[async_trait]
