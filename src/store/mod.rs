@@ -3,6 +3,7 @@
 pub mod batch;
 mod common;
 mod customers;
+mod import;
 pub mod inspect;
 pub mod memory_sessions;
 pub mod outbox;
