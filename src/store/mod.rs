@@ -3,6 +3,7 @@
 pub mod batch;
 mod common;
 mod customers;
+mod import;
 pub mod inspect;
 mod interactions;
 pub mod memory_sessions;

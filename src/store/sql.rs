@@ -222,24 +222,28 @@ pub(crate) fn placeholders(first: usize, count: usize) -> String {
 /// True when the statement's `$N` placeholders are first used in increasing order, as SQLite
 /// numbers them (a named `$N` gets the next free number at its first use).
 pub(crate) fn placeholders_in_order(sql: &str) -> bool {
+    // Byte by byte, without allocating: debug builds check every statement an import runs,
+    // thousands of placeholders each.
     let mut highest = 0;
-    let bytes = sql.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'$' {
-            let digits: String = sql[i + 1..]
-                .chars()
-                .take_while(char::is_ascii_digit)
-                .collect();
-            if let Ok(n) = digits.parse::<usize>() {
-                if n > highest + 1 {
-                    return false;
-                }
-                highest = highest.max(n);
-                i += digits.len();
-            }
+    let mut bytes = sql.bytes().peekable();
+    while let Some(b) = bytes.next() {
+        if b != b'$' {
+            continue;
         }
-        i += 1;
+        let mut n: Option<usize> = None;
+        while let Some(d) = bytes.next_if(u8::is_ascii_digit) {
+            n = Some(
+                n.unwrap_or(0)
+                    .saturating_mul(10)
+                    .saturating_add(usize::from(d - b'0')),
+            );
+        }
+        if let Some(n) = n {
+            if n > highest + 1 {
+                return false;
+            }
+            highest = highest.max(n);
+        }
     }
     true
 }

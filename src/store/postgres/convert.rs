@@ -9,10 +9,6 @@ pub(super) fn ts(t: &DateTime<Utc>) -> DateTime<Utc> {
     t.trunc_subsecs(0)
 }
 
-pub(super) fn opt_ts(t: &Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
-    t.as_ref().map(ts)
-}
-
 /// Free text from a gateway, stored with any NUL replaced (PostgreSQL rejects it).
 pub(super) fn storable(s: &str) -> Cow<'_, str> {
     if s.contains('\0') {
@@ -32,7 +28,6 @@ mod tests {
             .unwrap()
             .with_timezone(&Utc);
         assert_eq!(ts(&t).to_rfc3339(), "2026-11-20T06:00:00+00:00");
-        assert_eq!(opt_ts(&None), None);
     }
 
     #[test]

@@ -4,9 +4,10 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::postgres::{PgArguments, PgConnection, PgPool, PgRow};
 use sqlx::query::Query;
-use sqlx::{AssertSqlSafe, Executor, Postgres, Row as _, TypeInfo, ValueRef};
+use sqlx::{AssertSqlSafe, Executor, Postgres, Row as _, Transaction, TypeInfo, ValueRef};
 
 use super::convert::{storable, ts};
+use crate::store::import::ImportTx;
 use crate::store::sql::{Arg, Db, Dialect, FromRow, Row};
 use crate::store::{StoreError, StoreResult};
 
@@ -145,4 +146,31 @@ impl Row for Pg<'_> {
     fn opt_date(&self, i: usize) -> StoreResult<Option<NaiveDate>> {
         self.get(i)
     }
+}
+
+/// The transaction an import is writing, on a pooled connection.
+pub(super) struct PgImport<'p> {
+    pub(super) pool: &'p PgPool,
+    pub(super) tx: Option<Transaction<'static, Postgres>>,
+}
+
+impl ImportTx for PgImport<'_> {
+    type Db = PgConnection;
+
+    async fn conn(&mut self) -> StoreResult<&mut PgConnection> {
+        if self.tx.is_none() {
+            self.tx = Some(self.pool.begin().await?);
+        }
+        Ok(&mut **self.tx.as_mut().expect("begun above"))
+    }
+
+    async fn commit(&mut self) -> StoreResult<()> {
+        if let Some(tx) = self.tx.take() {
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+
+    /// A transaction still open rolls back as it drops.
+    async fn close(self) {}
 }

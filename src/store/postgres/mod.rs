@@ -10,7 +10,6 @@
 mod convert;
 mod db;
 mod filing;
-mod import;
 mod interaction_batch;
 mod outbox;
 
@@ -22,7 +21,9 @@ use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::{AssertSqlSafe, Postgres, Transaction};
 
+use self::db::PgImport;
 use super::common::COUNTABLE;
+use super::import;
 use super::inspect::CrmInspect;
 use super::report::ReportStore;
 use super::rules::{self, FilingStore};
@@ -75,16 +76,8 @@ impl PgCrm {
 
     /// Number of rows in one of the store's tables (a fixed allow-list; for tests and stats).
     pub async fn count(&self, table: &str) -> StoreResult<i64> {
-        if !COUNTABLE.contains(&table) {
-            return Err(StoreError::Database(sqlx::Error::InvalidArgument(format!(
-                "cannot count unknown table `{table}`"
-            ))));
-        }
-        // The name comes from the fixed list, never from the caller's text.
-        let sql = format!("SELECT COUNT(*) FROM {table}");
-        Ok(sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql))
-            .fetch_one(&self.pool)
-            .await?)
+        let countable = |table: &str| COUNTABLE.contains(&table);
+        import::count(&mut &self.pool, table, countable).await
     }
 }
 
@@ -142,7 +135,11 @@ impl CrmStore for PgCrm {
         data: &Dataset,
         progress: ProgressFn<'_>,
     ) -> StoreResult<ImportSummary> {
-        import::import(&self.pool, data, progress).await
+        let tx = PgImport {
+            pool: &self.pool,
+            tx: None,
+        };
+        import::import(tx, data, progress).await
     }
 
     async fn accounts_for_phone(&self, phone: &str) -> StoreResult<Vec<Account>> {

@@ -9,10 +9,6 @@ pub(super) fn ts(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-pub(super) fn opt_ts(t: &Option<DateTime<Utc>>) -> Option<String> {
-    t.as_ref().map(ts)
-}
-
 pub(super) fn date(d: &NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }

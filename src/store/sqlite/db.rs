@@ -1,11 +1,17 @@
 //! [`Db`] on rusqlite: how the statements of `store/` run on the embedded database. Every
 //! statement is prepared once per connection (cached by its text) and runs in place, on the
-//! calling thread: the futures complete without waiting (see `writer::complete`).
+//! calling thread: the futures complete without waiting (see `writer::complete`). Imports run
+//! the same statements on sqlx's driver (`impl Db for SqliteConnection`), on the pool.
 
 use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 use rusqlite::{CachedStatement, Connection, ToSql, params_from_iter};
+use sqlx::pool::PoolConnection;
+use sqlx::query::Query;
+use sqlx::sqlite::{SqliteArguments, SqliteConnection, SqlitePool, SqliteRow};
+use sqlx::{AssertSqlSafe, Row as _, Sqlite};
 
 use super::convert::{date, parse_date, parse_ts, ts};
+use crate::store::import::ImportTx;
 use crate::store::sql::{Arg, Db, Dialect, FromRow, Row, placeholders_in_order};
 use crate::store::{StoreError, StoreResult};
 
@@ -116,5 +122,158 @@ impl Row for LiteRow<'_, '_> {
             .filter(|s| !s.is_empty())
             .map(parse_date)
             .transpose()
+    }
+}
+
+/// [`Db`] on sqlx's SQLite driver, for what runs once on the pool (imports): the same text
+/// and values as [`Lite`].
+fn bind<'q>(sql: &str, args: &[Arg<'_>]) -> Query<'q, Sqlite, SqliteArguments> {
+    let mut query = sqlx::query(AssertSqlSafe(sql));
+    for arg in args {
+        query = match *arg {
+            Arg::Text(s) => query.bind(s.map(str::to_owned)),
+            Arg::Int(n) => query.bind(n),
+            Arg::Real(x) => query.bind(x),
+            Arg::Bool(b) => query.bind(b),
+            Arg::Time(t) => query.bind(t.as_ref().map(ts)),
+            Arg::Date(d) => query.bind(d.as_ref().map(date)),
+        };
+    }
+    query
+}
+
+impl Db for SqliteConnection {
+    const DIALECT: Dialect = Dialect::Sqlite;
+
+    async fn execute(&mut self, sql: &str, args: &[Arg<'_>]) -> StoreResult<u64> {
+        debug_assert!(placeholders_in_order(sql), "{sql}");
+        Ok(bind(sql, args).execute(self).await?.rows_affected())
+    }
+
+    async fn fetch_all<T: FromRow>(&mut self, sql: &str, args: &[Arg<'_>]) -> StoreResult<Vec<T>> {
+        debug_assert!(placeholders_in_order(sql), "{sql}");
+        let rows = bind(sql, args).fetch_all(self).await?;
+        rows.iter().map(|row| T::from_row(&Sqlx(row))).collect()
+    }
+
+    async fn fetch_optional<T: FromRow>(
+        &mut self,
+        sql: &str,
+        args: &[Arg<'_>],
+    ) -> StoreResult<Option<T>> {
+        debug_assert!(placeholders_in_order(sql), "{sql}");
+        let row = bind(sql, args).fetch_optional(self).await?;
+        row.as_ref().map(|row| T::from_row(&Sqlx(row))).transpose()
+    }
+}
+
+struct Sqlx<'r>(&'r SqliteRow);
+
+impl Sqlx<'_> {
+    fn get<'r, T: sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite>>(
+        &'r self,
+        i: usize,
+    ) -> StoreResult<T> {
+        Ok(self.0.try_get(i)?)
+    }
+}
+
+impl Row for Sqlx<'_> {
+    fn text(&self, i: usize) -> StoreResult<String> {
+        self.get(i)
+    }
+    fn opt_text(&self, i: usize) -> StoreResult<Option<String>> {
+        self.get(i)
+    }
+    fn int(&self, i: usize) -> StoreResult<i64> {
+        self.get(i)
+    }
+    fn opt_int(&self, i: usize) -> StoreResult<Option<i64>> {
+        self.get(i)
+    }
+    fn boolean(&self, i: usize) -> StoreResult<bool> {
+        self.get(i)
+    }
+    fn time(&self, i: usize) -> StoreResult<chrono::DateTime<chrono::Utc>> {
+        parse_ts(self.get(i)?)
+    }
+    fn opt_time(&self, i: usize) -> StoreResult<Option<chrono::DateTime<chrono::Utc>>> {
+        let text: Option<&str> = self.get(i)?;
+        text.filter(|s| !s.is_empty()).map(parse_ts).transpose()
+    }
+    fn date(&self, i: usize) -> StoreResult<chrono::NaiveDate> {
+        parse_date(self.get(i)?)
+    }
+    fn opt_date(&self, i: usize) -> StoreResult<Option<chrono::NaiveDate>> {
+        let text: Option<&str> = self.get(i)?;
+        text.filter(|s| !s.is_empty()).map(parse_date).transpose()
+    }
+}
+
+/// Page cache of the connection an import writes through (KiB, as a negative `cache_size`):
+/// the customers' phone and meter indexes take random inserts, which crawl once the indexes
+/// outgrow SQLite's default 2 MiB cache. Set back to [`DEFAULT_CACHE_KIB`] before the
+/// connection returns to the pool, so the server's connections stay small.
+const IMPORT_CACHE_KIB: i64 = 256 * 1024;
+const DEFAULT_CACHE_KIB: i64 = 2_000;
+
+/// One connection of the pool, writing an import. Transactions are begun and committed by
+/// statement (`BEGIN IMMEDIATE`, `COMMIT`) because several follow each other on this one
+/// connection.
+pub(super) struct SqliteImport {
+    conn: PoolConnection<Sqlite>,
+    open: bool,
+}
+
+impl SqliteImport {
+    pub(super) async fn start(pool: &SqlitePool) -> StoreResult<SqliteImport> {
+        let mut conn = pool.acquire().await?;
+        let cache = format!("PRAGMA cache_size = -{IMPORT_CACHE_KIB}");
+        sqlx::query(AssertSqlSafe(cache))
+            .execute(&mut *conn)
+            .await?;
+        Ok(SqliteImport { conn, open: false })
+    }
+}
+
+impl ImportTx for SqliteImport {
+    type Db = SqliteConnection;
+
+    async fn conn(&mut self) -> StoreResult<&mut SqliteConnection> {
+        if !self.open {
+            sqlx::query("BEGIN IMMEDIATE")
+                .execute(&mut *self.conn)
+                .await?;
+            self.open = true;
+        }
+        Ok(&mut *self.conn)
+    }
+
+    async fn commit(&mut self) -> StoreResult<()> {
+        if self.open {
+            sqlx::query("COMMIT").execute(&mut *self.conn).await?;
+            self.open = false;
+        }
+        Ok(())
+    }
+
+    /// Gives the connection its default cache back; a connection that cannot be put back in
+    /// order is closed instead of pooled.
+    async fn close(mut self) {
+        let mut clean = true;
+        if self.open {
+            clean = sqlx::query("ROLLBACK")
+                .execute(&mut *self.conn)
+                .await
+                .is_ok();
+        }
+        let reset = format!("PRAGMA cache_size = -{DEFAULT_CACHE_KIB}");
+        clean &= sqlx::query(AssertSqlSafe(reset))
+            .execute(&mut *self.conn)
+            .await
+            .is_ok();
+        if !clean {
+            self.conn.close_on_drop();
+        }
     }
 }

@@ -7,13 +7,12 @@
 //! thread that commits them in groups (`writer.rs`). sqlx's SQLite driver moves every statement
 //! and row through a channel to a thread per connection; on the request path those thread
 //! switches cost the server a quarter of its CPU, SQLite itself 1.5%. sqlx stays for what runs
-//! once: the migrations, imports (`import.rs`), `count`, and [`SqliteCrm::pool`] for tests'
-//! ad-hoc SQL. Both drivers link the same SQLite library and open the same file.
+//! once: the migrations, imports (`store/import.rs` through `db.rs`'s `SqliteImport`), and
+//! [`SqliteCrm::pool`] for tests' ad-hoc SQL. Both drivers link the same SQLite library and open the same file.
 
 mod connection;
 mod convert;
 mod db;
-mod import;
 mod outbox;
 mod writer;
 
@@ -23,19 +22,18 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::AssertSqlSafe;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
 use self::connection::{BUSY_TIMEOUT, CACHE_KIB, Readers, TempDatabase};
-use self::db::Lite;
+use self::db::{Lite, SqliteImport};
 use self::writer::{Filer, Writer, complete};
 use super::common::COUNTABLE;
 use super::inspect::CrmInspect;
 use super::report::ReportStore;
 use super::{CrmStore, ImportSummary, ProgressFn, StoreError, StoreResult};
-use super::{customers, interactions, outages, report, rules, tickets, usage};
+use super::{customers, import, interactions, outages, report, rules, tickets, usage};
 use crate::domain::*;
 use crate::report::ReportData;
 
@@ -120,16 +118,7 @@ impl SqliteCrm {
 
     /// Number of rows in one of the store's tables (a fixed allow-list; for tests and stats).
     pub async fn count(&self, table: &str) -> StoreResult<i64> {
-        if !countable(table) {
-            return Err(StoreError::Database(sqlx::Error::InvalidArgument(format!(
-                "cannot count unknown table `{table}`"
-            ))));
-        }
-        // The name comes from the fixed list above, never from the caller's text.
-        let sql = format!("SELECT COUNT(*) FROM {table}");
-        Ok(sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql))
-            .fetch_one(&self.pool)
-            .await?)
+        self.read(async |db| import::count(db, table, countable).await)
     }
 }
 
@@ -150,7 +139,7 @@ impl CrmStore for SqliteCrm {
         data: &Dataset,
         progress: ProgressFn<'_>,
     ) -> StoreResult<ImportSummary> {
-        import::import(&self.pool, data, progress).await
+        import::import(SqliteImport::start(&self.pool).await?, data, progress).await
     }
 
     async fn accounts_for_phone(&self, phone: &str) -> StoreResult<Vec<Account>> {
