@@ -71,6 +71,12 @@ fn single(mut rows: Vec<Account>) -> Option<Account> {
     if rows.len() == 1 { rows.pop() } else { None }
 }
 
+/// Reachability check for `/readyz`: one round trip.
+pub(crate) async fn ping(db: &mut impl Db) -> StoreResult<()> {
+    let _: i64 = db.fetch_one("SELECT 1", args![]).await?;
+    Ok(())
+}
+
 pub(crate) async fn is_empty(db: &mut impl Db) -> StoreResult<bool> {
     let any: bool = db
         .fetch_one("SELECT EXISTS (SELECT 1 FROM customers)", args![])

@@ -211,7 +211,7 @@ fn synth_makes_8khz_mono_prompts_as_long_as_their_text() {
         "synth needs espeak-ng and sox (tests/services.sh start installs them): {out}{err}"
     );
     assert!(
-        out.contains("en: 288 synthetic placeholder prompt(s) written"),
+        out.contains("en: 304 synthetic placeholder prompt(s) written"),
         "{out}"
     );
     assert!(out.contains("MP3 copies written"), "{out}");
@@ -247,7 +247,7 @@ fn synth_makes_8khz_mono_prompts_as_long_as_their_text() {
     let (ok, report, _) = dalal_env(&["prompts"], &env);
     assert!(ok);
     assert!(
-        report.contains("en: 100% covered (288 of 288 prompts recorded, 288 of them synthetic"),
+        report.contains("en: 100% covered (304 of 304 prompts recorded, 304 of them synthetic"),
         "{report}"
     );
     assert!(report.contains("fr: 0% covered"), "{report}");

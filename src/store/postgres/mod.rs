@@ -122,8 +122,7 @@ impl FilingStore for PgCrm {
 #[async_trait]
 impl CrmStore for PgCrm {
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
+        customers::ping(&mut &self.pool).await
     }
 
     async fn is_empty(&self) -> StoreResult<bool> {

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError, TryLockError};
 use std::time::Duration;
 
-use rusqlite::{Connection, Params, Row};
+use rusqlite::{Connection, Params};
 
 use crate::store::StoreResult;
 
@@ -99,23 +99,13 @@ pub(super) fn exec(conn: &Connection, sql: &str, params: impl Params) -> StoreRe
     Ok(conn.prepare_cached(sql)?.execute(params)?)
 }
 
-/// The one row of a query that always returns one (`COUNT`, `EXISTS`, `RETURNING` of an upsert).
-pub(super) fn one<T>(
-    conn: &Connection,
-    sql: &str,
-    params: impl Params,
-    map: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
-) -> StoreResult<T> {
-    Ok(conn.prepare_cached(sql)?.query_row(params, map)?)
-}
-
 /// Every row of a query.
 #[cfg(test)]
 pub(super) fn all<T>(
     conn: &Connection,
     sql: &str,
     params: impl Params,
-    map: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+    map: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
 ) -> StoreResult<Vec<T>> {
     let mut statement = conn.prepare_cached(sql)?;
     let rows = statement.query_map(params, map)?;

@@ -125,9 +125,7 @@ impl SqliteCrm {
 #[async_trait]
 impl CrmStore for SqliteCrm {
     async fn ping(&self) -> StoreResult<()> {
-        self.readers
-            .read(|c| connection::one(c, "SELECT 1", [], |r| r.get::<_, i64>(0)))?;
-        Ok(())
+        self.read(async |db| customers::ping(db).await)
     }
 
     async fn is_empty(&self) -> StoreResult<bool> {
