@@ -4,7 +4,10 @@
 //!   `Outcome` enum (`actions::outcomes::<name>`): `perform` can only give an outcome the spec
 //!   lists, and the SPEC stays the one source;
 //! - the shipped menus and translations for `src/server.rs`: every file under `menus/` and
-//!   `locales/`, built into the binary for a `dalal` started away from them.
+//!   `locales/`, built into the binary for a `dalal` started away from them;
+//! - the migrations of each database for `src/store/migrations.rs`: every file of
+//!   `migrations/<database>/`, built into the binary (sqlx's `migrate!` macro would do the same
+//!   at the price of compiling sqlx and SQLite's C code a second time, for the macro).
 
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
@@ -14,6 +17,34 @@ const SPEC_LINE: &str = "pub const SPEC: ActionSpec";
 fn main() {
     list_actions();
     list_shipped_files();
+    list_migrations();
+}
+
+/// `SQLITE` and `POSTGRES`: each database's migrations as (file name, SQL), sorted by name
+/// (the version number leads it).
+fn list_migrations() {
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let mut list = String::new();
+    for (constant, folder) in [("SQLITE", "sqlite"), ("POSTGRES", "postgres")] {
+        let dir = Path::new(&manifest).join("migrations").join(folder);
+        println!("cargo:rerun-if-changed={}", dir.display());
+        let mut files = Vec::new();
+        files_under(&dir, &mut files);
+        files.sort();
+        writeln!(list, "pub const {constant}: &[(&str, &str)] = &[").unwrap();
+        for path in &files {
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .expect("UTF-8 file name");
+            let path = path.display().to_string();
+            writeln!(list, "    ({name:?}, include_str!({path:?})),").unwrap();
+        }
+        list.push_str("];\n");
+    }
+    let out =
+        Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("migrations.rs");
+    std::fs::write(out, list).expect("OUT_DIR is writable");
 }
 
 fn list_actions() {

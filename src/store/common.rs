@@ -1,7 +1,4 @@
-//! What the SQL CRM stores share: column lists, keypad-lookup rules and the rows whose columns
-//! have the same types in every database.
-
-use crate::domain::{Account, Area};
+//! What the SQL CRM stores share: column lists and keypad-lookup rules.
 
 /// A typed number must have at least this many digits to be matched by its digits alone.
 pub(crate) const MIN_LOOKUP_DIGITS: usize = 4;
@@ -115,64 +112,6 @@ pub(crate) fn connection_lock_key(area_code: &str, service: &str) -> i64 {
     bytes.push(0xFF);
     bytes.extend_from_slice(service.as_bytes());
     fnv1a_64(&bytes) as i64
-}
-
-/// An area as both databases store it (fields in the order of `area_cols!`).
-#[derive(sqlx::FromRow)]
-pub(crate) struct AreaRow {
-    pub(crate) area_code: String,
-    pub(crate) name: String,
-    pub(crate) region: String,
-    pub(crate) country: String,
-    pub(crate) currency: String,
-    pub(crate) languages: String,
-    pub(crate) timezone: Option<String>,
-}
-
-impl From<AreaRow> for Area {
-    fn from(r: AreaRow) -> Self {
-        Area {
-            area_code: r.area_code,
-            name: r.name,
-            region: r.region,
-            country: r.country,
-            currency: r.currency,
-            languages: r.languages.split_whitespace().map(str::to_string).collect(),
-            timezone: r.timezone,
-        }
-    }
-}
-
-/// An account as both databases store it (fields in the order of `account_cols!`).
-#[derive(sqlx::FromRow)]
-pub(crate) struct AccountRow {
-    pub(crate) account_no: String,
-    pub(crate) full_name: String,
-    pub(crate) phone: Option<String>,
-    pub(crate) alt_phone: Option<String>,
-    pub(crate) language: Option<String>,
-    pub(crate) service: String,
-    pub(crate) meter_no: String,
-    pub(crate) area_code: String,
-    pub(crate) tariff: String,
-    pub(crate) status: String,
-}
-
-impl From<AccountRow> for Account {
-    fn from(r: AccountRow) -> Self {
-        Account {
-            account_no: r.account_no,
-            full_name: r.full_name,
-            phone: r.phone,
-            alt_phone: r.alt_phone,
-            language: r.language,
-            service: r.service,
-            meter_no: r.meter_no,
-            area_code: r.area_code,
-            tariff: r.tariff,
-            status: r.status,
-        }
-    }
 }
 
 #[cfg(test)]

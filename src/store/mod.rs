@@ -7,6 +7,7 @@ mod import;
 pub mod inspect;
 mod interactions;
 pub mod memory_sessions;
+mod migrations;
 mod outages;
 pub mod outbox;
 pub mod postgres;

@@ -32,8 +32,6 @@ use super::{customers, interactions, outages, report, tickets, usage};
 use crate::domain::*;
 use crate::report::ReportData;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
-
 /// How long a query waits for a pooled connection: a database that is down fails fast.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -66,7 +64,7 @@ impl PgCrm {
             .test_before_acquire(false)
             .connect_with(options)
             .await?;
-        MIGRATOR.run(&pool).await?;
+        super::migrations::postgres().run(&pool).await?;
         Ok(PgCrm { pool })
     }
 

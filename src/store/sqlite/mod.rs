@@ -37,8 +37,6 @@ use super::{customers, import, interactions, outages, report, rules, tickets, us
 use crate::domain::*;
 use crate::report::ReportData;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
-
 /// Tables [`SqliteCrm::count`] may count: the shared ones, and the counters table.
 fn countable(table: &str) -> bool {
     COUNTABLE.contains(&table) || table == "counters"
@@ -93,7 +91,7 @@ impl SqliteCrm {
             .idle_timeout(Duration::from_secs(60))
             .connect_with(options)
             .await?;
-        MIGRATOR.run(&pool).await?;
+        super::migrations::sqlite().run(&pool).await?;
         Self::serve(&path, pool, temp)
     }
 
