@@ -6,6 +6,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The Debian packages the tests need install in the background while the code compiles.
+mkdir -p target
+bash tests/services.sh install >target/services-install.log 2>&1 &
+installing=$!
+
 cargo fmt --all -- --check
 # Action, gateway and SMS gateway files are modules a list declares (build.rs, gateways!,
 # sms_gateways!): cargo fmt does not reach them.
@@ -18,6 +23,7 @@ export RUSTC_WORKSPACE_WRAPPER
 export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
 cargo test --locked --no-run
 
+wait "$installing" || { cat target/services-install.log; exit 1; }
 bash tests/services.sh start
 trap 'bash tests/services.sh stop' EXIT
 # shellcheck disable=SC1091

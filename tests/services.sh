@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Throwaway PostgreSQL, Redis and Kannel servers for the test suite, on loopback only.
 #
+#   bash tests/services.sh install      installs what is missing (Debian packages), only
 #   bash tests/services.sh start        installs what is missing (PostgreSQL, Redis, Kannel with
 #                                       its fakesmsc, and the voice tests' xmllint, espeak-ng, sox),
 #                                       starts them, writes the env file
@@ -93,68 +94,45 @@ apt_install_without_starting() {
     [[ $rc -eq 0 ]] || die "apt-get install $* failed (exit $rc)"
 }
 
-install_missing() {
-    local need=0
-    [[ -n "$(pg_bindir)" ]] || need=1
-    command -v redis-server >/dev/null || need=1
-    command -v redis-cli >/dev/null || need=1
-    [[ $need -eq 1 ]] || return 0
-
-    log "installing postgresql and redis-server with apt-get"
-    apt_install_without_starting postgresql redis-server
-    [[ -n "$(pg_bindir)" ]] || die "postgresql installed, but no initdb under /usr/lib/postgresql/*/bin"
-    command -v redis-server >/dev/null || die "redis-server still missing after apt-get"
-    command -v redis-cli >/dev/null || die "redis-cli still missing after apt-get"
-}
-
-# The voice tests' tools: xmllint (VoiceXML schema validation), espeak-ng and sox with MP3
-# support (`dalal prompts synth`). A test whose tool is missing fails; it never skips.
-install_voice_tools() {
-    local missing=()
-    command -v xmllint >/dev/null || missing+=(libxml2-utils)
-    command -v espeak-ng >/dev/null || missing+=(espeak-ng)
-    command -v sox >/dev/null || missing+=(sox)
-    if [[ "$(sox -h 2>/dev/null || true)" != *" mp3 "* ]]; then
-        missing+=(libsox-fmt-mp3)
-    fi
-    [[ ${#missing[@]} -gt 0 ]] || return 0
-    log "installing ${missing[*]} with apt-get"
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q || die "apt-get update failed"
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-        "${missing[@]}" || die "apt-get install ${missing[*]} failed"
-    command -v xmllint >/dev/null || die "xmllint still missing after apt-get"
-    command -v espeak-ng >/dev/null || die "espeak-ng still missing after apt-get"
-    [[ "$(sox -h 2>/dev/null || true)" == *" mp3 "* ]] || die "sox cannot write MP3 after apt-get"
-}
-
-# The browser tests' tools: Debian's chromium (headless: screenshots, console errors, a fake
-# microphone) and chromium-driver (WebDriver on loopback). Written to the env file as
-# DALAL_TEST_CHROMIUM and DALAL_TEST_CHROMEDRIVER; a browser test fails without them.
-install_browser() {
-    local missing=()
-    command -v chromium >/dev/null || missing+=(chromium)
-    command -v chromedriver >/dev/null || missing+=(chromium-driver)
-    [[ ${#missing[@]} -gt 0 ]] || return 0
-    log "installing ${missing[*]} with apt-get"
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q || die "apt-get update failed"
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-        "${missing[@]}" || die "apt-get install ${missing[*]} failed"
-    command -v chromium >/dev/null || die "chromium still missing after apt-get"
-    command -v chromedriver >/dev/null || die "chromedriver still missing after apt-get"
-}
-
-# Kannel 1.4.5 (bearerbox, smsbox) and, from kannel-extras, fakesmsc: a fake SMS centre that
-# prints every message it is sent and sends the messages given on its command line.
+# Everything the tests need from Debian, gathered and installed with one `apt-get update` and
+# one `apt-get install` (each round of apt costs more than its packages here):
+# - PostgreSQL and Redis servers;
+# - the voice tests' tools: xmllint (VoiceXML schema validation), espeak-ng and sox with MP3
+#   support (`dalal prompts synth`);
+# - the browser tests' Debian chromium (headless: screenshots, console errors, a fake
+#   microphone) and chromium-driver (WebDriver on loopback), written to the env file as
+#   DALAL_TEST_CHROMIUM and DALAL_TEST_CHROMEDRIVER;
+# - Kannel 1.4.5 (bearerbox, smsbox) and, from kannel-extras, fakesmsc: a fake SMS centre that
+#   prints every message it is sent and sends the messages given on its command line.
+# A test whose tool is missing fails; it never skips.
 KANNEL_BEARERBOX=/usr/sbin/bearerbox
 KANNEL_SMSBOX=/usr/sbin/smsbox
 FAKESMSC=/usr/lib/kannel/test/fakesmsc
 
-install_kannel() {
-    [[ -x $KANNEL_BEARERBOX && -x $KANNEL_SMSBOX && -x $FAKESMSC ]] && return 0
-    log "installing kannel and kannel-extras with apt-get"
-    apt_install_without_starting kannel kannel-extras
-    [[ -x $KANNEL_BEARERBOX && -x $KANNEL_SMSBOX ]] || die "bearerbox or smsbox still missing after apt-get"
-    [[ -x $FAKESMSC ]] || die "$FAKESMSC still missing after apt-get (package kannel-extras)"
+missing_packages() {
+    local missing=()
+    [[ -n "$(pg_bindir)" ]] || missing+=(postgresql)
+    command -v redis-server >/dev/null && command -v redis-cli >/dev/null || missing+=(redis-server)
+    command -v xmllint >/dev/null || missing+=(libxml2-utils)
+    command -v espeak-ng >/dev/null || missing+=(espeak-ng)
+    command -v sox >/dev/null || missing+=(sox)
+    [[ "$(sox -h 2>/dev/null || true)" == *" mp3 "* ]] || missing+=(libsox-fmt-mp3)
+    command -v chromium >/dev/null || missing+=(chromium)
+    command -v chromedriver >/dev/null || missing+=(chromium-driver)
+    [[ -x $KANNEL_BEARERBOX && -x $KANNEL_SMSBOX ]] || missing+=(kannel)
+    [[ -x $FAKESMSC ]] || missing+=(kannel-extras)
+    echo "${missing[@]}"
+}
+
+install_all() {
+    local missing
+    read -r -a missing <<<"$(missing_packages)"
+    if [[ ${#missing[@]} -gt 0 ]]; then
+        log "installing ${missing[*]} with apt-get"
+        apt_install_without_starting "${missing[@]}"
+    fi
+    read -r -a missing <<<"$(missing_packages)"
+    [[ ${#missing[@]} -eq 0 ]] || die "still missing after apt-get: ${missing[*]}"
 }
 
 # Runs a PostgreSQL command as the unprivileged `postgres` user when we are root
@@ -524,10 +502,7 @@ do_stop() {
 }
 
 do_start() {
-    install_missing
-    install_voice_tools
-    install_browser
-    install_kannel
+    install_all
     do_stop # leftovers of an earlier run
 
     PG_BIN="$(pg_bindir)"
@@ -625,13 +600,14 @@ do_status() {
 
 main() {
     case "${1:-}" in
+        install) install_all ;;
         start) do_start ;;
         stop) do_stop ;;
         redis_stop | redis-stop) redis_stop ;;
         redis_start | redis-start) redis_start ;;
         status) do_status ;;
         *)
-            echo "usage: $0 start|stop|status|redis_stop|redis_start" >&2
+            echo "usage: $0 install|start|stop|status|redis_stop|redis_start" >&2
             exit 2
             ;;
     esac
