@@ -119,13 +119,12 @@ impl Notifier {
             .outbox
             .queue_planned_notices(now, now + chrono::Duration::hours(sms.planned_notice_hours))
             .await?;
-        let outcomes: Vec<&str> = sms.survey_outcomes.iter().map(String::as_str).collect();
         let surveys = self
             .outbox
             .queue_surveys(
                 now,
                 chrono::Duration::days(sms.survey_every_days),
-                &outcomes,
+                &sms.survey_outcomes,
             )
             .await?;
         let done = Scheduled {

@@ -1,4 +1,5 @@
-//! What the SQL CRM stores share: column lists and keypad-lookup rules.
+//! What the SQL CRM stores share: column lists, keypad-lookup rules and the keys of the
+//! advisory locks.
 
 /// A typed number must have at least this many digits to be matched by its digits alone.
 pub(crate) const MIN_LOOKUP_DIGITS: usize = 4;
@@ -61,8 +62,16 @@ macro_rules! interaction_cols {
         "channel, gateway, session_id, phone, account_no, language, path, outcome, hops, started_at, updated_at, ended"
     };
 }
+/// `select!(ticket_cols, "FROM tickets WHERE ...")`: a statement reading the columns of a
+/// `*_cols!` list (in its order, as its row's `FromRow` reads them), then the rest of its text.
+macro_rules! select {
+    ($cols:ident, $($rest:expr),+ $(,)?) => {
+        concat!("SELECT ", $cols!(), " ", $($rest),+)
+    };
+}
 pub(crate) use {
-    account_cols, area_cols, bill_cols, interaction_cols, outage_cols, report_cols, ticket_cols,
+    account_cols, area_cols, bill_cols, interaction_cols, outage_cols, report_cols, select,
+    ticket_cols,
 };
 
 /// 64-bit FNV-1a: stable across processes, versions and machines (unlike `DefaultHasher`).
@@ -74,44 +83,44 @@ pub(crate) fn fnv1a_64(bytes: &[u8]) -> u64 {
         .fold(OFFSET, |h, &b| (h ^ u64::from(b)).wrapping_mul(PRIME))
 }
 
-/// The key of the lock that serialises outage filings of one area and service across every
-/// instance sharing a database. 0xFF never occurs in UTF-8, so no two pairs share their bytes.
-pub(crate) fn storm_lock_key(area_code: &str, service: &str) -> i64 {
-    let mut bytes = b"dalal:outage-storm:".to_vec();
-    bytes.extend_from_slice(area_code.as_bytes());
-    bytes.push(0xFF);
-    bytes.extend_from_slice(service.as_bytes());
+/// The key of an advisory lock: the FNV-1a hash of `prefix` then `parts` separated by 0xFF,
+/// which never occurs in UTF-8 (so no two lists of parts share their bytes). The same bytes
+/// on every instance and version: instances sharing a database must agree on each key.
+fn lock_key(prefix: &str, parts: &[&str]) -> i64 {
+    let mut bytes = prefix.as_bytes().to_vec();
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            bytes.push(0xFF);
+        }
+        bytes.extend_from_slice(part.as_bytes());
+    }
     fnv1a_64(&bytes) as i64
+}
+
+/// The key of the lock that serialises outage filings of one area and service across every
+/// instance sharing a database.
+pub(crate) fn storm_lock_key(area_code: &str, service: &str) -> i64 {
+    lock_key("dalal:outage-storm:", &[area_code, service])
 }
 
 /// The key of the lock that serialises outage filings under one `origin_key` across every
 /// instance sharing a database (whatever area and service each names). Its prefix keeps it
 /// apart from the [`storm_lock_key`]s.
 pub(crate) fn origin_lock_key(origin_key: &str) -> i64 {
-    let mut bytes = b"dalal:outage-filing:".to_vec();
-    bytes.extend_from_slice(origin_key.as_bytes());
-    fnv1a_64(&bytes) as i64
+    lock_key("dalal:outage-filing:", &[origin_key])
 }
 
 /// The key of the lock that serialises complaints of one account and category across every
 /// instance sharing a database (one pending ticket per account and category).
 pub(crate) fn complaint_lock_key(account_no: &str, category: &str) -> i64 {
-    let mut bytes = b"dalal:complaint:".to_vec();
-    bytes.extend_from_slice(account_no.as_bytes());
-    bytes.push(0xFF);
-    bytes.extend_from_slice(category.as_bytes());
-    fnv1a_64(&bytes) as i64
+    lock_key("dalal:complaint:", &[account_no, category])
 }
 
 /// The key of the lock that serialises connection requests of one area and service across
 /// every instance sharing a database (one pending request per phone or account, service and
 /// area).
 pub(crate) fn connection_lock_key(area_code: &str, service: &str) -> i64 {
-    let mut bytes = b"dalal:connection:".to_vec();
-    bytes.extend_from_slice(area_code.as_bytes());
-    bytes.push(0xFF);
-    bytes.extend_from_slice(service.as_bytes());
-    fnv1a_64(&bytes) as i64
+    lock_key("dalal:connection:", &[area_code, service])
 }
 
 #[cfg(test)]
@@ -134,15 +143,44 @@ mod tests {
     }
 
     #[test]
-    fn storm_lock_keys_are_stable_and_distinct() {
-        let key = storm_lock_key("SN-DKR-PKN", "electricity");
-        assert_eq!(key, storm_lock_key("SN-DKR-PKN", "electricity"));
-        assert_ne!(key, storm_lock_key("SN-DKR-PKN", "water"));
-        assert_ne!(key, storm_lock_key("SN-DKR-PK", "Nelectricity"));
+    fn lock_keys_hash_the_prefix_then_the_parts_between_separators() {
+        let bytes = |parts: &[&[u8]]| fnv1a_64(&parts.concat()) as i64;
+        assert_eq!(
+            storm_lock_key("SN-DKR-PKN", "water"),
+            bytes(&[b"dalal:outage-storm:SN-DKR-PKN", &[0xFF], b"water"])
+        );
+        assert_eq!(
+            origin_lock_key("at:1:report"),
+            bytes(&[b"dalal:outage-filing:at:1:report"])
+        );
+        assert_eq!(
+            complaint_lock_key("SNE100001", "billing"),
+            bytes(&[b"dalal:complaint:SNE100001", &[0xFF], b"billing"])
+        );
+        assert_eq!(
+            connection_lock_key("SN-DKR-MED", "water"),
+            bytes(&[b"dalal:connection:SN-DKR-MED", &[0xFF], b"water"])
+        );
+    }
+
+    /// A key of two parts is stable, changes with its second part, and the separator keeps
+    /// pairs apart.
+    fn assert_pair_key(key: fn(&str, &str) -> i64, first: &str, second: &str, other: &str) {
+        assert_eq!(key(first, second), key(first, second));
+        assert_ne!(key(first, second), key(first, other));
         assert_ne!(
-            storm_lock_key("a", "bc"),
-            storm_lock_key("ab", "c"),
+            key("a", "bc"),
+            key("ab", "c"),
             "the separator keeps pairs apart"
+        );
+    }
+
+    #[test]
+    fn storm_lock_keys_are_stable_and_distinct() {
+        assert_pair_key(storm_lock_key, "SN-DKR-PKN", "electricity", "water");
+        assert_ne!(
+            storm_lock_key("SN-DKR-PKN", "electricity"),
+            storm_lock_key("SN-DKR-PK", "Nelectricity")
         );
     }
 
@@ -156,13 +194,10 @@ mod tests {
 
     #[test]
     fn connection_lock_keys_are_stable_and_apart_from_the_others() {
-        let key = connection_lock_key("SN-DKR-MED", "water");
-        assert_eq!(key, connection_lock_key("SN-DKR-MED", "water"));
-        assert_ne!(key, connection_lock_key("SN-DKR-MED", "electricity"));
-        assert_ne!(key, storm_lock_key("SN-DKR-MED", "water"));
+        assert_pair_key(connection_lock_key, "SN-DKR-MED", "water", "electricity");
         assert_ne!(
-            connection_lock_key("a", "bc"),
-            connection_lock_key("ab", "c")
+            connection_lock_key("SN-DKR-MED", "water"),
+            storm_lock_key("SN-DKR-MED", "water")
         );
     }
 }

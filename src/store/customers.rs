@@ -1,8 +1,8 @@
 //! Areas, customers, bills and languages: each statement once, for both databases.
 
 use super::StoreResult;
-use super::common::{MIN_LOOKUP_DIGITS, account_cols, area_cols, bill_cols, digits};
-use super::sql::{Db, Dialect, FromRow, Row, args};
+use super::common::{MIN_LOOKUP_DIGITS, account_cols, area_cols, bill_cols, digits, select};
+use super::sql::{Db, FromRow, Row, args};
 use crate::domain::{Account, Area, Bill, BillStatement};
 
 impl FromRow for Area {
@@ -86,10 +86,9 @@ pub(crate) async fn is_empty(db: &mut impl Db) -> StoreResult<bool> {
 
 pub(crate) async fn accounts_for_phone(db: &mut impl Db, phone: &str) -> StoreResult<Vec<Account>> {
     db.fetch_all(
-        concat!(
-            "SELECT ",
-            account_cols!(),
-            " FROM customers WHERE phone = $1 OR alt_phone = $1 ORDER BY account_no"
+        select!(
+            account_cols,
+            "FROM customers WHERE phone = $1 OR alt_phone = $1 ORDER BY account_no"
         ),
         args![phone],
     )
@@ -98,103 +97,108 @@ pub(crate) async fn accounts_for_phone(db: &mut impl Db, phone: &str) -> StoreRe
 
 pub(crate) async fn account(db: &mut impl Db, account_no: &str) -> StoreResult<Option<Account>> {
     db.fetch_optional(
-        concat!(
-            "SELECT ",
-            account_cols!(),
-            " FROM customers WHERE account_no = $1"
-        ),
+        select!(account_cols, "FROM customers WHERE account_no = $1"),
         args![account_no],
     )
     .await
 }
 
-/// Matching a typed number whatever its case: SQLite's NOCASE index; on PostgreSQL, `lower()`
-/// of a "C" column folds ASCII letters only, as NOCASE does (the typed text is collated "C"
-/// too: in the database's default collation, `lower()` would fold `É`).
-fn exact_ignoring_case<D: Db>(column: Column) -> &'static str {
-    match (D::DIALECT, column) {
-        (Dialect::Sqlite, Column::Account) => concat!(
-            "SELECT ",
-            account_cols!(),
-            " FROM customers WHERE account_no = $1 COLLATE NOCASE ORDER BY account_no LIMIT 2"
-        ),
-        (Dialect::Postgres, Column::Account) => concat!(
-            "SELECT ",
-            account_cols!(),
-            " FROM customers WHERE lower(account_no) = lower($1 COLLATE \"C\") ORDER BY account_no LIMIT 2"
-        ),
-        (Dialect::Sqlite, Column::Meter) => concat!(
-            "SELECT ",
-            account_cols!(),
-            " FROM customers WHERE meter_no = $1 COLLATE NOCASE ORDER BY account_no LIMIT 2"
-        ),
-        (Dialect::Postgres, Column::Meter) => concat!(
-            "SELECT ",
-            account_cols!(),
-            " FROM customers WHERE lower(meter_no) = lower($1 COLLATE \"C\") ORDER BY account_no LIMIT 2"
-        ),
-    }
+/// The statements finding an account by a typed number: `exact` whatever its case (one text per
+/// database), else by its digits alone.
+struct Lookup {
+    exact: (&'static str, &'static str),
+    digits: &'static str,
 }
 
+/// The [`Lookup`] of the number in `$column`, whose digits are kept in `$digits`. Matching
+/// whatever the case: SQLite's NOCASE index; on PostgreSQL, `lower()` of a "C" column folds
+/// ASCII letters only, as NOCASE does (the typed text is collated "C" too: in the database's
+/// default collation, `lower()` would fold `É`).
+macro_rules! lookup {
+    ($column:literal, $digits:literal) => {
+        Lookup {
+            exact: (
+                select!(
+                    account_cols,
+                    "FROM customers WHERE ",
+                    $column,
+                    " = $1 COLLATE NOCASE ORDER BY account_no LIMIT 2"
+                ),
+                select!(
+                    account_cols,
+                    "FROM customers WHERE lower(",
+                    $column,
+                    ") = lower($1 COLLATE \"C\") ORDER BY account_no LIMIT 2"
+                ),
+            ),
+            digits: select!(
+                account_cols,
+                "FROM customers WHERE ",
+                $digits,
+                " = $1 ORDER BY account_no LIMIT 2"
+            ),
+        }
+    };
+}
+
+/// The number a caller types to find an account.
 #[derive(Clone, Copy)]
 enum Column {
     Account,
     Meter,
 }
 
+impl Column {
+    fn lookup(self) -> &'static Lookup {
+        const ACCOUNT: Lookup = lookup!("account_no", "account_digits");
+        const METER: Lookup = lookup!("meter_no", "meter_digits");
+        match self {
+            Column::Account => &ACCOUNT,
+            Column::Meter => &METER,
+        }
+    }
+}
+
 /// See [`crate::store::CrmStore::account_by_number`].
-pub(crate) async fn account_by_number<D: Db>(
-    db: &mut D,
+pub(crate) async fn account_by_number(
+    db: &mut impl Db,
     typed: &str,
 ) -> StoreResult<Option<Account>> {
-    let typed = typed.trim();
-    if typed.is_empty() {
-        return Ok(None);
-    }
-    let exact: Vec<Account> = db
-        .fetch_all(exact_ignoring_case::<D>(Column::Account), args![typed])
-        .await?;
-    // Account numbers are unique whatever their case: the first is the one.
-    if let Some(first) = exact.into_iter().next() {
-        return Ok(Some(first));
-    }
-    by_digits(
-        db,
-        concat!(
-            "SELECT ",
-            account_cols!(),
-            " FROM customers WHERE account_digits = $1 ORDER BY account_no LIMIT 2"
-        ),
-        typed,
-    )
-    .await
+    account_by(db, Column::Account, typed).await
 }
 
 /// See [`crate::store::CrmStore::account_by_meter`].
-pub(crate) async fn account_by_meter<D: Db>(
+pub(crate) async fn account_by_meter(
+    db: &mut impl Db,
+    typed: &str,
+) -> StoreResult<Option<Account>> {
+    account_by(db, Column::Meter, typed).await
+}
+
+/// The account whose number in `column` matches `typed`, exactly whatever its case, or else by
+/// its digits alone.
+async fn account_by<D: Db>(
     db: &mut D,
+    column: Column,
     typed: &str,
 ) -> StoreResult<Option<Account>> {
     let typed = typed.trim();
     if typed.is_empty() {
         return Ok(None);
     }
+    let lookup = column.lookup();
+    let (sqlite, postgres) = lookup.exact;
     let exact: Vec<Account> = db
-        .fetch_all(exact_ignoring_case::<D>(Column::Meter), args![typed])
+        .fetch_all(D::DIALECT.pick(sqlite, postgres), args![typed])
         .await?;
-    if !exact.is_empty() {
-        return Ok(single(exact));
+    if exact.is_empty() {
+        return by_digits(db, lookup.digits, typed).await;
     }
-    by_digits(
-        db,
-        concat!(
-            "SELECT ",
-            account_cols!(),
-            " FROM customers WHERE meter_digits = $1 ORDER BY account_no LIMIT 2"
-        ),
-        typed,
-    )
-    .await
+    Ok(match column {
+        // Account numbers are unique whatever their case: the first is the one.
+        Column::Account => exact.into_iter().next(),
+        Column::Meter => single(exact),
+    })
 }
 
 /// The one account whose stored digits are the typed ones. Two accounts may share their
@@ -214,7 +218,7 @@ async fn by_digits(
 
 pub(crate) async fn area(db: &mut impl Db, area_code: &str) -> StoreResult<Option<Area>> {
     db.fetch_optional(
-        concat!("SELECT ", area_cols!(), " FROM areas WHERE area_code = $1"),
+        select!(area_cols, "FROM areas WHERE area_code = $1"),
         args![area_code],
     )
     .await
@@ -222,11 +226,7 @@ pub(crate) async fn area(db: &mut impl Db, area_code: &str) -> StoreResult<Optio
 
 pub(crate) async fn areas(db: &mut impl Db) -> StoreResult<Vec<Area>> {
     db.fetch_all(
-        concat!(
-            "SELECT ",
-            area_cols!(),
-            " FROM areas ORDER BY name, area_code"
-        ),
+        select!(area_cols, "FROM areas ORDER BY name, area_code"),
         args![],
     )
     .await
@@ -234,10 +234,9 @@ pub(crate) async fn areas(db: &mut impl Db) -> StoreResult<Vec<Area>> {
 
 pub(crate) async fn latest_bill(db: &mut impl Db, account_no: &str) -> StoreResult<Option<Bill>> {
     db.fetch_optional(
-        concat!(
-            "SELECT ",
-            bill_cols!(),
-            " FROM bills WHERE account_no = $1 \
+        select!(
+            bill_cols,
+            "FROM bills WHERE account_no = $1 \
              ORDER BY period DESC, issued_on DESC, bill_id DESC LIMIT 1"
         ),
         args![account_no],

@@ -150,13 +150,22 @@ async fn insert_batch<R, const N: usize>(
     Ok(())
 }
 
+/// `ON CONFLICT ($key) DO UPDATE SET c = excluded.c, ...`: a re-imported row takes every
+/// column `c` as the dataset has it.
+macro_rules! update_all {
+    ($key:ident: $first:ident $(, $column:ident)*) => {
+        concat!(
+            "ON CONFLICT (", stringify!($key), ") DO UPDATE SET ",
+            stringify!($first), " = excluded.", stringify!($first)
+            $(, ", ", stringify!($column), " = excluded.", stringify!($column))*
+        )
+    };
+}
+
 const AREAS: Upsert = Upsert {
     insert: concat!("INSERT INTO areas (", area_cols!(), ")"),
     // A re-import without `area_zones.csv` takes the areas' zones away.
-    conflict: "ON CONFLICT (area_code) DO UPDATE SET name = excluded.name, \
-               region = excluded.region, country = excluded.country, \
-               currency = excluded.currency, languages = excluded.languages, \
-               timezone = excluded.timezone",
+    conflict: update_all!(area_code: name, region, country, currency, languages, timezone),
 };
 
 const CUSTOMERS: Upsert = Upsert {
@@ -177,28 +186,20 @@ const CUSTOMERS: Upsert = Upsert {
 
 const BILLS: Upsert = Upsert {
     insert: concat!("INSERT INTO bills (", bill_cols!(), ")"),
-    conflict: "ON CONFLICT (bill_id) DO UPDATE SET account_no = excluded.account_no, \
-               period = excluded.period, issued_on = excluded.issued_on, \
-               due_on = excluded.due_on, amount_minor = excluded.amount_minor, \
-               currency = excluded.currency, status = excluded.status, \
-               paid_minor = excluded.paid_minor",
+    conflict: update_all!(bill_id: account_no, period, issued_on, due_on, amount_minor, currency,
+        status, paid_minor),
 };
 
 const OUTAGES: Upsert = Upsert {
     insert: concat!("INSERT INTO outages (", outage_cols!(), ")"),
-    conflict: "ON CONFLICT (outage_id) DO UPDATE SET area_code = excluded.area_code, \
-               service = excluded.service, kind = excluded.kind, \
-               starts_at = excluded.starts_at, expected_end = excluded.expected_end, \
-               status = excluded.status, cause = excluded.cause",
+    conflict: update_all!(outage_id: area_code, service, kind, starts_at, expected_end, status,
+        cause),
 };
 
 const TICKETS: Upsert = Upsert {
     insert: concat!("INSERT INTO tickets (", ticket_cols!(), ")"),
-    conflict: "ON CONFLICT (ticket_ref) DO UPDATE SET account_no = excluded.account_no, \
-               phone = excluded.phone, category = excluded.category, \
-               status = excluded.status, channel = excluded.channel, \
-               created_at = excluded.created_at, sla_due_at = excluded.sla_due_at, \
-               updated_at = excluded.updated_at, note = excluded.note",
+    conflict: update_all!(ticket_ref: account_no, phone, category, status, channel, created_at,
+        sla_due_at, updated_at, note),
 };
 
 /// The `created` event of tickets new to the CRM (re-imported ones get none).
@@ -210,18 +211,14 @@ const CREATED_EVENTS: Upsert = Upsert {
 const VENDS: Upsert = Upsert {
     insert: "INSERT INTO vends (vend_id, account_no, meter_no, vended_at, amount_minor, \
              currency, units, token)",
-    conflict: "ON CONFLICT (vend_id) DO UPDATE SET account_no = excluded.account_no, \
-               meter_no = excluded.meter_no, vended_at = excluded.vended_at, \
-               amount_minor = excluded.amount_minor, currency = excluded.currency, \
-               units = excluded.units, token = excluded.token",
+    conflict: update_all!(vend_id: account_no, meter_no, vended_at, amount_minor, currency, units,
+        token),
 };
 
 const METER_READINGS: Upsert = Upsert {
     insert: "INSERT INTO meter_readings (reading_id, account_no, meter_no, read_on, reading, \
              source)",
-    conflict: "ON CONFLICT (reading_id) DO UPDATE SET account_no = excluded.account_no, \
-               meter_no = excluded.meter_no, read_on = excluded.read_on, \
-               reading = excluded.reading, source = excluded.source",
+    conflict: update_all!(reading_id: account_no, meter_no, read_on, reading, source),
 };
 
 /// Writes every table of the dataset, in dependency order, then commits the last chunk.
@@ -396,6 +393,17 @@ pub(crate) async fn count(
 mod tests {
     use super::*;
     use crate::store::sql::placeholders_in_order;
+
+    #[test]
+    fn a_reimported_row_takes_every_listed_column() {
+        assert_eq!(
+            AREAS.conflict,
+            "ON CONFLICT (area_code) DO UPDATE SET name = excluded.name, \
+             region = excluded.region, country = excluded.country, \
+             currency = excluded.currency, languages = excluded.languages, \
+             timezone = excluded.timezone"
+        );
+    }
 
     #[test]
     fn statements_number_their_values_row_after_row() {

@@ -34,3 +34,27 @@ pub trait CrmInspect: Send + Sync {
     /// What the connection request filed as this ticket asked for.
     async fn connection_request(&self, ticket_ref: &str) -> StoreResult<Option<ConnectionRequest>>;
 }
+
+/// `impl CrmInspect for $store`, every method as the SQL stores run it (see
+/// [`crate::store::delegate!`]).
+macro_rules! impl_crm_inspect {
+    ($store:ty, run by $run:ident) => {
+        const _: () = {
+            use $crate::domain::*;
+            use $crate::store::inspect::CrmInspect;
+            use $crate::store::{interactions, outages, rules, tickets};
+            $crate::store::delegate! {
+                #[async_trait::async_trait]
+                impl CrmInspect for $store, run by $run {
+                    active_outage(area_code: &str, service: &str) -> Option<Outage> = read outages::current_outage;
+                    report_outage(report: &NewOutageReport) -> OutageReport = file rules::file_once;
+                    outage_report_count(outage_id: &str) -> i64 = read outages::outage_report_count;
+                    ticket_events(reference: &str) -> Vec<tickets::TicketEvent> = read tickets::ticket_events;
+                    interaction(gateway: &str, session_id: &str) -> Option<Interaction> = read interactions::interaction;
+                    connection_request(ticket_ref: &str) -> Option<ConnectionRequest> = read tickets::connection_request;
+                }
+            }
+        };
+    };
+}
+pub(crate) use impl_crm_inspect;

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::StoreResult;
-use super::common::interaction_cols;
+use super::common::{interaction_cols, select};
 use super::sql::{Db, FromRow, Row, args};
 use crate::domain::{Interaction, SessionEnd};
 
@@ -96,10 +96,9 @@ pub(crate) async fn interaction(
     session_id: &str,
 ) -> StoreResult<Option<Interaction>> {
     db.fetch_optional(
-        concat!(
-            "SELECT ",
-            interaction_cols!(),
-            " FROM interactions WHERE gateway = $1 AND session_id = $2"
+        select!(
+            interaction_cols,
+            "FROM interactions WHERE gateway = $1 AND session_id = $2"
         ),
         args![gateway, session_id],
     )

@@ -143,20 +143,18 @@ fn expiry(now: Instant, ttl: Duration) -> Instant {
 mod tests {
     use super::*;
 
+    async fn put(s: &MemorySessions, key: &str, value: Vec<u8>, ttl: Duration) {
+        s.put(key, value, ttl).await.unwrap();
+    }
+
     #[tokio::test]
     async fn put_get_delete() {
         let s = MemorySessions::new();
         assert!(s.is_empty());
-        s.put("a", b"one".to_vec(), Duration::from_secs(60))
-            .await
-            .unwrap();
-        s.put("b", b"two".to_vec(), Duration::from_secs(60))
-            .await
-            .unwrap();
+        put(&s, "a", b"one".to_vec(), Duration::from_secs(60)).await;
+        put(&s, "b", b"two".to_vec(), Duration::from_secs(60)).await;
         assert_eq!(s.get("a").await.unwrap(), Some(b"one".to_vec()));
-        s.put("a", b"uno".to_vec(), Duration::from_secs(60))
-            .await
-            .unwrap();
+        put(&s, "a", b"uno".to_vec(), Duration::from_secs(60)).await;
         assert_eq!(s.get("a").await.unwrap(), Some(b"uno".to_vec()));
         assert_eq!(s.len(), 2);
         s.delete("a").await.unwrap();
@@ -169,12 +167,8 @@ mod tests {
     #[tokio::test]
     async fn expired_entries_are_not_returned_but_taken_once() {
         let s = MemorySessions::new();
-        s.put("short", vec![1], Duration::from_millis(30))
-            .await
-            .unwrap();
-        s.put("long", vec![2], Duration::from_secs(60))
-            .await
-            .unwrap();
+        put(&s, "short", vec![1], Duration::from_millis(30)).await;
+        put(&s, "long", vec![2], Duration::from_secs(60)).await;
         assert_eq!(s.get("short").await.unwrap(), Some(vec![1]));
         tokio::time::sleep(Duration::from_millis(60)).await;
         assert_eq!(s.get("short").await.unwrap(), None);
@@ -190,13 +184,9 @@ mod tests {
     #[tokio::test]
     async fn put_refreshes_the_ttl() {
         let s = MemorySessions::new();
-        s.put("k", vec![1], Duration::from_millis(40))
-            .await
-            .unwrap();
+        put(&s, "k", vec![1], Duration::from_millis(40)).await;
         tokio::time::sleep(Duration::from_millis(25)).await;
-        s.put("k", vec![2], Duration::from_millis(200))
-            .await
-            .unwrap();
+        put(&s, "k", vec![2], Duration::from_millis(200)).await;
         tokio::time::sleep(Duration::from_millis(40)).await;
         assert_eq!(s.get("k").await.unwrap(), Some(vec![2]));
     }
@@ -204,7 +194,7 @@ mod tests {
     #[tokio::test]
     async fn huge_ttl_does_not_panic() {
         let s = MemorySessions::new();
-        s.put("k", vec![1], Duration::MAX).await.unwrap();
+        put(&s, "k", vec![1], Duration::MAX).await;
         assert_eq!(s.get("k").await.unwrap(), Some(vec![1]));
     }
 
@@ -212,13 +202,9 @@ mod tests {
     async fn take_expired_honours_its_limit() {
         let s = MemorySessions::new();
         for i in 0..50 {
-            s.put(&format!("gone{i}"), vec![0], Duration::from_millis(5))
-                .await
-                .unwrap();
+            put(&s, &format!("gone{i}"), vec![0], Duration::from_millis(5)).await;
         }
-        s.put("kept", vec![1], Duration::from_secs(60))
-            .await
-            .unwrap();
+        put(&s, "kept", vec![1], Duration::from_secs(60)).await;
         tokio::time::sleep(Duration::from_millis(20)).await;
         assert_eq!(s.take_expired(20).await.unwrap().len(), 20);
         assert_eq!(s.take_expired(100).await.unwrap().len(), 30);

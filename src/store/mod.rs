@@ -24,6 +24,40 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::*;
 
+/// `impl $trait for $store` from a table of the trait's methods that each run one function of
+/// an aggregate module (a statement, or a rule over statements), written once for both
+/// databases. The database's `$run!` macro says where each kind of work runs:
+/// - `read`: statements that only read (SQLite: a read connection, in place; PostgreSQL: the
+///   pool);
+/// - `write`: writes that need no transaction of their own (SQLite: a unit of work on the
+///   writer thread; PostgreSQL: the pool, each statement autocommitted);
+/// - `unit`: several statements, all or nothing (SQLite: a unit of work; PostgreSQL: a
+///   transaction of their own);
+/// - `file`: a filing rule of `rules.rs`, over the store's `FilingStore`;
+/// - `import`: `import::import`, over the database's `ImportTx`.
+///
+/// The methods a database runs its own way follow the table, as in any `impl` block.
+macro_rules! delegate {
+    (
+        $(#[$attr:meta])*
+        impl $trait:ident for $store:ty, run by $run:ident {
+            $($name:ident($($p:ident: $t:ty),* $(,)?) -> $out:ty = $mode:ident $f:path;)*
+        }
+        $($own:tt)*
+    ) => {
+        $(#[$attr])*
+        impl $trait for $store {
+            $(
+                async fn $name(&self, $($p: $t),*) -> $crate::store::StoreResult<$out> {
+                    $run!(self, $mode, $f, $($p: $t),*)
+                }
+            )*
+            $($own)*
+        }
+    };
+}
+pub(crate) use delegate;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
@@ -219,6 +253,55 @@ pub trait CrmStore: Send + Sync {
     /// gets the first one back).
     async fn submit_meter_reading(&self, reading: &NewMeterReading) -> StoreResult<MeterReading>;
 }
+
+/// `impl CrmStore for $store`: the methods every SQL store runs the same way, then `$own`
+/// (what the database does its own way: the interactions log). `$run!` is the
+/// database's (see [`delegate!`]).
+macro_rules! impl_crm_store {
+    ($store:ty, run by $run:ident, $($own:tt)*) => {
+        const _: () = {
+            use chrono::{DateTime, Utc};
+            use $crate::domain::*;
+            use $crate::store::{CrmStore, ImportSummary, ProgressFn};
+            use $crate::store::{customers, import, outages, rules, tickets, usage};
+            $crate::store::delegate! {
+                #[async_trait::async_trait]
+                impl CrmStore for $store, run by $run {
+                    import_with_progress(data: &Dataset, progress: ProgressFn<'_>) -> ImportSummary = import import::import;
+                    ping() -> () = read customers::ping;
+                    is_empty() -> bool = read customers::is_empty;
+                    accounts_for_phone(phone: &str) -> Vec<Account> = read customers::accounts_for_phone;
+                    account(account_no: &str) -> Option<Account> = read customers::account;
+                    account_by_number(typed: &str) -> Option<Account> = read customers::account_by_number;
+                    account_by_meter(typed: &str) -> Option<Account> = read customers::account_by_meter;
+                    area(area_code: &str) -> Option<Area> = read customers::area;
+                    areas() -> Vec<Area> = read customers::areas;
+                    latest_bill(account_no: &str) -> Option<Bill> = read customers::latest_bill;
+                    bill_statement(account_no: &str) -> Option<BillStatement> = read customers::bill_statement;
+                    phone_language(phone: &str) -> Option<String> = read customers::phone_language;
+                    save_language(phone: &str, language: &str) -> () = unit customers::save_language;
+                    area_outages(area_code: &str, now: DateTime<Utc>) -> Vec<Outage> = read outages::area_outages;
+                    file_outage_report(filing: &NewOutageFiling, policy: &StormPolicy) -> OutageFiling = file rules::file_outage_report;
+                    outage_report(reference: &str) -> Option<OutageReport> = read outages::outage_report;
+                    outage(outage_id: &str) -> Option<Outage> = read outages::outage;
+                    create_ticket(ticket: &NewTicket) -> Ticket = file rules::file_once;
+                    file_complaint(ticket: &NewTicket) -> ComplaintFiling = file rules::file_complaint;
+                    file_connection_request(request: &NewConnectionRequest) -> ComplaintFiling = file rules::file_connection_request;
+                    ticket(reference: &str) -> Option<Ticket> = read tickets::ticket;
+                    latest_ticket_event(reference: &str) -> Option<tickets::TicketEvent> = read tickets::latest_ticket_event;
+                    open_tickets(phone: &str, account_nos: &[String]) -> Vec<Ticket> = read tickets::open_tickets;
+                    create_callback(callback: &NewCallback) -> i64 = file rules::create_callback;
+                    recent_vends(account_no: &str, limit: u32) -> Vec<Vend> = read usage::recent_vends;
+                    resend_token(request: &TokenResend) -> Option<Vend> = write rules::resend_token;
+                    meter_readings(account_no: &str, limit: u32) -> Vec<MeterReading> = read usage::meter_readings;
+                    submit_meter_reading(reading: &NewMeterReading) -> MeterReading = write rules::submit_meter_reading;
+                }
+                $($own)*
+            }
+        };
+    };
+}
+pub(crate) use impl_crm_store;
 
 /// Live USSD/voice sessions, with a time to live. Values are opaque serialized session states.
 /// A hop costs one call to read and one to write, whatever the store.

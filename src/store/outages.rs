@@ -1,11 +1,12 @@
 //! Outages, outage reports and the storm statements: each statement once, for both databases.
-//! The filing rules (`rules.rs`) reach the write statements through
-//! [`super::rules::OutageRows`], whose default methods call the functions here.
+//! The filing rules (`rules.rs`) call them, and reach the filing's context and
+//! `insert_new_report` through [`super::rules::OutageRows`], where a database may read or
+//! write them its own way.
 
 use chrono::{DateTime, Utc};
 
 use super::StoreResult;
-use super::common::{outage_cols, report_cols};
+use super::common::{outage_cols, report_cols, select};
 use super::rules::Insert;
 use super::sql::{Arg, Db, FromRow, Row, args};
 use super::tickets::reference_taken;
@@ -73,10 +74,9 @@ pub(crate) async fn area_outages(
     // An active or suspected outage is listed even past its expected end: it is not
     // restored yet.
     db.fetch_all(
-        concat!(
-            "SELECT ",
-            outage_cols!(),
-            " FROM outages WHERE area_code = $1 AND (status IN ('active', 'suspected') \
+        select!(
+            outage_cols,
+            "FROM outages WHERE area_code = $1 AND (status IN ('active', 'suspected') \
                OR (status = 'scheduled' AND (expected_end IS NULL OR expected_end > $2))) \
              ORDER BY starts_at, outage_id"
         ),
@@ -98,11 +98,7 @@ pub(crate) async fn outage_report(
     reference: &str,
 ) -> StoreResult<Option<OutageReport>> {
     db.fetch_optional(
-        concat!(
-            "SELECT ",
-            report_cols!(),
-            " FROM outage_reports WHERE reference = $1"
-        ),
+        select!(report_cols, "FROM outage_reports WHERE reference = $1"),
         args![reference],
     )
     .await
@@ -111,11 +107,7 @@ pub(crate) async fn outage_report(
 /// One outage by id (readers and the rules).
 pub(crate) async fn outage(db: &mut impl Db, outage_id: &str) -> StoreResult<Option<Outage>> {
     db.fetch_optional(
-        concat!(
-            "SELECT ",
-            outage_cols!(),
-            " FROM outages WHERE outage_id = $1"
-        ),
+        select!(outage_cols, "FROM outages WHERE outage_id = $1"),
         args![outage_id],
     )
     .await
@@ -140,11 +132,7 @@ pub(crate) async fn report_by_origin(
     origin_key: &str,
 ) -> StoreResult<Option<OutageReport>> {
     db.fetch_optional(
-        concat!(
-            "SELECT ",
-            report_cols!(),
-            " FROM outage_reports WHERE origin_key = $1"
-        ),
+        select!(report_cols, "FROM outage_reports WHERE origin_key = $1"),
         args![origin_key],
     )
     .await
@@ -217,28 +205,36 @@ pub(crate) async fn insert_outage(db: &mut impl Db, o: &Outage) -> StoreResult<b
     Ok(inserted.is_some())
 }
 
-/// The values of a new report's row, `$1` to `$7` in the order of `report_cols!`, then its
-/// `origin_key`.
-pub(crate) fn new_report_args<'a>(r: &'a OutageReport, origin_key: &'a str) -> [Arg<'a>; 7] {
-    [
-        Arg::from(&r.reference),
-        Arg::from(&r.outage_id),
-        Arg::from(&r.account_no),
-        Arg::from(&r.phone),
-        Arg::from(&r.channel),
-        Arg::from(r.created_at),
-        Arg::from(origin_key),
-    ]
+/// A new report's row: the report and its `origin_key`.
+pub(crate) struct NewReportRow<'a> {
+    pub(crate) report: &'a OutageReport,
+    pub(crate) origin_key: &'a str,
+}
+
+impl NewReportRow<'_> {
+    /// The values of the row, `$1` to `$7`: the columns of `report_cols!` in its order, then
+    /// `origin_key`.
+    pub(crate) fn args(&self) -> [Arg<'_>; 7] {
+        let r = self.report;
+        [
+            Arg::from(&r.reference),
+            Arg::from(&r.outage_id),
+            Arg::from(&r.account_no),
+            Arg::from(&r.phone),
+            Arg::from(&r.channel),
+            Arg::from(r.created_at),
+            Arg::from(self.origin_key),
+        ]
+    }
 }
 
 /// See [`super::rules::OutageRows::insert_new_report`]: two statements (PostgreSQL folds them
 /// into one).
 pub(crate) async fn insert_new_report(
     db: &mut impl Db,
-    r: &OutageReport,
-    origin_key: &str,
+    row: &NewReportRow<'_>,
 ) -> StoreResult<Insert> {
-    if reference_taken(db, &r.reference).await? {
+    if reference_taken(db, &row.report.reference).await? {
         return Ok(Insert::ReferenceTaken);
     }
     let inserted: Option<String> = db
@@ -249,7 +245,7 @@ pub(crate) async fn insert_new_report(
                 ", origin_key) VALUES ($1, $2, $3, $4, $5, $6, $7) \
                  ON CONFLICT (origin_key) DO NOTHING RETURNING reference"
             ),
-            &new_report_args(r, origin_key),
+            &row.args(),
         )
         .await?;
     Ok(match inserted {

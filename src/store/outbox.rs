@@ -178,7 +178,7 @@ pub trait OutboxStore: Send + Sync {
         &self,
         now: DateTime<Utc>,
         every: Duration,
-        outcomes: &[&str],
+        outcomes: &[String],
     ) -> StoreResult<u64>;
     /// The newest unanswered survey invitation of `phone` since `since`.
     async fn open_invitation(
@@ -225,6 +225,45 @@ pub trait OutboxStore: Send + Sync {
     /// Rows by state (`queued`, `sending`, `delivered`, ...), for the metrics.
     async fn depth(&self) -> StoreResult<Vec<(String, i64)>>;
 }
+
+/// `impl OutboxStore for $store`: every method as the SQL stores run it. `$run!` is the
+/// database's (see [`crate::store::delegate!`]).
+macro_rules! impl_outbox_store {
+    ($store:ty, run by $run:ident) => {
+        const _: () = {
+            use chrono::{DateTime, Duration, Utc};
+            use $crate::store::outbox::{self, *};
+            use $crate::store::rules;
+            $crate::store::delegate! {
+                #[async_trait::async_trait]
+                impl OutboxStore for $store, run by $run {
+                    claim_due(worker: &str, limit: i64, now: DateTime<Utc>, until: DateTime<Utc>) -> Vec<OutboxRow> = write outbox::claim_due;
+                    mark_sent(id: i64, gateway: &str, gateway_message_id: Option<&str>, text: &Rendered, now: DateTime<Utc>) -> () = write outbox::mark_sent;
+                    mark_retry(id: i64, text: &Rendered, error: &str, retry_at: DateTime<Utc>) -> () = write outbox::mark_retry;
+                    mark_failed(id: i64, text: Option<&Rendered>, error: &str) -> () = write outbox::mark_failed;
+                    mark_suppressed(id: i64, why: &str) -> () = write outbox::mark_suppressed;
+                    defer(id: i64, until: DateTime<Utc>) -> () = write outbox::defer;
+                    record_delivery(message: &MessageRef, delivery: Delivery, detail: Option<&str>, now: DateTime<Utc>) -> bool = write outbox::record_delivery;
+                    is_opted_out(phone: &str) -> bool = read outbox::is_opted_out;
+                    opt_out(phone: &str, word: &str, now: DateTime<Utc>) -> bool = unit rules::opt_out;
+                    queue_planned_notices(now: DateTime<Utc>, horizon: DateTime<Utc>) -> u64 = write rules::queue_planned_notices;
+                    planned_notice_audience(now: DateTime<Utc>, horizon: DateTime<Utc>) -> Vec<Audience> = read outbox::planned_notice_audience;
+                    escalate_late_tickets(now: DateTime<Utc>, level_two_after: Duration) -> (u64, u64) = unit rules::escalate_late_tickets;
+                    queue_surveys(now: DateTime<Utc>, every: Duration, outcomes: &[String]) -> u64 = unit rules::queue_surveys;
+                    open_invitation(phone: &str, since: DateTime<Utc>) -> Option<Invitation> = read outbox::open_invitation;
+                    answer_survey(invitation: &Invitation, phone: &str, score: i64, now: DateTime<Utc>) -> () = unit outbox::answer_survey;
+                    invite_in_call(phone: &str, account_no: Option<&str>, language: &str, now: DateTime<Utc>) -> Invitation = write outbox::invite_in_call;
+                    surveyed_since(phone: &str, since: DateTime<Utc>) -> bool = read outbox::surveyed_since;
+                    resolution_question(phone: &str, since: DateTime<Utc>) -> Option<ResolutionQuestion> = read outbox::resolution_question;
+                    answer_resolution(question: &ResolutionQuestion, solved: bool, now: DateTime<Utc>) -> () = unit rules::answer_resolution;
+                    queue_survey_help(invitation: &Invitation, phone: &str) -> bool = unit rules::queue_survey_help;
+                    depth() -> Vec<(String, i64)> = read outbox::depth;
+                }
+            }
+        };
+    };
+}
+pub(crate) use impl_outbox_store;
 
 // ---------------------------------------------------------------------------------------------
 // Rows
@@ -622,7 +661,7 @@ pub(crate) struct SurveyScan<'a> {
     pub(crate) after: i64,
     pub(crate) through: i64,
     /// Qualifying outcomes begin with one of these (not empty).
-    pub(crate) outcome_prefixes: &'a [&'a str],
+    pub(crate) outcome_prefixes: &'a [String],
     pub(crate) at: DateTime<Utc>,
     /// A phone invited after this is not invited again.
     pub(crate) not_invited_since: DateTime<Utc>,
@@ -652,7 +691,7 @@ pub(crate) async fn invite_to_surveys(db: &mut impl Db, scan: &SurveyScan<'_>) -
     );
     let mut bound: Vec<Arg<'_>> = Vec::with_capacity(4 + prefixes);
     bound.extend_from_slice(args![scan.at, scan.after, scan.through]);
-    bound.extend(scan.outcome_prefixes.iter().map(|p| Arg::from(*p)));
+    bound.extend(scan.outcome_prefixes.iter().map(Arg::from));
     bound.push(Arg::from(scan.not_invited_since));
     db.execute(&sql, &bound).await
 }

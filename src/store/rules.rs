@@ -15,8 +15,10 @@
 
 use chrono::{DateTime, SubsecRound, Utc};
 
+use super::outages::{self, NewReportRow};
 use super::sql::Db;
-use super::{StoreError, StoreResult, outages, tickets, usage};
+use super::tickets::{self, NewTicketRow};
+use super::{StoreError, StoreResult, usage};
 use crate::contracts::{OutageKind, OutageStatus, TicketStatus};
 use crate::domain::*;
 use crate::reference;
@@ -35,15 +37,10 @@ pub(crate) trait FilingStore {
     /// A filing transaction holding the outage-filing locks of `origin_key`, then of the area
     /// and service (see [`OutageRows::lock_origin_key`]). A store may take them with the
     /// transaction's start, in one round trip.
-    async fn begin_outage_filing(
-        &self,
-        origin_key: &str,
-        area_code: &str,
-        service: &str,
-    ) -> StoreResult<Self::Tx> {
+    async fn begin_outage_filing(&self, filing: &NewOutageFiling) -> StoreResult<Self::Tx> {
         let mut tx = self.begin_filing().await?;
-        tx.lock_origin_key(origin_key).await?;
-        tx.lock_filings(area_code, service).await?;
+        tx.lock_origin_key(&filing.origin_key).await?;
+        tx.lock_filings(&filing.area_code, &filing.service).await?;
         Ok(tx)
     }
 }
@@ -58,10 +55,10 @@ pub(crate) enum Insert {
     KeyTaken,
 }
 
-/// The statements of tickets, call-backs and references the rules run, on one database's
-/// connection. Each is written once (`store/tickets.rs`); a database implements only what it
-/// must do its own way (the locks, the reference sequence) and may override a primitive with
-/// a faster statement of its own (PostgreSQL's one-statement `insert_new_ticket`).
+/// What the rules do on one database's connection that a database may do its own way: its
+/// locks (none on SQLite's one writer), and the primitives it may fold into one statement of
+/// its own (PostgreSQL's `insert_new_ticket`). Every other statement the rules run is a
+/// function of `store/tickets.rs`, written once.
 pub(crate) trait TicketRows: Db + Sized {
     /// Until the transaction ends, no other complaint of this account and category proceeds.
     async fn lock_complaints(&mut self, account_no: &str, category: &str) -> StoreResult<()>;
@@ -69,79 +66,17 @@ pub(crate) trait TicketRows: Db + Sized {
     /// proceeds.
     async fn lock_connection_requests(&mut self, area_code: &str, service: &str)
     -> StoreResult<()>;
-    /// The next number of the sequence tickets and outage reports share.
-    async fn next_reference_number(&mut self) -> StoreResult<i64> {
-        usage::next_reference_number(self).await
-    }
-
-    async fn ticket_by_origin(&mut self, origin_key: &str) -> StoreResult<Option<Ticket>> {
-        tickets::ticket_by_origin(self, origin_key).await
-    }
-    /// The ticket holding an event keyed on `origin_key` (a repeat complaint's).
-    async fn ticket_by_event_origin(&mut self, origin_key: &str) -> StoreResult<Option<Ticket>> {
-        tickets::ticket_by_event_origin(self, origin_key).await
-    }
-    /// The newest `open` or `in_progress` ticket of this account and category.
-    async fn pending_ticket(
-        &mut self,
-        account_no: &str,
-        category: &str,
-    ) -> StoreResult<Option<Ticket>> {
-        tickets::pending_ticket(self, account_no, category).await
-    }
-    /// Adds a `customer_called_again` event keyed on `origin_key`; false (and nothing
-    /// written) when another event holds the key.
-    async fn insert_called_again(
-        &mut self,
-        ticket_ref: &str,
-        at: DateTime<Utc>,
-        origin_key: &str,
-    ) -> StoreResult<bool> {
-        tickets::insert_called_again(self, ticket_ref, at, origin_key).await
-    }
-    /// The newest `open` or `in_progress` connection request of this service and area filed
-    /// from `phone` or for `account_no` (either may be absent).
-    async fn pending_connection_request(
-        &mut self,
-        phone: Option<&str>,
-        account_no: Option<&str>,
-        service: &str,
-        area_code: &str,
-    ) -> StoreResult<Option<Ticket>> {
-        tickets::pending_connection_request(self, phone, account_no, service, area_code).await
-    }
-    /// Writes what the connection request filed as `ticket_ref` asks for.
-    async fn insert_connection_request(
-        &mut self,
-        ticket_ref: &str,
-        request: &NewConnectionRequest,
-    ) -> StoreResult<()> {
-        tickets::insert_connection_request(self, ticket_ref, request).await
-    }
-    async fn callback_by_origin(&mut self, origin_key: &str) -> StoreResult<Option<i64>> {
-        tickets::callback_by_origin(self, origin_key).await
-    }
-    /// The new task's id; `None` (and nothing written) when `origin_key` is taken.
-    async fn insert_callback(&mut self, callback: &NewCallback) -> StoreResult<Option<i64>> {
-        tickets::insert_callback(self, callback).await
-    }
     /// Writes the ticket as given and its `created` event, unless another ticket or an outage
     /// report holds its reference, or another filing its `origin_key` (then nothing is
     /// written). An outage ticket records its area and service.
-    async fn insert_new_ticket(
-        &mut self,
-        ticket: &Ticket,
-        origin_key: &str,
-        area_service: Option<(&str, &str)>,
-    ) -> StoreResult<Insert> {
-        tickets::insert_new_ticket(self, ticket, origin_key, area_service).await
+    async fn insert_new_ticket(&mut self, row: &NewTicketRow<'_>) -> StoreResult<Insert> {
+        tickets::insert_new_ticket(self, row).await
     }
 }
 
-/// The outage, report and storm statements the rules run, on one database's connection:
-/// written once (`store/outages.rs`), as [`TicketRows`]. A database implements its locks and
-/// may read the filing's context (`filing_context`) or write a report (`insert_new_report`)
-/// in one statement of its own.
+/// The same for outage filings (the other statements are functions of `store/outages.rs`):
+/// the locks, the filing's context (`filing_context`) and a report (`insert_new_report`),
+/// each of which a database may read or write in one statement of its own.
 pub(crate) trait OutageRows: TicketRows {
     /// Until the transaction ends, no other outage filing under this key proceeds, whatever
     /// its area and service.
@@ -149,85 +84,32 @@ pub(crate) trait OutageRows: TicketRows {
     /// Until the transaction ends, no other filing of this area and service proceeds.
     async fn lock_filings(&mut self, area_code: &str, service: &str) -> StoreResult<()>;
 
-    async fn report_by_origin(&mut self, origin_key: &str) -> StoreResult<Option<OutageReport>> {
-        outages::report_by_origin(self, origin_key).await
-    }
-    async fn outage(&mut self, outage_id: &str) -> StoreResult<Option<Outage>> {
-        outages::outage(self, outage_id).await
-    }
-    /// Outage tickets of this area and service filed at or after `since`, linked to no outage.
-    async fn count_unlinked_outage_tickets(
-        &mut self,
-        area_code: &str,
-        service: &str,
-        since: DateTime<Utc>,
-    ) -> StoreResult<i64> {
-        outages::count_unlinked_outage_tickets(self, area_code, service, since).await
-    }
-    async fn area_exists(&mut self, area_code: &str) -> StoreResult<bool> {
-        outages::area_exists(self, area_code).await
-    }
-    /// Writes the outage as given; false (and nothing written) when its id is taken.
-    async fn insert_outage(&mut self, outage: &Outage) -> StoreResult<bool> {
-        outages::insert_outage(self, outage).await
-    }
-    /// Links the tickets [`Self::count_unlinked_outage_tickets`] counts to the outage.
-    async fn link_outage_tickets(
-        &mut self,
-        area_code: &str,
-        service: &str,
-        since: DateTime<Utc>,
-        outage_id: &str,
-    ) -> StoreResult<()> {
-        outages::link_outage_tickets(self, area_code, service, since, outage_id).await
-    }
-
     /// What an outage filing decides on, read together: whether a report or ticket already
-    /// holds `origin_key`, and the area and service's current outage. A store may read both
-    /// in one statement.
+    /// holds its `origin_key`, and its area and service's current outage. A store may read
+    /// both in one statement.
     async fn filing_context(
         &mut self,
-        origin_key: &str,
-        area_code: &str,
-        service: &str,
+        filing: &NewOutageFiling,
     ) -> StoreResult<(bool, Option<Outage>)> {
-        let taken = self.report_by_origin(origin_key).await?.is_some()
-            || self.ticket_by_origin(origin_key).await?.is_some();
-        Ok((
-            taken,
-            outages::current_outage(self, area_code, service).await?,
-        ))
+        let taken = outages::report_by_origin(self, &filing.origin_key)
+            .await?
+            .is_some()
+            || tickets::ticket_by_origin(self, &filing.origin_key)
+                .await?
+                .is_some();
+        let current = outages::current_outage(self, &filing.area_code, &filing.service).await?;
+        Ok((taken, current))
     }
 
     /// Writes the report as given, unless another report or a ticket holds its reference, or
     /// another filing its `origin_key` (then nothing is written).
-    async fn insert_new_report(
-        &mut self,
-        report: &OutageReport,
-        origin_key: &str,
-    ) -> StoreResult<Insert> {
-        outages::insert_new_report(self, report, origin_key).await
+    async fn insert_new_report(&mut self, row: &NewReportRow<'_>) -> StoreResult<Insert> {
+        outages::insert_new_report(self, row).await
     }
 }
 
 // ---------------------------------------------------------------------------------------------
 // The rules
-
-/// See [`crate::store::CrmStore::create_ticket`].
-pub(crate) async fn create_ticket<S: FilingStore>(
-    store: &S,
-    ticket: &NewTicket,
-) -> StoreResult<Ticket> {
-    let mut tx = store.begin_filing().await?;
-    if let Some(first) = Ticket::find(&mut *tx, &ticket.origin_key).await? {
-        S::rollback(tx).await?;
-        return Ok(first);
-    }
-    let place = ticket.place.as_ref();
-    let area_service = place.map(|p| (p.area_code.as_str(), p.service.as_str()));
-    let written = insert_ticket(&mut *tx, ticket, area_service).await?;
-    settle(store, tx, written, &ticket.origin_key).await
-}
 
 /// See [`crate::store::CrmStore::file_complaint`].
 pub(crate) async fn file_complaint<S: FilingStore>(
@@ -235,7 +117,7 @@ pub(crate) async fn file_complaint<S: FilingStore>(
     ticket: &NewTicket,
 ) -> StoreResult<ComplaintFiling> {
     let Some(account_no) = ticket.account_no.as_deref() else {
-        return Ok(ComplaintFiling::New(create_ticket(store, ticket).await?));
+        return Ok(ComplaintFiling::New(file_once(store, ticket).await?));
     };
     let mut tx = store.begin_filing().await?;
     // The lock first: what the first holder committed is then seen by every read below.
@@ -244,15 +126,8 @@ pub(crate) async fn file_complaint<S: FilingStore>(
         S::rollback(tx).await?;
         return Ok(first);
     }
-    let written = match tx.pending_ticket(account_no, &ticket.category).await? {
-        Some(pending) => tx
-            .insert_called_again(
-                &pending.ticket_ref,
-                whole_seconds(ticket.created_at),
-                &ticket.origin_key,
-            )
-            .await?
-            .then_some(ComplaintFiling::Repeat(pending)),
+    let written = match tickets::pending_ticket(&mut *tx, account_no, &ticket.category).await? {
+        Some(pending) => called_again(&mut *tx, pending, ticket).await?,
         None => insert_ticket(&mut *tx, ticket, None)
             .await?
             .map(ComplaintFiling::New),
@@ -274,27 +149,19 @@ pub(crate) async fn file_connection_request<S: FilingStore>(
         S::rollback(tx).await?;
         return Ok(first);
     }
-    let pending = tx
-        .pending_connection_request(
-            request.phone.as_deref(),
-            request.account_no.as_deref(),
-            &request.service,
-            &request.area_code,
-        )
-        .await?;
+    let pending = tickets::pending_connection_request(
+        &mut *tx,
+        request.phone.as_deref(),
+        request.account_no.as_deref(),
+        &request.service,
+        &request.area_code,
+    )
+    .await?;
     let written = match pending {
-        Some(pending) => tx
-            .insert_called_again(
-                &pending.ticket_ref,
-                whole_seconds(ticket.created_at),
-                &ticket.origin_key,
-            )
-            .await?
-            .then_some(ComplaintFiling::Repeat(pending)),
+        Some(pending) => called_again(&mut *tx, pending, &ticket).await?,
         None => match insert_ticket(&mut *tx, &ticket, None).await? {
             Some(filed) => {
-                tx.insert_connection_request(&filed.ticket_ref, request)
-                    .await?;
+                tickets::insert_connection_request(&mut *tx, &filed.ticket_ref, request).await?;
                 Some(ComplaintFiling::New(filed))
             }
             None => None,
@@ -308,28 +175,8 @@ pub(crate) async fn create_callback<S: FilingStore>(
     store: &S,
     callback: &NewCallback,
 ) -> StoreResult<i64> {
-    let mut tx = store.begin_filing().await?;
-    if let Some(CallbackId(first)) = CallbackId::find(&mut *tx, &callback.origin_key).await? {
-        S::rollback(tx).await?;
-        return Ok(first);
-    }
-    let written = tx.insert_callback(callback).await?.map(CallbackId);
-    let CallbackId(id) = settle(store, tx, written, &callback.origin_key).await?;
+    let CallbackId(id) = file_once(store, callback).await?;
     Ok(id)
-}
-
-/// See [`crate::store::inspect::CrmInspect::report_outage`].
-pub(crate) async fn report_outage<S: FilingStore>(
-    store: &S,
-    report: &NewOutageReport,
-) -> StoreResult<OutageReport> {
-    let mut tx = store.begin_filing().await?;
-    if let Some(first) = OutageReport::find(&mut *tx, &report.origin_key).await? {
-        S::rollback(tx).await?;
-        return Ok(first);
-    }
-    let written = insert_report(&mut *tx, report).await?;
-    settle(store, tx, written, &report.origin_key).await
 }
 
 /// See [`crate::store::CrmStore::file_outage_report`].
@@ -343,12 +190,8 @@ pub(crate) async fn file_outage_report<S: FilingStore>(
     // otherwise one could file a ticket while the other files a report, two tables no unique
     // key spans. Each filing of an area and service then decides on what the previous one
     // committed.
-    let mut tx = store
-        .begin_outage_filing(&filing.origin_key, &filing.area_code, &filing.service)
-        .await?;
-    let (taken, current) = tx
-        .filing_context(&filing.origin_key, &filing.area_code, &filing.service)
-        .await?;
+    let mut tx = store.begin_outage_filing(filing).await?;
+    let (taken, current) = tx.filing_context(filing).await?;
     if taken && let Some(first) = OutageFiling::find(&mut *tx, &filing.origin_key).await? {
         S::rollback(tx).await?;
         return Ok(first);
@@ -373,6 +216,63 @@ pub(crate) async fn file_outage_report<S: FilingStore>(
     settle(store, tx, written, &filing.origin_key).await
 }
 
+/// A filing made once per `origin_key`, that needs no lock or context before it is written:
+/// a ticket ([`crate::store::CrmStore::create_ticket`]), a call-back, a report on a known
+/// outage ([`crate::store::inspect::CrmInspect::report_outage`]).
+pub(crate) trait FiledOnce {
+    type Filed: Filed;
+    fn origin_key(&self) -> &str;
+    /// Writes the filing; `None` (and nothing written) when another filing holds the key.
+    async fn write(&self, conn: &mut impl OutageRows) -> StoreResult<Option<Self::Filed>>;
+}
+
+/// Files `new` in a transaction of its own, unless its `origin_key` is filed already: then
+/// that first filing, whatever this one says.
+pub(crate) async fn file_once<S: FilingStore, N: FiledOnce>(
+    store: &S,
+    new: &N,
+) -> StoreResult<N::Filed> {
+    let mut tx = store.begin_filing().await?;
+    if let Some(first) = <N::Filed as Filed>::find(&mut *tx, new.origin_key()).await? {
+        S::rollback(tx).await?;
+        return Ok(first);
+    }
+    let written = new.write(&mut *tx).await?;
+    settle(store, tx, written, new.origin_key()).await
+}
+
+impl FiledOnce for NewTicket {
+    type Filed = Ticket;
+    fn origin_key(&self) -> &str {
+        &self.origin_key
+    }
+    async fn write(&self, conn: &mut impl OutageRows) -> StoreResult<Option<Ticket>> {
+        let place = self.place.as_ref();
+        let area_service = place.map(|p| (p.area_code.as_str(), p.service.as_str()));
+        insert_ticket(conn, self, area_service).await
+    }
+}
+
+impl FiledOnce for NewCallback {
+    type Filed = CallbackId;
+    fn origin_key(&self) -> &str {
+        &self.origin_key
+    }
+    async fn write(&self, conn: &mut impl OutageRows) -> StoreResult<Option<CallbackId>> {
+        Ok(tickets::insert_callback(conn, self).await?.map(CallbackId))
+    }
+}
+
+impl FiledOnce for NewOutageReport {
+    type Filed = OutageReport;
+    fn origin_key(&self) -> &str {
+        &self.origin_key
+    }
+    async fn write(&self, conn: &mut impl OutageRows) -> StoreResult<Option<OutageReport>> {
+        insert_report(conn, self).await
+    }
+}
+
 /// Commits what was written; when `origin_key` turned out to be taken by a concurrent
 /// transaction, undoes everything instead and returns that transaction's filing.
 async fn settle<S: FilingStore, F: Filed>(
@@ -394,72 +294,56 @@ async fn settle<S: FilingStore, F: Filed>(
 }
 
 /// What a filing returns, found again by its `origin_key`.
-trait Filed: Sized {
-    async fn find<C: TicketRows + OutageRows>(
-        conn: &mut C,
-        origin_key: &str,
-    ) -> StoreResult<Option<Self>>;
+pub(crate) trait Filed: Sized {
+    async fn find(conn: &mut impl Db, origin_key: &str) -> StoreResult<Option<Self>>;
 }
 
 impl Filed for Ticket {
-    async fn find<C: TicketRows + OutageRows>(
-        conn: &mut C,
-        origin_key: &str,
-    ) -> StoreResult<Option<Self>> {
-        conn.ticket_by_origin(origin_key).await
+    async fn find(conn: &mut impl Db, origin_key: &str) -> StoreResult<Option<Self>> {
+        tickets::ticket_by_origin(conn, origin_key).await
     }
 }
 
 impl Filed for OutageReport {
-    async fn find<C: TicketRows + OutageRows>(
-        conn: &mut C,
-        origin_key: &str,
-    ) -> StoreResult<Option<Self>> {
-        conn.report_by_origin(origin_key).await
+    async fn find(conn: &mut impl Db, origin_key: &str) -> StoreResult<Option<Self>> {
+        outages::report_by_origin(conn, origin_key).await
     }
 }
 
 /// A new ticket under this key, or the pending ticket a repeat under it was added to.
 impl Filed for ComplaintFiling {
-    async fn find<C: TicketRows + OutageRows>(
-        conn: &mut C,
-        origin_key: &str,
-    ) -> StoreResult<Option<Self>> {
-        if let Some(ticket) = conn.ticket_by_origin(origin_key).await? {
+    async fn find(conn: &mut impl Db, origin_key: &str) -> StoreResult<Option<Self>> {
+        if let Some(ticket) = tickets::ticket_by_origin(conn, origin_key).await? {
             return Ok(Some(ComplaintFiling::New(ticket)));
         }
-        Ok(conn
-            .ticket_by_event_origin(origin_key)
+        Ok(tickets::ticket_by_event_origin(conn, origin_key)
             .await?
             .map(ComplaintFiling::Repeat))
     }
 }
 
-struct CallbackId(i64);
+pub(crate) struct CallbackId(i64);
 
 impl Filed for CallbackId {
-    async fn find<C: TicketRows + OutageRows>(
-        conn: &mut C,
-        origin_key: &str,
-    ) -> StoreResult<Option<Self>> {
-        Ok(conn.callback_by_origin(origin_key).await?.map(CallbackId))
+    async fn find(conn: &mut impl Db, origin_key: &str) -> StoreResult<Option<Self>> {
+        Ok(tickets::callback_by_origin(conn, origin_key)
+            .await?
+            .map(CallbackId))
     }
 }
 
 /// A report (with its outage as it is now) or, for a key first used by a ticket, the ticket.
 impl Filed for OutageFiling {
-    async fn find<C: TicketRows + OutageRows>(
-        conn: &mut C,
-        origin_key: &str,
-    ) -> StoreResult<Option<Self>> {
-        if let Some(report) = conn.report_by_origin(origin_key).await? {
-            let outage = conn.outage(&report.outage_id).await?.ok_or_else(|| {
-                StoreError::Corrupt(format!("report of unknown outage {}", report.outage_id))
-            })?;
+    async fn find(conn: &mut impl Db, origin_key: &str) -> StoreResult<Option<Self>> {
+        if let Some(report) = outages::report_by_origin(conn, origin_key).await? {
+            let outage = outages::outage(conn, &report.outage_id)
+                .await?
+                .ok_or_else(|| {
+                    StoreError::Corrupt(format!("report of unknown outage {}", report.outage_id))
+                })?;
             return Ok(Some(OutageFiling::Attached { report, outage }));
         }
-        Ok(conn
-            .ticket_by_origin(origin_key)
+        Ok(tickets::ticket_by_origin(conn, origin_key)
             .await?
             .map(OutageFiling::Ticket))
     }
@@ -468,8 +352,8 @@ impl Filed for OutageFiling {
 /// Opens a suspected outage when this report makes a storm (see
 /// [`crate::store::CrmStore::file_outage_report`]) and links the window's tickets to it. The
 /// caller holds the area and service's filing lock, so one storm opens one outage.
-async fn open_suspected_outage<C: TicketRows + OutageRows>(
-    conn: &mut C,
+async fn open_suspected_outage(
+    conn: &mut impl Db,
     filing: &NewOutageFiling,
     policy: &StormPolicy,
 ) -> StoreResult<Option<Outage>> {
@@ -479,14 +363,12 @@ async fn open_suspected_outage<C: TicketRows + OutageRows>(
     }
     let (area_code, service) = (filing.area_code.as_str(), filing.service.as_str());
     let since = window_start(filing.created_at, policy.window);
-    let unlinked = conn
-        .count_unlinked_outage_tickets(area_code, service, since)
-        .await?;
+    let unlinked = outages::count_unlinked_outage_tickets(conn, area_code, service, since).await?;
     let Some(reports) = storm_reports(unlinked, policy) else {
         return Ok(None);
     };
     // An outage belongs to a known area; reports from anywhere else stay tickets.
-    if !conn.area_exists(area_code).await? {
+    if !outages::area_exists(conn, area_code).await? {
         return Ok(None);
     }
     let mut outage = Outage {
@@ -501,13 +383,24 @@ async fn open_suspected_outage<C: TicketRows + OutageRows>(
     };
     for attempt in 1.. {
         outage.outage_id = suspected_outage_id(area_code, service, outage.starts_at, attempt);
-        if conn.insert_outage(&outage).await? {
+        if outages::insert_outage(conn, &outage).await? {
             break;
         }
     }
-    conn.link_outage_tickets(area_code, service, since, &outage.outage_id)
-        .await?;
+    outages::link_outage_tickets(conn, area_code, service, since, &outage.outage_id).await?;
     Ok(Some(outage))
+}
+
+/// A repeat of `ticket` added to the pending ticket as a `customer_called_again` event;
+/// `None` when `origin_key` is taken.
+async fn called_again(
+    conn: &mut impl Db,
+    pending: Ticket,
+    ticket: &NewTicket,
+) -> StoreResult<Option<ComplaintFiling>> {
+    let at = whole_seconds(ticket.created_at);
+    let added = tickets::insert_called_again(conn, &pending.ticket_ref, at, &ticket.origin_key);
+    Ok(added.await?.then_some(ComplaintFiling::Repeat(pending)))
 }
 
 /// Files a ticket with its `created` event; `None` when `origin_key` is taken.
@@ -533,10 +426,12 @@ async fn insert_ticket<C: TicketRows>(
     // a candidate.
     loop {
         filed.ticket_ref = new_reference(conn, created_at).await?;
-        match conn
-            .insert_new_ticket(&filed, &ticket.origin_key, area_service)
-            .await?
-        {
+        let row = NewTicketRow {
+            ticket: &filed,
+            origin_key: &ticket.origin_key,
+            area_service,
+        };
+        match conn.insert_new_ticket(&row).await? {
             Insert::Written => return Ok(Some(filed)),
             Insert::KeyTaken => return Ok(None),
             Insert::ReferenceTaken => continue,
@@ -545,7 +440,7 @@ async fn insert_ticket<C: TicketRows>(
 }
 
 /// Files a report on a known outage; `None` when `origin_key` is taken.
-async fn insert_report<C: TicketRows + OutageRows>(
+async fn insert_report<C: OutageRows>(
     conn: &mut C,
     report: &NewOutageReport,
 ) -> StoreResult<Option<OutageReport>> {
@@ -560,7 +455,11 @@ async fn insert_report<C: TicketRows + OutageRows>(
     };
     loop {
         filed.reference = new_reference(conn, created_at).await?;
-        match conn.insert_new_report(&filed, &report.origin_key).await? {
+        let row = NewReportRow {
+            report: &filed,
+            origin_key: &report.origin_key,
+        };
+        match conn.insert_new_report(&row).await? {
             Insert::Written => return Ok(Some(filed)),
             Insert::KeyTaken => return Ok(None),
             Insert::ReferenceTaken => continue,
@@ -570,8 +469,8 @@ async fn insert_report<C: TicketRows + OutageRows>(
 
 /// A reference from the next number of the shared sequence (not checked against existing
 /// ones: the inserts refuse a taken reference).
-async fn new_reference<C: TicketRows>(conn: &mut C, at: DateTime<Utc>) -> StoreResult<String> {
-    let number = conn.next_reference_number().await?;
+async fn new_reference(conn: &mut impl Db, at: DateTime<Utc>) -> StoreResult<String> {
+    let number = usage::next_reference_number(conn).await?;
     Ok(reference::new_reference(at, number.max(0) as u64))
 }
 
@@ -746,7 +645,7 @@ pub(crate) async fn queue_surveys<D: Db>(
     db: &mut D,
     now: DateTime<Utc>,
     every: chrono::Duration,
-    outcomes: &[&str],
+    outcomes: &[String],
 ) -> StoreResult<u64> {
     outbox::lock_schedule(db, SURVEY_LOCK).await?;
     let after = outbox::survey_cursor(db).await?;

@@ -57,75 +57,31 @@ pub(crate) enum Arg<'a> {
     Date(Option<NaiveDate>),
 }
 
-impl<'a> From<&'a str> for Arg<'a> {
-    fn from(v: &'a str) -> Self {
-        Arg::Text(Some(v))
-    }
+/// `Arg::from` for each type: the variant it binds as, and how the value becomes its payload.
+macro_rules! arg_from {
+    ($($t:ty => $variant:ident($v:ident => $payload:expr)),* $(,)?) => {$(
+        impl<'a> From<$t> for Arg<'a> {
+            fn from($v: $t) -> Self {
+                Arg::$variant($payload)
+            }
+        }
+    )*};
 }
-impl<'a> From<&'a String> for Arg<'a> {
-    fn from(v: &'a String) -> Self {
-        Arg::Text(Some(v))
-    }
-}
-impl<'a> From<Option<&'a str>> for Arg<'a> {
-    fn from(v: Option<&'a str>) -> Self {
-        Arg::Text(v)
-    }
-}
-impl<'a> From<&'a Option<String>> for Arg<'a> {
-    fn from(v: &'a Option<String>) -> Self {
-        Arg::Text(v.as_deref())
-    }
-}
-impl From<i64> for Arg<'_> {
-    fn from(v: i64) -> Self {
-        Arg::Int(Some(v))
-    }
-}
-impl From<Option<i64>> for Arg<'_> {
-    fn from(v: Option<i64>) -> Self {
-        Arg::Int(v)
-    }
-}
-impl From<u32> for Arg<'_> {
-    fn from(v: u32) -> Self {
-        Arg::Int(Some(i64::from(v)))
-    }
-}
-impl From<f64> for Arg<'_> {
-    fn from(v: f64) -> Self {
-        Arg::Real(Some(v))
-    }
-}
-impl From<Option<f64>> for Arg<'_> {
-    fn from(v: Option<f64>) -> Self {
-        Arg::Real(v)
-    }
-}
-impl From<bool> for Arg<'_> {
-    fn from(v: bool) -> Self {
-        Arg::Bool(v)
-    }
-}
-impl From<DateTime<Utc>> for Arg<'_> {
-    fn from(v: DateTime<Utc>) -> Self {
-        Arg::Time(Some(v))
-    }
-}
-impl From<Option<DateTime<Utc>>> for Arg<'_> {
-    fn from(v: Option<DateTime<Utc>>) -> Self {
-        Arg::Time(v)
-    }
-}
-impl From<NaiveDate> for Arg<'_> {
-    fn from(v: NaiveDate) -> Self {
-        Arg::Date(Some(v))
-    }
-}
-impl From<Option<NaiveDate>> for Arg<'_> {
-    fn from(v: Option<NaiveDate>) -> Self {
-        Arg::Date(v)
-    }
+arg_from! {
+    &'a str => Text(v => Some(v)),
+    &'a String => Text(v => Some(v)),
+    Option<&'a str> => Text(v => v),
+    &'a Option<String> => Text(v => v.as_deref()),
+    i64 => Int(v => Some(v)),
+    Option<i64> => Int(v => v),
+    u32 => Int(v => Some(i64::from(v))),
+    f64 => Real(v => Some(v)),
+    Option<f64> => Real(v => v),
+    bool => Bool(v => v),
+    DateTime<Utc> => Time(v => Some(v)),
+    Option<DateTime<Utc>> => Time(v => v),
+    NaiveDate => Date(v => Some(v)),
+    Option<NaiveDate> => Date(v => v),
 }
 
 /// `args![a, b, c]`: the values of `$1`, `$2`, `$3`.
@@ -154,35 +110,23 @@ pub(crate) trait FromRow: Sized {
     fn from_row(row: &impl Row) -> StoreResult<Self>;
 }
 
-impl FromRow for String {
-    fn from_row(row: &impl Row) -> StoreResult<Self> {
-        row.text(0)
-    }
+/// A value of one column: the row's first, read as `Row::$read`.
+macro_rules! first_column {
+    ($($t:ty => $read:ident),* $(,)?) => {$(
+        impl FromRow for $t {
+            fn from_row(row: &impl Row) -> StoreResult<Self> {
+                row.$read(0)
+            }
+        }
+    )*};
 }
-impl FromRow for Option<String> {
-    fn from_row(row: &impl Row) -> StoreResult<Self> {
-        row.opt_text(0)
-    }
-}
-impl FromRow for i64 {
-    fn from_row(row: &impl Row) -> StoreResult<Self> {
-        row.int(0)
-    }
-}
-impl FromRow for Option<i64> {
-    fn from_row(row: &impl Row) -> StoreResult<Self> {
-        row.opt_int(0)
-    }
-}
-impl FromRow for bool {
-    fn from_row(row: &impl Row) -> StoreResult<Self> {
-        row.boolean(0)
-    }
-}
-impl FromRow for DateTime<Utc> {
-    fn from_row(row: &impl Row) -> StoreResult<Self> {
-        row.time(0)
-    }
+first_column! {
+    String => text,
+    Option<String> => opt_text,
+    i64 => int,
+    Option<i64> => opt_int,
+    bool => boolean,
+    DateTime<Utc> => time,
 }
 
 /// A connection or transaction of one database, running statements written once for both.

@@ -1,11 +1,11 @@
 //! Tickets, their events, connection requests and call-back tasks: each statement once, for
-//! both databases. The filing rules (`rules.rs`) reach the write statements through
-//! [`super::rules::TicketRows`], whose default methods call the functions here.
+//! both databases. The filing rules (`rules.rs`) call them, and reach `insert_new_ticket`
+//! through [`super::rules::TicketRows`], where a database may write it its own way.
 
 use chrono::{DateTime, Utc};
 
 use super::StoreResult;
-use super::common::ticket_cols;
+use super::common::{select, ticket_cols};
 use super::rules::Insert;
 use super::sql::{Arg, Db, FromRow, Row, args, placeholders};
 use crate::domain::{ConnectionRequest, NewCallback, NewConnectionRequest, Ticket};
@@ -50,11 +50,7 @@ impl FromRow for TicketEvent {
 
 pub(crate) async fn ticket(db: &mut impl Db, reference: &str) -> StoreResult<Option<Ticket>> {
     db.fetch_optional(
-        concat!(
-            "SELECT ",
-            ticket_cols!(),
-            " FROM tickets WHERE ticket_ref = $1"
-        ),
+        select!(ticket_cols, "FROM tickets WHERE ticket_ref = $1"),
         args![reference],
     )
     .await
@@ -80,10 +76,9 @@ pub(crate) async fn open_tickets(
         )
     };
     let sql = format!(
-        concat!(
-            "SELECT ",
-            ticket_cols!(),
-            " FROM tickets WHERE status IN ('open', 'in_progress') AND {} \
+        select!(
+            ticket_cols,
+            "FROM tickets WHERE status IN ('open', 'in_progress') AND {} \
              ORDER BY created_at DESC, ticket_ref DESC LIMIT 20"
         ),
         matches
@@ -137,11 +132,7 @@ pub(crate) async fn ticket_by_origin(
     origin_key: &str,
 ) -> StoreResult<Option<Ticket>> {
     db.fetch_optional(
-        concat!(
-            "SELECT ",
-            ticket_cols!(),
-            " FROM tickets WHERE origin_key = $1"
-        ),
+        select!(ticket_cols, "FROM tickets WHERE origin_key = $1"),
         args![origin_key],
     )
     .await
@@ -152,10 +143,9 @@ pub(crate) async fn ticket_by_event_origin(
     origin_key: &str,
 ) -> StoreResult<Option<Ticket>> {
     db.fetch_optional(
-        concat!(
-            "SELECT ",
-            ticket_cols!(),
-            " FROM tickets WHERE ticket_ref = \
+        select!(
+            ticket_cols,
+            "FROM tickets WHERE ticket_ref = \
              (SELECT ticket_ref FROM ticket_events WHERE origin_key = $1)"
         ),
         args![origin_key],
@@ -169,10 +159,9 @@ pub(crate) async fn pending_ticket(
     category: &str,
 ) -> StoreResult<Option<Ticket>> {
     db.fetch_optional(
-        concat!(
-            "SELECT ",
-            ticket_cols!(),
-            " FROM tickets WHERE account_no = $1 AND category = $2 \
+        select!(
+            ticket_cols,
+            "FROM tickets WHERE account_no = $1 AND category = $2 \
                AND status IN ('open', 'in_progress') \
              ORDER BY created_at DESC, ticket_ref DESC LIMIT 1"
         ),
@@ -207,10 +196,9 @@ pub(crate) async fn pending_connection_request(
 ) -> StoreResult<Option<Ticket>> {
     // A NULL phone or account matches nothing.
     db.fetch_optional(
-        concat!(
-            "SELECT ",
-            ticket_cols!(),
-            " FROM tickets WHERE status IN ('open', 'in_progress') \
+        select!(
+            ticket_cols,
+            "FROM tickets WHERE status IN ('open', 'in_progress') \
                AND (phone = $1 OR account_no = $2) \
                AND ticket_ref IN (SELECT ticket_ref FROM connection_requests \
                                   WHERE area_code = $3 AND service = $4) \
@@ -282,38 +270,44 @@ pub(crate) async fn reference_taken(db: &mut impl Db, reference: &str) -> StoreR
     .await
 }
 
-/// The values of a new ticket's row, `$1` to `$13` in the order of `ticket_cols!`, then its
-/// `origin_key`, area and service (an outage ticket's).
-pub(crate) fn new_ticket_args<'a>(
-    t: &'a Ticket,
-    origin_key: &'a str,
-    area_service: Option<(&'a str, &'a str)>,
-) -> [Arg<'a>; 13] {
-    [
-        Arg::from(&t.ticket_ref),
-        Arg::from(&t.account_no),
-        Arg::from(&t.phone),
-        Arg::from(&t.category),
-        Arg::from(&t.status),
-        Arg::from(&t.channel),
-        Arg::from(t.created_at),
-        Arg::from(t.sla_due_at),
-        Arg::from(t.updated_at),
-        Arg::from(&t.note),
-        Arg::from(origin_key),
-        Arg::from(area_service.map(|(area, _)| area)),
-        Arg::from(area_service.map(|(_, service)| service)),
-    ]
+/// A new ticket's row: the ticket, its `origin_key`, and the area and service of an outage
+/// ticket.
+pub(crate) struct NewTicketRow<'a> {
+    pub(crate) ticket: &'a Ticket,
+    pub(crate) origin_key: &'a str,
+    pub(crate) area_service: Option<(&'a str, &'a str)>,
+}
+
+impl NewTicketRow<'_> {
+    /// The values of the row, `$1` to `$13`: the columns of `ticket_cols!` in its order, then
+    /// `origin_key`, area and service.
+    pub(crate) fn args(&self) -> [Arg<'_>; 13] {
+        let t = self.ticket;
+        [
+            Arg::from(&t.ticket_ref),
+            Arg::from(&t.account_no),
+            Arg::from(&t.phone),
+            Arg::from(&t.category),
+            Arg::from(&t.status),
+            Arg::from(&t.channel),
+            Arg::from(t.created_at),
+            Arg::from(t.sla_due_at),
+            Arg::from(t.updated_at),
+            Arg::from(&t.note),
+            Arg::from(self.origin_key),
+            Arg::from(self.area_service.map(|(area, _)| area)),
+            Arg::from(self.area_service.map(|(_, service)| service)),
+        ]
+    }
 }
 
 /// See [`super::rules::TicketRows::insert_new_ticket`]: three statements (PostgreSQL folds
 /// them into one).
 pub(crate) async fn insert_new_ticket(
     db: &mut impl Db,
-    t: &Ticket,
-    origin_key: &str,
-    area_service: Option<(&str, &str)>,
+    row: &NewTicketRow<'_>,
 ) -> StoreResult<Insert> {
+    let t = row.ticket;
     if reference_taken(db, &t.ticket_ref).await? {
         return Ok(Insert::ReferenceTaken);
     }
@@ -326,7 +320,7 @@ pub(crate) async fn insert_new_ticket(
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
                  ON CONFLICT (origin_key) DO NOTHING RETURNING ticket_ref"
             ),
-            &new_ticket_args(t, origin_key, area_service),
+            &row.args(),
         )
         .await?;
     if inserted.is_none() {

@@ -2,6 +2,7 @@
 //! is filed once per request (a token resent, a self-reading) is decided in `rules.rs`.
 
 use super::StoreResult;
+use super::common::select;
 use super::sql::{Db, FromRow, Row, args};
 use crate::domain::{MeterReading, NewMeterReading, Vend};
 
@@ -54,10 +55,9 @@ pub(crate) async fn recent_vends(
     limit: u32,
 ) -> StoreResult<Vec<Vend>> {
     db.fetch_all(
-        concat!(
-            "SELECT ",
-            vend_cols!(),
-            " FROM vends v WHERE v.account_no = $1 \
+        select!(
+            vend_cols,
+            "FROM vends v WHERE v.account_no = $1 \
              ORDER BY v.vended_at DESC, v.vend_id DESC LIMIT $2"
         ),
         args![account_no, limit],
@@ -90,10 +90,9 @@ pub(crate) async fn vend_queued_under(
     dedupe_key: &str,
 ) -> StoreResult<Option<Vend>> {
     db.fetch_optional(
-        concat!(
-            "SELECT ",
-            vend_cols!(),
-            " FROM sms_outbox o JOIN vends v ON v.vend_id = o.reference \
+        select!(
+            vend_cols,
+            "FROM sms_outbox o JOIN vends v ON v.vend_id = o.reference \
              WHERE o.dedupe_key = $1"
         ),
         args![dedupe_key],
@@ -108,10 +107,9 @@ pub(crate) async fn meter_readings(
     limit: u32,
 ) -> StoreResult<Vec<MeterReading>> {
     db.fetch_all(
-        concat!(
-            "SELECT ",
-            reading_cols!(),
-            " FROM meter_readings WHERE account_no = $1 \
+        select!(
+            reading_cols,
+            "FROM meter_readings WHERE account_no = $1 \
              ORDER BY read_on DESC, reading DESC LIMIT $2"
         ),
         args![account_no, limit],
@@ -125,11 +123,7 @@ pub(crate) async fn reading_by_origin(
     origin_key: &str,
 ) -> StoreResult<Option<MeterReading>> {
     db.fetch_optional(
-        concat!(
-            "SELECT ",
-            reading_cols!(),
-            " FROM meter_readings WHERE origin_key = $1"
-        ),
+        select!(reading_cols, "FROM meter_readings WHERE origin_key = $1"),
         args![origin_key],
     )
     .await

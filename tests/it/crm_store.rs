@@ -1440,7 +1440,7 @@ async fn opt_outs_and_survey_invitations_follow_their_rules(crm: &Backend) {
     ])
     .await
     .unwrap();
-    let outcomes = ["latest_bill:", "file_complaint:", "x_y"];
+    let outcomes = ["latest_bill:", "file_complaint:", "x_y"].map(String::from);
     let month = chrono::Duration::days(30);
     assert_eq!(
         outbox.queue_surveys(now, month, &outcomes).await.unwrap(),

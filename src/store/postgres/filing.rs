@@ -10,16 +10,16 @@
 use sqlx::postgres::PgConnection;
 
 use super::convert::storable;
-use crate::domain::{Outage, OutageReport, Ticket};
+use crate::domain::{NewOutageFiling, Outage};
 use crate::store::StoreResult;
 use crate::store::common::{
     complaint_lock_key, connection_lock_key, origin_lock_key, report_cols, storm_lock_key,
     ticket_cols,
 };
-use crate::store::outages::{current_outage_sql, new_report_args, outage_at};
+use crate::store::outages::{NewReportRow, current_outage_sql, outage_at};
 use crate::store::rules::{Insert, OutageRows, TicketRows};
-use crate::store::sql::{Db, FromRow, Row, args};
-use crate::store::tickets::new_ticket_args;
+use crate::store::sql::{Arg, Db, FromRow, Row, args};
+use crate::store::tickets::NewTicketRow;
 
 /// Holds the advisory lock `key` until the transaction ends.
 async fn advisory_lock(conn: &mut PgConnection, key: i64) -> StoreResult<()> {
@@ -28,8 +28,30 @@ async fn advisory_lock(conn: &mut PgConnection, key: i64) -> StoreResult<()> {
     Ok(())
 }
 
-/// What a one-statement insert reports: whether the reference was free, whether the row was
-/// written (see [`Insert`]).
+/// A one-statement insert keyed on `origin_key` with a new reference: the `free` check of the
+/// reference, then `written` (the insert, `FROM free WHERE free.ok`) and what follows it.
+macro_rules! if_reference_free {
+    ($($written:expr),+) => {
+        concat!(
+            "WITH free AS (SELECT NOT EXISTS (SELECT 1 FROM tickets WHERE ticket_ref = $1) \
+               AND NOT EXISTS (SELECT 1 FROM outage_reports WHERE reference = $1) AS ok), ",
+            $($written,)+
+            " SELECT (SELECT ok FROM free), EXISTS (SELECT 1 FROM written)"
+        )
+    };
+}
+
+/// Runs an [`if_reference_free!`] statement: whether the reference was free, whether the row
+/// was written (see [`Insert`]).
+async fn insert_if_free(
+    conn: &mut PgConnection,
+    sql: &str,
+    args: &[Arg<'_>],
+) -> StoreResult<Insert> {
+    let Inserted(outcome) = conn.fetch_one(sql, args).await?;
+    Ok(outcome)
+}
+
 struct Inserted(Insert);
 
 impl FromRow for Inserted {
@@ -73,31 +95,18 @@ impl TicketRows for PgConnection {
     }
 
     /// One statement checks the reference is free, writes the ticket and its `created` event.
-    async fn insert_new_ticket(
-        &mut self,
-        t: &Ticket,
-        origin_key: &str,
-        area_service: Option<(&str, &str)>,
-    ) -> StoreResult<Insert> {
-        let Inserted(outcome) = self
-            .fetch_one(
-                concat!(
-                    "WITH free AS (SELECT NOT EXISTS (SELECT 1 FROM tickets WHERE ticket_ref = $1) \
-                       AND NOT EXISTS (SELECT 1 FROM outage_reports WHERE reference = $1) AS ok), \
-                     written AS (INSERT INTO tickets (",
-                    ticket_cols!(),
-                    ", origin_key, area_code, service) \
-                       SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 \
-                       FROM free WHERE free.ok \
-                       ON CONFLICT (origin_key) DO NOTHING RETURNING ticket_ref), \
-                     created AS (INSERT INTO ticket_events (ticket_ref, at, event, detail) \
-                       SELECT ticket_ref, $7, 'created', $6 FROM written) \
-                     SELECT (SELECT ok FROM free), EXISTS (SELECT 1 FROM written)"
-                ),
-                &new_ticket_args(t, origin_key, area_service),
-            )
-            .await?;
-        Ok(outcome)
+    async fn insert_new_ticket(&mut self, row: &NewTicketRow<'_>) -> StoreResult<Insert> {
+        let sql = if_reference_free!(
+            "written AS (INSERT INTO tickets (",
+            ticket_cols!(),
+            ", origin_key, area_code, service) \
+               SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 \
+               FROM free WHERE free.ok \
+               ON CONFLICT (origin_key) DO NOTHING RETURNING ticket_ref), \
+             created AS (INSERT INTO ticket_events (ticket_ref, at, event, detail) \
+               SELECT ticket_ref, $7, 'created', $6 FROM written)"
+        );
+        insert_if_free(self, sql, &row.args()).await
     }
 }
 
@@ -117,9 +126,7 @@ impl OutageRows for PgConnection {
     /// One statement: the key's holder, if any, beside the current outage.
     async fn filing_context(
         &mut self,
-        origin_key: &str,
-        area_code: &str,
-        service: &str,
+        filing: &NewOutageFiling,
     ) -> StoreResult<(bool, Option<Outage>)> {
         let FilingContext(taken, current) = self
             .fetch_one(
@@ -131,32 +138,25 @@ impl OutageRows for PgConnection {
                         OR EXISTS (SELECT 1 FROM tickets WHERE origin_key = $4)) AS taken) \
                      AS t ON true"
                 ),
-                args![area_code, service, chrono::Utc::now(), origin_key],
+                args![
+                    &filing.area_code,
+                    &filing.service,
+                    chrono::Utc::now(),
+                    &filing.origin_key
+                ],
             )
             .await?;
         Ok((taken, current))
     }
 
     /// One statement checks the reference is free and writes the report.
-    async fn insert_new_report(
-        &mut self,
-        r: &OutageReport,
-        origin_key: &str,
-    ) -> StoreResult<Insert> {
-        let Inserted(outcome) = self
-            .fetch_one(
-                concat!(
-                    "WITH free AS (SELECT NOT EXISTS (SELECT 1 FROM tickets WHERE ticket_ref = $1) \
-                       AND NOT EXISTS (SELECT 1 FROM outage_reports WHERE reference = $1) AS ok), \
-                     written AS (INSERT INTO outage_reports (",
-                    report_cols!(),
-                    ", origin_key) SELECT $1, $2, $3, $4, $5, $6, $7 FROM free WHERE free.ok \
-                       ON CONFLICT (origin_key) DO NOTHING RETURNING reference) \
-                     SELECT (SELECT ok FROM free), EXISTS (SELECT 1 FROM written)"
-                ),
-                &new_report_args(r, origin_key),
-            )
-            .await?;
-        Ok(outcome)
+    async fn insert_new_report(&mut self, row: &NewReportRow<'_>) -> StoreResult<Insert> {
+        let sql = if_reference_free!(
+            "written AS (INSERT INTO outage_reports (",
+            report_cols!(),
+            ", origin_key) SELECT $1, $2, $3, $4, $5, $6, $7 FROM free WHERE free.ok \
+               ON CONFLICT (origin_key) DO NOTHING RETURNING reference)"
+        );
+        insert_if_free(self, sql, &row.args()).await
     }
 }

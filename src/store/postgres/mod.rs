@@ -17,18 +17,16 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::{AssertSqlSafe, Postgres, Transaction};
 
-use self::db::PgImport;
 use super::common::COUNTABLE;
 use super::import;
-use super::inspect::CrmInspect;
+use super::inspect::impl_crm_inspect;
 use super::report::ReportStore;
-use super::rules::{self, FilingStore};
-use super::{CrmStore, ImportSummary, ProgressFn, StoreError, StoreResult};
-use super::{customers, interactions, outages, report, tickets, usage};
+use super::rules::FilingStore;
+use super::{StoreError, StoreResult, impl_crm_store};
+use super::{interactions, report};
 use crate::domain::*;
 use crate::report::ReportData;
 
@@ -91,16 +89,11 @@ impl FilingStore for PgCrm {
 
     /// `BEGIN` and both locks in one round trip (a simple query of three statements; the
     /// keys are integers, so nothing from the caller is spliced into the SQL).
-    async fn begin_outage_filing(
-        &self,
-        origin_key: &str,
-        area_code: &str,
-        service: &str,
-    ) -> StoreResult<Self::Tx> {
-        let origin = super::common::origin_lock_key(origin_key);
+    async fn begin_outage_filing(&self, filing: &NewOutageFiling) -> StoreResult<Self::Tx> {
+        let origin = super::common::origin_lock_key(&filing.origin_key);
         let area = super::common::storm_lock_key(
-            &convert::storable(area_code),
-            &convert::storable(service),
+            &convert::storable(&filing.area_code),
+            &convert::storable(&filing.service),
         );
         let sql = format!(
             "BEGIN; SELECT pg_advisory_xact_lock({origin}); SELECT pg_advisory_xact_lock({area})"
@@ -117,124 +110,36 @@ impl FilingStore for PgCrm {
     }
 }
 
-#[async_trait]
-impl CrmStore for PgCrm {
-    async fn ping(&self) -> StoreResult<()> {
-        customers::ping(&mut &self.pool).await
-    }
-
-    async fn is_empty(&self) -> StoreResult<bool> {
-        customers::is_empty(&mut &self.pool).await
-    }
-
-    async fn import_with_progress(
-        &self,
-        data: &Dataset,
-        progress: ProgressFn<'_>,
-    ) -> StoreResult<ImportSummary> {
-        let tx = PgImport {
-            pool: &self.pool,
+/// `run_postgres!(crm, mode, function, args...)`: a delegated method's body on [`PgCrm`] (see
+/// `store::delegate!` for the modes): on the pool, in a transaction of its own (`unit`), or
+/// a filing rule over [`FilingStore`].
+macro_rules! run_postgres {
+    ($crm:ident, file, $f:path, $($p:ident: $t:ty),*) => {
+        $f($crm, $($p),*).await
+    };
+    ($crm:ident, unit, $f:path, $($p:ident: $t:ty),*) => {{
+        let mut tx = $crm.pool.begin().await?;
+        let done = $f(&mut *tx, $($p),*).await?;
+        tx.commit().await?;
+        Ok(done)
+    }};
+    ($crm:ident, import, $f:path, $($p:ident: $t:ty),*) => {{
+        let tx = $crate::store::postgres::db::PgImport {
+            pool: &$crm.pool,
             tx: None,
         };
-        import::import(tx, data, progress).await
-    }
+        $f(tx, $($p),*).await
+    }};
+    ($crm:ident, read, $f:path, $($p:ident: $t:ty),*) => {
+        $f(&mut &$crm.pool, $($p),*).await
+    };
+    ($crm:ident, write, $f:path, $($p:ident: $t:ty),*) => {
+        run_postgres!($crm, read, $f, $($p: $t),*)
+    };
+}
+use run_postgres;
 
-    async fn accounts_for_phone(&self, phone: &str) -> StoreResult<Vec<Account>> {
-        customers::accounts_for_phone(&mut &self.pool, phone).await
-    }
-
-    async fn account(&self, account_no: &str) -> StoreResult<Option<Account>> {
-        customers::account(&mut &self.pool, account_no).await
-    }
-
-    async fn account_by_number(&self, typed: &str) -> StoreResult<Option<Account>> {
-        customers::account_by_number(&mut &self.pool, typed).await
-    }
-
-    async fn account_by_meter(&self, typed: &str) -> StoreResult<Option<Account>> {
-        customers::account_by_meter(&mut &self.pool, typed).await
-    }
-
-    async fn area(&self, area_code: &str) -> StoreResult<Option<Area>> {
-        customers::area(&mut &self.pool, area_code).await
-    }
-
-    async fn areas(&self) -> StoreResult<Vec<Area>> {
-        customers::areas(&mut &self.pool).await
-    }
-
-    async fn latest_bill(&self, account_no: &str) -> StoreResult<Option<Bill>> {
-        customers::latest_bill(&mut &self.pool, account_no).await
-    }
-
-    async fn bill_statement(&self, account_no: &str) -> StoreResult<Option<BillStatement>> {
-        customers::bill_statement(&mut &self.pool, account_no).await
-    }
-
-    async fn phone_language(&self, phone: &str) -> StoreResult<Option<String>> {
-        customers::phone_language(&mut &self.pool, phone).await
-    }
-
-    async fn save_language(&self, phone: &str, language: &str) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
-        customers::save_language(&mut *tx, phone, language).await?;
-        Ok(tx.commit().await?)
-    }
-
-    async fn area_outages(&self, area_code: &str, now: DateTime<Utc>) -> StoreResult<Vec<Outage>> {
-        outages::area_outages(&mut &self.pool, area_code, now).await
-    }
-
-    async fn file_outage_report(
-        &self,
-        filing: &NewOutageFiling,
-        policy: &StormPolicy,
-    ) -> StoreResult<OutageFiling> {
-        rules::file_outage_report(self, filing, policy).await
-    }
-
-    async fn outage_report(&self, reference: &str) -> StoreResult<Option<OutageReport>> {
-        outages::outage_report(&mut &self.pool, reference).await
-    }
-
-    async fn outage(&self, outage_id: &str) -> StoreResult<Option<Outage>> {
-        outages::outage(&mut &self.pool, outage_id).await
-    }
-
-    async fn create_ticket(&self, ticket: &NewTicket) -> StoreResult<Ticket> {
-        rules::create_ticket(self, ticket).await
-    }
-
-    async fn file_complaint(&self, ticket: &NewTicket) -> StoreResult<ComplaintFiling> {
-        rules::file_complaint(self, ticket).await
-    }
-
-    async fn file_connection_request(
-        &self,
-        request: &NewConnectionRequest,
-    ) -> StoreResult<ComplaintFiling> {
-        rules::file_connection_request(self, request).await
-    }
-
-    async fn ticket(&self, reference: &str) -> StoreResult<Option<Ticket>> {
-        tickets::ticket(&mut &self.pool, reference).await
-    }
-
-    async fn latest_ticket_event(
-        &self,
-        reference: &str,
-    ) -> StoreResult<Option<(DateTime<Utc>, String, Option<String>)>> {
-        tickets::latest_ticket_event(&mut &self.pool, reference).await
-    }
-
-    async fn open_tickets(&self, phone: &str, account_nos: &[String]) -> StoreResult<Vec<Ticket>> {
-        tickets::open_tickets(&mut &self.pool, phone, account_nos).await
-    }
-
-    async fn create_callback(&self, callback: &NewCallback) -> StoreResult<i64> {
-        rules::create_callback(self, callback).await
-    }
-
+impl_crm_store!(PgCrm, run by run_postgres,
     async fn record_interaction(&self, interaction: &Interaction) -> StoreResult<()> {
         interactions::record_interaction(&mut &self.pool, interaction).await
     }
@@ -246,57 +151,9 @@ impl CrmStore for PgCrm {
     async fn record_session_end(&self, end: &SessionEnd) -> StoreResult<()> {
         interactions::record_session_end(&mut &self.pool, end, Utc::now()).await
     }
+);
 
-    async fn recent_vends(&self, account_no: &str, limit: u32) -> StoreResult<Vec<Vend>> {
-        usage::recent_vends(&mut &self.pool, account_no, limit).await
-    }
-
-    async fn resend_token(&self, request: &TokenResend) -> StoreResult<Option<Vend>> {
-        rules::resend_token(&mut &self.pool, request).await
-    }
-
-    async fn meter_readings(&self, account_no: &str, limit: u32) -> StoreResult<Vec<MeterReading>> {
-        usage::meter_readings(&mut &self.pool, account_no, limit).await
-    }
-
-    async fn submit_meter_reading(&self, reading: &NewMeterReading) -> StoreResult<MeterReading> {
-        rules::submit_meter_reading(&mut &self.pool, reading).await
-    }
-}
-
-#[async_trait]
-impl CrmInspect for PgCrm {
-    async fn active_outage(&self, area_code: &str, service: &str) -> StoreResult<Option<Outage>> {
-        outages::current_outage(&mut &self.pool, area_code, service).await
-    }
-
-    async fn report_outage(&self, report: &NewOutageReport) -> StoreResult<OutageReport> {
-        rules::report_outage(self, report).await
-    }
-
-    async fn outage_report_count(&self, outage_id: &str) -> StoreResult<i64> {
-        outages::outage_report_count(&mut &self.pool, outage_id).await
-    }
-
-    async fn ticket_events(
-        &self,
-        reference: &str,
-    ) -> StoreResult<Vec<(DateTime<Utc>, String, Option<String>)>> {
-        tickets::ticket_events(&mut &self.pool, reference).await
-    }
-
-    async fn interaction(
-        &self,
-        gateway: &str,
-        session_id: &str,
-    ) -> StoreResult<Option<Interaction>> {
-        interactions::interaction(&mut &self.pool, gateway, session_id).await
-    }
-
-    async fn connection_request(&self, ticket_ref: &str) -> StoreResult<Option<ConnectionRequest>> {
-        tickets::connection_request(&mut &self.pool, ticket_ref).await
-    }
-}
+impl_crm_inspect!(PgCrm, run by run_postgres);
 
 #[async_trait]
 impl ReportStore for PgCrm {

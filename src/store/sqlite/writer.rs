@@ -340,20 +340,27 @@ mod tests {
         all(conn, "SELECT v FROM t ORDER BY v", [], |r| r.get(0))
     }
 
-    /// Jobs queued together run in one transaction, committed once after the last of them,
-    /// and a job that fails undoes its own writes only.
-    #[test]
-    fn a_batch_shares_one_commit_and_a_failing_job_undoes_only_itself() {
+    /// A database with a table `t`: the file, a connection outside the writer, the writer, and
+    /// a runtime to await it on.
+    fn table_t() -> (TempDatabase, Connection, Writer, tokio::runtime::Runtime) {
         let db = TempDatabase::new();
         let setup = open(db.path()).unwrap();
         setup
             .execute_batch("CREATE TABLE t (v INTEGER PRIMARY KEY)")
             .unwrap();
         let writer = Writer::start(open(db.path()).unwrap()).unwrap();
-        let outside = db.path().to_path_buf();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
+        (db, setup, writer, runtime)
+    }
+
+    /// Jobs queued together run in one transaction, committed once after the last of them,
+    /// and a job that fails undoes its own writes only.
+    #[test]
+    fn a_batch_shares_one_commit_and_a_failing_job_undoes_only_itself() {
+        let (db, setup, writer, runtime) = table_t();
+        let outside = db.path().to_path_buf();
         let (started, gate_started) = mpsc::channel::<()>();
         let (release, gate_released) = mpsc::channel::<()>();
         let (one, two, three, seen) = runtime.block_on(async {
@@ -405,15 +412,7 @@ mod tests {
 
     #[test]
     fn a_panicking_job_fails_alone() {
-        let db = TempDatabase::new();
-        let setup = open(db.path()).unwrap();
-        setup
-            .execute_batch("CREATE TABLE t (v INTEGER PRIMARY KEY)")
-            .unwrap();
-        let writer = Writer::start(open(db.path()).unwrap()).unwrap();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
+        let (_db, setup, writer, runtime) = table_t();
         runtime.block_on(async {
             let failed = writer
                 .write(|c| -> StoreResult<()> {
