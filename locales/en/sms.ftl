@@ -20,6 +20,7 @@ sms-outage-reported = Outage report received. Ref { $ref }. { $restore ->
 sms-callback-requested = Call-back request received. An agent will call you during opening hours.
 sms-ticket-status = { $category ->
     [new_connection] Request
+    [hazard] Danger report
    *[other] Complaint
   } { $ref }: { $status ->
     [in_progress] in progress. Our teams are working on it.
@@ -29,6 +30,7 @@ sms-ticket-status = { $category ->
   }
 sms-ticket-late = { $category ->
     [new_connection] Request
+    [hazard] Danger report
    *[other] Complaint
   } { $ref }: we are running late, and we apologise. It has been passed to a supervisor.
 sms-planned-outage = Planned { $service ->

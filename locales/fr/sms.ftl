@@ -21,6 +21,7 @@ sms-outage-reported = Signalement de coupure enregistré. Réf { $ref }. { $rest
 sms-callback-requested = Demande de rappel enregistrée. Un agent vous appellera aux heures d'ouverture.
 sms-ticket-status = { $category ->
     [new_connection] Demande
+    [hazard] Alerte danger
    *[other] Réclamation
   } { $ref }: { $status ->
     [in_progress] en traitement. Nos équipes s'en occupent.
@@ -30,6 +31,7 @@ sms-ticket-status = { $category ->
   }
 sms-ticket-late = { $category ->
     [new_connection] Demande
+    [hazard] Alerte danger
    *[other] Réclamation
   } { $ref }: nous avons pris du retard, veuillez nous en excuser. Elle est transmise à un responsable.
 sms-planned-outage = Coupure { $service ->

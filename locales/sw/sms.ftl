@@ -25,6 +25,12 @@ sms-ticket-status = { $category ->
         [closed] limefungwa. Asante kwa uvumilivu.
        *[open] limefunguliwa tena. Timu zetu zinalishughulikia.
     }
+    [hazard] Ripoti ya hatari { $ref }: { $status ->
+        [in_progress] inashughulikiwa.
+        [resolved] imeshughulikiwa. Je, hatari imeondolewa? Jibu 1 ndiyo, 2 hapana.
+        [closed] imefungwa. Asante kwa uvumilivu.
+       *[open] imefunguliwa tena. Timu zetu zinaishughulikia.
+    }
    *[other] Malalamiko { $ref }: { $status ->
         [in_progress] yanashughulikiwa.
         [resolved] yametatuliwa. Je, tatizo limeisha? Jibu 1 ndiyo, 2 hapana.
@@ -34,6 +40,7 @@ sms-ticket-status = { $category ->
   }
 sms-ticket-late = { $category ->
     [new_connection] Ombi { $ref }: tumechelewa, tunaomba radhi. Limepelekwa kwa msimamizi.
+    [hazard] Ripoti ya hatari { $ref }: tumechelewa, tunaomba radhi. Imepelekwa kwa msimamizi.
    *[other] Malalamiko { $ref }: tumechelewa, tunaomba radhi. Yamepelekwa kwa msimamizi.
   }
 sms-planned-outage = Kukatika kwa { $service ->

@@ -21,6 +21,7 @@ sms-outage-reported = Bind nanu sa yegle dagg. Ref { $ref }. { $restore ->
 sms-callback-requested = Bind nanu sa laaj. Ab ajan dina la woo ci waxtu liggeey.
 sms-ticket-status = { $category ->
     [new_connection] Laaj
+    [hazard] Yegle musiba
    *[other] Plent
   } { $ref }: { $status ->
     [in_progress] nu ngi ci.
@@ -30,6 +31,7 @@ sms-ticket-status = { $category ->
   }
 sms-ticket-late = { $category ->
     [new_connection] Laaj
+    [hazard] Yegle musiba
    *[other] Plent
   } { $ref }: yeex nanu, baal nu. Yonnee nanu ko ci ab njiit.
 sms-planned-outage = Dagg { $service ->

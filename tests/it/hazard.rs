@@ -27,6 +27,8 @@ struct Case {
     label: &'static str,
     /// What the SMS says of it.
     sms: &'static str,
+    /// How the SMS of its progress and of its delay name it (not as a complaint).
+    followed: &'static str,
 }
 
 const CASES: [Case; 4] = [
@@ -47,6 +49,7 @@ const CASES: [Case; 4] = [
         filed: "END Signalé: réf {ref}. Éloignez-vous; notre équipe arrive.",
         label: "Danger signalé",
         sms: "Signalement de danger enregistré. Réf {ref}. Éloignez-vous",
+        followed: "Alerte danger {ref}: ",
     },
     Case {
         phone: "+221786562901",
@@ -65,6 +68,7 @@ const CASES: [Case; 4] = [
         filed: "END Yegle nga ko: Ref {ref}. Bul ko jege; sunu ekip a ngi dikk.",
         label: "Musiba",
         sms: "Bind nanu sa yegle musiba. Ref {ref}. Bul ko jege",
+        followed: "Yegle musiba {ref}: ",
     },
     Case {
         phone: "+254112207544",
@@ -83,6 +87,7 @@ const CASES: [Case; 4] = [
         filed: "END Imeripotiwa: Kumb {ref}. Kaa mbali; timu yetu inakuja.",
         label: "Hatari",
         sms: "Ripoti ya hatari imepokelewa. Kumb {ref}. Kaa mbali",
+        followed: "Ripoti ya hatari {ref}: ",
     },
     Case {
         phone: "+254729141428",
@@ -102,6 +107,7 @@ const CASES: [Case; 4] = [
         filed: "END Reported: ref {ref}. Keep away; our team is coming.",
         label: "Danger report",
         sms: "Danger report received. Ref {ref}. Keep away from it",
+        followed: "Danger report {ref}: ",
     },
 ];
 
@@ -203,13 +209,19 @@ async fn a_danger_is_reported_as_an_urgent_ticket_with_its_kind_and_area_in_four
             case.phone
         );
         assert_eq!(server.count(&sms).await, 1, "{}", case.account);
-        let text = sms_text(&server, &reference, case.account).await;
+        let text = sms_text(&server, "ticket_filed", &reference, case.account).await;
         assert!(
             text.starts_with(&case.sms.replace("{ref}", &reference)),
             "{text}"
         );
         let counted = dalal::sms::segments::count(&text);
         assert_eq!(counted.segments, 1, "{text}");
+        for kind in ["ticket_status", "ticket_late"] {
+            let text = sms_text(&server, kind, &reference, case.account).await;
+            let named = case.followed.replace("{ref}", &reference);
+            assert!(text.starts_with(&named), "{kind}: {text}");
+            assert_eq!(dalal::sms::segments::count(&text).segments, 1, "{text}");
+        }
 
         // Followed like any ticket: listed under its own category.
         let mut follow = server.call(case.phone);
@@ -224,8 +236,8 @@ async fn a_danger_is_reported_as_an_urgent_ticket_with_its_kind_and_area_in_four
     }
 }
 
-/// The text the SMS of a ticket says, rendered as the sender would (its row, its subject).
-async fn sms_text(server: &TestServer, reference: &str, account: &str) -> String {
+/// The text an SMS of a ticket (`kind`) says, rendered as the sender would (its row, its subject).
+async fn sms_text(server: &TestServer, kind: &str, reference: &str, account: &str) -> String {
     let ticket = server.crm.ticket(reference).await.unwrap();
     let subject = dalal::notify::messages::Subject {
         ticket,
@@ -234,7 +246,7 @@ async fn sms_text(server: &TestServer, reference: &str, account: &str) -> String
     };
     let row = dalal::store::outbox::OutboxRow {
         id: 0,
-        kind: "ticket_filed".into(),
+        kind: kind.into(),
         phone: String::new(),
         account_no: Some(account.to_string()),
         ticket_ref: Some(reference.to_string()),
