@@ -2,7 +2,8 @@
 # Throwaway PostgreSQL, Redis and Kannel servers for the test suite, on loopback only.
 #
 #   bash tests/services.sh start        installs what is missing (PostgreSQL, Redis, Kannel with
-#                                       its fakesmsc, and the voice tests' xmllint, espeak-ng, sox),
+#                                       its fakesmsc, the voice tests' xmllint, espeak-ng, sox,
+#                                       and valgrind for the hop budget),
 #                                       starts them, writes the env file
 #   bash tests/services.sh stop         stops them and removes their files (never fails)
 #   bash tests/services.sh redis_stop   kills the test Redis with SIGKILL (tests of Redis down)
@@ -155,6 +156,17 @@ install_kannel() {
     apt_install_without_starting kannel kannel-extras
     [[ -x $KANNEL_BEARERBOX && -x $KANNEL_SMSBOX ]] || die "bearerbox or smsbox still missing after apt-get"
     [[ -x $FAKESMSC ]] || die "$FAKESMSC still missing after apt-get (package kannel-extras)"
+}
+
+# The hop budget's valgrind (tests/it/hop_budget.rs counts instructions with callgrind); the
+# test fails without it, it never skips.
+install_valgrind() {
+    command -v valgrind >/dev/null && return 0
+    log "installing valgrind with apt-get"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q || die "apt-get update failed"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+        valgrind || die "apt-get install valgrind failed"
+    command -v valgrind >/dev/null || die "valgrind still missing after apt-get"
 }
 
 # Runs a PostgreSQL command as the unprivileged `postgres` user when we are root
@@ -528,6 +540,7 @@ do_start() {
     install_voice_tools
     install_browser
     install_kannel
+    install_valgrind
     do_stop # leftovers of an earlier run
 
     PG_BIN="$(pg_bindir)"
