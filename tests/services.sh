@@ -3,7 +3,8 @@
 #
 #   bash tests/services.sh install      installs what is missing (Debian packages), only
 #   bash tests/services.sh start        installs what is missing (PostgreSQL, Redis, Kannel with
-#                                       its fakesmsc, and the voice tests' xmllint, espeak-ng, sox),
+#                                       its fakesmsc, the voice tests' xmllint, espeak-ng, sox,
+#                                       and valgrind for the hop budget),
 #                                       starts them, writes the env file
 #   bash tests/services.sh stop         stops them and removes their files (never fails)
 #   bash tests/services.sh redis_stop   kills the test Redis with SIGKILL (tests of Redis down)
@@ -103,7 +104,8 @@ apt_install_without_starting() {
 #   microphone) and chromium-driver (WebDriver on loopback), written to the env file as
 #   DALAL_TEST_CHROMIUM and DALAL_TEST_CHROMEDRIVER;
 # - Kannel 1.4.5 (bearerbox, smsbox) and, from kannel-extras, fakesmsc: a fake SMS centre that
-#   prints every message it is sent and sends the messages given on its command line.
+#   prints every message it is sent and sends the messages given on its command line;
+# - valgrind, for the hop budget (tests/it/hop_budget.rs counts instructions with callgrind).
 # A test whose tool is missing fails; it never skips.
 KANNEL_BEARERBOX=/usr/sbin/bearerbox
 KANNEL_SMSBOX=/usr/sbin/smsbox
@@ -121,6 +123,7 @@ missing_packages() {
     command -v chromedriver >/dev/null || missing+=(chromium-driver)
     [[ -x $KANNEL_BEARERBOX && -x $KANNEL_SMSBOX ]] || missing+=(kannel)
     [[ -x $FAKESMSC ]] || missing+=(kannel-extras)
+    command -v valgrind >/dev/null || missing+=(valgrind)
     echo "${missing[@]}"
 }
 

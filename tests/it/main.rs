@@ -24,6 +24,7 @@ mod faults;
 mod gateways;
 mod generate;
 mod hazard;
+mod hop_budget;
 mod kannel;
 mod kannel_notify;
 mod menu_check;
