@@ -2,7 +2,7 @@
 
 use super::StoreResult;
 use super::common::{MIN_LOOKUP_DIGITS, account_cols, area_cols, bill_cols, digits, select};
-use super::sql::{Db, FromRow, Row, args};
+use super::sql::{Db, FromRow, Row, args, statements};
 use crate::domain::{Account, Area, Bill, BillStatement};
 
 impl FromRow for Area {
@@ -84,23 +84,16 @@ pub(crate) async fn is_empty(db: &mut impl Db) -> StoreResult<bool> {
     Ok(!any)
 }
 
-pub(crate) async fn accounts_for_phone(db: &mut impl Db, phone: &str) -> StoreResult<Vec<Account>> {
-    db.fetch_all(
+statements! {
+    /// The accounts this phone acts for (as their phone or their second phone).
+    pub(crate) fn accounts_for_phone(phone: &str) -> Vec<Account> = all
         select!(
             account_cols,
             "FROM customers WHERE phone = $1 OR alt_phone = $1 ORDER BY account_no"
-        ),
-        args![phone],
-    )
-    .await
-}
+        );
 
-pub(crate) async fn account(db: &mut impl Db, account_no: &str) -> StoreResult<Option<Account>> {
-    db.fetch_optional(
-        select!(account_cols, "FROM customers WHERE account_no = $1"),
-        args![account_no],
-    )
-    .await
+    pub(crate) fn account(account_no: &str) -> Option<Account> = optional
+        select!(account_cols, "FROM customers WHERE account_no = $1");
 }
 
 /// The statements finding an account by a typed number: `exact` whatever its case (one text per
@@ -216,40 +209,23 @@ async fn by_digits(
     Ok(single(db.fetch_all(sql, args![&wanted]).await?))
 }
 
-pub(crate) async fn area(db: &mut impl Db, area_code: &str) -> StoreResult<Option<Area>> {
-    db.fetch_optional(
-        select!(area_cols, "FROM areas WHERE area_code = $1"),
-        args![area_code],
-    )
-    .await
-}
+statements! {
+    pub(crate) fn area(area_code: &str) -> Option<Area> = optional
+        select!(area_cols, "FROM areas WHERE area_code = $1");
 
-pub(crate) async fn areas(db: &mut impl Db) -> StoreResult<Vec<Area>> {
-    db.fetch_all(
-        select!(area_cols, "FROM areas ORDER BY name, area_code"),
-        args![],
-    )
-    .await
-}
+    pub(crate) fn areas() -> Vec<Area> = all
+        select!(area_cols, "FROM areas ORDER BY name, area_code");
 
-pub(crate) async fn latest_bill(db: &mut impl Db, account_no: &str) -> StoreResult<Option<Bill>> {
-    db.fetch_optional(
+    /// The account's newest bill.
+    pub(crate) fn latest_bill(account_no: &str) -> Option<Bill> = optional
         select!(
             bill_cols,
             "FROM bills WHERE account_no = $1 \
              ORDER BY period DESC, issued_on DESC, bill_id DESC LIMIT 1"
-        ),
-        args![account_no],
-    )
-    .await
-}
+        );
 
-/// See [`crate::store::CrmStore::bill_statement`].
-pub(crate) async fn bill_statement(
-    db: &mut impl Db,
-    account_no: &str,
-) -> StoreResult<Option<BillStatement>> {
-    db.fetch_optional(
+    /// See [`crate::store::CrmStore::bill_statement`].
+    pub(crate) fn bill_statement(account_no: &str) -> Option<BillStatement> = optional
         concat!(
             "SELECT ",
             bill_cols!(),
@@ -260,18 +236,11 @@ pub(crate) async fn bill_statement(
              WHERE o.account_no = b.account_no AND o.status IN ('unpaid', 'partially_paid')) \
              FROM bills b WHERE b.account_no = $1 \
              ORDER BY period DESC, issued_on DESC, bill_id DESC LIMIT 1"
-        ),
-        args![account_no],
-    )
-    .await
-}
+        );
 
-pub(crate) async fn phone_language(db: &mut impl Db, phone: &str) -> StoreResult<Option<String>> {
-    db.fetch_optional(
-        "SELECT language FROM phone_languages WHERE phone = $1",
-        args![phone],
-    )
-    .await
+    /// The language this phone chose last.
+    pub(crate) fn phone_language(phone: &str) -> Option<String> = optional
+        "SELECT language FROM phone_languages WHERE phone = $1";
 }
 
 /// Saves the choice on every account this phone acts for, and on the phone itself.

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::StoreResult;
 use super::common::{interaction_cols, select};
-use super::sql::{Db, FromRow, Row, args};
+use super::sql::{Db, FromRow, Row, args, statements};
 use crate::domain::{Interaction, SessionEnd};
 
 impl FromRow for Interaction {
@@ -54,9 +54,9 @@ pub(crate) const UPSERT_INTERACTIONS_UNNEST: &str = concat!(
     update_interaction!()
 );
 
-/// Inserts or updates the row of one session.
-pub(crate) async fn record_interaction(db: &mut impl Db, i: &Interaction) -> StoreResult<()> {
-    db.execute(
+statements! {
+    /// Inserts or updates the row of one session.
+    pub(crate) fn record_interaction(i: &Interaction) = execute
         concat!(
             "INSERT INTO interactions (",
             interaction_cols!(),
@@ -76,10 +76,7 @@ pub(crate) async fn record_interaction(db: &mut impl Db, i: &Interaction) -> Sto
             i.started_at,
             i.updated_at,
             i.ended,
-        ],
-    )
-    .await?;
-    Ok(())
+        ];
 }
 
 /// Every row (one per session), in the caller's transaction.
@@ -90,30 +87,18 @@ pub(crate) async fn record_interactions(db: &mut impl Db, rows: &[Interaction]) 
     Ok(())
 }
 
-pub(crate) async fn interaction(
-    db: &mut impl Db,
-    gateway: &str,
-    session_id: &str,
-) -> StoreResult<Option<Interaction>> {
-    db.fetch_optional(
+statements! {
+    /// The row of one session.
+    pub(crate) fn interaction(gateway: &str, session_id: &str) -> Option<Interaction> = optional
         select!(
             interaction_cols,
             "FROM interactions WHERE gateway = $1 AND session_id = $2"
-        ),
-        args![gateway, session_id],
-    )
-    .await
-}
+        );
 
-/// Records the gateway's end notification on the session's row, as of `now`. One statement:
-/// the notification may arrive for a session we never logged (it then gets a row of its own),
-/// and never races with the engine's own upsert.
-pub(crate) async fn record_session_end(
-    db: &mut impl Db,
-    end: &SessionEnd,
-    now: DateTime<Utc>,
-) -> StoreResult<()> {
-    db.execute(
+    /// Records the gateway's end notification on the session's row, as of `now`. One
+    /// statement: the notification may arrive for a session we never logged (it then gets a
+    /// row of its own), and never races with the engine's own upsert.
+    pub(crate) fn record_session_end(end: &SessionEnd, now: DateTime<Utc>) = execute
         "INSERT INTO interactions (gateway, session_id, channel, phone, account_no, language, \
            path, outcome, hops, started_at, updated_at, ended, end_status, end_duration_ms, \
            end_hops_count, end_input, end_last_app_response, end_error_message, end_cost, \
@@ -145,8 +130,5 @@ pub(crate) async fn record_session_end(
             &end.date,
             &end.network_code,
             &end.service_code,
-        ],
-    )
-    .await?;
-    Ok(())
+        ];
 }

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use super::StoreResult;
 use super::common::{outage_cols, report_cols, select};
 use super::rules::Insert;
-use super::sql::{Arg, Db, FromRow, Row, args};
+use super::sql::{Arg, Db, FromRow, Row, args, statements};
 use super::tickets::reference_taken;
 use crate::domain::{Outage, OutageReport};
 
@@ -65,52 +65,27 @@ impl FromRow for OutageReport {
     }
 }
 
-/// See [`crate::store::CrmStore::area_outages`]: read on many hops, one statement.
-pub(crate) async fn area_outages(
-    db: &mut impl Db,
-    area_code: &str,
-    now: DateTime<Utc>,
-) -> StoreResult<Vec<Outage>> {
-    // An active or suspected outage is listed even past its expected end: it is not
-    // restored yet.
-    db.fetch_all(
+statements! {
+    /// See [`crate::store::CrmStore::area_outages`]: read on many hops, one statement. An
+    /// active or suspected outage is listed even past its expected end: it is not restored yet.
+    pub(crate) fn area_outages(area_code: &str, now: DateTime<Utc>) -> Vec<Outage> = all
         select!(
             outage_cols,
             "FROM outages WHERE area_code = $1 AND (status IN ('active', 'suspected') \
                OR (status = 'scheduled' AND (expected_end IS NULL OR expected_end > $2))) \
              ORDER BY starts_at, outage_id"
-        ),
-        args![area_code, now],
-    )
-    .await
-}
+        );
 
-pub(crate) async fn outage_report_count(db: &mut impl Db, outage_id: &str) -> StoreResult<i64> {
-    db.fetch_one(
-        "SELECT COUNT(*) FROM outage_reports WHERE outage_id = $1",
-        args![outage_id],
-    )
-    .await
-}
+    /// How many reports the outage has.
+    pub(crate) fn outage_report_count(outage_id: &str) -> i64 = one
+        "SELECT COUNT(*) FROM outage_reports WHERE outage_id = $1";
 
-pub(crate) async fn outage_report(
-    db: &mut impl Db,
-    reference: &str,
-) -> StoreResult<Option<OutageReport>> {
-    db.fetch_optional(
-        select!(report_cols, "FROM outage_reports WHERE reference = $1"),
-        args![reference],
-    )
-    .await
-}
+    pub(crate) fn outage_report(reference: &str) -> Option<OutageReport> = optional
+        select!(report_cols, "FROM outage_reports WHERE reference = $1");
 
-/// One outage by id (readers and the rules).
-pub(crate) async fn outage(db: &mut impl Db, outage_id: &str) -> StoreResult<Option<Outage>> {
-    db.fetch_optional(
-        select!(outage_cols, "FROM outages WHERE outage_id = $1"),
-        args![outage_id],
-    )
-    .await
+    /// One outage by id (readers and the rules).
+    pub(crate) fn outage(outage_id: &str) -> Option<Outage> = optional
+        select!(outage_cols, "FROM outages WHERE outage_id = $1");
 }
 
 /// The current outage of one area and service now (see `current_outage_sql!`), for readers and
@@ -127,57 +102,35 @@ pub(crate) async fn current_outage(
 // ---------------------------------------------------------------------------------------------
 // What the filing rules run (`OutageRows`), inside a filing's transaction
 
-pub(crate) async fn report_by_origin(
-    db: &mut impl Db,
-    origin_key: &str,
-) -> StoreResult<Option<OutageReport>> {
-    db.fetch_optional(
-        select!(report_cols, "FROM outage_reports WHERE origin_key = $1"),
-        args![origin_key],
-    )
-    .await
-}
+statements! {
+    /// The report filed under `origin_key`.
+    pub(crate) fn report_by_origin(origin_key: &str) -> Option<OutageReport> = optional
+        select!(report_cols, "FROM outage_reports WHERE origin_key = $1");
 
-/// Outage tickets of one area and service filed since a time, linked to no outage.
-/// `category = 'outage'` is spelled out so that both planners match the partial index
-/// `tickets_outage_window`, whatever plan they cache.
-pub(crate) async fn count_unlinked_outage_tickets(
-    db: &mut impl Db,
-    area_code: &str,
-    service: &str,
-    since: DateTime<Utc>,
-) -> StoreResult<i64> {
-    db.fetch_one(
+    /// Outage tickets of one area and service filed since a time, linked to no outage.
+    /// `category = 'outage'` is spelled out so that both planners match the partial index
+    /// `tickets_outage_window`, whatever plan they cache.
+    pub(crate) fn count_unlinked_outage_tickets(
+        area_code: &str,
+        service: &str,
+        since: DateTime<Utc>,
+    ) -> i64 = one
         "SELECT COUNT(*) FROM tickets WHERE category = 'outage' AND area_code = $1 \
-         AND service = $2 AND created_at >= $3 AND outage_id IS NULL",
-        args![area_code, service, since],
-    )
-    .await
-}
+         AND service = $2 AND created_at >= $3 AND outage_id IS NULL";
 
-/// Links the tickets [`count_unlinked_outage_tickets`] counts to the outage.
-pub(crate) async fn link_outage_tickets(
-    db: &mut impl Db,
-    area_code: &str,
-    service: &str,
-    since: DateTime<Utc>,
-    outage_id: &str,
-) -> StoreResult<()> {
-    db.execute(
+    /// Links the tickets [`count_unlinked_outage_tickets`] counts to the outage.
+    pub(crate) fn link_outage_tickets(
+        area_code: &str,
+        service: &str,
+        since: DateTime<Utc>,
+        outage_id: &str,
+    ) = execute
         "UPDATE tickets SET outage_id = $1 WHERE category = 'outage' AND area_code = $2 \
          AND service = $3 AND created_at >= $4 AND outage_id IS NULL",
-        args![outage_id, area_code, service, since],
-    )
-    .await?;
-    Ok(())
-}
+        args![outage_id, area_code, service, since];
 
-pub(crate) async fn area_exists(db: &mut impl Db, area_code: &str) -> StoreResult<bool> {
-    db.fetch_one(
-        "SELECT EXISTS (SELECT 1 FROM areas WHERE area_code = $1)",
-        args![area_code],
-    )
-    .await
+    pub(crate) fn area_exists(area_code: &str) -> bool = one
+        "SELECT EXISTS (SELECT 1 FROM areas WHERE area_code = $1)";
 }
 
 /// Writes the outage as given; false (and nothing written) when its id is taken.

@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 
 use super::StoreResult;
-use super::sql::{Arg, Db, Dialect, FromRow, Row, args, placeholders};
+use super::sql::{Arg, Db, Dialect, FromRow, Row, args, placeholders, statements};
 use crate::contracts::Channel;
 
 /// Which message a delivery report is about.
@@ -355,17 +355,15 @@ pub(crate) async fn claim_due<D: Db>(
     Ok(claimed)
 }
 
-/// See [`OutboxStore::mark_sent`].
-pub(crate) async fn mark_sent(
-    db: &mut impl Db,
-    id: i64,
-    gateway: &str,
-    gateway_message_id: Option<&str>,
-    text: &Rendered,
-    now: DateTime<Utc>,
-) -> StoreResult<()> {
-    // A delivery report may have come first.
-    db.execute(
+statements! {
+    /// See [`OutboxStore::mark_sent`]. A delivery report may have come first.
+    pub(crate) fn mark_sent(
+        id: i64,
+        gateway: &str,
+        gateway_message_id: Option<&str>,
+        text: &Rendered,
+        now: DateTime<Utc>,
+    ) = execute
         "UPDATE sms_outbox SET state = CASE WHEN state = 'delivered' THEN state ELSE 'sent' END, \
          gateway = $1, gateway_message_id = $2, language = $3, body = $4, encoding = $5, \
          segments = $6, attempts = attempts + 1, sent_at = $7, claimed_until = NULL, \
@@ -379,21 +377,15 @@ pub(crate) async fn mark_sent(
             text.segments,
             now,
             id
-        ],
-    )
-    .await?;
-    Ok(())
-}
+        ];
 
-/// See [`OutboxStore::mark_retry`].
-pub(crate) async fn mark_retry(
-    db: &mut impl Db,
-    id: i64,
-    text: &Rendered,
-    error: &str,
-    retry_at: DateTime<Utc>,
-) -> StoreResult<()> {
-    db.execute(
+    /// See [`OutboxStore::mark_retry`].
+    pub(crate) fn mark_retry(
+        id: i64,
+        text: &Rendered,
+        error: &str,
+        retry_at: DateTime<Utc>,
+    ) = execute
         "UPDATE sms_outbox SET state = 'queued', attempts = attempts + 1, last_error = $1, \
          next_attempt_at = $2, claimed_until = NULL, language = $3, body = $4, \
          encoding = $5, segments = $6 WHERE id = $7",
@@ -405,20 +397,10 @@ pub(crate) async fn mark_retry(
             text.encoding,
             text.segments,
             id
-        ],
-    )
-    .await?;
-    Ok(())
-}
+        ];
 
-/// See [`OutboxStore::mark_failed`].
-pub(crate) async fn mark_failed(
-    db: &mut impl Db,
-    id: i64,
-    text: Option<&Rendered>,
-    error: &str,
-) -> StoreResult<()> {
-    db.execute(
+    /// See [`OutboxStore::mark_failed`].
+    pub(crate) fn mark_failed(id: i64, text: Option<&Rendered>, error: &str) = execute
         "UPDATE sms_outbox SET state = 'failed', attempts = attempts + 1, last_error = $1, \
          claimed_until = NULL, language = coalesce($2, language), \
          body = coalesce($3, body), encoding = coalesce($4, encoding), \
@@ -430,32 +412,19 @@ pub(crate) async fn mark_failed(
             text.map(|t| t.encoding),
             text.map(|t| t.segments),
             id
-        ],
-    )
-    .await?;
-    Ok(())
-}
+        ];
 
-/// See [`OutboxStore::mark_suppressed`].
-pub(crate) async fn mark_suppressed(db: &mut impl Db, id: i64, why: &str) -> StoreResult<()> {
-    db.execute(
+    /// See [`OutboxStore::mark_suppressed`].
+    pub(crate) fn mark_suppressed(id: i64, why: &str) = execute
         "UPDATE sms_outbox SET state = 'suppressed', last_error = $1, claimed_until = NULL \
          WHERE id = $2",
-        args![why, id],
-    )
-    .await?;
-    Ok(())
-}
+        args![why, id];
 
-/// See [`OutboxStore::defer`].
-pub(crate) async fn defer(db: &mut impl Db, id: i64, until: DateTime<Utc>) -> StoreResult<()> {
-    db.execute(
+    /// See [`OutboxStore::defer`].
+    pub(crate) fn defer(id: i64, until: DateTime<Utc>) = execute
         "UPDATE sms_outbox SET state = 'queued', next_attempt_at = $1, claimed_until = NULL \
          WHERE id = $2",
-        args![until, id],
-    )
-    .await?;
-    Ok(())
+        args![until, id];
 }
 
 /// A delivery report's update of the message named by `$4`. A report proves the gateway took
@@ -509,22 +478,17 @@ pub(crate) async fn depth(db: &mut impl Db) -> StoreResult<Vec<(String, i64)>> {
     Ok(rows.into_iter().map(|StateCount(s, n)| (s, n)).collect())
 }
 
-/// Queues one message, unless a message with its `dedupe_key` was queued already (then
-/// nothing is written).
-pub(crate) async fn queue(
-    db: &mut impl Db,
-    dedupe_key: &str,
-    kind: &str,
-    phone: &str,
-    account_no: Option<&str>,
-) -> StoreResult<()> {
-    db.execute(
+statements! {
+    /// Queues one message, unless a message with its `dedupe_key` was queued already (then
+    /// nothing is written).
+    pub(crate) fn queue(
+        dedupe_key: &str,
+        kind: &str,
+        phone: &str,
+        account_no: Option<&str>,
+    ) = execute
         "INSERT INTO sms_outbox (dedupe_key, kind, phone, account_no) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (dedupe_key) DO NOTHING",
-        args![dedupe_key, kind, phone, account_no],
-    )
-    .await?;
-    Ok(())
+         ON CONFLICT (dedupe_key) DO NOTHING";
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -540,43 +504,27 @@ pub(crate) async fn lock_schedule<D: Db>(db: &mut D, key: i64) -> StoreResult<()
     Ok(())
 }
 
-/// Escalates (level 1) each ticket still open or in progress whose SLA ran out before
-/// `due_before` and that was never escalated; how many.
-pub(crate) async fn escalate_past_sla(
-    db: &mut impl Db,
-    at: DateTime<Utc>,
-    due_before: DateTime<Utc>,
-) -> StoreResult<u64> {
-    db.execute(
+statements! {
+    /// Escalates (level 1) each ticket still open or in progress whose SLA ran out before
+    /// `due_before` and that was never escalated; how many.
+    pub(crate) fn escalate_past_sla(at: DateTime<Utc>, due_before: DateTime<Utc>) -> u64 = execute
         "INSERT INTO ticket_events (ticket_ref, at, event, detail) \
          SELECT t.ticket_ref, $1, 'escalated', '1' FROM tickets t \
          WHERE t.status IN ('open', 'in_progress') AND t.sla_due_at IS NOT NULL \
            AND t.sla_due_at < $2 \
            AND NOT EXISTS (SELECT 1 FROM ticket_events e WHERE e.ticket_ref = t.ticket_ref \
-                           AND e.event = 'escalated')",
-        args![at, due_before],
-    )
-    .await
-}
+                           AND e.event = 'escalated')";
 
-/// Escalates to level 2 each ticket still open or in progress escalated to level 1 at or
-/// before `level_one_by`, and not yet to level 2; how many.
-pub(crate) async fn escalate_again(
-    db: &mut impl Db,
-    at: DateTime<Utc>,
-    level_one_by: DateTime<Utc>,
-) -> StoreResult<u64> {
-    db.execute(
+    /// Escalates to level 2 each ticket still open or in progress escalated to level 1 at or
+    /// before `level_one_by`, and not yet to level 2; how many.
+    pub(crate) fn escalate_again(at: DateTime<Utc>, level_one_by: DateTime<Utc>) -> u64 = execute
         "INSERT INTO ticket_events (ticket_ref, at, event, detail) \
          SELECT t.ticket_ref, $1, 'escalated', '2' FROM tickets t \
          WHERE t.status IN ('open', 'in_progress') \
            AND EXISTS (SELECT 1 FROM ticket_events e WHERE e.ticket_ref = t.ticket_ref \
                        AND e.event = 'escalated' AND e.detail = '1' AND e.at <= $2) \
            AND NOT EXISTS (SELECT 1 FROM ticket_events e WHERE e.ticket_ref = t.ticket_ref \
-                           AND e.event = 'escalated' AND e.detail = '2')",
-        args![at, level_one_by],
-    )
-    .await
+                           AND e.event = 'escalated' AND e.detail = '2')";
 }
 
 /// The customers (with a phone) of the area and service of each scheduled outage starting in
@@ -591,68 +539,45 @@ macro_rules! planned_audience {
     };
 }
 
-/// Queues the planned-outage notices of outages starting in (`after`, `until`] not queued
-/// yet; how many.
-pub(crate) async fn queue_planned_notices(
-    db: &mut impl Db,
-    after: DateTime<Utc>,
-    until: DateTime<Utc>,
-) -> StoreResult<u64> {
-    db.execute(
+statements! {
+    /// Queues the planned-outage notices of outages starting in (`after`, `until`] not queued
+    /// yet; how many.
+    pub(crate) fn queue_planned_notices(
+        after: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> u64 = execute
         concat!(
             "INSERT INTO sms_outbox (dedupe_key, kind, phone, account_no, outage_id) \
              SELECT 'planned:' || o.outage_id || ':' || c.phone, 'planned_outage', c.phone, \
                     min(c.account_no), o.outage_id ",
             planned_audience!(),
             " GROUP BY o.outage_id, c.phone ON CONFLICT (dedupe_key) DO NOTHING"
-        ),
-        args![after, until],
-    )
-    .await
-}
+        );
 
-/// See [`OutboxStore::planned_notice_audience`].
-pub(crate) async fn planned_notice_audience(
-    db: &mut impl Db,
-    after: DateTime<Utc>,
-    until: DateTime<Utc>,
-) -> StoreResult<Vec<Audience>> {
-    db.fetch_all(
+    /// See [`OutboxStore::planned_notice_audience`].
+    pub(crate) fn planned_notice_audience(
+        after: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Vec<Audience> = all
         concat!(
             "SELECT o.outage_id, c.language, count(DISTINCT c.phone) ",
             planned_audience!(),
             " AND NOT EXISTS (SELECT 1 FROM sms_outbox s \
                               WHERE s.dedupe_key = 'planned:' || o.outage_id || ':' || c.phone) \
              GROUP BY o.outage_id, c.language ORDER BY o.outage_id, c.language"
-        ),
-        args![after, until],
-    )
-    .await
-}
+        );
 
-/// Where the survey scan stopped: the last interaction id it read.
-pub(crate) async fn survey_cursor(db: &mut impl Db) -> StoreResult<i64> {
-    db.fetch_one(
-        "SELECT coalesce((SELECT position FROM notify_cursors WHERE name = 'surveys'), 0)",
-        args![],
-    )
-    .await
-}
+    /// Where the survey scan stopped: the last interaction id it read.
+    pub(crate) fn survey_cursor() -> i64 = one
+        "SELECT coalesce((SELECT position FROM notify_cursors WHERE name = 'surveys'), 0)";
 
-pub(crate) async fn set_survey_cursor(db: &mut impl Db, position: i64) -> StoreResult<()> {
-    db.execute(
+    pub(crate) fn set_survey_cursor(position: i64) = execute
         "INSERT INTO notify_cursors (name, position) VALUES ('surveys', $1) \
-         ON CONFLICT (name) DO UPDATE SET position = excluded.position",
-        args![position],
-    )
-    .await?;
-    Ok(())
-}
+         ON CONFLICT (name) DO UPDATE SET position = excluded.position";
 
-/// The newest interaction's id, 0 when there is none.
-pub(crate) async fn last_interaction(db: &mut impl Db) -> StoreResult<i64> {
-    db.fetch_one("SELECT coalesce(max(id), 0) FROM interactions", args![])
-        .await
+    /// The newest interaction's id, 0 when there is none.
+    pub(crate) fn last_interaction() -> i64 = one
+        "SELECT coalesce(max(id), 0) FROM interactions";
 }
 
 /// Which interactions a survey scan invites, and when.
@@ -696,95 +621,48 @@ pub(crate) async fn invite_to_surveys(db: &mut impl Db, scan: &SurveyScan<'_>) -
     db.execute(&sql, &bound).await
 }
 
-/// Queues the survey message of each invitation of the interactions in (`after`, `through`].
-pub(crate) async fn queue_survey_messages(
-    db: &mut impl Db,
-    after: i64,
-    through: i64,
-) -> StoreResult<()> {
-    db.execute(
+statements! {
+    /// Queues the survey message of each invitation of the interactions in (`after`,
+    /// `through`].
+    pub(crate) fn queue_survey_messages(after: i64, through: i64) = execute
         "INSERT INTO sms_outbox (dedupe_key, kind, phone, account_no, reference) \
          SELECT 'survey:' || v.interaction_id, 'survey', v.phone, v.account_no, \
                 CAST(v.interaction_id AS TEXT) \
          FROM survey_invitations v WHERE v.interaction_id > $1 AND v.interaction_id <= $2 \
-         ON CONFLICT (dedupe_key) DO NOTHING",
-        args![after, through],
-    )
-    .await?;
-    Ok(())
-}
+         ON CONFLICT (dedupe_key) DO NOTHING";
 
-/// Marks the invitation's "how to answer" message sent; false when it was already.
-pub(crate) async fn mark_survey_help_sent(
-    db: &mut impl Db,
-    invitation_id: i64,
-) -> StoreResult<bool> {
-    let changed = db
-        .execute(
-            "UPDATE survey_invitations SET help_sent = TRUE WHERE id = $1 AND NOT help_sent",
-            args![invitation_id],
-        )
-        .await?;
-    Ok(changed > 0)
+    /// Marks the invitation's "how to answer" message sent; false when it was already.
+    pub(crate) fn mark_survey_help_sent(invitation_id: i64) -> bool = execute
+        "UPDATE survey_invitations SET help_sent = TRUE WHERE id = $1 AND NOT help_sent";
 }
 
 // ---------------------------------------------------------------------------------------------
 // Opt-outs and what customers answer
 
-/// See [`OutboxStore::is_opted_out`].
-pub(crate) async fn is_opted_out(db: &mut impl Db, phone: &str) -> StoreResult<bool> {
-    db.fetch_one(
-        "SELECT EXISTS (SELECT 1 FROM sms_opt_outs WHERE phone = $1)",
-        args![phone],
-    )
-    .await
-}
+statements! {
+    /// See [`OutboxStore::is_opted_out`].
+    pub(crate) fn is_opted_out(phone: &str) -> bool = one
+        "SELECT EXISTS (SELECT 1 FROM sms_opt_outs WHERE phone = $1)";
 
-/// Records an opt-out; false when the phone had opted out already.
-pub(crate) async fn add_opt_out(
-    db: &mut impl Db,
-    phone: &str,
-    word: &str,
-    at: DateTime<Utc>,
-) -> StoreResult<bool> {
-    let added = db
-        .execute(
-            "INSERT INTO sms_opt_outs (phone, word, at) VALUES ($1, $2, $3) \
-             ON CONFLICT (phone) DO NOTHING",
-            args![phone, word, at],
-        )
-        .await?;
-    Ok(added > 0)
-}
+    /// Records an opt-out; false when the phone had opted out already.
+    pub(crate) fn add_opt_out(phone: &str, word: &str, at: DateTime<Utc>) -> bool = execute
+        "INSERT INTO sms_opt_outs (phone, word, at) VALUES ($1, $2, $3) \
+         ON CONFLICT (phone) DO NOTHING";
 
-/// See [`OutboxStore::surveyed_since`].
-pub(crate) async fn surveyed_since(
-    db: &mut impl Db,
-    phone: &str,
-    since: DateTime<Utc>,
-) -> StoreResult<bool> {
-    db.fetch_one(
+    /// See [`OutboxStore::surveyed_since`].
+    pub(crate) fn surveyed_since(phone: &str, since: DateTime<Utc>) -> bool = one
         "SELECT EXISTS (SELECT 1 FROM survey_invitations WHERE phone = $1 AND created_at > $2) \
-             OR EXISTS (SELECT 1 FROM sms_opt_outs WHERE phone = $1)",
-        args![phone, since],
-    )
-    .await
-}
+             OR EXISTS (SELECT 1 FROM sms_opt_outs WHERE phone = $1)";
 
-/// See [`OutboxStore::open_invitation`].
-pub(crate) async fn open_invitation(
-    db: &mut impl Db,
-    phone: &str,
-    since: DateTime<Utc>,
-) -> StoreResult<Option<Invitation>> {
-    db.fetch_optional(
+    /// See [`OutboxStore::open_invitation`].
+    pub(crate) fn open_invitation(
+        phone: &str,
+        since: DateTime<Utc>,
+    ) -> Option<Invitation> = optional
         "SELECT id, account_no, interaction_id, channel, language, help_sent, created_at \
          FROM survey_invitations \
          WHERE phone = $1 AND answered_at IS NULL AND created_at > $2 \
-         ORDER BY created_at DESC, id DESC LIMIT 1",
-        args![phone, since],
-    )
-    .await
+         ORDER BY created_at DESC, id DESC LIMIT 1";
 }
 
 /// See [`OutboxStore::answer_survey`]: two statements, to run in one transaction.
@@ -844,51 +722,27 @@ pub(crate) async fn invite_in_call(
     })
 }
 
-/// See [`OutboxStore::resolution_question`].
-pub(crate) async fn resolution_question(
-    db: &mut impl Db,
-    phone: &str,
-    since: DateTime<Utc>,
-) -> StoreResult<Option<ResolutionQuestion>> {
-    db.fetch_optional(
+statements! {
+    /// See [`OutboxStore::resolution_question`].
+    pub(crate) fn resolution_question(
+        phone: &str,
+        since: DateTime<Utc>,
+    ) -> Option<ResolutionQuestion> = optional
         "SELECT o.ticket_ref, o.sent_at FROM sms_outbox o \
          WHERE o.phone = $1 AND o.kind = 'ticket_status' AND o.detail = 'resolved' \
            AND o.state IN ('sent', 'delivered') AND o.sent_at > $2 \
            AND NOT EXISTS (SELECT 1 FROM ticket_events e WHERE e.ticket_ref = o.ticket_ref \
                            AND e.event = 'customer_reply' AND e.at >= o.sent_at) \
-         ORDER BY o.sent_at DESC, o.id DESC LIMIT 1",
-        args![phone, since],
-    )
-    .await
-}
+         ORDER BY o.sent_at DESC, o.id DESC LIMIT 1";
 
-/// Records the customer's answer to "was it solved?" as a `customer_reply` event.
-pub(crate) async fn add_customer_reply(
-    db: &mut impl Db,
-    ticket_ref: &str,
-    at: DateTime<Utc>,
-    reply: &str,
-) -> StoreResult<()> {
-    db.execute(
+    /// Records the customer's answer to "was it solved?" as a `customer_reply` event.
+    pub(crate) fn add_customer_reply(ticket_ref: &str, at: DateTime<Utc>, reply: &str) = execute
         "INSERT INTO ticket_events (ticket_ref, at, event, detail) \
-         VALUES ($1, $2, 'customer_reply', $3)",
-        args![ticket_ref, at, reply],
-    )
-    .await?;
-    Ok(())
-}
+         VALUES ($1, $2, 'customer_reply', $3)";
 
-/// Opens a resolved ticket again (its trigger tells the customer, as any status change).
-pub(crate) async fn reopen_resolved(
-    db: &mut impl Db,
-    ticket_ref: &str,
-    at: DateTime<Utc>,
-) -> StoreResult<()> {
-    db.execute(
+    /// Opens a resolved ticket again (its trigger tells the customer, as any status change).
+    pub(crate) fn reopen_resolved(ticket_ref: &str, at: DateTime<Utc>) = execute
         "UPDATE tickets SET status = 'open', updated_at = $1 \
          WHERE ticket_ref = $2 AND status = 'resolved'",
-        args![at, ticket_ref],
-    )
-    .await?;
-    Ok(())
+        args![at, ticket_ref];
 }

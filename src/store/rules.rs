@@ -403,6 +403,25 @@ async fn called_again(
     Ok(added.await?.then_some(ComplaintFiling::Repeat(pending)))
 }
 
+/// Files `$filed` under a new reference, as the enclosing function's answer: draws numbers
+/// into `$filed.$reference` until one is not taken yet (imported references may use a
+/// candidate), each written by `$insert` (an [`Insert`]); `None` when the filing's
+/// `origin_key` is taken. A macro rather than a function over an async closure: a closure
+/// taking borrowed arguments makes the filing's future not provably `Send` (a limitation of
+/// the compiler with higher-ranked closures), and the stores' futures must be.
+macro_rules! insert_under_new_reference {
+    ($conn:ident, $at:expr, $filed:ident.$reference:ident, $insert:expr) => {
+        loop {
+            $filed.$reference = new_reference($conn, $at).await?;
+            match $insert {
+                Insert::Written => return Ok(Some($filed)),
+                Insert::KeyTaken => return Ok(None),
+                Insert::ReferenceTaken => continue,
+            }
+        }
+    };
+}
+
 /// Files a ticket with its `created` event; `None` when `origin_key` is taken.
 async fn insert_ticket<C: TicketRows>(
     conn: &mut C,
@@ -422,21 +441,14 @@ async fn insert_ticket<C: TicketRows>(
         updated_at: created_at,
         note: ticket.note.clone(),
     };
-    // Draws numbers until one makes a reference not taken yet: imported references may use
-    // a candidate.
-    loop {
-        filed.ticket_ref = new_reference(conn, created_at).await?;
+    insert_under_new_reference!(conn, created_at, filed.ticket_ref, {
         let row = NewTicketRow {
             ticket: &filed,
             origin_key: &ticket.origin_key,
             area_service,
         };
-        match conn.insert_new_ticket(&row).await? {
-            Insert::Written => return Ok(Some(filed)),
-            Insert::KeyTaken => return Ok(None),
-            Insert::ReferenceTaken => continue,
-        }
-    }
+        conn.insert_new_ticket(&row).await?
+    })
 }
 
 /// Files a report on a known outage; `None` when `origin_key` is taken.
@@ -453,18 +465,13 @@ async fn insert_report<C: OutageRows>(
         channel: report.channel.clone(),
         created_at,
     };
-    loop {
-        filed.reference = new_reference(conn, created_at).await?;
+    insert_under_new_reference!(conn, created_at, filed.reference, {
         let row = NewReportRow {
             report: &filed,
             origin_key: &report.origin_key,
         };
-        match conn.insert_new_report(&row).await? {
-            Insert::Written => return Ok(Some(filed)),
-            Insert::KeyTaken => return Ok(None),
-            Insert::ReferenceTaken => continue,
-        }
-    }
+        conn.insert_new_report(&row).await?
+    })
 }
 
 /// A reference from the next number of the shared sequence (not checked against existing

@@ -92,6 +92,77 @@ macro_rules! args {
 }
 pub(crate) use args;
 
+/// A table of statements, each one async function over a [`Db`]:
+///
+/// ```text
+/// statements! {
+///     /// Why the statement exists, what it guarantees.
+///     pub(crate) fn name(a: &str, b: i64) -> Option<T> = optional
+///         "SELECT ... WHERE a = $1 AND b = $2";
+///     pub(crate) fn other(x: &Thing) = execute
+///         "UPDATE ... WHERE id = $2", args![&x.name, x.id];
+/// }
+/// ```
+///
+/// expands to `pub(crate) async fn name(db: &mut impl Db, a: &str, b: i64) ->
+/// StoreResult<Option<T>>`, binding the parameters in order (`$1` = `a`, `$2` = `b`), or the
+/// `args![...]` written after the text when the values are not the parameters themselves.
+/// How it runs is its kind: `all` ([`Db::fetch_all`], `-> Vec<T>`), `optional`
+/// ([`Db::fetch_optional`], `-> Option<T>`), `one` ([`Db::fetch_one`], `-> T`), `execute`
+/// ([`Db::execute`]: no `->` for nothing, `-> u64` for how many rows it changed, `-> bool` for
+/// whether it changed any). A function that runs more than one statement, or makes something
+/// else of the result, is written out as a function.
+macro_rules! statements {
+    (@ret) => { () };
+    (@ret $ret:ty) => { $ret };
+    (@args [$($param:ident),*]) => { $crate::store::sql::args![$($param),*] };
+    (@args [$($param:ident),*] $args:expr) => { $args };
+    (@run all $db:ident $sql:expr, $args:expr) => { $db.fetch_all($sql, $args).await };
+    (@run optional $db:ident $sql:expr, $args:expr) => { $db.fetch_optional($sql, $args).await };
+    (@run one $db:ident $sql:expr, $args:expr) => { $db.fetch_one($sql, $args).await };
+    (@run execute $db:ident $sql:expr, $args:expr) => {
+        Ok($crate::store::sql::Changed::from_count($db.execute($sql, $args).await?))
+    };
+    ($(
+        $(#[$meta:meta])*
+        $vis:vis fn $name:ident($($param:ident: $ty:ty),* $(,)?) $(-> $ret:ty)?
+            = $kind:ident $sql:expr $(, $args:expr)?;
+    )*) => {$(
+        $(#[$meta])*
+        $vis async fn $name(
+            db: &mut impl $crate::store::sql::Db,
+            $($param: $ty),*
+        ) -> $crate::store::StoreResult<$crate::store::sql::statements!(@ret $($ret)?)> {
+            $crate::store::sql::statements!(
+                @run $kind db $sql,
+                $crate::store::sql::statements!(@args [$($param),*] $($args)?)
+            )
+        }
+    )*};
+}
+pub(crate) use statements;
+
+/// What an `execute` statement of [`statements!`] answers, from the count of rows it changed.
+pub(crate) trait Changed {
+    fn from_count(changed: u64) -> Self;
+}
+
+impl Changed for () {
+    fn from_count(_: u64) -> Self {}
+}
+
+impl Changed for u64 {
+    fn from_count(changed: u64) -> Self {
+        changed
+    }
+}
+
+impl Changed for bool {
+    fn from_count(changed: u64) -> Self {
+        changed > 0
+    }
+}
+
 /// One row of a result, read by column position (statements list their columns).
 pub(crate) trait Row {
     fn text(&self, i: usize) -> StoreResult<String>;

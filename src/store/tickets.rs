@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use super::StoreResult;
 use super::common::{select, ticket_cols};
 use super::rules::Insert;
-use super::sql::{Arg, Db, FromRow, Row, args, placeholders};
+use super::sql::{Arg, Db, FromRow, Row, args, placeholders, statements};
 use crate::domain::{ConnectionRequest, NewCallback, NewConnectionRequest, Ticket};
 
 /// One event of a ticket's history: (at, event, detail).
@@ -48,12 +48,9 @@ impl FromRow for TicketEvent {
     }
 }
 
-pub(crate) async fn ticket(db: &mut impl Db, reference: &str) -> StoreResult<Option<Ticket>> {
-    db.fetch_optional(
-        select!(ticket_cols, "FROM tickets WHERE ticket_ref = $1"),
-        args![reference],
-    )
-    .await
+statements! {
+    pub(crate) fn ticket(reference: &str) -> Option<Ticket> = optional
+        select!(ticket_cols, "FROM tickets WHERE ticket_ref = $1");
 }
 
 /// See [`crate::store::CrmStore::open_tickets`].
@@ -89,85 +86,45 @@ pub(crate) async fn open_tickets(
     db.fetch_all(&sql, &values).await
 }
 
-pub(crate) async fn connection_request(
-    db: &mut impl Db,
-    ticket_ref: &str,
-) -> StoreResult<Option<ConnectionRequest>> {
-    db.fetch_optional(
+statements! {
+    pub(crate) fn connection_request(ticket_ref: &str) -> Option<ConnectionRequest> = optional
         "SELECT ticket_ref, service, area_code, account_no FROM connection_requests \
-         WHERE ticket_ref = $1",
-        args![ticket_ref],
-    )
-    .await
-}
+         WHERE ticket_ref = $1";
 
-pub(crate) async fn ticket_events(
-    db: &mut impl Db,
-    reference: &str,
-) -> StoreResult<Vec<TicketEvent>> {
-    db.fetch_all(
-        "SELECT at, event, detail FROM ticket_events WHERE ticket_ref = $1 ORDER BY at, id",
-        args![reference],
-    )
-    .await
-}
+    /// A ticket's history, oldest first.
+    pub(crate) fn ticket_events(reference: &str) -> Vec<TicketEvent> = all
+        "SELECT at, event, detail FROM ticket_events WHERE ticket_ref = $1 ORDER BY at, id";
 
-pub(crate) async fn latest_ticket_event(
-    db: &mut impl Db,
-    reference: &str,
-) -> StoreResult<Option<TicketEvent>> {
-    db.fetch_optional(
+    /// A ticket's newest event.
+    pub(crate) fn latest_ticket_event(reference: &str) -> Option<TicketEvent> = optional
         "SELECT at, event, detail FROM ticket_events WHERE ticket_ref = $1 \
-         ORDER BY at DESC, id DESC LIMIT 1",
-        args![reference],
-    )
-    .await
+         ORDER BY at DESC, id DESC LIMIT 1";
 }
 
 // ---------------------------------------------------------------------------------------------
 // What the filing rules run (`TicketRows`), inside a filing's transaction
 
-pub(crate) async fn ticket_by_origin(
-    db: &mut impl Db,
-    origin_key: &str,
-) -> StoreResult<Option<Ticket>> {
-    db.fetch_optional(
-        select!(ticket_cols, "FROM tickets WHERE origin_key = $1"),
-        args![origin_key],
-    )
-    .await
-}
+statements! {
+    /// The ticket filed under `origin_key`.
+    pub(crate) fn ticket_by_origin(origin_key: &str) -> Option<Ticket> = optional
+        select!(ticket_cols, "FROM tickets WHERE origin_key = $1");
 
-pub(crate) async fn ticket_by_event_origin(
-    db: &mut impl Db,
-    origin_key: &str,
-) -> StoreResult<Option<Ticket>> {
-    db.fetch_optional(
+    /// The ticket of the event filed under `origin_key` (a repeat call).
+    pub(crate) fn ticket_by_event_origin(origin_key: &str) -> Option<Ticket> = optional
         select!(
             ticket_cols,
             "FROM tickets WHERE ticket_ref = \
              (SELECT ticket_ref FROM ticket_events WHERE origin_key = $1)"
-        ),
-        args![origin_key],
-    )
-    .await
-}
+        );
 
-pub(crate) async fn pending_ticket(
-    db: &mut impl Db,
-    account_no: &str,
-    category: &str,
-) -> StoreResult<Option<Ticket>> {
-    db.fetch_optional(
+    /// The newest ticket of the account and category still open or in progress.
+    pub(crate) fn pending_ticket(account_no: &str, category: &str) -> Option<Ticket> = optional
         select!(
             ticket_cols,
             "FROM tickets WHERE account_no = $1 AND category = $2 \
                AND status IN ('open', 'in_progress') \
              ORDER BY created_at DESC, ticket_ref DESC LIMIT 1"
-        ),
-        args![account_no, category],
-    )
-    .await
+        );
 }
 
 pub(crate) async fn insert_called_again(
@@ -187,15 +144,15 @@ pub(crate) async fn insert_called_again(
     Ok(id.is_some())
 }
 
-pub(crate) async fn pending_connection_request(
-    db: &mut impl Db,
-    phone: Option<&str>,
-    account_no: Option<&str>,
-    service: &str,
-    area_code: &str,
-) -> StoreResult<Option<Ticket>> {
-    // A NULL phone or account matches nothing.
-    db.fetch_optional(
+statements! {
+    /// The newest connection request still open or in progress for this area and service by
+    /// this phone or account. A NULL phone or account matches nothing.
+    pub(crate) fn pending_connection_request(
+        phone: Option<&str>,
+        account_no: Option<&str>,
+        service: &str,
+        area_code: &str,
+    ) -> Option<Ticket> = optional
         select!(
             ticket_cols,
             "FROM tickets WHERE status IN ('open', 'in_progress') \
@@ -204,46 +161,23 @@ pub(crate) async fn pending_connection_request(
                                   WHERE area_code = $3 AND service = $4) \
              ORDER BY created_at DESC, ticket_ref DESC LIMIT 1"
         ),
-        args![phone, account_no, area_code, service],
-    )
-    .await
-}
+        args![phone, account_no, area_code, service];
 
-pub(crate) async fn insert_connection_request(
-    db: &mut impl Db,
-    ticket_ref: &str,
-    request: &NewConnectionRequest,
-) -> StoreResult<()> {
-    db.execute(
+    /// The request's details, beside its ticket.
+    pub(crate) fn insert_connection_request(
+        ticket_ref: &str,
+        request: &NewConnectionRequest,
+    ) = execute
         "INSERT INTO connection_requests (ticket_ref, service, area_code, account_no) \
          VALUES ($1, $2, $3, $4)",
-        args![
-            ticket_ref,
-            &request.service,
-            &request.area_code,
-            &request.account_no
-        ],
-    )
-    .await?;
-    Ok(())
-}
+        args![ticket_ref, &request.service, &request.area_code, &request.account_no];
 
-pub(crate) async fn callback_by_origin(
-    db: &mut impl Db,
-    origin_key: &str,
-) -> StoreResult<Option<i64>> {
-    db.fetch_optional(
-        "SELECT id FROM callback_tasks WHERE origin_key = $1",
-        args![origin_key],
-    )
-    .await
-}
+    /// The call-back task filed under `origin_key`.
+    pub(crate) fn callback_by_origin(origin_key: &str) -> Option<i64> = optional
+        "SELECT id FROM callback_tasks WHERE origin_key = $1";
 
-pub(crate) async fn insert_callback(
-    db: &mut impl Db,
-    callback: &NewCallback,
-) -> StoreResult<Option<i64>> {
-    db.fetch_optional(
+    /// A pending call-back task; its id, `None` (nothing written) when `origin_key` is taken.
+    pub(crate) fn insert_callback(callback: &NewCallback) -> Option<i64> = optional
         "INSERT INTO callback_tasks \
          (phone, account_no, language, channel, status, created_at, origin_key) \
          VALUES ($1, $2, $3, $4, 'pending', $5, $6) \
@@ -255,19 +189,12 @@ pub(crate) async fn insert_callback(
             &callback.channel,
             callback.created_at,
             &callback.origin_key,
-        ],
-    )
-    .await
-}
+        ];
 
-/// True when a ticket or an outage report already holds this reference.
-pub(crate) async fn reference_taken(db: &mut impl Db, reference: &str) -> StoreResult<bool> {
-    db.fetch_one(
+    /// True when a ticket or an outage report already holds this reference.
+    pub(crate) fn reference_taken(reference: &str) -> bool = one
         "SELECT EXISTS (SELECT 1 FROM tickets WHERE ticket_ref = $1) \
-             OR EXISTS (SELECT 1 FROM outage_reports WHERE reference = $1)",
-        args![reference],
-    )
-    .await
+             OR EXISTS (SELECT 1 FROM outage_reports WHERE reference = $1)";
 }
 
 /// A new ticket's row: the ticket, its `origin_key`, and the area and service of an outage

@@ -3,7 +3,7 @@
 
 use super::StoreResult;
 use super::common::select;
-use super::sql::{Db, FromRow, Row, args};
+use super::sql::{Db, FromRow, Row, args, statements};
 use crate::domain::{MeterReading, NewMeterReading, Vend};
 
 macro_rules! vend_cols {
@@ -48,115 +48,62 @@ impl FromRow for MeterReading {
     }
 }
 
-/// See [`crate::store::CrmStore::recent_vends`].
-pub(crate) async fn recent_vends(
-    db: &mut impl Db,
-    account_no: &str,
-    limit: u32,
-) -> StoreResult<Vec<Vend>> {
-    db.fetch_all(
+statements! {
+    /// See [`crate::store::CrmStore::recent_vends`].
+    pub(crate) fn recent_vends(account_no: &str, limit: u32) -> Vec<Vend> = all
         select!(
             vend_cols,
             "FROM vends v WHERE v.account_no = $1 \
              ORDER BY v.vended_at DESC, v.vend_id DESC LIMIT $2"
-        ),
-        args![account_no, limit],
-    )
-    .await
-}
+        );
 
-/// Queues one SMS under `dedupe_key` repeating the account's latest token; nothing when the
-/// key already queued one, or the account bought none.
-pub(crate) async fn queue_latest_token(
-    db: &mut impl Db,
-    dedupe_key: &str,
-    phone: &str,
-    account_no: &str,
-) -> StoreResult<()> {
-    db.execute(
+    /// Queues one SMS under `dedupe_key` repeating the account's latest token; nothing when the
+    /// key already queued one, or the account bought none.
+    pub(crate) fn queue_latest_token(dedupe_key: &str, phone: &str, account_no: &str) = execute
         "INSERT INTO sms_outbox (dedupe_key, kind, phone, account_no, reference, detail) \
          SELECT $1, 'token_resend', $2, v.account_no, v.vend_id, v.token FROM vends v \
          WHERE v.account_no = $3 ORDER BY v.vended_at DESC, v.vend_id DESC LIMIT 1 \
-         ON CONFLICT (dedupe_key) DO NOTHING",
-        args![dedupe_key, phone, account_no],
-    )
-    .await?;
-    Ok(())
-}
+         ON CONFLICT (dedupe_key) DO NOTHING";
 
-/// The purchase whose token the SMS queued under `dedupe_key` repeats.
-pub(crate) async fn vend_queued_under(
-    db: &mut impl Db,
-    dedupe_key: &str,
-) -> StoreResult<Option<Vend>> {
-    db.fetch_optional(
+    /// The purchase whose token the SMS queued under `dedupe_key` repeats.
+    pub(crate) fn vend_queued_under(dedupe_key: &str) -> Option<Vend> = optional
         select!(
             vend_cols,
             "FROM sms_outbox o JOIN vends v ON v.vend_id = o.reference \
              WHERE o.dedupe_key = $1"
-        ),
-        args![dedupe_key],
-    )
-    .await
-}
+        );
 
-/// See [`crate::store::CrmStore::meter_readings`].
-pub(crate) async fn meter_readings(
-    db: &mut impl Db,
-    account_no: &str,
-    limit: u32,
-) -> StoreResult<Vec<MeterReading>> {
-    db.fetch_all(
+    /// See [`crate::store::CrmStore::meter_readings`].
+    pub(crate) fn meter_readings(account_no: &str, limit: u32) -> Vec<MeterReading> = all
         select!(
             reading_cols,
             "FROM meter_readings WHERE account_no = $1 \
              ORDER BY read_on DESC, reading DESC LIMIT $2"
-        ),
-        args![account_no, limit],
-    )
-    .await
-}
+        );
 
-/// The self-reading filed under `origin_key`.
-pub(crate) async fn reading_by_origin(
-    db: &mut impl Db,
-    origin_key: &str,
-) -> StoreResult<Option<MeterReading>> {
-    db.fetch_optional(
-        select!(reading_cols, "FROM meter_readings WHERE origin_key = $1"),
-        args![origin_key],
-    )
-    .await
-}
+    /// The self-reading filed under `origin_key`.
+    pub(crate) fn reading_by_origin(origin_key: &str) -> Option<MeterReading> = optional
+        select!(reading_cols, "FROM meter_readings WHERE origin_key = $1");
 
-/// Writes `reading` as `new`'s self-reading; false (and nothing written) when another
-/// reading holds `new.origin_key`.
-pub(crate) async fn insert_reading(
-    db: &mut impl Db,
-    reading: &MeterReading,
-    new: &NewMeterReading,
-) -> StoreResult<bool> {
-    let written = db
-        .execute(
-            "INSERT INTO meter_readings (reading_id, account_no, meter_no, read_on, reading, \
-             source, phone, channel, created_at, origin_key) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-             ON CONFLICT (origin_key) DO NOTHING",
-            args![
-                &reading.reading_id,
-                &reading.account_no,
-                &reading.meter_no,
-                reading.read_on,
-                reading.reading,
-                &reading.source,
-                &new.phone,
-                &new.channel,
-                new.at,
-                &new.origin_key,
-            ],
-        )
-        .await?;
-    Ok(written > 0)
+    /// Writes `reading` as `new`'s self-reading; false (and nothing written) when another
+    /// reading holds `new.origin_key`.
+    pub(crate) fn insert_reading(reading: &MeterReading, new: &NewMeterReading) -> bool = execute
+        "INSERT INTO meter_readings (reading_id, account_no, meter_no, read_on, reading, \
+         source, phone, channel, created_at, origin_key) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+         ON CONFLICT (origin_key) DO NOTHING",
+        args![
+            &reading.reading_id,
+            &reading.account_no,
+            &reading.meter_no,
+            reading.read_on,
+            reading.reading,
+            &reading.source,
+            &new.phone,
+            &new.channel,
+            new.at,
+            &new.origin_key,
+        ];
 }
 
 /// The next number of the sequence tickets, outage reports and self-readings share: SQLite

@@ -28,6 +28,17 @@ async fn advisory_lock(conn: &mut PgConnection, key: i64) -> StoreResult<()> {
     Ok(())
 }
 
+/// Holds the advisory lock of a pair of values until the transaction ends, keyed by `key` on
+/// the values as stored (a NUL replaced): values stored alike lock alike.
+async fn lock_pair(
+    conn: &mut PgConnection,
+    key: fn(&str, &str) -> i64,
+    a: &str,
+    b: &str,
+) -> StoreResult<()> {
+    advisory_lock(conn, key(&storable(a), &storable(b))).await
+}
+
 /// A one-statement insert keyed on `origin_key` with a new reference: the `free` check of the
 /// reference, then `written` (the insert, `FROM free WHERE free.ok`) and what follows it.
 macro_rules! if_reference_free {
@@ -80,8 +91,7 @@ impl FromRow for FilingContext {
 impl TicketRows for PgConnection {
     /// On a stable hash of the account and category.
     async fn lock_complaints(&mut self, account_no: &str, category: &str) -> StoreResult<()> {
-        let key = complaint_lock_key(&storable(account_no), &storable(category));
-        advisory_lock(self, key).await
+        lock_pair(self, complaint_lock_key, account_no, category).await
     }
 
     /// On a stable hash of the area and service.
@@ -90,8 +100,7 @@ impl TicketRows for PgConnection {
         area_code: &str,
         service: &str,
     ) -> StoreResult<()> {
-        let key = connection_lock_key(&storable(area_code), &storable(service));
-        advisory_lock(self, key).await
+        lock_pair(self, connection_lock_key, area_code, service).await
     }
 
     /// One statement checks the reference is free, writes the ticket and its `created` event.
@@ -119,8 +128,7 @@ impl OutageRows for PgConnection {
     /// On a stable hash of the area and service. It is a statement of its own: each later
     /// statement sees what the previous holder committed.
     async fn lock_filings(&mut self, area_code: &str, service: &str) -> StoreResult<()> {
-        let key = storm_lock_key(&storable(area_code), &storable(service));
-        advisory_lock(self, key).await
+        lock_pair(self, storm_lock_key, area_code, service).await
     }
 
     /// One statement: the key's holder, if any, beside the current outage.

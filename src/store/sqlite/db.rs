@@ -277,3 +277,39 @@ impl ImportTx for SqliteImport {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::sql::{args, statements};
+
+    statements! {
+        /// Each kind, and values bound as the parameters or as written.
+        fn put(v: i64, label: &str) -> u64 = execute
+            "INSERT INTO t (v, label) VALUES ($1, $2)";
+        fn relabel(v: i64, label: &str) -> bool = execute
+            "UPDATE t SET label = $1 WHERE v = $2", args![label, v];
+        fn clear() = execute "DELETE FROM t";
+        fn labels() -> Vec<String> = all "SELECT label FROM t ORDER BY v";
+        fn label(v: i64) -> Option<String> = optional "SELECT label FROM t WHERE v = $1";
+        fn count() -> i64 = one "SELECT COUNT(*) FROM t";
+    }
+
+    #[tokio::test]
+    async fn a_statement_table_runs_each_kind_with_its_values_in_order() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (v INTEGER PRIMARY KEY, label TEXT)")
+            .unwrap();
+        let db = &mut Lite(&conn);
+        assert_eq!(put(db, 2, "two").await.unwrap(), 1);
+        assert_eq!(put(db, 1, "one").await.unwrap(), 1);
+        assert_eq!(labels(db).await.unwrap(), ["one", "two"]);
+        assert!(relabel(db, 2, "deux").await.unwrap());
+        assert!(!relabel(db, 3, "trois").await.unwrap(), "no row changed");
+        assert_eq!(label(db, 2).await.unwrap().as_deref(), Some("deux"));
+        assert_eq!(label(db, 3).await.unwrap(), None);
+        assert_eq!(count(db).await.unwrap(), 2);
+        let () = clear(db).await.unwrap();
+        assert_eq!(count(db).await.unwrap(), 0);
+    }
+}
