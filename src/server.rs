@@ -148,12 +148,51 @@ pub fn load_menus(config: &Config) -> Result<(Menu, Catalog), Vec<String>> {
         transliterate: config.transliterate,
         ..Profile::USSD
     };
-    let problems = check::check(&menu, &catalog, profile);
+    let problems = checked_once(config, || {
+        check::check(&menu, &catalog, profile)
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    });
     if problems.is_empty() {
         Ok((menu, catalog))
     } else {
-        Err(problems.iter().map(ToString::to_string).collect())
+        Err(problems)
     }
+}
+
+/// The problems `check` finds in the configured menus and translations, computed once per
+/// content in this process: the page-budget check renders every screen in every language
+/// (a second in a debug build), and a reload of unchanged files, or a test suite starting
+/// hundreds of servers on the same files, would otherwise pay it every time. The key is all
+/// that the check reads: every file's bytes (the menu version) and the settings that shape
+/// the catalog and the pages.
+fn checked_once(config: &Config, check: impl FnOnce() -> Vec<String>) -> Vec<String> {
+    static CHECKED: std::sync::Mutex<Vec<(String, Vec<String>)>> =
+        std::sync::Mutex::new(Vec::new());
+    let mut fallbacks: Vec<_> = config.fallbacks.iter().collect();
+    fallbacks.sort();
+    let key = format!(
+        "{} {:?} {fallbacks:?} {}",
+        menu_version(config),
+        config.default_language,
+        config.transliterate
+    );
+    let known = CHECKED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, problems)) = known.iter().find(|(k, _)| *k == key) {
+        return problems.clone();
+    }
+    drop(known);
+    let problems = check();
+    let mut known = CHECKED.lock().unwrap_or_else(|e| e.into_inner());
+    if !known.iter().any(|(k, _)| *k == key) {
+        // A few contents are enough (reloads move forward); the oldest goes first.
+        if known.len() == 8 {
+            known.remove(0);
+        }
+        known.push((key, problems.clone()));
+    }
+    problems
 }
 
 /// The menu set the configured files give, checked as `dalal check` checks menus and
