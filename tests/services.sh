@@ -34,7 +34,9 @@
 # Kannel DALAL_TEST_KANNEL_ADMIN_PORT (57000), DALAL_TEST_KANNEL_SMSBOX_PORT (57001, bearerbox
 # to smsbox), DALAL_TEST_KANNEL_SMSC_PORT (57010, the fakesmsc that receives what is sent),
 # DALAL_TEST_KANNEL_MO_SMSC_PORT (57011), DALAL_TEST_KANNEL_SENDSMS_PORT (57013) and
-# DALAL_TEST_SMS_MO_PORT (57080) when starting. Nothing else is touched: the distribution's
+# DALAL_TEST_SMS_MO_PORT (31080: tests bind it again and again while the suite holds many
+# client connections, so it lies below Linux's ephemeral range, 32768-60999, where a client
+# socket could be holding it) when starting. Nothing else is touched: the distribution's
 # own services are never started, nor relied on (a system Kannel keeps its own 13xxx ports).
 # The script can also be sourced, which only defines its functions.
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
@@ -519,7 +521,7 @@ do_start() {
     KANNEL_SMSC_PORT="${DALAL_TEST_KANNEL_SMSC_PORT:-57010}"
     KANNEL_MO_SMSC_PORT="${DALAL_TEST_KANNEL_MO_SMSC_PORT:-57011}"
     KANNEL_SENDSMS_PORT="${DALAL_TEST_KANNEL_SENDSMS_PORT:-57013}"
-    SMS_MO_PORT="${DALAL_TEST_SMS_MO_PORT:-57080}"
+    SMS_MO_PORT="${DALAL_TEST_SMS_MO_PORT:-31080}"
     local variable seen=" "
     for variable in KANNEL_ADMIN_PORT KANNEL_SMSBOX_PORT KANNEL_SMSC_PORT KANNEL_MO_SMSC_PORT \
         KANNEL_SENDSMS_PORT SMS_MO_PORT; do
