@@ -129,6 +129,11 @@ fn reloaded_shapes(config: &Config) -> Arc<crate::voice::speech::Shapes> {
 
 /// Loads menus and translations and checks them together; every problem, one per line.
 pub fn load_menus(config: &Config) -> Result<(Menu, Catalog), Vec<String>> {
+    load_menus_of_version(config, &menu_version(config))
+}
+
+/// [`load_menus`] when the caller already has the files' `version` (`menu_version`).
+fn load_menus_of_version(config: &Config, version: &str) -> Result<(Menu, Catalog), Vec<String>> {
     let catalog = load_catalog(config);
     let menu = load_menu(config);
     let (menu, catalog) = match (menu, catalog) {
@@ -148,7 +153,7 @@ pub fn load_menus(config: &Config) -> Result<(Menu, Catalog), Vec<String>> {
         transliterate: config.transliterate,
         ..Profile::USSD
     };
-    let problems = checked_once(config, || {
+    let problems = checked_once(config, version, || {
         check::check(&menu, &catalog, profile)
             .iter()
             .map(ToString::to_string)
@@ -165,18 +170,20 @@ pub fn load_menus(config: &Config) -> Result<(Menu, Catalog), Vec<String>> {
 /// content in this process: the page-budget check renders every screen in every language
 /// (a second in a debug build), and a reload of unchanged files, or a test suite starting
 /// hundreds of servers on the same files, would otherwise pay it every time. The key is all
-/// that the check reads: every file's bytes (the menu version) and the settings that shape
-/// the catalog and the pages.
-fn checked_once(config: &Config, check: impl FnOnce() -> Vec<String>) -> Vec<String> {
+/// that the check reads: every file's bytes (`version`, from `menu_version`) and the settings
+/// that shape the catalog and the pages.
+fn checked_once(
+    config: &Config,
+    version: &str,
+    check: impl FnOnce() -> Vec<String>,
+) -> Vec<String> {
     static CHECKED: std::sync::Mutex<Vec<(String, Vec<String>)>> =
         std::sync::Mutex::new(Vec::new());
     let mut fallbacks: Vec<_> = config.fallbacks.iter().collect();
     fallbacks.sort();
     let key = format!(
-        "{} {:?} {fallbacks:?} {}",
-        menu_version(config),
-        config.default_language,
-        config.transliterate
+        "{version} {:?} {fallbacks:?} {}",
+        config.default_language, config.transliterate
     );
     let known = CHECKED.lock().unwrap_or_else(|e| e.into_inner());
     if let Some((_, problems)) = known.iter().find(|(k, _)| *k == key) {
@@ -201,7 +208,7 @@ fn checked_once(config: &Config, check: impl FnOnce() -> Vec<String>) -> Vec<Str
 /// server does not import: a missing recording falls back as configured.)
 pub fn load_menu_set(config: &Config) -> Result<MenuSet, Vec<String>> {
     let version = menu_version(config);
-    let (menu, catalog) = load_menus(config)?;
+    let (menu, catalog) = load_menus_of_version(config, &version)?;
     let mut problems: Vec<String> = check::check_voice(&menu)
         .iter()
         .chain(&check::glossary(&config.locales_dir))
