@@ -16,6 +16,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use axum::body::Body;
+
+use crate::support;
 use axum::extract::ConnectInfo;
 use axum::http::Request;
 use tower::ServiceExt;
@@ -348,15 +350,7 @@ async fn play_session(router: &axum::Router, flow: &Flow, n: usize, references: 
 
 /// One Africa's Talking hop through the router, as from a loopback peer.
 async fn send(router: &axum::Router, session: &str, phone: &str, text: &str) -> String {
-    let enc = |s: &str| {
-        percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
-    };
-    let body = format!(
-        "sessionId={}&serviceCode=%2A123%23&phoneNumber={}&networkCode=99999&text={}",
-        enc(session),
-        enc(phone),
-        enc(text)
-    );
+    let body = support::at_hop_form(session, phone, text, "99999");
     let mut request = Request::post("/ussd/africastalking")
         .header("content-type", "application/x-www-form-urlencoded")
         .body(Body::from(body))

@@ -245,13 +245,7 @@ impl TestServer {
     }
 
     pub async fn ussd(&self, session: &str, phone: &str, text: &str) -> (u16, String) {
-        let body = format!(
-            "sessionId={}&serviceCode={}&phoneNumber={}&networkCode=63902&text={}",
-            enc(session),
-            enc("*123#"),
-            enc(phone),
-            enc(text)
-        );
+        let body = at_hop_form(session, phone, text, "63902");
         self.post("/ussd/africastalking", body).await
     }
 
@@ -334,4 +328,16 @@ impl Call<'_> {
         }
         last
     }
+}
+
+/// The form of one Africa's Talking hop to `*123#`, every value percent-encoded.
+pub fn at_hop_form(session: &str, phone: &str, text: &str, network_code: &str) -> String {
+    format!(
+        "sessionId={}&serviceCode={}&phoneNumber={}&networkCode={}&text={}",
+        enc(session),
+        enc("*123#"),
+        enc(phone),
+        enc(network_code),
+        enc(text)
+    )
 }

@@ -308,15 +308,7 @@ pub async fn hop(
     phone: &str,
     text: &str,
 ) -> Result<(u16, String), reqwest::Error> {
-    let enc = |s: &str| {
-        percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
-    };
-    let body = format!(
-        "sessionId={}&serviceCode=%2A123%23&phoneNumber={}&networkCode=60801&text={}",
-        enc(session),
-        enc(phone),
-        enc(text)
-    );
+    let body = super::at_hop_form(session, phone, text, "60801");
     let response = client
         .post(format!("{base}/ussd/africastalking"))
         .header("content-type", "application/x-www-form-urlencoded")
